@@ -1,0 +1,58 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { irsaTrustPolicy } from "./irsa";
+import { baseTags } from "./tags";
+
+export interface ClusterLoggingArgs {
+  environmentName: string;
+  clusterName: pulumi.Input<string>;
+  oidcProviderArn: pulumi.Input<string>;
+  oidcProviderUrl: pulumi.Input<string>;
+  /** Days container logs (including the migration Job's) are kept in CloudWatch. */
+  retentionDays: number;
+}
+
+/**
+ * Ships every pod's logs to CloudWatch with the EKS CloudWatch Observability add-on. The ZenML
+ * migration hook Job is deleted on success, so CloudWatch is where its logs outlive it.
+ */
+export class ClusterLogging extends pulumi.ComponentResource {
+  public readonly applicationLogGroup: pulumi.Output<string>;
+
+  constructor(name: string, args: ClusterLoggingArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("zenml-platform:index:ClusterLogging", name, {}, opts);
+    const tags = baseTags(args.environmentName, "logging");
+    const child = { parent: this };
+
+    // Created ahead of the add-on so the retention is ours; Fluent Bit writes container logs here.
+    const applicationLogs = new aws.cloudwatch.LogGroup(
+      `${name}-application`,
+      { name: pulumi.interpolate`/aws/containerinsights/${args.clusterName}/application`, retentionInDays: args.retentionDays, tags },
+      child,
+    );
+    const role = new aws.iam.Role(
+      `${name}-agent-role`,
+      {
+        assumeRolePolicy: irsaTrustPolicy(args.oidcProviderArn, args.oidcProviderUrl, [{ namespace: "amazon-cloudwatch", name: "cloudwatch-agent" }]),
+        tags,
+      },
+      child,
+    );
+    new aws.iam.RolePolicyAttachment(`${name}-agent-policy`, { role: role.name, policyArn: "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy" }, child);
+    new aws.eks.Addon(
+      `${name}-addon`,
+      {
+        clusterName: args.clusterName,
+        addonName: "amazon-cloudwatch-observability",
+        serviceAccountRoleArn: role.arn,
+        configurationValues: JSON.stringify({ containerLogs: { enabled: true } }),
+        resolveConflictsOnUpdate: "OVERWRITE",
+        tags,
+      },
+      { parent: this, dependsOn: [applicationLogs] },
+    );
+
+    this.applicationLogGroup = applicationLogs.name;
+    this.registerOutputs({ applicationLogGroup: this.applicationLogGroup });
+  }
+}

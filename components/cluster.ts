@@ -1,0 +1,125 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as eks from "@pulumi/eks";
+import * as k8s from "@pulumi/kubernetes";
+import { baseTags } from "./tags";
+
+export interface ClusterArgs {
+  environmentName: string;
+  /** EKS minor version, e.g. "1.33"; pinned so upgrades are deliberate. */
+  kubernetesVersion: string;
+  vpcId: pulumi.Input<string>;
+  publicSubnetIds: pulumi.Input<string[]>;
+  privateSubnetIds: pulumi.Input<string[]>;
+  /** CIDRs allowed to reach the public Kubernetes API (CI runners, the VPN). */
+  publicAccessCidrs: string[];
+  /** vCPUs the ZenML node pool may grow to; Auto Mode adds and removes nodes within it. */
+  nodePoolCpuLimit: number;
+  /** Protects the secrets encryption key from deletion (prod). */
+  protect: boolean;
+}
+
+/** The ALB ingress class that EKS Auto Mode serves; the ZenML ingress refers to it by name. */
+export const INGRESS_CLASS = "alb";
+
+/**
+ * EKS in Auto Mode: AWS runs compute, the ALB controller and EBS storage, so nothing is
+ * hand-installed and node OS patching follows AWS.
+ */
+export class Cluster extends pulumi.ComponentResource {
+  public readonly clusterName: pulumi.Output<string>;
+  public readonly kubeconfig: pulumi.Output<string>;
+  public readonly oidcProviderArn: pulumi.Output<string>;
+  public readonly oidcProviderUrl: pulumi.Output<string>;
+  public readonly clusterSecurityGroupId: pulumi.Output<string>;
+  public readonly provider: k8s.Provider;
+
+  constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("zenml-platform:index:Cluster", name, {}, opts);
+    const tags = baseTags(args.environmentName, "cluster");
+    const clusterName = `zenml-${args.environmentName}`;
+
+    const secretsKey = new aws.kms.Key(
+      `${name}-secrets-key`,
+      { description: `${clusterName} Kubernetes secrets encryption`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
+      { parent: this, protect: args.protect },
+    );
+
+    const cluster = new eks.Cluster(
+      name,
+      {
+        name: clusterName,
+        version: args.kubernetesVersion,
+        // Standard support only: an old version is force-upgraded rather than billed as extended support.
+        upgradePolicy: { supportType: "STANDARD" },
+        authenticationMode: eks.AuthenticationMode.Api,
+        // Only the "system" built-in pool: workloads land on the capped "zenml" pool below.
+        autoMode: { enabled: true, computeConfig: { nodePools: ["system"] } },
+        vpcId: args.vpcId,
+        publicSubnetIds: args.publicSubnetIds,
+        privateSubnetIds: args.privateSubnetIds,
+        nodeAssociatePublicIpAddress: false,
+        endpointPrivateAccess: true,
+        endpointPublicAccess: true,
+        publicAccessCidrs: args.publicAccessCidrs,
+        createOidcProvider: true,
+        enabledClusterLogTypes: ["api", "audit", "authenticator", "controllerManager", "scheduler"],
+        encryptionConfigKeyArn: secretsKey.arn,
+        tags,
+      },
+      { parent: this },
+    );
+
+    this.clusterName = pulumi.output(clusterName);
+    this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
+    this.oidcProviderArn = cluster.oidcProviderArn;
+    this.oidcProviderUrl = cluster.oidcProviderUrl;
+    this.clusterSecurityGroupId = cluster.clusterSecurityGroupId;
+    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
+
+    const k8sOpts = { parent: this, provider: this.provider };
+    // Auto Mode ships the controller but not the IngressClass: internet-facing ALBs in public subnets.
+    const ingressParams = new k8s.apiextensions.CustomResource(
+      `${name}-alb-params`,
+      { apiVersion: "eks.amazonaws.com/v1", kind: "IngressClassParams", metadata: { name: INGRESS_CLASS }, spec: { scheme: "internet-facing" } },
+      k8sOpts,
+    );
+    new k8s.networking.v1.IngressClass(
+      `${name}-alb`,
+      {
+        metadata: { name: INGRESS_CLASS },
+        spec: {
+          controller: "eks.amazonaws.com/alb",
+          parameters: { apiGroup: "eks.amazonaws.com", kind: "IngressClassParams", name: INGRESS_CLASS },
+        },
+      },
+      { ...k8sOpts, dependsOn: [ingressParams] },
+    );
+    // A capped node pool: the built-in general-purpose pool has no limit, this one makes capacity config.
+    new k8s.apiextensions.CustomResource(
+      `${name}-node-pool`,
+      {
+        apiVersion: "karpenter.sh/v1",
+        kind: "NodePool",
+        metadata: { name: "zenml" },
+        spec: {
+          template: {
+            spec: {
+              nodeClassRef: { group: "eks.amazonaws.com", kind: "NodeClass", name: "default" },
+              requirements: [
+                { key: "eks.amazonaws.com/instance-category", operator: "In", values: ["m", "c", "r"] },
+                { key: "kubernetes.io/arch", operator: "In", values: ["amd64", "arm64"] },
+                { key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] },
+              ],
+            },
+          },
+          limits: { cpu: String(args.nodePoolCpuLimit) },
+          disruption: { consolidationPolicy: "WhenEmptyOrUnderutilized", consolidateAfter: "5m" },
+        },
+      },
+      k8sOpts,
+    );
+
+    this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, oidcProviderArn: this.oidcProviderArn });
+  }
+}

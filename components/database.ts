@@ -1,0 +1,134 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as random from "@pulumi/random";
+import { baseTags } from "./tags";
+
+export const DB_NAME = "zenml";
+export const DB_USER = "zenml";
+export const DB_PORT = 3306;
+
+export interface DatabaseArgs {
+  environmentName: string;
+  vpcId: pulumi.Input<string>;
+  subnetIds: pulumi.Input<string[]>;
+  /** The only security group allowed to connect (the cluster's). */
+  clientSecurityGroupId: pulumi.Input<string>;
+  /** MySQL major version ("8.4"); minors auto-upgrade so the program never fights AWS. */
+  engineVersion: string;
+  instanceClass: string;
+  allocatedStorageGb: number;
+  maxAllocatedStorageGb: number;
+  multiAz: boolean;
+  backupRetentionDays: number;
+  /** Daily UTC window, validated not to overlap maintenanceWindow. */
+  backupWindow: string;
+  maintenanceWindow: string;
+  /** Protect instances and password from deletion/replacement, and turn on deletion protection (prod). */
+  protect: boolean;
+  /** When set, a manual snapshot with this identifier is taken of the active instance (before an upgrade). */
+  preUpgradeSnapshotId?: string;
+  /** When set, a second instance is restored from this snapshot and becomes the active one (rollback). Default: none. */
+  restoreFromSnapshot?: { snapshotIdentifier: string; label: string };
+}
+
+/**
+ * RDS MySQL for the ZenML server, private and TLS-only. A rollback restores into a new instance
+ * and leaves the upgraded one in place, so no path through this component loses data.
+ */
+export class Database extends pulumi.ComponentResource {
+  /** The primary instance, created on first deploy; never replaced by an upgrade or rollback. */
+  public readonly instanceIdentifier: pulumi.Output<string>;
+  /** The instance the server uses: the primary, or the restored one during a rollback. */
+  public readonly activeInstanceIdentifier: pulumi.Output<string>;
+  public readonly address: pulumi.Output<string>;
+  public readonly endpoint: pulumi.Output<string>;
+  public readonly password: pulumi.Output<string>;
+  public readonly preUpgradeSnapshot?: aws.rds.Snapshot;
+
+  constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("zenml-platform:index:Database", name, {}, opts);
+    const tags = baseTags(args.environmentName, "database");
+    const child = { parent: this };
+    const stateful = { parent: this, protect: args.protect };
+    const baseIdentifier = `zenml-${args.environmentName}`;
+
+    const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, tags }, child);
+    const securityGroup = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      {
+        vpcId: args.vpcId,
+        description: `MySQL for ${baseIdentifier}, from the cluster only`,
+        ingress: [{ protocol: "tcp", fromPort: DB_PORT, toPort: DB_PORT, securityGroups: [args.clientSecurityGroupId], description: "ZenML server and migration job" }],
+        tags,
+      },
+      child,
+    );
+    // The server rejects plaintext connections, whatever a client asks for.
+    const parameterGroup = new aws.rds.ParameterGroup(
+      `${name}-params`,
+      { family: `mysql${args.engineVersion}`, parameters: [{ name: "require_secure_transport", value: "1" }], tags },
+      child,
+    );
+    // RDS refuses '/', '@', '"' and spaces in master passwords.
+    const password = new random.RandomPassword(`${name}-password`, { length: 32, special: true, overrideSpecial: "!#%^*()-_=+[]{}<>:?" }, stateful);
+    // Secret by construction, not only because the provider's schema says so.
+    const masterPassword = pulumi.secret(password.result);
+
+    const common: aws.rds.InstanceArgs = {
+      engine: "mysql",
+      engineVersion: args.engineVersion,
+      autoMinorVersionUpgrade: true,
+      instanceClass: args.instanceClass,
+      allocatedStorage: args.allocatedStorageGb,
+      maxAllocatedStorage: args.maxAllocatedStorageGb,
+      storageType: "gp3",
+      storageEncrypted: true,
+      password: masterPassword,
+      dbSubnetGroupName: subnetGroup.name,
+      vpcSecurityGroupIds: [securityGroup.id],
+      parameterGroupName: parameterGroup.name,
+      publiclyAccessible: false,
+      multiAz: args.multiAz,
+      backupRetentionPeriod: args.backupRetentionDays,
+      backupWindow: args.backupWindow,
+      maintenanceWindow: args.maintenanceWindow,
+      copyTagsToSnapshot: true,
+      deletionProtection: args.protect,
+      skipFinalSnapshot: false,
+      enabledCloudwatchLogsExports: ["error", "slowquery"],
+      applyImmediately: false,
+      tags,
+    };
+    const primary = new aws.rds.Instance(
+      `${name}-instance`,
+      { ...common, identifier: baseIdentifier, dbName: DB_NAME, username: DB_USER, finalSnapshotIdentifier: `${baseIdentifier}-final` },
+      stateful,
+    );
+
+    let active = primary;
+    if (args.restoreFromSnapshot) {
+      const identifier = `${baseIdentifier}-restored-${args.restoreFromSnapshot.label}`;
+      active = new aws.rds.Instance(
+        `${name}-restored-${args.restoreFromSnapshot.label}`,
+        { ...common, identifier, snapshotIdentifier: args.restoreFromSnapshot.snapshotIdentifier, finalSnapshotIdentifier: `${identifier}-final` },
+        stateful,
+      );
+    }
+
+    if (args.preUpgradeSnapshotId) {
+      // Retained: the snapshot outlives this update and `pulumi destroy`; it is the rollback point.
+      this.preUpgradeSnapshot = new aws.rds.Snapshot(
+        `${name}-${args.preUpgradeSnapshotId}`,
+        { dbInstanceIdentifier: active.identifier, dbSnapshotIdentifier: args.preUpgradeSnapshotId, tags: { ...tags, purpose: "pre-upgrade" } },
+        { parent: this, retainOnDelete: true, dependsOn: [active] },
+      );
+    }
+
+    this.instanceIdentifier = primary.identifier;
+    this.activeInstanceIdentifier = active.identifier;
+    this.address = active.address;
+    this.endpoint = active.endpoint;
+    this.password = masterPassword;
+    this.registerOutputs({ instanceIdentifier: this.instanceIdentifier, activeInstanceIdentifier: this.activeInstanceIdentifier, endpoint: this.endpoint });
+  }
+}

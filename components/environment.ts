@@ -1,0 +1,120 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ArtifactStore } from "./artifact-store";
+import { Cluster } from "./cluster";
+import { ClusterLogging } from "./cluster-logging";
+import type { PlatformConfig } from "./config";
+import { ContainerRegistry } from "./container-registry";
+import { Database } from "./database";
+import { Network } from "./network";
+import { ZenmlServer } from "./zenml-server";
+
+export interface ZenmlEnvironmentArgs {
+  config: PlatformConfig;
+  /** Identifier of the manual snapshot to take before the Helm upgrade. Default: none (no version change). */
+  preUpgradeSnapshotId?: string;
+  /** Rollback: restore this snapshot into a new instance and point the server at it. Default: none. */
+  rollback?: { snapshotIdentifier: string; fromVersion: string };
+}
+
+/** One complete ZenML environment. Staging and prod are two instances of this, differing only in config. */
+export class ZenmlEnvironment extends pulumi.ComponentResource {
+  public readonly serverUrl: pulumi.Output<string>;
+  public readonly bucketName: pulumi.Output<string>;
+  public readonly registryUrl: pulumi.Output<string>;
+  public readonly registryUri: pulumi.Output<string>;
+  public readonly clusterName: pulumi.Output<string>;
+  public readonly kubeconfig: pulumi.Output<string>;
+  public readonly databaseEndpoint: pulumi.Output<string>;
+  public readonly databaseInstanceIdentifier: pulumi.Output<string>;
+  public readonly activeDatabaseInstanceIdentifier: pulumi.Output<string>;
+  public readonly preUpgradeSnapshotId: pulumi.Output<string | undefined>;
+  public readonly applicationLogGroup: pulumi.Output<string>;
+  public readonly serverRoleArn: pulumi.Output<string>;
+
+  constructor(name: string, args: ZenmlEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("zenml-platform:index:ZenmlEnvironment", name, {}, opts);
+    const c = args.config;
+    const env = c.stack;
+    const child = { parent: this };
+
+    const network = new Network(`${name}-network`, { environmentName: env, cidrBlock: c.vpcCidr, availabilityZones: c.availabilityZones, natGateways: c.natGateways }, child);
+    const cluster = new Cluster(
+      `${name}-cluster`,
+      {
+        environmentName: env,
+        kubernetesVersion: c.kubernetesVersion,
+        vpcId: network.vpcId,
+        publicSubnetIds: network.publicSubnetIds,
+        privateSubnetIds: network.privateSubnetIds,
+        publicAccessCidrs: c.clusterPublicAccessCidrs,
+        nodePoolCpuLimit: c.nodePoolCpuLimit,
+        protect: c.isProd,
+      },
+      child,
+    );
+    const logging = new ClusterLogging(
+      `${name}-logging`,
+      { environmentName: env, clusterName: cluster.clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl, retentionDays: c.logRetentionDays },
+      child,
+    );
+    const artifacts = new ArtifactStore(`${name}-artifacts`, { environmentName: env, noncurrentVersionDays: c.artifactNoncurrentVersionDays, protect: c.isProd }, child);
+    const registry = new ContainerRegistry(`${name}-registry`, { environmentName: env, untaggedImageDays: c.ecrUntaggedImageDays, protect: c.isProd }, child);
+    const database = new Database(
+      `${name}-database`,
+      {
+        environmentName: env,
+        vpcId: network.vpcId,
+        subnetIds: network.privateSubnetIds,
+        clientSecurityGroupId: cluster.clusterSecurityGroupId,
+        engineVersion: c.dbEngineVersion,
+        instanceClass: c.dbInstanceClass,
+        allocatedStorageGb: c.dbAllocatedStorageGb,
+        maxAllocatedStorageGb: c.dbMaxAllocatedStorageGb,
+        multiAz: c.dbMultiAz,
+        backupRetentionDays: c.dbBackupRetentionDays,
+        backupWindow: c.dbBackupWindow,
+        maintenanceWindow: c.dbMaintenanceWindow,
+        protect: c.isProd,
+        preUpgradeSnapshotId: args.preUpgradeSnapshotId,
+        restoreFromSnapshot: args.rollback && { snapshotIdentifier: args.rollback.snapshotIdentifier, label: args.rollback.fromVersion.replace(/\./g, "-") },
+      },
+      child,
+    );
+    const server = new ZenmlServer(
+      `${name}-server`,
+      {
+        environmentName: env,
+        zenmlVersion: c.zenmlVersion,
+        provider: cluster.provider,
+        oidcProviderArn: cluster.oidcProviderArn,
+        oidcProviderUrl: cluster.oidcProviderUrl,
+        databaseAddress: database.address,
+        databasePassword: database.password,
+        bucketArn: artifacts.bucketArn,
+        bucketKmsKeyArn: artifacts.kmsKeyArn,
+        hostname: c.serverHostname,
+        certificateArn: c.certificateArn,
+        replicas: c.serverReplicas,
+        cpu: c.serverCpu,
+        memory: c.serverMemory,
+        protect: c.isProd,
+        upgradeDependsOn: database.preUpgradeSnapshot ? [database.preUpgradeSnapshot] : [],
+      },
+      child,
+    );
+
+    this.serverUrl = server.serverUrl;
+    this.bucketName = artifacts.bucketName;
+    this.registryUrl = registry.repositoryUrl;
+    this.registryUri = registry.registryUri;
+    this.clusterName = cluster.clusterName;
+    this.kubeconfig = cluster.kubeconfig;
+    this.databaseEndpoint = database.endpoint;
+    this.databaseInstanceIdentifier = database.instanceIdentifier;
+    this.activeDatabaseInstanceIdentifier = database.activeInstanceIdentifier;
+    this.preUpgradeSnapshotId = database.preUpgradeSnapshot ? database.preUpgradeSnapshot.dbSnapshotIdentifier : pulumi.output(undefined);
+    this.applicationLogGroup = logging.applicationLogGroup;
+    this.serverRoleArn = server.serviceAccountRoleArn;
+    this.registerOutputs({ serverUrl: this.serverUrl, bucketName: this.bucketName, clusterName: this.clusterName, databaseEndpoint: this.databaseEndpoint });
+  }
+}

@@ -1,0 +1,67 @@
+import * as pulumi from "@pulumi/pulumi";
+import { parseConfig, secretKeysOf } from "./config";
+import { ZenmlEnvironment } from "./environment";
+import { UserFacingError } from "./errors";
+import { HISTORY_OUTPUTS, readOwnHistory, readPromotionSource } from "./history";
+import { checkPromotion, decideUpgrade, parseSnapshotId, preUpgradeSnapshotId, recordVersion, type RollbackRequest } from "./version-policy";
+
+/**
+ * The whole program: validate config, check the upgrade against what is deployed, build the
+ * environment, return the stack outputs. Nothing is registered before every check has passed.
+ */
+export async function defineStack(): Promise<Record<string, unknown>> {
+  try {
+    return await build();
+  } catch (err) {
+    // A clean message for the user instead of a stack trace from deep inside the runtime.
+    if (err instanceof UserFacingError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
+}
+
+async function build(): Promise<Record<string, unknown>> {
+  const stack = pulumi.getStack();
+  const raw = pulumi.runtime.allConfig();
+  const config = parseConfig(stack, raw, secretKeysOf(raw));
+
+  let rollback: RollbackRequest | undefined;
+  if (config.rollbackSnapshot !== "") {
+    const snap = parseSnapshotId(config.rollbackSnapshot)!;
+    rollback = { snapshotIdentifier: config.rollbackSnapshot, fromVersion: snap.fromVersion, toVersion: snap.toVersion };
+  }
+
+  const history = await readOwnHistory();
+  const decision = decideUpgrade(stack, config.zenmlVersion, history, rollback);
+  const warnings = [...decision.warnings];
+  let promotionOverride: string | undefined;
+  if (config.promotionSourceStack !== "") {
+    const source = await readPromotionSource(config.promotionSourceStack);
+    const gate = checkPromotion(stack, config.zenmlVersion, source, config.promotionOverrideReason);
+    warnings.push(...gate.warnings);
+    if (gate.overridden) promotionOverride = config.promotionOverrideReason.trim();
+  }
+  for (const warning of warnings) void pulumi.log.warn(warning);
+
+  const snapshotId = decision.kind === "upgrade" ? preUpgradeSnapshotId(stack, decision.from!, decision.to) : undefined;
+  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId, rollback });
+
+  return {
+    serverUrl: env.serverUrl,
+    [HISTORY_OUTPUTS.version]: config.zenmlVersion,
+    [HISTORY_OUTPUTS.versions]: recordVersion(history.versions, config.zenmlVersion),
+    [HISTORY_OUTPUTS.snapshot]: snapshotId ?? history.latestSnapshot ?? "",
+    upgrade: { kind: decision.kind, from: decision.from ?? null, to: decision.to, warnings },
+    promotionOverrideReason: promotionOverride ?? null,
+    rollbackSnapshot: rollback?.snapshotIdentifier ?? null,
+    bucketName: env.bucketName,
+    registryUrl: env.registryUrl,
+    registryUri: env.registryUri,
+    clusterName: env.clusterName,
+    kubeconfig: env.kubeconfig,
+    databaseEndpoint: env.databaseEndpoint,
+    databaseInstanceIdentifier: env.databaseInstanceIdentifier,
+    activeDatabaseInstanceIdentifier: env.activeDatabaseInstanceIdentifier,
+    applicationLogGroup: env.applicationLogGroup,
+    serverRoleArn: env.serverRoleArn,
+  };
+}

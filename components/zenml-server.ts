@@ -1,0 +1,153 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import { INGRESS_CLASS } from "./cluster";
+import { DB_NAME, DB_PORT, DB_USER } from "./database";
+import { irsaTrustPolicy } from "./irsa";
+import { baseTags } from "./tags";
+
+export const ZENML_CHART = "oci://public.ecr.aws/zenml/zenml";
+export const NAMESPACE = "zenml";
+export const SERVICE_ACCOUNT = "zenml-server";
+/** The chart names the migration hook's service account after the server's. */
+export const MIGRATION_SERVICE_ACCOUNT = `${SERVICE_ACCOUNT}-db-migration`;
+const DB_PASSWORD_SECRET = "zenml-db-password";
+
+export interface ZenmlServerArgs {
+  environmentName: string;
+  /** Chart version, image tag and server version at once: they must never differ. */
+  zenmlVersion: string;
+  provider: k8s.Provider;
+  oidcProviderArn: pulumi.Input<string>;
+  oidcProviderUrl: pulumi.Input<string>;
+  databaseAddress: pulumi.Input<string>;
+  databasePassword: pulumi.Input<string>;
+  bucketArn: pulumi.Input<string>;
+  bucketKmsKeyArn: pulumi.Input<string>;
+  hostname: string;
+  certificateArn: string;
+  replicas: number;
+  cpu: string;
+  memory: string;
+  /** Protects the JWT and secrets-store keys: losing the latter makes every stored secret unreadable. */
+  protect: boolean;
+  /** Resources the Helm upgrade must wait for, e.g. the pre-upgrade snapshot. Default: none. */
+  upgradeDependsOn?: pulumi.Resource[];
+}
+
+/** The ZenML server as a Helm release, so the chart's migration hook runs before new pods start. */
+export class ZenmlServer extends pulumi.ComponentResource {
+  public readonly serverUrl: pulumi.Output<string>;
+  public readonly releaseName: pulumi.Output<string>;
+  public readonly serviceAccountRoleArn: pulumi.Output<string>;
+  public readonly chartVersion: pulumi.Output<string>;
+
+  constructor(name: string, args: ZenmlServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("zenml-platform:index:ZenmlServer", name, {}, opts);
+    const tags = baseTags(args.environmentName, "zenml-server");
+    const k8sOpts = { parent: this, provider: args.provider };
+    const keyOpts = { parent: this, protect: args.protect };
+
+    const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: NAMESPACE } }, k8sOpts);
+    const dbPassword = new k8s.core.v1.Secret(
+      `${name}-db-password`,
+      { metadata: { name: DB_PASSWORD_SECRET, namespace: NAMESPACE }, type: "Opaque", stringData: { password: pulumi.secret(args.databasePassword) } },
+      { ...k8sOpts, dependsOn: [namespace] },
+    );
+    const jwtKey = new random.RandomPassword(`${name}-jwt-key`, { length: 64, special: false }, keyOpts);
+    const secretsStoreKey = new random.RandomPassword(`${name}-secrets-store-key`, { length: 64, special: false }, keyOpts);
+
+    // Least privilege: the artifact bucket and its key, nothing else.
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        assumeRolePolicy: irsaTrustPolicy(args.oidcProviderArn, args.oidcProviderUrl, [
+          { namespace: NAMESPACE, name: SERVICE_ACCOUNT },
+          { namespace: NAMESPACE, name: MIGRATION_SERVICE_ACCOUNT },
+        ]),
+        tags,
+      },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-bucket-access`,
+      {
+        role: role.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "ListArtifactBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: args.bucketArn },
+            { Sid: "ReadWriteArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: pulumi.interpolate`${args.bucketArn}/*` },
+            { Sid: "UseArtifactKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: args.bucketKmsKeyArn },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+
+    const serverUrl = `https://${args.hostname}`;
+    const release = new k8s.helm.v3.Release(
+      `${name}-release`,
+      {
+        name: "zenml",
+        namespace: NAMESPACE,
+        chart: ZENML_CHART,
+        version: args.zenmlVersion,
+        // A failed migration hook rolls the release back to the previous image instead of leaving it half-done.
+        atomic: true,
+        cleanupOnFail: true,
+        timeout: 1200,
+        maxHistory: 10,
+        values: {
+          zenml: {
+            image: { tag: args.zenmlVersion },
+            replicaCount: args.replicas,
+            debug: false,
+            analyticsOptIn: false,
+            serverURL: serverUrl,
+            deploymentType: "aws",
+            database: {
+              url: pulumi.interpolate`mysql://${DB_USER}@${args.databaseAddress}:${DB_PORT}/${DB_NAME}`,
+              passwordSecretRef: { name: DB_PASSWORD_SECRET, key: "password" },
+              ssl: true,
+              // The image carries no RDS CA bundle; the channel is still encrypted and the server refuses plaintext.
+              sslVerifyServerCert: false,
+              // The chart's own safety net for a failed migration: a copy inside the same server, no PV, no RAM spike.
+              backupStrategy: "database",
+              backupDatabase: "zenml_backup",
+            },
+            secretsStore: { enabled: true, type: "sql", sql: { encryptionKey: pulumi.secret(secretsStoreKey.result) } },
+            auth: { jwtSecretKey: pulumi.secret(jwtKey.result), corsAllowOrigins: [serverUrl] },
+            ingress: {
+              enabled: true,
+              className: INGRESS_CLASS,
+              host: args.hostname,
+              path: "/",
+              // TLS ends at the ALB with the ACM certificate; plain HTTP is redirected.
+              tls: { enabled: false },
+              annotations: {
+                "alb.ingress.kubernetes.io/target-type": "ip",
+                "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP":80},{"HTTPS":443}]',
+                "alb.ingress.kubernetes.io/ssl-redirect": "443",
+                "alb.ingress.kubernetes.io/certificate-arn": args.certificateArn,
+                "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                "alb.ingress.kubernetes.io/healthcheck-path": "/health",
+              },
+            },
+          },
+          serviceAccount: { create: true, name: SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": role.arn } },
+          resources: { requests: { cpu: args.cpu, memory: args.memory }, limits: { memory: args.memory } },
+          podSecurityContext: { runAsNonRoot: true, fsGroup: 1000 },
+        },
+      },
+      { ...k8sOpts, dependsOn: [namespace, dbPassword, ...(args.upgradeDependsOn ?? [])] },
+    );
+
+    this.serverUrl = pulumi.output(serverUrl);
+    this.releaseName = release.name;
+    this.serviceAccountRoleArn = role.arn;
+    this.chartVersion = release.version.apply((v) => v ?? args.zenmlVersion);
+    this.registerOutputs({ serverUrl: this.serverUrl, releaseName: this.releaseName, serviceAccountRoleArn: this.serviceAccountRoleArn });
+  }
+}

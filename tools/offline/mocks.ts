@@ -1,0 +1,82 @@
+import * as pulumi from "@pulumi/pulumi";
+
+export const MOCK_ACCOUNT = "123456789012";
+
+/** Outputs of StackReferences, by fully qualified stack name. */
+export type StackOutputsByName = Record<string, Record<string, unknown>>;
+
+function shortHash(text: string): string {
+  let h = 0;
+  for (const ch of text) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return h.toString(16).padStart(8, "0").slice(0, 7);
+}
+
+/**
+ * Stand-ins for AWS and the remote components: each returns the outputs our code reads, derived
+ * from the inputs so the plan stays deterministic.
+ */
+export class PlatformMocks implements pulumi.runtime.Mocks {
+  constructor(
+    private readonly region: string,
+    private readonly stackOutputs: StackOutputsByName,
+  ) {}
+
+  newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+    const { type, name, inputs } = args;
+    // IAM is global: its ARNs carry no region.
+    const arn = (service: string, resource: string) => `arn:aws:${service}:${service === "iam" ? "" : this.region}:${MOCK_ACCOUNT}:${resource}`;
+    switch (type) {
+      case "pulumi:pulumi:StackReference": {
+        const stackName = String(inputs.name ?? args.id ?? name);
+        return { id: stackName, state: { name: stackName, outputs: this.stackOutputs[stackName] ?? {}, secretOutputNames: [] } };
+      }
+      case "awsx:ec2:Vpc": {
+        const azs = Number(inputs.numberOfAvailabilityZones ?? 2);
+        const ids = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${kind}${i}-${shortHash(name)}`);
+        return { id: `vpc-${shortHash(name)}`, state: { ...inputs, vpcId: `vpc-${shortHash(name)}`, publicSubnetIds: ids("pub"), privateSubnetIds: ids("prv") } };
+      }
+      case "eks:index:Cluster": {
+        const clusterName = String(inputs.name ?? name);
+        const issuer = `https://oidc.eks.${this.region}.amazonaws.com/id/${shortHash(clusterName).toUpperCase()}`;
+        return {
+          id: clusterName,
+          state: {
+            ...inputs,
+            kubeconfigJson: JSON.stringify({ apiVersion: "v1", kind: "Config", clusters: [{ name: clusterName, cluster: { server: `https://${shortHash(clusterName)}.eks.amazonaws.com` } }] }),
+            oidcProviderArn: arn("iam", `oidc-provider/${issuer.replace("https://", "")}`),
+            oidcProviderUrl: issuer,
+            oidcIssuer: issuer.replace("https://", ""),
+            clusterSecurityGroupId: `sg-cluster-${shortHash(clusterName)}`,
+          },
+        };
+      }
+      case "aws:s3/bucket:Bucket": {
+        const bucket = String(inputs.bucket ?? `${name}-${shortHash(name)}`);
+        return { id: bucket, state: { ...inputs, bucket, arn: `arn:aws:s3:::${bucket}` } };
+      }
+      case "aws:ecr/repository:Repository": {
+        const repo = String(inputs.name ?? name);
+        return { id: repo, state: { ...inputs, name: repo, arn: arn("ecr", `repository/${repo}`), repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${this.region}.amazonaws.com/${repo}` } };
+      }
+      case "aws:rds/instance:Instance": {
+        const identifier = String(inputs.identifier ?? name);
+        const address = `${identifier}.c${shortHash(identifier)}.${this.region}.rds.amazonaws.com`;
+        return { id: identifier, state: { ...inputs, identifier, address, endpoint: `${address}:3306`, port: 3306, arn: arn("rds", `db:${identifier}`) } };
+      }
+      case "aws:rds/snapshot:Snapshot":
+        return { id: String(inputs.dbSnapshotIdentifier), state: { ...inputs, dbSnapshotArn: arn("rds", `snapshot:${inputs.dbSnapshotIdentifier}`), status: "available" } };
+      case "random:index/randomPassword:RandomPassword":
+        return { id: name, state: { ...inputs, result: "x".repeat(Number(inputs.length ?? 16)) } };
+      case "kubernetes:helm.sh/v3:Release":
+        return { id: `${inputs.namespace}/${inputs.name}`, state: { ...inputs, status: { status: "deployed", version: inputs.version } } };
+      default: {
+        const id = `${name}-id`;
+        return { id, state: { ...inputs, id, arn: arn(type.split(":")[1]?.split("/")[0] ?? "mock", `${type.split("/").pop()?.split(":")[0] ?? "resource"}/${name}`), name: inputs.name ?? name } };
+      }
+    }
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    return args.inputs;
+  }
+}

@@ -1,0 +1,149 @@
+// Runs the real program under Pulumi's mocks and records the desired environment: every resource
+// with its inputs and options, and the stack outputs. This is desired state, not a diff.
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformMocks, type StackOutputsByName } from "./mocks";
+import * as semver from "semver";
+import { SECRET_PLACEHOLDER, listStacks, readProjectFile, readStackConfig } from "./stack-files";
+
+export const ORGANIZATION = "organization";
+
+export interface PlannedResource {
+  urn: string;
+  type: string;
+  name: string;
+  parent: string | null;
+  custom: boolean;
+  inputs: Record<string, unknown>;
+  options: { protect: boolean; retainOnDelete: boolean; dependsOn: string[] };
+}
+
+export interface Plan {
+  stack: string;
+  project: string;
+  note: string;
+  resources: PlannedResource[];
+  outputs: Record<string, unknown>;
+  warnings: string[];
+}
+
+export interface PlanOptions {
+  stack: string;
+  projectDir: string;
+  /** Stack file to read instead of Pulumi.<stack>.yaml (same stack name). */
+  stackFile?: string;
+  /** Raw config values that replace the file's, by fully qualified key. */
+  overrides?: Record<string, string>;
+  /**
+   * What each referenced stack reports as deployed. Default: every stack runs the version its own
+   * file pins (an unchanged deploy), which is what a PR preview shows for a mirror-only change.
+   */
+  stackOutputs?: StackOutputsByName;
+  /** The program; defaults to the real one in index.ts. */
+  program?: () => Promise<Record<string, unknown>>;
+}
+
+export const PLAN_NOTE = "Desired state computed offline under Pulumi mocks; it is not a diff against the cloud.";
+
+interface Captured {
+  resource: pulumi.Resource;
+  type: string;
+  name: string;
+  custom: boolean;
+  props: Record<string, unknown>;
+  opts: pulumi.CustomResourceOptions & pulumi.ComponentResourceOptions;
+}
+
+function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+}
+
+/** Resolves Outputs and Promises inside a value, replacing anything secret with the placeholder. */
+async function reveal(value: unknown, depth = 0): Promise<unknown> {
+  if (depth > 40) return "[too deep]";
+  if (pulumi.Output.isInstance(value)) {
+    if (await pulumi.isSecret(value)) return SECRET_PLACEHOLDER;
+    return reveal(await valueOf(value), depth + 1);
+  }
+  if (value instanceof Promise) return reveal(await value, depth + 1);
+  if (pulumi.Resource.isInstance(value)) return `[resource ${await valueOf(value.urn)}]`;
+  if (Array.isArray(value)) return Promise.all(value.map((v) => reveal(v, depth + 1)));
+  if (value !== null && typeof value === "object") {
+    const entries = await Promise.all(Object.entries(value).filter(([, v]) => v !== undefined).map(async ([k, v]) => [k, await reveal(v, depth + 1)] as const));
+    return Object.fromEntries(entries);
+  }
+  return value;
+}
+
+async function dependencyUrns(dependsOn: unknown): Promise<string[]> {
+  if (dependsOn === undefined) return [];
+  const resolved = pulumi.Output.isInstance(dependsOn) ? await valueOf(dependsOn) : await dependsOn;
+  const list = Array.isArray(resolved) ? resolved : [resolved];
+  return Promise.all(list.filter((r): r is pulumi.Resource => pulumi.Resource.isInstance(r)).map((r) => valueOf(r.urn)));
+}
+
+/**
+ * Outputs that make every stack look like it already runs what its own file pins, having run
+ * every lower version pinned anywhere in the repo (staging ran prod's pin before its own).
+ */
+export function steadyStateOutputs(projectDir: string, project: string): StackOutputsByName {
+  const pins = new Map<string, string>();
+  for (const stack of listStacks(projectDir)) {
+    try {
+      const version = readStackConfig(projectDir, stack).values[`${project}:zenmlVersion`];
+      if (version && semver.valid(version)) pins.set(stack, version);
+    } catch {
+      // An unreadable stack file reports nothing; planning that stack reports why.
+    }
+  }
+  const all = [...new Set(pins.values())].sort(semver.compare);
+  const outputs: StackOutputsByName = {};
+  for (const [stack, version] of pins) {
+    outputs[`${ORGANIZATION}/${project}/${stack}`] = { zenmlVersion: version, zenmlVersionHistory: all.filter((v) => semver.lte(v, version)) };
+  }
+  return outputs;
+}
+
+export async function runPlan(options: PlanOptions): Promise<Plan> {
+  const project = readProjectFile(options.projectDir).name;
+  const config = readStackConfig(options.projectDir, options.stack, options.stackFile);
+  const values = { ...config.values, ...(options.overrides ?? {}) };
+  const region = values["aws:region"] ?? "us-east-1";
+
+  await pulumi.runtime.setMocks(new PlatformMocks(region, options.stackOutputs ?? steadyStateOutputs(options.projectDir, project)), project, options.stack, false, ORGANIZATION);
+  pulumi.runtime.setAllConfig(values, config.secretKeys);
+
+  const captured: Captured[] = [];
+  const warnings: string[] = [];
+  const program = options.program ?? (async () => ((await import("../../index")) as unknown as { default: () => Promise<Record<string, unknown>> }).default());
+  const originalWarn = pulumi.log.warn;
+  pulumi.log.warn = async (msg: string) => { warnings.push(msg); };
+  // Kept as the program returned them: the runtime's resolved copy has lost which values are secret.
+  let returned: Record<string, unknown> = {};
+  try {
+    await pulumi.runtime.runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation((args) => {
+        captured.push({ resource: args.resource, type: args.type, name: args.name, custom: args.resource instanceof pulumi.CustomResource, props: args.props, opts: args.opts });
+        return undefined;
+      });
+      returned = await program();
+      return returned;
+    });
+  } finally {
+    pulumi.log.warn = originalWarn;
+  }
+
+  const resources: PlannedResource[] = [];
+  for (const c of captured) {
+    resources.push({
+      urn: await valueOf(c.resource.urn),
+      type: c.type,
+      name: c.name,
+      parent: c.opts.parent ? await valueOf(c.opts.parent.urn) : null,
+      custom: c.custom,
+      inputs: (await reveal(c.props)) as Record<string, unknown>,
+      options: { protect: c.opts.protect === true, retainOnDelete: c.opts.retainOnDelete === true, dependsOn: await dependencyUrns(c.opts.dependsOn) },
+    });
+  }
+  const outputs = (await reveal(returned)) as Record<string, unknown>;
+  return { stack: options.stack, project, note: PLAN_NOTE, resources, outputs, warnings };
+}

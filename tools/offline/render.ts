@@ -1,0 +1,50 @@
+import type { Plan, PlannedResource } from "./plan";
+
+/** Inputs worth a glance per type; the JSON form has all of them. */
+const KEY_SETTINGS: Record<string, string[]> = {
+  "awsx:ec2:Vpc": ["cidrBlock", "numberOfAvailabilityZones", "natGateways"],
+  "eks:index:Cluster": ["name", "version", "authenticationMode", "autoMode", "upgradePolicy", "publicAccessCidrs", "enabledClusterLogTypes"],
+  "aws:rds/instance:Instance": ["identifier", "engineVersion", "instanceClass", "multiAz", "backupRetentionPeriod", "backupWindow", "maintenanceWindow", "deletionProtection", "skipFinalSnapshot", "storageEncrypted", "snapshotIdentifier", "password"],
+  "aws:rds/snapshot:Snapshot": ["dbSnapshotIdentifier"],
+  "aws:s3/bucket:Bucket": ["forceDestroy"],
+  "aws:s3/bucketVersioning:BucketVersioning": ["versioningConfiguration"],
+  "aws:ecr/repository:Repository": ["name", "imageTagMutability", "imageScanningConfiguration"],
+  "aws:cloudwatch/logGroup:LogGroup": ["name", "retentionInDays"],
+  "aws:eks/addon:Addon": ["addonName"],
+  "kubernetes:helm.sh/v3:Release": ["chart", "version", "namespace"],
+};
+
+function short(value: unknown): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return text.length > 90 ? `${text.slice(0, 87)}...` : text;
+}
+
+function nameOf(urn: string, byUrn: Map<string, PlannedResource>): string {
+  return byUrn.get(urn)?.name ?? urn.split("::").pop() ?? urn;
+}
+
+export function renderTree(plan: Plan): string {
+  const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
+  const children = new Map<string | null, PlannedResource[]>();
+  for (const r of plan.resources) {
+    const parent = r.parent && byUrn.has(r.parent) ? r.parent : null;
+    children.set(parent, [...(children.get(parent) ?? []), r]);
+  }
+  const lines = [`# ${plan.project} / ${plan.stack} — ${plan.note}`, ""];
+  const walk = (parent: string | null, indent: string) => {
+    for (const r of children.get(parent) ?? []) {
+      const flags = [r.options.protect && "protect", r.options.retainOnDelete && "retainOnDelete"].filter(Boolean);
+      lines.push(`${indent}${r.name}  (${r.type})${flags.length ? `  [${flags.join(", ")}]` : ""}`);
+      for (const key of KEY_SETTINGS[r.type] ?? []) {
+        if (r.inputs[key] !== undefined) lines.push(`${indent}    ${key}: ${short(r.inputs[key])}`);
+      }
+      if (r.options.dependsOn.length > 0) lines.push(`${indent}    dependsOn: ${r.options.dependsOn.map((u) => nameOf(u, byUrn)).join(", ")}`);
+      walk(r.urn, indent + "  ");
+    }
+  };
+  walk(null, "");
+  lines.push("", "Outputs:");
+  for (const [k, v] of Object.entries(plan.outputs)) lines.push(`  ${k}: ${short(v)}`);
+  lines.push("", `${plan.resources.length} resources.`);
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,65 @@
+// `npm run plan -- --stack <name> [--json] [--deployed-version X.Y.Z] [--source-version X.Y.Z]`
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import * as pulumi from "@pulumi/pulumi";
+import { ORGANIZATION, runPlan, steadyStateOutputs, type Plan } from "./offline/plan";
+import { StackFileError, listStacks, readProjectFile } from "./offline/stack-files";
+import { renderTree } from "./offline/render";
+
+const USAGE = `usage: npm run plan -- --stack <name> [--json] [--deployed-version X.Y.Z|none] [--source-version X.Y.Z]
+
+  --stack             stack to plan (a Pulumi.<stack>.yaml next to Pulumi.yaml)
+  --json              print one JSON document instead of a tree
+  --deployed-version  what the stack runs now (default: the version its file pins; "none" = first deploy)
+  --source-version    what the promotion source stack runs (default: the version its file pins)`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`plan: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        stack: { type: "string" },
+        json: { type: "boolean", default: false },
+        "deployed-version": { type: "string" },
+        "source-version": { type: "string" },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    fail(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (args.help) {
+    process.stdout.write(USAGE + "\n");
+    return;
+  }
+  const projectDir = path.resolve(__dirname, "..");
+  if (!args.stack) fail(`--stack is required (stacks: ${listStacks(projectDir).join(", ")})\n${USAGE}`);
+  const project = readProjectFile(projectDir).name;
+  const stackOutputs = steadyStateOutputs(projectDir, project);
+  const self = `${ORGANIZATION}/${project}/${args.stack}`;
+  const deployed = args["deployed-version"];
+  if (deployed === "none") delete stackOutputs[self];
+  else if (deployed) stackOutputs[self] = { zenmlVersion: deployed, zenmlVersionHistory: [deployed] };
+  const source = args["source-version"];
+  if (source) {
+    for (const name of Object.keys(stackOutputs)) if (name !== self) stackOutputs[name] = { zenmlVersion: source, zenmlVersionHistory: [source] };
+  }
+
+  let plan: Plan;
+  try {
+    plan = await runPlan({ stack: args.stack, projectDir, stackOutputs });
+  } catch (err) {
+    if (err instanceof StackFileError || err instanceof pulumi.RunError) fail((err as Error).message);
+    throw err;
+  }
+  for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`);
+  process.stdout.write(args.json ? JSON.stringify(plan, null, 2) + "\n" : renderTree(plan));
+}
+
+main().catch((err: unknown) => fail(`internal error: ${err instanceof Error ? err.stack : String(err)}`, 1));
