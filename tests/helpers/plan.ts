@@ -1,0 +1,37 @@
+import * as path from "node:path";
+import { defineStack } from "../../components/stack";
+import { ORGANIZATION, runPlan, steadyStateOutputs, type Plan, type PlannedResource } from "../../tools/offline/plan";
+import type { StackOutputsByName } from "../../tools/offline/mocks";
+
+export const PROJECT_DIR = path.resolve(__dirname, "../..");
+export const STACKS = ["staging", "prod"] as const;
+export const stackRef = (stack: string) => `${ORGANIZATION}/zenml-platform/${stack}`;
+
+export interface TestPlanOptions {
+  overrides?: Record<string, string>;
+  /** Replaces what each stack reports as deployed; merged over the steady state. */
+  deployed?: StackOutputsByName;
+  stackFile?: string;
+}
+
+/** Plans a stack with the real program, from the real stack files, under mocks. */
+export function plan(stack: string, options: TestPlanOptions = {}): Promise<Plan> {
+  const overrides = Object.fromEntries(Object.entries(options.overrides ?? {}).map(([k, v]) => [k.includes(":") ? k : `zenml-platform:${k}`, v]));
+  const stackOutputs = { ...steadyStateOutputs(PROJECT_DIR, "zenml-platform"), ...(options.deployed ?? {}) };
+  return runPlan({ stack, projectDir: PROJECT_DIR, overrides, stackOutputs, stackFile: options.stackFile, program: defineStack });
+}
+
+export function ofType(p: Plan, type: string): PlannedResource[] {
+  return p.resources.filter((r) => r.type === type);
+}
+
+export function one(p: Plan, type: string): PlannedResource {
+  const found = ofType(p, type);
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  return found[0];
+}
+
+/** Reads a nested input by dotted path. */
+export function at(value: unknown, dotted: string): unknown {
+  return dotted.split(".").reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), value);
+}
