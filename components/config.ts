@@ -1,6 +1,7 @@
 // The one place config is read and validated. Components receive the typed result and never
 // read config themselves. Every problem is reported at once, naming the key, the stack and what
 // is allowed, before any resource is registered.
+import * as semver from "semver";
 import { z } from "zod";
 import { UserFacingError } from "./errors";
 import { explainBadPin, parseSnapshotId } from "./version-policy";
@@ -233,7 +234,8 @@ function crossFieldProblems(stack: string, c: Omit<PlatformConfig, "stack" | "re
   if (c.rollbackSnapshot !== "") {
     const snap = parseSnapshotId(c.rollbackSnapshot)!;
     if (snap.environmentName !== stack) add("rollbackSnapshot", `"${c.rollbackSnapshot}" belongs to stack "${snap.environmentName}"; restore only this stack's own pre-upgrade snapshots`);
-    if (c.zenmlVersion !== snap.fromVersion) add("rollbackSnapshot", `"${c.rollbackSnapshot}" was taken before upgrading ${snap.fromVersion} -> ${snap.toVersion}, so zenmlVersion must be "${snap.fromVersion}" (it is "${c.zenmlVersion}")`);
+    // Rolling back pins exactly the snapshot's "from" version; later upgrades may only go up from it.
+    if (semver.lt(c.zenmlVersion, snap.fromVersion)) add("rollbackSnapshot", `"${c.rollbackSnapshot}" was taken before upgrading ${snap.fromVersion} -> ${snap.toVersion}, so zenmlVersion must be "${snap.fromVersion}" or later (it is "${c.zenmlVersion}")`);
   }
   return problems;
 }

@@ -25,6 +25,8 @@ export interface DeploymentHistory {
   latestSnapshot?: string;
   /** Every version this stack has run, oldest first. */
   versions: string[];
+  /** The rollback snapshot whose restored database the stack already runs on, if any. */
+  activeRollbackSnapshot?: string;
 }
 
 export interface RollbackRequest {
@@ -58,15 +60,15 @@ export function skippedMinors(from: string, to: string): string[] {
  */
 export function decideUpgrade(stack: string, pinned: string, history: DeploymentHistory, rollback?: RollbackRequest): UpgradeDecision {
   const deployed = history.deployedVersion;
-  if (rollback) {
-    if (pinned !== rollback.fromVersion) {
-      throw new UserFacingError(
-        `Stack "${stack}": rollbackSnapshot "${rollback.snapshotIdentifier}" was taken before the upgrade ` +
-          `${rollback.fromVersion} -> ${rollback.toVersion}, so zenmlVersion must be set back to "${rollback.fromVersion}" (it is "${pinned}").`,
-      );
-    }
-    return { kind: "rollback", from: deployed, to: pinned, warnings: [] };
+  const established = history.activeRollbackSnapshot;
+  if (established && rollback?.snapshotIdentifier !== established) {
+    throw new UserFacingError(
+      `Stack "${stack}": the server runs on the database restored from "${established}". Removing or changing ` +
+        `rollbackSnapshot would point it at another database and hide everything written since the rollback. ` +
+        `Keep rollbackSnapshot: "${established}" (see docs/UPGRADING.md, "After a rollback").`,
+    );
   }
+  if (rollback && rollback.snapshotIdentifier !== established) return decideRollback(stack, pinned, deployed, rollback);
   if (deployed === undefined) return { kind: "first-deploy", to: pinned, warnings: [] };
   if (semver.eq(pinned, deployed)) return { kind: "unchanged", from: deployed, to: pinned, warnings: [] };
   if (semver.lt(pinned, deployed)) {
@@ -89,6 +91,28 @@ export function decideUpgrade(stack: string, pinned: string, history: Deployment
     warnings.push(`Stack "${stack}": ${deployed} -> ${pinned} crosses a major version.`);
   }
   return { kind: "upgrade", from: deployed, to: pinned, warnings };
+}
+
+/** A new rollback: the pin goes back to the snapshot's "from" version, restored into a new database. */
+function decideRollback(stack: string, pinned: string, deployed: string | undefined, rollback: RollbackRequest): UpgradeDecision {
+  const { snapshotIdentifier: id, fromVersion, toVersion } = rollback;
+  if (pinned !== fromVersion) {
+    throw new UserFacingError(
+      `Stack "${stack}": rollbackSnapshot "${id}" was taken before the upgrade ${fromVersion} -> ${toVersion}, ` +
+        `so zenmlVersion must be set back to "${fromVersion}" (it is "${pinned}").`,
+    );
+  }
+  if (deployed !== undefined && semver.lte(deployed, pinned)) {
+    throw new UserFacingError(
+      `Stack "${stack}": rollbackSnapshot "${id}" restores the database of ${fromVersion}, but the stack runs "${deployed}", ` +
+        `which is not newer: there is nothing to roll back. Clear rollbackSnapshot.`,
+    );
+  }
+  const warnings: string[] = [];
+  if (deployed !== undefined && deployed !== toVersion) {
+    warnings.push(`Stack "${stack}": rolling back from ${deployed} onto the snapshot taken before ${fromVersion} -> ${toVersion}: everything written since that snapshot stays only in the current database.`);
+  }
+  return { kind: "rollback", from: deployed, to: pinned, warnings };
 }
 
 export interface PromotionSource {

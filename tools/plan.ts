@@ -1,8 +1,7 @@
 // `npm run plan -- --stack <name> [--json] [--deployed-version X.Y.Z] [--source-version X.Y.Z]`
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import * as pulumi from "@pulumi/pulumi";
-import { ORGANIZATION, runPlan, steadyStateOutputs, type Plan } from "./offline/plan";
+import { ORGANIZATION, ProgramFailed, runPlan, steadyStateOutputs, type Plan } from "./offline/plan";
 import { StackFileError, listStacks, readProjectFile } from "./offline/stack-files";
 import { renderTree } from "./offline/render";
 
@@ -55,7 +54,11 @@ async function main(): Promise<void> {
   try {
     plan = await runPlan({ stack: args.stack, projectDir, stackOutputs });
   } catch (err) {
-    if (err instanceof StackFileError || err instanceof pulumi.RunError) fail((err as Error).message);
+    if (err instanceof StackFileError) fail(err.message);
+    if (err instanceof ProgramFailed && err.userFacing) {
+      const created = err.registeredTypes.filter((t) => t !== "pulumi:pulumi:StackReference").length;
+      fail(`${err.message}\n(${created} resources registered before the program stopped)`);
+    }
     throw err;
   }
   for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`);

@@ -3,6 +3,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformMocks, type StackOutputsByName } from "./mocks";
 import * as semver from "semver";
+// index.ts is `export = defineStack`; importing it here would need a CommonJS-only syntax.
+import { defineStack } from "../../components/stack";
 import { SECRET_PLACEHOLDER, listStacks, readProjectFile, readStackConfig } from "./stack-files";
 
 export const ORGANIZATION = "organization";
@@ -38,8 +40,20 @@ export interface PlanOptions {
    * file pins (an unchanged deploy), which is what a PR preview shows for a mirror-only change.
    */
   stackOutputs?: StackOutputsByName;
-  /** The program; defaults to the real one in index.ts. */
+  /** The program; defaults to the real one (what index.ts exports). */
   program?: () => Promise<Record<string, unknown>>;
+}
+
+/** The program refused to run; `registeredTypes` shows how far it got (reads and resources). */
+export class ProgramFailed extends Error {
+  constructor(
+    message: string,
+    public readonly registeredTypes: string[],
+    public readonly userFacing: boolean,
+  ) {
+    super(message);
+    this.name = "ProgramFailed";
+  }
 }
 
 export const PLAN_NOTE = "Desired state computed offline under Pulumi mocks; it is not a diff against the cloud.";
@@ -114,22 +128,32 @@ export async function runPlan(options: PlanOptions): Promise<Plan> {
 
   const captured: Captured[] = [];
   const warnings: string[] = [];
-  const program = options.program ?? (async () => ((await import("../../index")) as unknown as { default: () => Promise<Record<string, unknown>> }).default());
+  const program = options.program ?? defineStack;
   const originalWarn = pulumi.log.warn;
   pulumi.log.warn = async (msg: string) => { warnings.push(msg); };
   // Kept as the program returned them: the runtime's resolved copy has lost which values are secret.
   let returned: Record<string, unknown> = {};
+  // Caught inside the stack's init: a rejection escaping it also surfaces as an unhandled one.
+  let failure: unknown;
   try {
     await pulumi.runtime.runInPulumiStack(async () => {
       pulumi.runtime.registerStackTransformation((args) => {
         captured.push({ resource: args.resource, type: args.type, name: args.name, custom: args.resource instanceof pulumi.CustomResource, props: args.props, opts: args.opts });
         return undefined;
       });
-      returned = await program();
+      try {
+        returned = await program();
+      } catch (err) {
+        failure = err;
+      }
       return returned;
     });
   } finally {
     pulumi.log.warn = originalWarn;
+  }
+  if (failure !== undefined) {
+    const message = failure instanceof Error ? failure.message : String(failure);
+    throw new ProgramFailed(message, captured.map((c) => c.type), failure instanceof pulumi.RunError);
   }
 
   const resources: PlannedResource[] = [];
