@@ -9,15 +9,17 @@ export const stackRef = (stack: string) => `${ORGANIZATION}/zenml-platform/${sta
 
 export interface TestPlanOptions {
   overrides?: Record<string, string>;
-  /** Replaces what each stack reports as deployed; merged over the steady state. */
-  deployed?: StackOutputsByName;
+  /** Replaces what each stack reports as deployed, merged over the steady state; null = never deployed. */
+  deployed?: Record<string, StackOutputsByName[string] | null>;
   stackFile?: string;
 }
 
 /** Plans a stack with the real program, from the real stack files, under mocks. */
 export function plan(stack: string, options: TestPlanOptions = {}): Promise<Plan> {
   const overrides = Object.fromEntries(Object.entries(options.overrides ?? {}).map(([k, v]) => [k.includes(":") ? k : `zenml-platform:${k}`, v]));
-  const stackOutputs = { ...steadyStateOutputs(PROJECT_DIR, "zenml-platform"), ...(options.deployed ?? {}) };
+  const merged = { ...steadyStateOutputs(PROJECT_DIR, "zenml-platform"), ...(options.deployed ?? {}) };
+  const stackOutputs: StackOutputsByName = {};
+  for (const [name, outputs] of Object.entries(merged)) if (outputs) stackOutputs[name] = outputs;
   return runPlan({ stack, projectDir: PROJECT_DIR, overrides, stackOutputs, stackFile: options.stackFile, program: defineStack });
 }
 
