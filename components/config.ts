@@ -138,18 +138,6 @@ function describe(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
 }
 
-/** Keys Pulumi marks as secret travel in the config itself, under this key. */
-export function secretKeysOf(raw: Record<string, string>): string[] {
-  const list = raw["PULUMI_CONFIG_SECRET_KEYS"];
-  if (!list) return [];
-  try {
-    const parsed: unknown = JSON.parse(list);
-    return Array.isArray(parsed) ? parsed.filter((k): k is string => typeof k === "string") : [];
-  } catch {
-    return [];
-  }
-}
-
 /**
  * Validates the raw config of one stack. `raw` maps fully qualified keys ("zenml-platform:x",
  * "aws:region") to the strings Pulumi stores. Throws one UserFacingError listing every problem.

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig, secretKeysOf } from "./config";
+import { parseConfig } from "./config";
 import { ZenmlEnvironment } from "./environment";
 import { UserFacingError } from "./errors";
 import { HISTORY_OUTPUTS, readOwnHistory, readPromotionSource } from "./history";
@@ -22,7 +22,7 @@ export async function defineStack(): Promise<Record<string, unknown>> {
 async function build(): Promise<Record<string, unknown>> {
   const stack = pulumi.getStack();
   const raw = pulumi.runtime.allConfig();
-  const config = parseConfig(stack, raw, secretKeysOf(raw));
+  const config = parseConfig(stack, raw, secretConfigKeys(raw));
 
   let rollback: RollbackRequest | undefined;
   if (config.rollbackSnapshot !== "") {
@@ -64,4 +64,10 @@ async function build(): Promise<Record<string, unknown>> {
     applicationLogGroup: env.applicationLogGroup,
     serverRoleArn: env.serverRoleArn,
   };
+}
+
+/** Keys set with `pulumi config set --secret`; the SDK exposes the check at runtime only. */
+function secretConfigKeys(raw: Record<string, string>): string[] {
+  const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+  return isSecret ? Object.keys(raw).filter((key) => isSecret(key)) : [];
 }

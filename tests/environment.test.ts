@@ -111,7 +111,8 @@ describe.each(STACKS)("%s environment", (stack) => {
     expect(at(zenml, "secretsStore")).toEqual({ enabled: true, type: "sql", sql: { encryptionKey: "[secret]" } });
     expect(at(zenml, "auth.jwtSecretKey")).toBe("[secret]");
     expect(at(zenml, "ingress")).toMatchObject({ enabled: true, className: "alb", host: isProd ? "zenml.example.com" : "zenml.staging.example.com" });
-    expect(String(at(zenml, "ingress.annotations")["alb.ingress.kubernetes.io/certificate-arn" as never])).toMatch(/^arn:aws:acm:eu-west-1:/);
+    const annotations = at(zenml, "ingress.annotations") as Record<string, string>;
+    expect(annotations["alb.ingress.kubernetes.io/certificate-arn"]).toMatch(/^arn:aws:acm:eu-west-1:/);
     expect(at(release.inputs, "values.serviceAccount.annotations")).toHaveProperty(["eks.amazonaws.com/role-arn"]);
   });
 

@@ -1,0 +1,89 @@
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { runPlan } from "../tools/offline/plan";
+import { readStackConfig } from "../tools/offline/stack-files";
+import { PROJECT_DIR, STACKS } from "./helpers/plan";
+
+const run = promisify(execFile);
+const TSX = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
+
+async function plan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(TSX, ["tools/plan.ts", ...args], { cwd: PROJECT_DIR, maxBuffer: 32 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("npm run plan", () => {
+  it.each(STACKS)("--json prints one document for %s in the documented format", async (stack) => {
+    const { code, stdout } = await plan("--stack", stack, "--json");
+    expect(code).toBe(0);
+    const doc = JSON.parse(stdout);
+    expect(doc).toMatchObject({ stack, project: "zenml-platform", note: expect.stringMatching(/not a diff/) });
+    expect(doc.resources.length).toBeGreaterThan(40);
+    for (const r of doc.resources) {
+      expect(r).toEqual(expect.objectContaining({ urn: expect.stringMatching(/^urn:pulumi:/), type: expect.any(String), name: expect.any(String), inputs: expect.any(Object) }));
+      expect(r.options).toEqual({ protect: expect.any(Boolean), retainOnDelete: expect.any(Boolean), dependsOn: expect.any(Array) });
+    }
+    expect(doc.outputs.kubeconfig).toBe("[secret]");
+  });
+
+  it("prints a tree that says it is desired state, with options shown", async () => {
+    const { code, stdout } = await plan("--stack", "prod");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/not a diff against the cloud/);
+    expect(stdout).toMatch(/zenml-database-instance {2}\(aws:rds\/instance:Instance\) {2}\[protect\]/);
+    expect(stdout).toMatch(/password: \[secret\]/);
+  });
+
+  it("shows the pre-upgrade snapshot before the release when an upgrade is previewed", async () => {
+    const { code, stdout, stderr } = await plan("--stack", "staging", "--deployed-version", "0.96.0");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/zenml-database-zenml-staging-pre-upgrade-0-96-0-to-0-98-0 {2}\(aws:rds\/snapshot:Snapshot\) {2}\[retainOnDelete\]/);
+    expect(stdout).toMatch(/zenml-server-release[\s\S]*dependsOn: .*zenml-database-zenml-staging-pre-upgrade-0-96-0-to-0-98-0/);
+    expect(stderr).toMatch(/warning: .*jumps over 1 minor release\(s\) \(0\.97\)/);
+  });
+
+  it("fails with one clear line for a downgrade, an unknown stack and a missing flag", async () => {
+    const down = await plan("--stack", "staging", "--deployed-version", "0.99.0");
+    expect(down.code).toBe(2);
+    expect(down.stderr).toMatch(/^plan: Stack "staging": zenmlVersion "0\.98\.0" is lower than the deployed "0\.99\.0"/);
+    expect(down.stderr).not.toMatch(/\n\s+at /);
+    const unknown = await plan("--stack", "qa");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/No stack file for "qa".*stacks: prod, staging/);
+    const missing = await plan();
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--stack is required/);
+  });
+
+  it("runs the program index.ts exports", async () => {
+    const { stdout } = await run(TSX, ["-e", 'console.log(require("./index") === require("./components/stack").defineStack)'], { cwd: PROJECT_DIR });
+    expect(stdout.trim()).toBe("true");
+  });
+});
+
+describe("secure: values in a stack file", () => {
+  it("are replaced by a placeholder, never printed, and refused for settings that are not secret", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zenml-plan-"));
+    for (const f of ["Pulumi.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(dir, f));
+    const ciphertext = "v1:Zm9vYmFyYmF6cXV4:c2VjcmV0LWNpcGhlcnRleHQtbmV2ZXItcHJpbnRlZA==";
+    const staging = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.staging.yaml"), "utf8").replace(/zenml-platform:certificateArn: .*/, `zenml-platform:certificateArn:\n    secure: ${ciphertext}`);
+    fs.writeFileSync(path.join(dir, "Pulumi.staging.yaml"), staging);
+
+    const config = readStackConfig(dir, "staging");
+    expect(config.values["zenml-platform:certificateArn"]).toBe("[secret]");
+    expect(config.secretKeys).toEqual(["zenml-platform:certificateArn"]);
+
+    const err = await runPlan({ stack: "staging", projectDir: dir }).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/zenml-platform:certificateArn: is stored as a secret/);
+    expect((err as Error).message).not.toContain(ciphertext);
+  });
+});
