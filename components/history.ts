@@ -6,21 +6,18 @@ export const HISTORY_OUTPUTS = {
   version: "zenmlVersion",
   versions: "zenmlVersionHistory",
   snapshot: "latestPreUpgradeSnapshot",
+  snapshots: "preUpgradeSnapshots",
   rollback: "rollbackSnapshot",
 } as const;
 
 const nonEmpty = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
 
-async function readOutputs(ref: pulumi.StackReference): Promise<{ version?: string; versions: string[]; snapshot?: string; rollback?: string }> {
-  const [version, versions, snapshot, rollback] = await Promise.all(
-    [HISTORY_OUTPUTS.version, HISTORY_OUTPUTS.versions, HISTORY_OUTPUTS.snapshot, HISTORY_OUTPUTS.rollback].map(async (key) => (await ref.getOutputDetails(key)).value),
-  );
-  return {
-    version: nonEmpty(version),
-    versions: Array.isArray(versions) ? versions.filter((v): v is string => typeof v === "string") : [],
-    snapshot: nonEmpty(snapshot),
-    rollback: nonEmpty(rollback),
-  };
+const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
+
+async function readOutputs(ref: pulumi.StackReference): Promise<{ version?: string; versions: string[]; snapshot?: string; snapshots: string[]; rollback?: string }> {
+  const keys = [HISTORY_OUTPUTS.version, HISTORY_OUTPUTS.versions, HISTORY_OUTPUTS.snapshot, HISTORY_OUTPUTS.snapshots, HISTORY_OUTPUTS.rollback];
+  const [version, versions, snapshot, snapshots, rollback] = await Promise.all(keys.map(async (key) => (await ref.getOutputDetails(key)).value));
+  return { version: nonEmpty(version), versions: strings(versions), snapshot: nonEmpty(snapshot), snapshots: strings(snapshots), rollback: nonEmpty(rollback) };
 }
 
 /** What this stack deployed last, read from its own previous outputs; empty on the first deploy. */
@@ -32,6 +29,7 @@ export async function readOwnHistory(parent?: pulumi.Resource): Promise<Deployme
     deployedVersion: out.version,
     versions: out.versions.length > 0 ? out.versions : out.version ? [out.version] : [],
     latestSnapshot: out.snapshot,
+    snapshots: out.snapshots.length > 0 ? out.snapshots : out.snapshot ? [out.snapshot] : [],
     activeRollbackSnapshot: out.rollback,
   };
 }

@@ -3,7 +3,7 @@ import { parseConfig } from "./config";
 import { ZenmlEnvironment } from "./environment";
 import { UserFacingError } from "./errors";
 import { HISTORY_OUTPUTS, readOwnHistory, readPromotionSource } from "./history";
-import { checkPromotion, decideUpgrade, parseSnapshotId, preUpgradeSnapshotId, recordVersion, type RollbackRequest } from "./version-policy";
+import { checkPromotion, decideUpgrade, parseSnapshotId, preUpgradeSnapshotId, recordOnce, type RollbackRequest } from "./version-policy";
 
 /**
  * The whole program: validate config, check the upgrade against what is deployed, build the
@@ -42,14 +42,15 @@ async function build(): Promise<Record<string, unknown>> {
   }
   for (const warning of warnings) void pulumi.log.warn(warning);
 
-  const snapshotId = decision.kind === "upgrade" ? preUpgradeSnapshotId(stack, decision.from!, decision.to) : undefined;
+  const snapshotId = decision.kind === "upgrade" ? preUpgradeSnapshotId(stack, decision.from!, decision.to, history.snapshots) : undefined;
   const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId, rollback });
 
   return {
     serverUrl: env.serverUrl,
     [HISTORY_OUTPUTS.version]: config.zenmlVersion,
-    [HISTORY_OUTPUTS.versions]: recordVersion(history.versions, config.zenmlVersion),
+    [HISTORY_OUTPUTS.versions]: recordOnce(history.versions, config.zenmlVersion),
     [HISTORY_OUTPUTS.snapshot]: snapshotId ?? history.latestSnapshot ?? "",
+    [HISTORY_OUTPUTS.snapshots]: snapshotId ? recordOnce(history.snapshots, snapshotId) : history.snapshots,
     [HISTORY_OUTPUTS.rollback]: rollback?.snapshotIdentifier ?? "",
     upgrade: { kind: decision.kind, from: decision.from ?? null, to: decision.to, warnings },
     promotionOverrideReason: promotionOverride ?? null,

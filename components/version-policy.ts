@@ -23,6 +23,8 @@ export interface DeploymentHistory {
   deployedVersion?: string;
   /** Latest pre-upgrade snapshot the stack reported, carried forward between updates. */
   latestSnapshot?: string;
+  /** Every pre-upgrade snapshot this stack has taken, oldest first. */
+  snapshots: string[];
   /** Every version this stack has run, oldest first. */
   versions: string[];
   /** The rollback snapshot whose restored database the stack already runs on, if any. */
@@ -142,11 +144,19 @@ export function checkPromotion(stack: string, pinned: string, source: PromotionS
   );
 }
 
-const SNAPSHOT_PATTERN = /^zenml-([a-z0-9-]+?)-pre-upgrade-(\d+)-(\d+)-(\d+)-to-(\d+)-(\d+)-(\d+)$/;
+const SNAPSHOT_PATTERN = /^zenml-([a-z0-9-]+?)-pre-upgrade-(\d+)-(\d+)-(\d+)-to-(\d+)-(\d+)-(\d+)(?:-attempt-\d+)?$/;
 
-/** RDS identifiers allow letters, digits and single hyphens, so dots become hyphens. */
-export function preUpgradeSnapshotId(environmentName: string, from: string, to: string): string {
-  return `zenml-${environmentName}-pre-upgrade-${from.replace(/\./g, "-")}-to-${to.replace(/\./g, "-")}`;
+/**
+ * RDS identifiers allow letters, digits and single hyphens, so dots become hyphens. The same
+ * upgrade can happen twice (upgrade, roll back, upgrade again) and RDS refuses a taken name, so a
+ * repeat gets an attempt number.
+ */
+export function preUpgradeSnapshotId(environmentName: string, from: string, to: string, alreadyTaken: readonly string[] = []): string {
+  const base = `zenml-${environmentName}-pre-upgrade-${from.replace(/\./g, "-")}-to-${to.replace(/\./g, "-")}`;
+  if (!alreadyTaken.includes(base)) return base;
+  let attempt = 2;
+  while (alreadyTaken.includes(`${base}-attempt-${attempt}`)) attempt++;
+  return `${base}-attempt-${attempt}`;
 }
 
 export function parseSnapshotId(id: string): { environmentName: string; fromVersion: string; toVersion: string } | undefined {
@@ -155,7 +165,7 @@ export function parseSnapshotId(id: string): { environmentName: string; fromVers
   return { environmentName: m[1], fromVersion: `${m[2]}.${m[3]}.${m[4]}`, toVersion: `${m[5]}.${m[6]}.${m[7]}` };
 }
 
-/** Appends a version to a history, keeping order and no repeats. */
-export function recordVersion(versions: string[], version: string): string[] {
-  return versions.includes(version) ? versions : [...versions, version];
+/** Appends an entry to a history, keeping order and no repeats. */
+export function recordOnce(history: readonly string[], entry: string): string[] {
+  return history.includes(entry) ? [...history] : [...history, entry];
 }

@@ -129,6 +129,16 @@ describe.each(STACKS)("rollback on %s", (stack) => {
     expect(p.outputs).toMatchObject({ activeDatabaseInstanceIdentifier: `zenml-${stack}-restored-0-97-0`, databaseInstanceIdentifier: `zenml-${stack}`, rollbackSnapshot: snapshot });
   });
 
+  it("upgrading again after a rollback snapshots the restored database under a fresh name", async () => {
+    const after = { ...stagingRan, ...deployed(stack, "0.97.0", { rollbackSnapshot: snapshot, preUpgradeSnapshots: [snapshot], latestPreUpgradeSnapshot: snapshot }) };
+    const p = await plan(stack, { overrides: { zenmlVersion: "0.98.0", rollbackSnapshot: snapshot }, deployed: after });
+    const taken = one(p, SNAPSHOT);
+    expect(taken.inputs.dbSnapshotIdentifier).toBe(`${snapshot}-attempt-2`);
+    expect(taken.inputs.dbInstanceIdentifier).toBe(`zenml-${stack}-restored-0-97-0`);
+    expect(one(p, RELEASE).options.dependsOn).toContain(taken.urn);
+    expect(p.outputs.preUpgradeSnapshots).toEqual([snapshot, `${snapshot}-attempt-2`]);
+  });
+
   it("keeps the restored database after the rollback, and refuses to drop the setting", async () => {
     const after = { ...stagingRan, ...deployed(stack, "0.97.0", { rollbackSnapshot: snapshot }) };
     const steady = await plan(stack, { overrides: { zenmlVersion: "0.97.0", rollbackSnapshot: snapshot }, deployed: after });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UserFacingError } from "../components/errors";
-import { checkPromotion, decideUpgrade, explainBadPin, parseSnapshotId, preUpgradeSnapshotId, recordVersion, skippedMinors } from "../components/version-policy";
+import { checkPromotion, decideUpgrade, explainBadPin, parseSnapshotId, preUpgradeSnapshotId, recordOnce, skippedMinors } from "../components/version-policy";
 
 describe("version pins", () => {
   it("accepts exact releases", () => {
@@ -30,7 +30,7 @@ describe("version pins", () => {
 });
 
 describe("upgrade decisions", () => {
-  const history = (deployedVersion?: string) => ({ deployedVersion, versions: deployedVersion ? [deployedVersion] : [] });
+  const history = (deployedVersion?: string) => ({ deployedVersion, versions: deployedVersion ? [deployedVersion] : [], snapshots: [] });
 
   it("treats a stack with no previous outputs as a first deploy", () => {
     expect(decideUpgrade("staging", "0.98.0", history()).kind).toBe("first-deploy");
@@ -111,7 +111,15 @@ describe("snapshot names", () => {
   });
 
   it("history keeps order without repeats", () => {
-    expect(recordVersion(["0.97.0"], "0.98.0")).toEqual(["0.97.0", "0.98.0"]);
-    expect(recordVersion(["0.97.0", "0.98.0"], "0.97.0")).toEqual(["0.97.0", "0.98.0"]);
+    expect(recordOnce(["0.97.0"], "0.98.0")).toEqual(["0.97.0", "0.98.0"]);
+    expect(recordOnce(["0.97.0", "0.98.0"], "0.97.0")).toEqual(["0.97.0", "0.98.0"]);
+  });
+
+  it("never reuse a name RDS already has (upgrade, roll back, upgrade again)", () => {
+    const first = preUpgradeSnapshotId("prod", "0.97.0", "0.98.0");
+    const second = preUpgradeSnapshotId("prod", "0.97.0", "0.98.0", [first]);
+    expect(second).toBe(`${first}-attempt-2`);
+    expect(preUpgradeSnapshotId("prod", "0.97.0", "0.98.0", [first, second])).toBe(`${first}-attempt-3`);
+    expect(parseSnapshotId(second)).toEqual({ environmentName: "prod", fromVersion: "0.97.0", toVersion: "0.98.0" });
   });
 });
