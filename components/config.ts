@@ -70,6 +70,8 @@ export const FIELDS = {
   serverCpu: { kind: "string", allowed: `a Kubernetes CPU quantity like "500m" or "1"`, schema: text(K8S_CPU) },
   serverMemory: { kind: "string", allowed: `a Kubernetes memory quantity like "1Gi" or "512Mi"`, schema: text(K8S_MEMORY) },
   logRetentionDays: { kind: "integer", allowed: `one of ${LOG_RETENTION_DAYS.join(", ")}`, schema: z.number().refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n)) },
+  zenmlStackName: { kind: "string", allowed: `"" (meaning "aws-<stack>") or a ZenML stack name of letters, digits, "-" and "_"`, schema: z.string().regex(/^$|^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/), default: "" },
+  pipelinesNamespace: { kind: "string", allowed: "a Kubernetes namespace name (lower-case DNS label), not zenml or kube-*", schema: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/).refine((n) => n !== "zenml" && !n.startsWith("kube-")), default: "zenml-pipelines" },
   promotionSourceStack: { kind: "string", allowed: `"" (staging) or the fully qualified stack prod is promoted from, e.g. "organization/zenml-platform/staging"`, schema: z.string().regex(/^$|^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/), default: "" },
   promotionOverrideReason: { kind: "string", allowed: `"" or a reason (10+ characters) recorded in the stack outputs`, schema: z.string().refine((v) => v === "" || v.trim().length >= 10), default: "" },
   rollbackSnapshot: { kind: "string", allowed: `"" or a pre-upgrade snapshot identifier "zenml-<stack>-pre-upgrade-A-B-C-to-X-Y-Z"`, schema: z.string().refine((v) => v === "" || parseSnapshotId(v) !== undefined), default: "" },
@@ -105,6 +107,8 @@ export interface PlatformConfig {
   serverCpu: string;
   serverMemory: string;
   logRetentionDays: number;
+  zenmlStackName: string;
+  pipelinesNamespace: string;
   promotionSourceStack: string;
   promotionOverrideReason: string;
   rollbackSnapshot: string;

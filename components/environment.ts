@@ -7,6 +7,7 @@ import { ContainerRegistry } from "./container-registry";
 import { Database } from "./database";
 import { Network } from "./network";
 import { ZenmlServer } from "./zenml-server";
+import { ZenmlStack } from "./zenml-stack";
 
 export interface ZenmlEnvironmentArgs {
   config: PlatformConfig;
@@ -30,6 +31,9 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
   public readonly preUpgradeSnapshotId: pulumi.Output<string | undefined>;
   public readonly applicationLogGroup: pulumi.Output<string>;
   public readonly serverRoleArn: pulumi.Output<string>;
+  public readonly adminPassword: pulumi.Output<string>;
+  public readonly zenmlStackName: pulumi.Output<string>;
+  public readonly zenmlStackRegistrationJob: pulumi.Output<string>;
 
   constructor(name: string, args: ZenmlEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zenml-platform:index:ZenmlEnvironment", name, {}, opts);
@@ -102,6 +106,29 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
       },
       child,
     );
+    const zenmlStack = new ZenmlStack(
+      `${name}-stack`,
+      {
+        environmentName: env,
+        zenmlVersion: c.zenmlVersion,
+        stackName: c.zenmlStackName === "" ? `aws-${env}` : c.zenmlStackName,
+        pipelinesNamespace: c.pipelinesNamespace,
+        region: c.region,
+        provider: cluster.provider,
+        clusterName: cluster.clusterName,
+        oidcProviderArn: cluster.oidcProviderArn,
+        oidcProviderUrl: cluster.oidcProviderUrl,
+        bucketName: artifacts.bucketName,
+        bucketArn: artifacts.bucketArn,
+        bucketKmsKeyArn: artifacts.kmsKeyArn,
+        registryUri: registry.registryUri,
+        repositoryArn: registry.repositoryArn,
+        serverRoleArn: server.serviceAccountRoleArn,
+        serverRoleName: server.serviceAccountRoleName,
+        server: server.release,
+      },
+      child,
+    );
 
     this.serverUrl = server.serverUrl;
     this.bucketName = artifacts.bucketName;
@@ -115,6 +142,9 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
     this.preUpgradeSnapshotId = database.preUpgradeSnapshot ? database.preUpgradeSnapshot.dbSnapshotIdentifier : pulumi.output(undefined);
     this.applicationLogGroup = logging.applicationLogGroup;
     this.serverRoleArn = server.serviceAccountRoleArn;
+    this.adminPassword = server.adminPassword;
+    this.zenmlStackName = zenmlStack.stackName;
+    this.zenmlStackRegistrationJob = zenmlStack.jobName;
     this.registerOutputs({ serverUrl: this.serverUrl, bucketName: this.bucketName, clusterName: this.clusterName, databaseEndpoint: this.databaseEndpoint });
   }
 }

@@ -64,6 +64,9 @@ async function build(): Promise<Record<string, unknown>> {
     activeDatabaseInstanceIdentifier: env.activeDatabaseInstanceIdentifier,
     applicationLogGroup: env.applicationLogGroup,
     serverRoleArn: env.serverRoleArn,
+    adminPassword: env.adminPassword,
+    zenmlStackName: env.zenmlStackName,
+    zenmlStackRegistrationJob: env.zenmlStackRegistrationJob,
   };
 }
 

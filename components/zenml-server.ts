@@ -13,6 +13,11 @@ export const SERVICE_ACCOUNT = "zenml-server";
 /** The chart names the migration hook's service account after the server's. */
 export const MIGRATION_SERVICE_ACCOUNT = `${SERVICE_ACCOUNT}-db-migration`;
 const DB_PASSWORD_SECRET = "zenml-db-password";
+/** Holds the generated admin password, for in-cluster jobs that talk to the server. */
+export const ADMIN_SECRET = "zenml-platform-admin";
+export const ADMIN_USER = "admin";
+/** The chart's Service ("zenml", port 80) as seen from inside the cluster. */
+export const IN_CLUSTER_URL = `http://zenml.${NAMESPACE}.svc.cluster.local`;
 
 export interface ZenmlServerArgs {
   environmentName: string;
@@ -42,6 +47,10 @@ export class ZenmlServer extends pulumi.ComponentResource {
   public readonly releaseName: pulumi.Output<string>;
   public readonly serviceAccountRoleArn: pulumi.Output<string>;
   public readonly chartVersion: pulumi.Output<string>;
+  public readonly serviceAccountRoleName: pulumi.Output<string>;
+  public readonly adminPassword: pulumi.Output<string>;
+  /** The Helm release: anything that talks to the server waits for it. */
+  public readonly release: k8s.helm.v3.Release;
 
   constructor(name: string, args: ZenmlServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zenml-platform:index:ZenmlServer", name, {}, opts);
@@ -57,6 +66,13 @@ export class ZenmlServer extends pulumi.ComponentResource {
     );
     const jwtKey = new random.RandomPassword(`${name}-jwt-key`, { length: 64, special: false }, keyOpts);
     const secretsStoreKey = new random.RandomPassword(`${name}-secrets-store-key`, { length: 64, special: false }, keyOpts);
+    // The server activates itself with this admin instead of waiting for someone to open the dashboard.
+    const adminPassword = pulumi.secret(new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, keyOpts).result);
+    new k8s.core.v1.Secret(
+      `${name}-admin`,
+      { metadata: { name: ADMIN_SECRET, namespace: NAMESPACE }, type: "Opaque", stringData: { username: ADMIN_USER, password: adminPassword } },
+      { ...k8sOpts, dependsOn: [namespace] },
+    );
 
     // Least privilege: the artifact bucket and its key, nothing else.
     const role = new aws.iam.Role(
@@ -119,6 +135,13 @@ export class ZenmlServer extends pulumi.ComponentResource {
             },
             secretsStore: { enabled: true, type: "sql", sql: { encryptionKey: pulumi.secret(secretsStoreKey.result) } },
             auth: { jwtSecretKey: pulumi.secret(jwtKey.result), corsAllowOrigins: [serverUrl] },
+            environment: {
+              ZENML_SERVER_AUTO_ACTIVATE: "1",
+              ZENML_DEFAULT_USER_NAME: ADMIN_USER,
+              // Service connectors with implicit auth assume their IAM role with the server's IRSA credentials.
+              ZENML_ENABLE_IMPLICIT_AUTH_METHODS: "true",
+            },
+            secretEnvironment: { ZENML_DEFAULT_USER_PASSWORD: adminPassword },
             ingress: {
               enabled: true,
               className: INGRESS_CLASS,
@@ -148,6 +171,9 @@ export class ZenmlServer extends pulumi.ComponentResource {
     this.releaseName = release.name;
     this.serviceAccountRoleArn = role.arn;
     this.chartVersion = release.version.apply((v) => v ?? args.zenmlVersion);
+    this.serviceAccountRoleName = role.name;
+    this.adminPassword = adminPassword;
+    this.release = release;
     this.registerOutputs({ serverUrl: this.serverUrl, releaseName: this.releaseName, serviceAccountRoleArn: this.serviceAccountRoleArn });
   }
 }

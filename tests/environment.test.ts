@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Plan } from "../tools/offline/plan";
-import { STACKS, at, ofType, one, plan } from "./helpers/plan";
+import { STACKS, at, named, ofType, one, plan } from "./helpers/plan";
 
 const plans: Record<string, Plan> = {};
 beforeAll(async () => {
@@ -18,7 +18,7 @@ describe.each(STACKS)("%s environment", (stack) => {
     const env = one(p(), "zenml-platform:index:ZenmlEnvironment");
     const components = p().resources.filter((r) => r.parent === env.urn).map((r) => r.type).sort();
     expect(components).toEqual(
-      ["Network", "Cluster", "ClusterLogging", "ArtifactStore", "ContainerRegistry", "Database", "ZenmlServer"].map((c) => `zenml-platform:index:${c}`).sort(),
+      ["Network", "Cluster", "ClusterLogging", "ArtifactStore", "ContainerRegistry", "Database", "ZenmlServer", "ZenmlStack"].map((c) => `zenml-platform:index:${c}`).sort(),
     );
   });
 
@@ -122,14 +122,14 @@ describe.each(STACKS)("%s environment", (stack) => {
     const condition = trust.Statement[0].Condition.StringEquals;
     const sub = Object.entries(condition).find(([k]) => k.endsWith(":sub"))![1];
     expect(sub).toEqual(["system:serviceaccount:zenml:zenml-server", "system:serviceaccount:zenml:zenml-server-db-migration"]);
-    const policy = JSON.parse(String(one(p(), "aws:iam/rolePolicy:RolePolicy").inputs.policy));
+    const policy = JSON.parse(String(named(p(), "zenml-server-bucket-access").inputs.policy));
     const resources = policy.Statement.flatMap((s: { Resource: string }) => [s.Resource]);
     expect(resources.every((r: string) => r.includes("zenml-artifacts") || r.startsWith("arn:aws:kms:"))).toBe(true);
     expect(policy.Statement.flatMap((s: { Action: string[] }) => s.Action)).not.toContain("s3:*");
   });
 
   it("ships container logs to CloudWatch with the configured retention", () => {
-    expect(one(p(), "aws:cloudwatch/logGroup:LogGroup").inputs).toMatchObject({ name: `/aws/containerinsights/zenml-${stack}/application`, retentionInDays: isProd ? 90 : 30 });
+    expect(named(p(), "zenml-logging-application").inputs).toMatchObject({ name: `/aws/containerinsights/zenml-${stack}/application`, retentionInDays: isProd ? 90 : 30 });
     const addon = one(p(), "aws:eks/addon:Addon");
     expect(addon.inputs.addonName).toBe("amazon-cloudwatch-observability");
     expect(String(addon.inputs.serviceAccountRoleArn)).toMatch(/^arn:aws:iam::/);
@@ -151,8 +151,10 @@ describe.each(STACKS)("%s environment", (stack) => {
   it("never shows a generated secret anywhere in the plan", () => {
     // The mocks return runs of "x" for every generated password and key.
     expect(JSON.stringify(p())).not.toMatch(/xxxxxxxx/);
-    const secret = one(p(), "kubernetes:core/v1:Secret");
-    expect(secret.inputs.stringData).toBe("[secret]");
+    expect(named(p(), "zenml-server-db-password").inputs.stringData).toBe("[secret]");
+    expect(named(p(), "zenml-server-admin").inputs.stringData).toBe("[secret]");
+    expect(p().outputs.adminPassword).toBe("[secret]");
+    expect(at(one(p(), RELEASE).inputs, "values.zenml.secretEnvironment")).toEqual({ ZENML_DEFAULT_USER_PASSWORD: "[secret]" });
   });
 
   it("tags every taggable AWS resource with project, stack and component", () => {
@@ -177,6 +179,6 @@ describe("mirrored stacks", () => {
       for (const r of ofType(plans.prod, type)) expect(r.options.protect, `${type} ${r.name} in prod`).toBe(true);
       for (const r of ofType(plans.staging, type)) expect(r.options.protect, `${type} ${r.name} in staging`).toBe(false);
     }
-    expect(ofType(plans.prod, "random:index/randomPassword:RandomPassword")).toHaveLength(3);
+    expect(ofType(plans.prod, "random:index/randomPassword:RandomPassword")).toHaveLength(4);
   });
 });

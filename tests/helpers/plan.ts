@@ -37,3 +37,9 @@ export function one(p: Plan, type: string): PlannedResource {
 export function at(value: unknown, dotted: string): unknown {
   return dotted.split(".").reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), value);
 }
+
+export function named(p: Plan, name: string): PlannedResource {
+  const found = p.resources.filter((r) => r.name === name);
+  if (found.length !== 1) throw new Error(`expected one resource named ${name}, found ${found.length}`);
+  return found[0];
+}

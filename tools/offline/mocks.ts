@@ -70,13 +70,20 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
       case "kubernetes:helm.sh/v3:Release":
         return { id: `${inputs.namespace}/${inputs.name}`, state: { ...inputs, status: { status: "deployed", version: inputs.version } } };
       default: {
-        const id = `${name}-id`;
-        return { id, state: { ...inputs, id, arn: arn(type.split(":")[1]?.split("/")[0] ?? "mock", `${type.split("/").pop()?.split(":")[0] ?? "resource"}/${name}`), name: inputs.name ?? name } };
+        // Physical name: the one the program set, else Pulumi's auto-name stand-in (the logical name).
+        const physical = typeof inputs.name === "string" ? inputs.name : name;
+        const id = `${physical}-id`;
+        const service = type.split(":")[1]?.split("/")[0] ?? "mock";
+        const kind = type.split("/").pop()?.split(":")[0] ?? "resource";
+        return { id, state: { ...inputs, id, arn: arn(service, `${kind}/${physical}`), name: physical } };
       }
     }
   }
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") {
+      return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/ci-deployer`, userId: "AROAMOCK", id: MOCK_ACCOUNT };
+    }
     return args.inputs;
   }
 }

@@ -1,0 +1,61 @@
+// Pure: what ZenML stack an environment registers, as the JSON the in-cluster registration job
+// reads. Same shape for every environment; only the values differ.
+import { createHash } from "node:crypto";
+
+export const STACK_OWNER = "zenml-platform";
+
+export interface StackSpecInputs {
+  environmentName: string;
+  stackName: string;
+  region: string;
+  connectorRoleArn: string;
+  bucketName: string;
+  registryUri: string;
+  clusterName: string;
+  pipelinesNamespace: string;
+  pipelinesServiceAccount: string;
+  codeBuildProject: string;
+}
+
+export interface ComponentSpec {
+  name: string;
+  flavor: string;
+  configuration: Record<string, unknown>;
+  /** Resource the component reaches through the connector; absent when it needs none. */
+  connector_resource_id?: string;
+}
+
+export interface StackSpec {
+  owner: string;
+  environment: string;
+  stack: { name: string };
+  connector: { name: string; type: "aws"; auth_method: "implicit"; configuration: Record<string, string> };
+  components: { artifact_store: ComponentSpec; container_registry: ComponentSpec; orchestrator: ComponentSpec; image_builder: ComponentSpec };
+}
+
+export function buildStackSpec(i: StackSpecInputs): StackSpec {
+  const env = i.environmentName;
+  return {
+    owner: STACK_OWNER,
+    environment: env,
+    stack: { name: i.stackName },
+    // Implicit auth + role: the server's IRSA credentials assume the connector role; no stored keys.
+    connector: { name: `aws-${env}`, type: "aws", auth_method: "implicit", configuration: { region: i.region, role_arn: i.connectorRoleArn } },
+    components: {
+      artifact_store: { name: `s3-${env}`, flavor: "s3", configuration: { path: `s3://${i.bucketName}` }, connector_resource_id: `s3://${i.bucketName}` },
+      container_registry: { name: `ecr-${env}`, flavor: "aws", configuration: { uri: i.registryUri, default_repository: "zenml" }, connector_resource_id: i.registryUri },
+      orchestrator: {
+        name: `k8s-${env}`,
+        flavor: "kubernetes",
+        configuration: { kubernetes_namespace: i.pipelinesNamespace, service_account_name: i.pipelinesServiceAccount },
+        connector_resource_id: i.clusterName,
+      },
+      image_builder: { name: `codebuild-${env}`, flavor: "aws", configuration: { code_build_project: i.codeBuildProject } },
+    },
+  };
+}
+
+/** Short digest naming the registration job: a new version, spec or script means a new job. */
+export function registrationDigest(zenmlVersion: string, spec: StackSpec, script: string): string {
+  return createHash("sha256").update(zenmlVersion).update("\0").update(JSON.stringify(spec)).update("\0").update(script).digest("hex").slice(0, 10);
+}

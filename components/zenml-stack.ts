@@ -1,0 +1,264 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import { irsaTrustPolicy } from "./irsa";
+import { baseTags } from "./tags";
+import { ADMIN_SECRET, IN_CLUSTER_URL, NAMESPACE } from "./zenml-server";
+import { buildStackSpec, registrationDigest, type StackSpec } from "./zenml-stack-spec";
+
+export const REGISTRATION_SCRIPT = path.join(__dirname, "..", "registration", "register_stack.py");
+export const PIPELINES_SERVICE_ACCOUNT = "zenml-pipelines";
+const ZENML_CLIENT_IMAGE = "zenmldocker/zenml";
+
+export interface ZenmlStackArgs {
+  environmentName: string;
+  /** The client in the job runs exactly the server's version. */
+  zenmlVersion: string;
+  stackName: string;
+  pipelinesNamespace: string;
+  region: string;
+  provider: k8s.Provider;
+  clusterName: pulumi.Input<string>;
+  oidcProviderArn: pulumi.Input<string>;
+  oidcProviderUrl: pulumi.Input<string>;
+  bucketName: pulumi.Input<string>;
+  bucketArn: pulumi.Input<string>;
+  bucketKmsKeyArn: pulumi.Input<string>;
+  registryUri: pulumi.Input<string>;
+  repositoryArn: pulumi.Input<string>;
+  /** The ZenML server's IRSA role: the only principal that may assume the connector role. */
+  serverRoleArn: pulumi.Input<string>;
+  serverRoleName: pulumi.Input<string>;
+  /** The server's Helm release; registration waits for it. */
+  server: pulumi.Resource;
+}
+
+/**
+ * Registers the environment's ZenML stack (AWS connector, S3 artifact store, ECR registry,
+ * Kubernetes orchestrator, CodeBuild image builder) from inside the cluster, with a client of the
+ * server's version, so it needs no network path from CI to the server.
+ */
+export class ZenmlStack extends pulumi.ComponentResource {
+  public readonly stackName: pulumi.Output<string>;
+  public readonly connectorRoleArn: pulumi.Output<string>;
+  public readonly jobName: pulumi.Output<string>;
+  public readonly spec: pulumi.Output<StackSpec>;
+
+  constructor(name: string, args: ZenmlStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("zenml-platform:index:ZenmlStack", name, {}, opts);
+    const env = args.environmentName;
+    const tags = baseTags(env, "zenml-stack");
+    const child = { parent: this };
+    const k8sOpts = { parent: this, provider: args.provider };
+    const identity = aws.getCallerIdentityOutput({}, child);
+    const account = identity.accountId;
+    const clusterArn = pulumi.interpolate`arn:aws:eks:${args.region}:${account}:cluster/${args.clusterName}`;
+    const codeBuildProjectName = `zenml-${env}-image-builder`;
+    const codeBuildLogGroupName = `/aws/codebuild/${codeBuildProjectName}`;
+
+    // Image builds: CodeBuild runs `docker build` for ZenML, so the cluster needs no Docker daemon.
+    const codeBuildLogs = new aws.cloudwatch.LogGroup(`${name}-codebuild-logs`, { name: codeBuildLogGroupName, retentionInDays: 30, tags }, child);
+    const codeBuildRole = new aws.iam.Role(
+      `${name}-codebuild-role`,
+      { assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "codebuild.amazonaws.com" }, Action: "sts:AssumeRole" }] }), tags },
+      child,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-codebuild-policy`,
+      {
+        role: codeBuildRole.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "ReadBuildContext", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: pulumi.interpolate`${args.bucketArn}/*` },
+            { Sid: "DecryptBuildContext", Effect: "Allow", Action: ["kms:Decrypt"], Resource: args.bucketKmsKeyArn },
+            { Sid: "EcrLogin", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
+            {
+              Sid: "PushPipelineImages",
+              Effect: "Allow",
+              Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"],
+              Resource: args.repositoryArn,
+            },
+            { Sid: "BuildLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${codeBuildLogs.arn}:*` },
+          ],
+        }),
+      },
+      child,
+    );
+    const codeBuild = new aws.codebuild.Project(
+      `${name}-codebuild`,
+      {
+        name: codeBuildProjectName,
+        description: `ZenML image builder for ${env}`,
+        serviceRole: codeBuildRole.arn,
+        // ZenML overrides source and buildspec per build; the project only fixes where and how.
+        source: { type: "S3", location: pulumi.interpolate`${args.bucketName}/codebuild/placeholder.zip` },
+        artifacts: { type: "NO_ARTIFACTS" },
+        environment: { type: "LINUX_CONTAINER", computeType: "BUILD_GENERAL1_MEDIUM", image: "aws/codebuild/amazonlinux2-x86_64-standard:5.0", privilegedMode: true },
+        logsConfig: { cloudwatchLogs: { groupName: codeBuildLogs.name, status: "ENABLED" } },
+        buildTimeout: 60,
+        tags,
+      },
+      { parent: this, dependsOn: [codeBuildLogs] },
+    );
+
+    // The connector role: what pipelines reach through ZenML, and nothing else.
+    const connectorRole = new aws.iam.Role(
+      `${name}-connector-role`,
+      {
+        name: `zenml-${env}-connector`,
+        assumeRolePolicy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: args.serverRoleArn }, Action: "sts:AssumeRole" }] }),
+        tags,
+      },
+      child,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-connector-policy`,
+      {
+        role: connectorRole.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "ArtifactBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketVersioning"], Resource: args.bucketArn },
+            { Sid: "Artifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: pulumi.interpolate`${args.bucketArn}/*` },
+            { Sid: "ArtifactKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: args.bucketKmsKeyArn },
+            { Sid: "EcrLogin", Effect: "Allow", Action: ["ecr:GetAuthorizationToken", "ecr:DescribeRegistry"], Resource: "*" },
+            {
+              Sid: "PipelineImages",
+              Effect: "Allow",
+              Action: ["ecr:DescribeRepositories", "ecr:ListImages", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"],
+              Resource: args.repositoryArn,
+            },
+            { Sid: "Cluster", Effect: "Allow", Action: ["eks:DescribeCluster"], Resource: clusterArn },
+            { Sid: "ImageBuilds", Effect: "Allow", Action: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"], Resource: codeBuild.arn },
+            { Sid: "ImageBuildLogs", Effect: "Allow", Action: ["logs:GetLogEvents"], Resource: pulumi.interpolate`${codeBuildLogs.arn}:*` },
+          ],
+        }),
+      },
+      child,
+    );
+    // Implicit auth: the server resolves connector credentials by assuming this role.
+    new aws.iam.RolePolicy(
+      `${name}-server-assumes-connector`,
+      { role: args.serverRoleName, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: [{ Sid: "AssumeConnectorRole", Effect: "Allow", Action: "sts:AssumeRole", Resource: connectorRole.arn }] }) },
+      child,
+    );
+    // Kubernetes access for the orchestrator, limited to the pipelines namespace.
+    const accessEntry = new aws.eks.AccessEntry(`${name}-connector-access`, { clusterName: args.clusterName, principalArn: connectorRole.arn, type: "STANDARD", tags }, child);
+    new aws.eks.AccessPolicyAssociation(
+      `${name}-connector-edit`,
+      {
+        clusterName: args.clusterName,
+        principalArn: connectorRole.arn,
+        policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+        accessScope: { type: "namespace", namespaces: [args.pipelinesNamespace] },
+      },
+      { parent: this, dependsOn: [accessEntry] },
+    );
+
+    // Pipeline pods read and write artifacts with their own role.
+    const pipelinesRole = new aws.iam.Role(
+      `${name}-pipelines-role`,
+      { assumeRolePolicy: irsaTrustPolicy(args.oidcProviderArn, args.oidcProviderUrl, [{ namespace: args.pipelinesNamespace, name: PIPELINES_SERVICE_ACCOUNT }]), tags },
+      child,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-pipelines-policy`,
+      {
+        role: pipelinesRole.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "ArtifactBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: args.bucketArn },
+            { Sid: "Artifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: pulumi.interpolate`${args.bucketArn}/*` },
+            { Sid: "ArtifactKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: args.bucketKmsKeyArn },
+          ],
+        }),
+      },
+      child,
+    );
+    const pipelinesNs = new k8s.core.v1.Namespace(`${name}-pipelines-ns`, { metadata: { name: args.pipelinesNamespace } }, k8sOpts);
+    new k8s.core.v1.ServiceAccount(
+      `${name}-pipelines-sa`,
+      { metadata: { name: PIPELINES_SERVICE_ACCOUNT, namespace: args.pipelinesNamespace, annotations: { "eks.amazonaws.com/role-arn": pipelinesRole.arn } } },
+      { ...k8sOpts, dependsOn: [pipelinesNs] },
+    );
+
+    const script = readRegistrationScript();
+    const spec = pulumi.all([connectorRole.arn, args.bucketName, args.registryUri, args.clusterName]).apply(([connectorRoleArn, bucketName, registryUri, clusterName]) =>
+      buildStackSpec({
+        environmentName: env,
+        stackName: args.stackName,
+        region: args.region,
+        connectorRoleArn,
+        bucketName,
+        registryUri,
+        clusterName,
+        pipelinesNamespace: args.pipelinesNamespace,
+        pipelinesServiceAccount: PIPELINES_SERVICE_ACCOUNT,
+        codeBuildProject: codeBuildProjectName,
+      }),
+    );
+    const digest = spec.apply((s) => registrationDigest(args.zenmlVersion, s, script));
+    const resourceName = pulumi.interpolate`zenml-register-stack-${digest}`;
+    const labels = { "app.kubernetes.io/managed-by": "zenml-platform", "app.kubernetes.io/component": "stack-registration" };
+
+    // Immutable inputs, named by digest: a changed version, spec or script is a new ConfigMap and Job.
+    const files = new k8s.core.v1.ConfigMap(
+      `${name}-registration-files`,
+      { metadata: { name: resourceName, namespace: NAMESPACE, labels }, immutable: true, data: { "register_stack.py": script, "spec.json": spec.apply((s) => JSON.stringify(s, null, 2)) } },
+      k8sOpts,
+    );
+    const credential = (key: string) => ({ valueFrom: { secretKeyRef: { name: ADMIN_SECRET, key } } });
+    const job = new k8s.batch.v1.Job(
+      `${name}-registration`,
+      {
+        metadata: { name: resourceName, namespace: NAMESPACE, labels },
+        spec: {
+          backoffLimit: 2,
+          template: {
+            metadata: { labels },
+            spec: {
+              restartPolicy: "Never",
+              automountServiceAccountToken: false,
+              securityContext: { runAsNonRoot: true, runAsUser: 1000 },
+              containers: [
+                {
+                  name: "register",
+                  image: `${ZENML_CLIENT_IMAGE}:${args.zenmlVersion}`,
+                  command: ["python", "/opt/zenml-platform/register_stack.py", "--spec", "/opt/zenml-platform/spec.json"],
+                  env: [
+                    { name: "ZENML_STORE_URL", value: IN_CLUSTER_URL },
+                    { name: "ZENML_STORE_USERNAME", ...credential("username") },
+                    { name: "ZENML_STORE_PASSWORD", ...credential("password") },
+                    { name: "ZENML_ANALYTICS_OPT_IN", value: "false" },
+                  ],
+                  volumeMounts: [{ name: "files", mountPath: "/opt/zenml-platform", readOnly: true }],
+                  resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
+                },
+              ],
+              volumes: [{ name: "files", configMap: { name: files.metadata.name } }],
+            },
+          },
+        },
+      },
+      { ...k8sOpts, dependsOn: [args.server, files] },
+    );
+
+    this.stackName = pulumi.output(args.stackName);
+    this.connectorRoleArn = connectorRole.arn;
+    this.jobName = job.metadata.name;
+    this.spec = spec;
+    this.registerOutputs({ stackName: this.stackName, connectorRoleArn: this.connectorRoleArn, jobName: this.jobName });
+  }
+}
+
+function readRegistrationScript(): string {
+  try {
+    return fs.readFileSync(REGISTRATION_SCRIPT, "utf8");
+  } catch {
+    throw new Error(`The stack registration script ${REGISTRATION_SCRIPT} is missing from this checkout.`);
+  }
+}
