@@ -28,7 +28,6 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
   public readonly databaseEndpoint: pulumi.Output<string>;
   public readonly databaseInstanceIdentifier: pulumi.Output<string>;
   public readonly activeDatabaseInstanceIdentifier: pulumi.Output<string>;
-  public readonly preUpgradeSnapshotId: pulumi.Output<string | undefined>;
   public readonly applicationLogGroup: pulumi.Output<string>;
   public readonly serverRoleArn: pulumi.Output<string>;
   public readonly adminPassword: pulumi.Output<string>;
@@ -139,7 +138,6 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
     this.databaseEndpoint = database.endpoint;
     this.databaseInstanceIdentifier = database.instanceIdentifier;
     this.activeDatabaseInstanceIdentifier = database.activeInstanceIdentifier;
-    this.preUpgradeSnapshotId = database.preUpgradeSnapshot ? database.preUpgradeSnapshot.dbSnapshotIdentifier : pulumi.output(undefined);
     this.applicationLogGroup = logging.applicationLogGroup;
     this.serverRoleArn = server.serviceAccountRoleArn;
     this.adminPassword = server.adminPassword;
