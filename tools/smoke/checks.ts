@@ -1,6 +1,6 @@
 // The smoke steps against a ZenML server, and the runner that retries them with backoff.
 import { backoffDelay } from "./args";
-import { FailureKind, StepFailure, requestJson } from "./http";
+import { FailureKind, StepFailure, oneLine, requestJson } from "./http";
 
 export interface CheckConfig {
   url: string;
@@ -64,8 +64,8 @@ export function buildSteps(cfg: CheckConfig): Step[] {
     {
       name: "health",
       async run() {
-        const r = await requestJson({ method: "GET", url: u("/health"), timeoutMs: t });
-        return `HTTP ${r.status}`;
+        const r = await requestJson({ method: "GET", url: u("/health"), timeoutMs: t, expect: "text" });
+        return `HTTP ${r.status} ${oneLine(String(r.body), 40)}`;
       },
     },
     {

@@ -24,7 +24,7 @@ export class StepFailure extends Error {
 
 export interface HttpResponse {
   status: number;
-  body: unknown; // parsed JSON
+  body: unknown; // parsed JSON, or the raw text when the spec says text
 }
 
 export interface RequestSpec {
@@ -33,6 +33,8 @@ export interface RequestSpec {
   headers?: Record<string, string>;
   form?: Record<string, string>;
   timeoutMs: number;
+  /** "text" accepts any body (ZenML's /health answers text/plain "ok"). Default "json". */
+  expect?: "json" | "text";
 }
 
 const TLS_CODES = new Set([
@@ -133,6 +135,7 @@ export async function requestJson(spec: RequestSpec): Promise<HttpResponse> {
     const retryable = status >= 500 || status === 404 || status === 429;
     throw new StepFailure("http", `HTTP ${status} on ${spec.method} ${path}`, retryable);
   }
+  if (spec.expect === "text") return { status, body: text };
   try {
     return { status, body: JSON.parse(text) as unknown };
   } catch {

@@ -7,9 +7,9 @@ export interface StackTarget {
   version: string;
 }
 
-// Output names the Pulumi program exports; the first present one wins.
-const URL_KEYS = ["serverUrl", "zenmlServerUrl", "url"];
-const VERSION_KEYS = ["zenmlVersion", "serverVersion", "version"];
+// Output names the Pulumi program (components/stack.ts) exports.
+const URL_KEYS = ["serverUrl"];
+const VERSION_KEYS = ["zenmlVersion"];
 
 /** Pure: picks url + version out of the parsed outputs object. */
 export function targetFromOutputs(outputs: Record<string, unknown>, stack: string): StackTarget {
