@@ -149,6 +149,21 @@ describe("runSmoke against a fake ZenML server", () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
   });
 
+  it("does not follow a redirect and says where it points", async () => {
+    const routes = healthyRoutes();
+    routes.set("GET /health", (_q, res) => {
+      res.writeHead(301, { location: "https://zenml.example.com/health" });
+      res.end();
+    });
+    fake = await startFake(routes);
+    const r = await run(cfg(fake.url));
+    expect(step(r, "health")).toMatchObject({
+      status: "fail",
+      attempts: 1,
+      detail: "HTTP 301 on GET /health: redirected to https://zenml.example.com/health; check the URL",
+    });
+  });
+
   it("fails when the expected ZenML stack does not exist", async () => {
     fake = await startFake();
     const r = await run(cfg(fake.url, { expectStack: "aws-prod" }));

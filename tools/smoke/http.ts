@@ -113,6 +113,7 @@ export async function requestJson(spec: RequestSpec): Promise<HttpResponse> {
   let status: number;
   let text: string;
   let contentType: string;
+  let location: string | null;
   try {
     const res = await fetch(spec.url, {
       method: spec.method,
@@ -123,12 +124,17 @@ export async function requestJson(spec: RequestSpec): Promise<HttpResponse> {
     });
     status = res.status;
     contentType = res.headers.get("content-type") ?? "";
+    location = res.headers.get("location");
     text = await res.text(); // still under the same timeout signal
   } catch (e) {
     throw classifyNetworkError(e, spec.url, spec.timeoutMs);
   }
   if (status === 401 || status === 403) {
     throw new StepFailure("unauthorized", `HTTP ${status} on ${spec.method} ${path}: API key rejected (wrong, expired or inactive)`, false);
+  }
+  if (status >= 300 && status < 400) {
+    // Not followed: a redirect usually means http:// where https:// is served (or a login page).
+    throw new StepFailure("http", `HTTP ${status} on ${spec.method} ${path}: redirected to ${location ?? "?"}; check the URL`, false);
   }
   if (status < 200 || status >= 300) {
     // 5xx and 404 happen while an ingress / load balancer waits for ready pods.
