@@ -73,6 +73,9 @@ describe("targetFromOutputs", () => {
       version: "0.98.0",
     });
   });
+  it("picks the registered ZenML stack when the environment reports one", () => {
+    expect(targetFromOutputs({ serverUrl: "https://z.example.com", zenmlVersion: "0.98.0", zenmlStackName: "aws-prod" }, "prod").zenmlStack).toBe("aws-prod");
+  });
   it("says which output is missing", () => {
     expect(() => targetFromOutputs({ zenmlVersion: "0.98.0" }, "prod")).toThrow(/stack prod has no output serverUrl/);
     expect(() => targetFromOutputs({ serverUrl: "https://z" }, "prod")).toThrow(/no output zenmlVersion/);

@@ -80,6 +80,15 @@ describe("smoke CLI", () => {
     expect(r.code).toBe(0);
   });
 
+  it("--stack checks that the environment's registered ZenML stack still exists", async () => {
+    fake = await startFake();
+    const present = await cli(["--stack", "staging", "--json"], { ZENML_API_KEY: API_KEY }, () => ({ url: fake!.url, version: "0.98.0", zenmlStack: "default" }));
+    expect(present.code).toBe(0);
+    const missing = await cli(["--stack", "staging", "--retries", "0"], { ZENML_API_KEY: API_KEY }, () => ({ url: fake!.url, version: "0.98.0", zenmlStack: "aws-staging" }));
+    expect(missing.code).toBe(1);
+    expect(missing.stdout + missing.stderr).toMatch(/aws-staging/);
+  });
+
   it("--stack without the pulumi CLI on PATH says so", async () => {
     const saved = process.env.PATH;
     process.env.PATH = "/nonexistent";

@@ -23,10 +23,13 @@ export async function main(io: CliIO): Promise<number> {
     }
     let url = opts.url;
     let version = opts.expectVersion;
+    let expectStack = opts.expectStack;
     if (opts.stack !== undefined) {
       const target = (io.readStack ?? readStackTarget)(opts.stack);
       url = target.url;
       version = opts.expectVersion ?? target.version;
+      // The environment registers its ZenML stack; after an upgrade it must still be there.
+      expectStack = opts.expectStack ?? target.zenmlStack;
     }
     const apiKey = io.env.ZENML_API_KEY ?? "";
     if (!apiKey) throw new UsageError("ZENML_API_KEY is not set (a service-account API key is needed to log in)");
@@ -36,7 +39,7 @@ export async function main(io: CliIO): Promise<number> {
       expectVersion: version!,
       expectDeployment: opts.expectDeployment,
       expectDatabase: opts.expectDatabase,
-      expectStack: opts.expectStack,
+      expectStack,
       timeoutMs: opts.timeoutSec * 1000,
       retries: opts.retries,
       backoffMs: opts.backoffMs,

@@ -5,6 +5,8 @@ import { UsageError, normalizeUrl } from "./args";
 export interface StackTarget {
   url: string;
   version: string;
+  /** The ZenML stack the environment registers (output zenmlStackName), when it reports one. */
+  zenmlStack?: string;
 }
 
 // Output names the Pulumi program (components/stack.ts) exports.
@@ -18,7 +20,8 @@ export function targetFromOutputs(outputs: Record<string, unknown>, stack: strin
   const version = pick(VERSION_KEYS);
   if (!url) throw new UsageError(`stack ${stack} has no output ${URL_KEYS.join("/")}`);
   if (!version) throw new UsageError(`stack ${stack} has no output ${VERSION_KEYS.join("/")}`);
-  return { url: normalizeUrl(url), version };
+  const zenmlStack = pick(["zenmlStackName"]);
+  return { url: normalizeUrl(url), version, ...(zenmlStack ? { zenmlStack } : {}) };
 }
 
 export function readStackTarget(stack: string): StackTarget {
