@@ -122,7 +122,6 @@ export class ZenmlServer extends pulumi.ComponentResource {
             debug: false,
             analyticsOptIn: false,
             serverURL: serverUrl,
-            deploymentType: "aws",
             database: {
               url: pulumi.interpolate`mysql://${DB_USER}@${args.databaseAddress}:${DB_PORT}/${DB_NAME}`,
               passwordSecretRef: { name: DB_PASSWORD_SECRET, key: "password" },
