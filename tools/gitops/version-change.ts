@@ -1,0 +1,84 @@
+// `npm run bump` and `npm run promote`: the one-command version changes of the upgrade flow.
+import * as path from "node:path";
+import * as semver from "semver";
+import { explainBadPin, skippedMinors } from "../../components/version-policy";
+import { PIN_KEY, PinFileError, knownStacks, readPin, stackFile, withPin, writeAtomically } from "./pin-file";
+
+export interface ChangeResult {
+  changed: boolean;
+  file: string;
+  from: string;
+  to: string;
+  /** What to put in the pull request and what to do next, for a human. */
+  message: string;
+}
+
+function requireStack(dir: string, stack: string): string {
+  const stacks = knownStacks(dir);
+  if (!stacks.includes(stack)) throw new PinFileError(`unknown stack "${stack}" (stacks: ${stacks.join(", ") || "none"} in ${dir})`);
+  return stackFile(dir, stack);
+}
+
+function prText(stack: string, from: string, to: string, nextStep: string): string {
+  const skipped = skippedMinors(from, to);
+  const branch = stack === "prod" ? `promote-zenml-${to}` : `upgrade-zenml-${to}`;
+  const title = stack === "prod" ? `Promote ZenML ${to} to prod` : `Upgrade ZenML to ${to} on ${stack}`;
+  return [
+    `Pull request:`,
+    `  branch: ${branch}`,
+    `  title:  ${title}`,
+    `  body:`,
+    `    ZenML ${from} -> ${to} on ${stack} (${PIN_KEY} in Pulumi.${stack}.yaml).`,
+    semver.major(from) !== semver.major(to)
+      ? `    Crosses a major version (${semver.major(from)} -> ${semver.major(to)}): read every release note and migration guide in between.`
+      : skipped.length > 0
+        ? `    Skips minor releases ${skipped.join(", ")}: link the release notes of each.`
+        : `    Release notes: link them here.`,
+    `    The preview must show a pre-upgrade RDS snapshot and a Helm release update, and no replacement of the database, bucket or registry.`,
+    `Next: ${nextStep}`,
+  ].join("\n");
+}
+
+/** Sets a stack's pin. Prod may not go past staging's file: that is what `promote` is for. */
+export function bump(dir: string, stack: string, version: string): ChangeResult {
+  const why = explainBadPin(version);
+  if (why) throw new PinFileError(`--version ${why}`);
+  const file = requireStack(dir, stack);
+  const { text, pin } = readPin(file);
+  const from = pin.value;
+  if (explainBadPin(from)) throw new PinFileError(`${path.basename(file)}: the current pin "${from}" is not a release; fix it by hand first`);
+  if (semver.lt(version, from)) {
+    throw new PinFileError(`refusing to lower ${stack} from ${from} to ${version}: ZenML cannot downgrade a migrated database. Roll back instead (docs/UPGRADING.md, "Rollback").`);
+  }
+  if (stack === "prod") {
+    const staging = readPin(requireStack(dir, "staging")).pin.value;
+    if (semver.gt(version, staging)) throw new PinFileError(`refusing to set prod to ${version}, ahead of staging (${staging}): upgrade staging first, then run npm run promote`);
+  }
+  if (version === from) return { changed: false, file, from, to: version, message: `${stack} already pins ${version}; nothing changed.` };
+  writeAtomically(file, withPin(text, pin, version));
+  const next = stack === "prod" ? "open the PR to main; after approval the prod deploy runs." : `open the PR to ${stack}; CI previews both stacks. After merge, staging deploys and runs the smoke suite; then npm run promote.`;
+  return { changed: true, file, from, to: version, message: `${stack}: ${from} -> ${version}\n${prText(stack, from, version, next)}` };
+}
+
+/** Sets prod's pin to staging's pin. */
+export function promote(dir: string): ChangeResult {
+  const stagingFile = requireStack(dir, "staging");
+  const prodFile = requireStack(dir, "prod");
+  const staging = readPin(stagingFile).pin.value;
+  const why = explainBadPin(staging);
+  if (why) throw new PinFileError(`Pulumi.staging.yaml: ${PIN_KEY} ${why}`);
+  const { text, pin } = readPin(prodFile);
+  const from = pin.value;
+  if (!explainBadPin(from) && semver.lt(staging, from)) {
+    throw new PinFileError(`refusing to promote: staging pins ${staging}, behind prod's ${from}. Promotion never lowers prod.`);
+  }
+  if (staging === from) return { changed: false, file: prodFile, from, to: staging, message: `prod already pins ${staging}, like staging; nothing changed.` };
+  writeAtomically(prodFile, withPin(text, pin, staging));
+  return {
+    changed: true,
+    file: prodFile,
+    from,
+    to: staging,
+    message: `prod: ${from} -> ${staging}\n${prText("prod", from, staging, "open the PR to main. The prod deploy waits for approval and checks that staging deployed and smoke-tested this version.")}`,
+  };
+}
