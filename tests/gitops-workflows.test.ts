@@ -41,7 +41,7 @@ describe("GitHub workflows", () => {
     const preview = pulumiStep(w);
     expect(preview.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", "comment-on-pr": true, "edit-pr-comment": true, policyPacks: "${{ steps.policy.outputs.packs }}" });
     const runs = steps(w).map((s) => s.run ?? "").join("\n");
-    for (const cmd of ["npm run typecheck", "npm test", "npm run --silent plan -- --stack ${{ matrix.stack }}"]) expect(runs).toContain(cmd);
+    for (const cmd of ["npm run typecheck", "npm test", "npm run mirror-check", "npm run --silent plan -- --stack ${{ matrix.stack }}"]) expect(runs).toContain(cmd);
   });
 
   it("deploys staging from the staging branch and prod from main, then smoke-tests with one npm script", () => {

@@ -37,16 +37,17 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
       }
       case "eks:index:Cluster": {
         const clusterName = String(inputs.name ?? name);
-        const issuer = `https://oidc.eks.${this.region}.amazonaws.com/id/${shortHash(clusterName).toUpperCase()}`;
+        // Hashes come from logical names, so mirrored stacks get look-alike IDs (the mirror check compares them).
+        const issuer = `https://oidc.eks.${this.region}.amazonaws.com/id/${shortHash(name).toUpperCase()}`;
         return {
           id: clusterName,
           state: {
             ...inputs,
-            kubeconfigJson: JSON.stringify({ apiVersion: "v1", kind: "Config", clusters: [{ name: clusterName, cluster: { server: `https://${shortHash(clusterName)}.eks.amazonaws.com` } }] }),
+            kubeconfigJson: JSON.stringify({ apiVersion: "v1", kind: "Config", clusters: [{ name: clusterName, cluster: { server: `https://${shortHash(name)}.eks.amazonaws.com` } }] }),
             oidcProviderArn: arn("iam", `oidc-provider/${issuer.replace("https://", "")}`),
             oidcProviderUrl: issuer,
             oidcIssuer: issuer.replace("https://", ""),
-            clusterSecurityGroupId: `sg-cluster-${shortHash(clusterName)}`,
+            clusterSecurityGroupId: `sg-cluster-${shortHash(name)}`,
           },
         };
       }
@@ -60,7 +61,7 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
       }
       case "aws:rds/instance:Instance": {
         const identifier = String(inputs.identifier ?? name);
-        const address = `${identifier}.c${shortHash(identifier)}.${this.region}.rds.amazonaws.com`;
+        const address = `${identifier}.c${shortHash(name)}.${this.region}.rds.amazonaws.com`;
         return { id: identifier, state: { ...inputs, identifier, address, endpoint: `${address}:3306`, port: 3306, arn: arn("rds", `db:${identifier}`) } };
       }
       case "aws:rds/snapshot:Snapshot":
