@@ -1,0 +1,109 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { RESOURCE_RULES, STACK_RULES, contextFor, evaluate, type PolicyContext, type PolicyInput } from "../policy/rules";
+import type { Plan } from "../tools/offline/plan";
+import { STACKS, plan, stackRef } from "./helpers/plan";
+
+const plans: Record<string, Plan> = {};
+beforeAll(async () => {
+  for (const stack of STACKS) plans[stack] = await plan(stack);
+});
+
+function inputs(p: Plan): PolicyInput[] {
+  return p.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs, protect: r.options.protect, parent: r.parent ?? undefined, dependencies: r.options.dependsOn }));
+}
+
+const ctx = (stack: string): PolicyContext => ({ stack, isProd: stack === "prod" });
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+/** The plan's resources with one resource's props changed. */
+function mutate(p: Plan, type: string, change: (props: Record<string, unknown>, r: PolicyInput) => void): PolicyInput[] {
+  const rs = clone(inputs(p));
+  const target = rs.find((r) => r.type === type);
+  if (!target) throw new Error(`no ${type}`);
+  change(target.props, target);
+  return rs;
+}
+
+const violated = (rs: PolicyInput[], c: PolicyContext) => evaluate(rs, c).map((v) => v.policy);
+
+describe.each(STACKS)("policies over the real plan of %s", (stack) => {
+  it("find no violation at all", () => {
+    expect(evaluate(inputs(plans[stack]), ctx(stack))).toEqual([]);
+  });
+});
+
+describe("every policy reports its bad variant", () => {
+  const RDS = "aws:rds/instance:Instance";
+  const RELEASE = "kubernetes:helm.sh/v3:Release";
+  const EKS = "eks:index:Cluster";
+  const ECR = "aws:ecr/repository:Repository";
+  const cases: [string, string, string, (props: Record<string, unknown>, r: PolicyInput) => void][] = [
+    ["rds-backups-minimum", "prod", RDS, (p) => (p.backupRetentionPeriod = 7)],
+    ["rds-backups-minimum", "staging", RDS, (p) => (p.backupRetentionPeriod = 3)],
+    ["rds-storage-encrypted", "staging", RDS, (p) => (p.storageEncrypted = false)],
+    ["rds-not-public", "staging", RDS, (p) => (p.publiclyAccessible = true)],
+    ["rds-final-snapshot", "staging", RDS, (p) => (p.skipFinalSnapshot = true)],
+    ["rds-deletion-protection-prod", "prod", RDS, (p) => (p.deletionProtection = false)],
+    ["rds-multi-az-prod", "prod", RDS, (p) => (p.multiAz = false)],
+    ["s3-never-force-destroyed", "staging", "aws:s3/bucket:Bucket", (p) => (p.forceDestroy = true)],
+    ["s3-bucket-hardened", "staging", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", (p) => (p.restrictPublicBuckets = false)],
+    ["s3-bucket-hardened", "staging", "aws:s3/bucketVersioning:BucketVersioning", (p) => (p.versioningConfiguration = { status: "Suspended" })],
+    ["s3-bucket-hardened", "staging", "aws:s3/bucketPolicy:BucketPolicy", (p) => (p.policy = JSON.stringify({ Statement: [] }))],
+    ["s3-bucket-hardened", "staging", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", (_p, r) => (r.parent = "elsewhere")],
+    ["ecr-scan-on-push", "staging", ECR, (p) => (p.imageScanningConfiguration = { scanOnPush: false })],
+    ["ecr-kms-encryption", "staging", ECR, (p) => (p.encryptionConfigurations = [{ encryptionType: "AES256" }])],
+    ["eks-pinned-version", "staging", EKS, (p) => (p.version = undefined)],
+    ["eks-secrets-encryption", "staging", EKS, (p) => delete p.encryptionConfigKeyArn],
+    ["eks-control-plane-logging", "staging", EKS, (p) => (p.enabledClusterLogTypes = ["api"])],
+    ["eks-public-endpoint-allow-list", "staging", EKS, (p) => (p.publicAccessCidrs = ["0.0.0.0/0"])],
+    ["zenml-release-versions-match", "staging", RELEASE, (p) => ((p.values as { zenml: { image: { tag: string } } }).zenml.image.tag = "0.97.0")],
+    ["zenml-release-versions-match", "staging", RELEASE, (p) => (p.version = "latest")],
+    ["zenml-debug-off", "staging", RELEASE, (p) => ((p.values as { zenml: { debug: boolean } }).zenml.debug = true)],
+    ["zenml-db-password-not-inline", "staging", RELEASE, (p) => ((p.values as { zenml: { database: { url: string } } }).zenml.database.url = "mysql://zenml:hunter2@db:3306/zenml")],
+    ["zenml-db-password-not-inline", "staging", RELEASE, (p) => delete (p.values as { zenml: { database: Record<string, unknown> } }).zenml.database.passwordSecretRef],
+    ["prod-stateful-protected", "prod", RDS, (_p, r) => (r.protect = false)],
+    ["prod-stateful-protected", "prod", "random:index/randomPassword:RandomPassword", (_p, r) => (r.protect = false)],
+  ];
+
+  it.each(cases)("%s (%s)", (policy, stack, type, change) => {
+    const found = evaluate(mutate(plans[stack], type, change), ctx(stack));
+    expect(found.map((v) => v.policy)).toContain(policy);
+    const v = found.find((x) => x.policy === policy)!;
+    expect(v.message.length).toBeGreaterThan(10);
+  });
+
+  it("covers every policy with at least one bad variant", () => {
+    const covered = new Set([...cases.map((c) => c[0]), "snapshot-before-upgrade"]);
+    for (const rule of [...RESOURCE_RULES, ...STACK_RULES]) expect(covered, rule.name).toContain(rule.name);
+  });
+
+  it("staging is not held to prod-only rules", () => {
+    expect(violated(mutate(plans.staging, RDS, (p) => (p.multiAz = false)), ctx("staging"))).toEqual([]);
+    expect(violated(mutate(plans.staging, RDS, (_p, r) => (r.protect = false)), ctx("staging"))).toEqual([]);
+  });
+
+  it("marks the public-endpoint check advisory and the rest mandatory", () => {
+    expect(RESOURCE_RULES.filter((r) => r.enforcement === "advisory").map((r) => r.name)).toEqual(["eks-public-endpoint-allow-list"]);
+    for (const rule of [...RESOURCE_RULES, ...STACK_RULES]) expect(rule.remediation.length, rule.name).toBeGreaterThan(10);
+  });
+});
+
+describe("pre-upgrade snapshot ordering", () => {
+  it("passes on a real upgrade plan and fails when the release does not wait", async () => {
+    const upgrade = await plan("staging", { deployed: { [stackRef("staging")]: { zenmlVersion: "0.97.0", zenmlVersionHistory: ["0.97.0"] } } });
+    const rs = inputs(upgrade);
+    expect(rs.some((r) => r.type === "aws:rds/snapshot:Snapshot")).toBe(true);
+    expect(evaluate(rs, ctx("staging"))).toEqual([]);
+    const release = rs.find((r) => r.type === "kubernetes:helm.sh/v3:Release")!;
+    release.dependencies = [];
+    expect(violated(rs, ctx("staging"))).toEqual(["snapshot-before-upgrade"]);
+  });
+});
+
+describe("policy context", () => {
+  it("reads the stack from the URN", () => {
+    expect(contextFor("urn:pulumi:prod::zenml-platform::aws:s3/bucket:Bucket::b")).toEqual({ stack: "prod", isProd: true });
+    expect(contextFor("urn:pulumi:staging::zenml-platform::x::y")).toEqual({ stack: "staging", isProd: false });
+    expect(contextFor("urn:pulumi:prod-eu::p::x::y", ["prod", "prod-eu"]).isProd).toBe(true);
+  });
+});
