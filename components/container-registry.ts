@@ -11,12 +11,14 @@ export interface ContainerRegistryArgs {
 }
 
 /**
- * ECR for pipeline images. ZenML pushes `<registry uri>/zenml:<pipeline>-<step|orchestrator>` and
+ * ECR for pipeline images. ZenML pushes `<registry host>/<repository>:<pipeline>-orchestrator` and
  * re-pushes the same tag on every rebuild, then runs by digest: tags must stay MUTABLE.
  */
 export class ContainerRegistry extends pulumi.ComponentResource {
-  /** What ZenML's container registry component takes: images land in `<registryUri>/zenml`. */
+  /** The registry host, what ZenML's ECR component takes as `uri` (it refuses a path). */
   public readonly registryUri: pulumi.Output<string>;
+  /** The repository inside it, ZenML's `default_repository`. */
+  public readonly repositoryName: pulumi.Output<string>;
   public readonly repositoryUrl: pulumi.Output<string>;
   public readonly repositoryArn: pulumi.Output<string>;
 
@@ -57,7 +59,8 @@ export class ContainerRegistry extends pulumi.ComponentResource {
 
     this.repositoryUrl = repository.repositoryUrl;
     this.repositoryArn = repository.arn;
-    this.registryUri = repository.repositoryUrl.apply((url) => url.replace(/\/zenml$/, ""));
+    this.registryUri = repository.repositoryUrl.apply((url) => url.split("/")[0]);
+    this.repositoryName = repository.name;
     this.registerOutputs({ registryUri: this.registryUri, repositoryUrl: this.repositoryUrl });
   }
 }

@@ -121,6 +121,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         bucketArn: artifacts.bucketArn,
         bucketKmsKeyArn: artifacts.kmsKeyArn,
         registryUri: registry.registryUri,
+        repositoryName: registry.repositoryName,
         repositoryArn: registry.repositoryArn,
         serverRoleArn: server.serviceAccountRoleArn,
         serverRoleName: server.serviceAccountRoleName,

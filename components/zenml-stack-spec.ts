@@ -11,6 +11,7 @@ export interface StackSpecInputs {
   connectorRoleArn: string;
   bucketName: string;
   registryUri: string;
+  repositoryName: string;
   clusterName: string;
   pipelinesNamespace: string;
   pipelinesServiceAccount: string;
@@ -43,7 +44,7 @@ export function buildStackSpec(i: StackSpecInputs): StackSpec {
     connector: { name: `aws-${env}`, type: "aws", auth_method: "implicit", configuration: { region: i.region, role_arn: i.connectorRoleArn } },
     components: {
       artifact_store: { name: `s3-${env}`, flavor: "s3", configuration: { path: `s3://${i.bucketName}` }, connector_resource_id: `s3://${i.bucketName}` },
-      container_registry: { name: `ecr-${env}`, flavor: "aws", configuration: { uri: i.registryUri, default_repository: "zenml" }, connector_resource_id: i.registryUri },
+      container_registry: { name: `ecr-${env}`, flavor: "aws", configuration: { uri: i.registryUri, default_repository: i.repositoryName }, connector_resource_id: i.registryUri },
       orchestrator: {
         name: `k8s-${env}`,
         flavor: "kubernetes",

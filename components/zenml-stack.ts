@@ -27,6 +27,7 @@ export interface ZenmlStackArgs {
   bucketArn: pulumi.Input<string>;
   bucketKmsKeyArn: pulumi.Input<string>;
   registryUri: pulumi.Input<string>;
+  repositoryName: pulumi.Input<string>;
   repositoryArn: pulumi.Input<string>;
   /** The ZenML server's IRSA role: the only principal that may assume the connector role. */
   serverRoleArn: pulumi.Input<string>;
@@ -187,7 +188,7 @@ export class ZenmlStack extends pulumi.ComponentResource {
     );
 
     const script = readRegistrationScript();
-    const spec = pulumi.all([connectorRole.arn, args.bucketName, args.registryUri, args.clusterName]).apply(([connectorRoleArn, bucketName, registryUri, clusterName]) =>
+    const spec = pulumi.all([connectorRole.arn, args.bucketName, args.registryUri, args.repositoryName, args.clusterName]).apply(([connectorRoleArn, bucketName, registryUri, repositoryName, clusterName]) =>
       buildStackSpec({
         environmentName: env,
         stackName: args.stackName,
@@ -195,6 +196,7 @@ export class ZenmlStack extends pulumi.ComponentResource {
         connectorRoleArn,
         bucketName,
         registryUri,
+        repositoryName,
         clusterName,
         pipelinesNamespace: args.pipelinesNamespace,
         pipelinesServiceAccount: PIPELINES_SERVICE_ACCOUNT,

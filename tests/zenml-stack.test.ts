@@ -25,7 +25,8 @@ describe.each(STACKS)("ZenML stack registration on %s", (stack) => {
     expect(spec.stack.name).toBe(`aws-${stack}`);
     expect(spec.environment).toBe(stack);
     expect(spec.components.artifact_store.configuration.path).toBe(`s3://${p().outputs.bucketName}`);
-    expect(spec.components.container_registry.configuration.uri).toBe(p().outputs.registryUri);
+    expect(spec.components.container_registry.configuration).toEqual({ uri: p().outputs.registryUri, default_repository: `zenml-${stack}/zenml` });
+    expect(String(spec.components.container_registry.configuration.uri)).not.toContain("/");
     expect(spec.components.orchestrator.connector_resource_id).toBe(`zenml-${stack}`);
     expect(spec.components.orchestrator.configuration).toEqual({ kubernetes_namespace: "zenml-pipelines", service_account_name: "zenml-pipelines" });
     expect(spec.components.image_builder).toMatchObject({ flavor: "aws", configuration: { code_build_project: `zenml-${stack}-image-builder` } });
@@ -87,7 +88,7 @@ describe("registration across environments", () => {
   });
 
   it("derives the digest from version, spec and script", () => {
-    const spec = buildStackSpec({ environmentName: "staging", stackName: "aws-staging", region: "eu-west-1", connectorRoleArn: "arn:aws:iam::1:role/c", bucketName: "b", registryUri: "r", clusterName: "c", pipelinesNamespace: "p", pipelinesServiceAccount: "s", codeBuildProject: "cb" });
+    const spec = buildStackSpec({ environmentName: "staging", stackName: "aws-staging", region: "eu-west-1", connectorRoleArn: "arn:aws:iam::1:role/c", bucketName: "b", registryUri: "r", repositoryName: "n", clusterName: "c", pipelinesNamespace: "p", pipelinesServiceAccount: "s", codeBuildProject: "cb" });
     const base = registrationDigest("0.98.0", spec, "script");
     expect(registrationDigest("0.98.0", spec, "script")).toBe(base);
     expect(registrationDigest("0.98.1", spec, "script")).not.toBe(base);
