@@ -51,7 +51,8 @@ export function buildStackSpec(i: StackSpecInputs): StackSpec {
         configuration: { kubernetes_namespace: i.pipelinesNamespace, service_account_name: i.pipelinesServiceAccount },
         connector_resource_id: i.clusterName,
       },
-      image_builder: { name: `codebuild-${env}`, flavor: "aws", configuration: { code_build_project: i.codeBuildProject } },
+      // The generic AWS resource of the connector is named by its region.
+      image_builder: { name: `codebuild-${env}`, flavor: "aws", configuration: { code_build_project: i.codeBuildProject }, connector_resource_id: i.region },
     },
   };
 }

@@ -10,7 +10,9 @@ import { buildStackSpec, registrationDigest, type StackSpec } from "./zenml-stac
 
 export const REGISTRATION_SCRIPT = path.join(__dirname, "..", "registration", "register_stack.py");
 export const PIPELINES_SERVICE_ACCOUNT = "zenml-pipelines";
-const ZENML_CLIENT_IMAGE = "zenmldocker/zenml";
+// The server image of the pinned version: the same zenml, plus the AWS connector's libraries
+// that creating an AWS service connector needs (the plain client image lacks boto3).
+const ZENML_CLIENT_IMAGE = "zenmldocker/zenml-server";
 
 export interface ZenmlStackArgs {
   environmentName: string;

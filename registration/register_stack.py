@@ -1,1 +1,284 @@
-# placeholder until the registration branch lands
+"""Registers an environment's ZenML stack from a JSON spec, idempotently.
+
+Run by the in-cluster registration Job (components/zenml-stack.ts) with a client of the
+server's exact version. Connection comes from the ZenML client's own environment:
+ZENML_STORE_URL plus ZENML_STORE_USERNAME/ZENML_STORE_PASSWORD (or ZENML_STORE_API_KEY).
+
+It creates what is missing, updates what differs from the spec, leaves the rest alone, and
+deletes stacks (and their now unused components and connector) that carry our ownership labels
+but are no longer in the spec. Objects without our labels are never touched: a name clash is
+an error. Prints one JSON summary line; never prints credentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Dict, List, Optional
+
+OWNER_LABEL = "zenml-platform/owner"
+ENVIRONMENT_LABEL = "zenml-platform/environment"
+
+# Spec keys -> ZenML component types, in the order they are registered.
+COMPONENT_TYPES = {
+    "artifact_store": "artifact_store",
+    "container_registry": "container_registry",
+    "orchestrator": "orchestrator",
+    "image_builder": "image_builder",
+}
+
+
+class RegistrationError(Exception):
+    """A failure whose message is the whole story, printed as one line."""
+
+
+class Summary:
+    def __init__(self) -> None:
+        self.created: List[str] = []
+        self.updated: List[str] = []
+        self.unchanged: List[str] = []
+        self.deleted: List[str] = []
+
+    def as_dict(self) -> Dict[str, List[str]]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged, "deleted": self.deleted}
+
+
+def load_spec(path: Optional[str]) -> Dict[str, Any]:
+    raw = open(path, encoding="utf-8").read() if path else os.environ.get("ZENML_PLATFORM_STACK_SPEC")
+    if not raw:
+        raise RegistrationError("no spec: pass --spec <file> or set ZENML_PLATFORM_STACK_SPEC")
+    try:
+        spec = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise RegistrationError(f"the spec is not JSON: {err}") from None
+    for key in ("owner", "environment", "stack", "connector", "components"):
+        if key not in spec:
+            raise RegistrationError(f"the spec has no '{key}'")
+    missing = [k for k in COMPONENT_TYPES if k not in spec["components"]]
+    if missing:
+        raise RegistrationError(f"the spec has no component(s) {', '.join(missing)}")
+    return spec
+
+
+def ownership(spec: Dict[str, Any]) -> Dict[str, str]:
+    return {OWNER_LABEL: spec["owner"], ENVIRONMENT_LABEL: spec["environment"]}
+
+
+def is_ours(labels: Optional[Dict[str, Any]], spec: Dict[str, Any]) -> bool:
+    labels = labels or {}
+    return all(labels.get(k) == v for k, v in ownership(spec).items())
+
+
+def refuse_foreign(kind: str, name: str, labels: Optional[Dict[str, Any]], spec: Dict[str, Any]) -> None:
+    if not is_ours(labels, spec):
+        raise RegistrationError(
+            f"{kind} '{name}' exists but was not created by {spec['owner']} for '{spec['environment']}' "
+            f"(labels {OWNER_LABEL}/{ENVIRONMENT_LABEL} missing or different); rename it or remove it by hand"
+        )
+
+
+def connect() -> Any:
+    if not os.environ.get("ZENML_STORE_URL"):
+        raise RegistrationError("ZENML_STORE_URL is not set")
+    try:
+        from zenml.client import Client
+
+        client = Client()
+        client.zen_store.get_store_info()
+        return client
+    except RegistrationError:
+        raise
+    except Exception as err:  # the client raises many types for one cause: no usable server
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise RegistrationError(f"cannot use the ZenML server at {os.environ['ZENML_STORE_URL']}: {first}") from None
+
+
+def find(getter: Any, *args: Any) -> Optional[Any]:
+    from zenml.exceptions import ZenKeyError
+
+    try:
+        return getter(*args, allow_name_prefix_match=False)
+    except (KeyError, ZenKeyError):
+        return None
+
+
+def ensure_connector(client: Any, spec: Dict[str, Any], summary: Summary) -> Any:
+    want = spec["connector"]
+    name = want["name"]
+    label = f"service_connector:{name}"
+    existing = find(client.get_service_connector, name)
+    if existing is None:
+        # verify=False: registering must not need AWS; the server resolves credentials when used.
+        connector, _ = client.create_service_connector(
+            name=name,
+            connector_type=want["type"],
+            auth_method=want["auth_method"],
+            configuration=dict(want["configuration"]),
+            labels=ownership(spec),
+            verify=False,
+            list_resources=False,
+        )
+        summary.created.append(label)
+        return connector
+    refuse_foreign("service connector", name, existing.labels, spec)
+    current = dict(existing.configuration.non_secrets) if hasattr(existing.configuration, "non_secrets") else dict(existing.configuration)
+    current = {k: v for k, v in current.items() if v is not None}
+    if existing.connector_type != want["type"] and getattr(existing.connector_type, "connector_type", None) != want["type"]:
+        raise RegistrationError(f"service connector '{name}' is of another type; remove it by hand to change its type")
+    if existing.auth_method == want["auth_method"] and current == want["configuration"]:
+        summary.unchanged.append(label)
+        return existing
+    updated, _ = client.update_service_connector(
+        name_id_or_prefix=existing.id,
+        auth_method=want["auth_method"],
+        configuration=dict(want["configuration"]),
+        labels=ownership(spec),
+        verify=False,
+        list_resources=False,
+    )
+    summary.updated.append(label)
+    return updated
+
+
+def component_matches(existing: Any, want: Dict[str, Any], connector_id: Any) -> bool:
+    current = {k: v for k, v in (existing.configuration or {}).items() if v is not None}
+    if current != want["configuration"]:
+        return False
+    resource_id = want.get("connector_resource_id")
+    linked = existing.connector.id if existing.connector else None
+    if resource_id is None:
+        return linked is None
+    return linked == connector_id and existing.connector_resource_id == resource_id
+
+
+def ensure_component(client: Any, spec: Dict[str, Any], key: str, connector: Any, summary: Summary) -> Any:
+    from zenml.enums import StackComponentType
+
+    want = spec["components"][key]
+    ctype = StackComponentType(COMPONENT_TYPES[key])
+    name = want["name"]
+    label = f"{ctype.value}:{name}"
+    existing = find(client.get_stack_component, ctype, name)
+    if existing is not None:
+        refuse_foreign(ctype.value.replace("_", " "), name, existing.labels, spec)
+        if existing.flavor_name != want["flavor"]:
+            raise RegistrationError(f"{ctype.value} '{name}' has flavor '{existing.flavor_name}', the spec wants '{want['flavor']}'; remove it by hand to change flavor")
+        if component_matches(existing, want, connector.id):
+            summary.unchanged.append(label)
+            return existing
+        # Keys the spec no longer sets are cleared, so the stored configuration equals the spec.
+        cleared = {k: None for k in (existing.configuration or {}) if k not in want["configuration"]}
+        component = client.update_stack_component(
+            name_id_or_prefix=existing.id,
+            component_type=ctype,
+            configuration={**cleared, **want["configuration"]},
+            labels=ownership(spec),
+        )
+        summary.updated.append(label)
+    else:
+        component = client.create_stack_component(
+            name=name, flavor=want["flavor"], component_type=ctype, configuration=dict(want["configuration"]), labels=ownership(spec)
+        )
+        summary.created.append(label)
+    resource_id = want.get("connector_resource_id")
+    linked = component.connector.id if component.connector else None
+    if resource_id is not None and (linked != connector.id or component.connector_resource_id != resource_id):
+        component = client.update_stack_component(
+            name_id_or_prefix=component.id, component_type=ctype, connector_id=connector.id, connector_resource_id=resource_id
+        )
+    elif resource_id is None and linked is not None:
+        component = client.update_stack_component(name_id_or_prefix=component.id, component_type=ctype, disconnect=True)
+    return component
+
+
+def stack_component_ids(stack: Any) -> Dict[str, Any]:
+    return {ctype.value: comps[0].id for ctype, comps in stack.components.items() if comps}
+
+
+def ensure_stack(client: Any, spec: Dict[str, Any], components: Dict[str, Any], summary: Summary) -> Any:
+    from zenml.enums import StackComponentType
+
+    name = spec["stack"]["name"]
+    label = f"stack:{name}"
+    wanted = {COMPONENT_TYPES[key]: comp.id for key, comp in components.items()}
+    existing = find(client.get_stack, name)
+    if existing is None:
+        stack = client.create_stack(
+            name=name, components={StackComponentType(t): cid for t, cid in wanted.items()}, labels=ownership(spec)
+        )
+        summary.created.append(label)
+        return stack
+    refuse_foreign("stack", name, existing.labels, spec)
+    current = stack_component_ids(existing)
+    if all(current.get(t) == cid for t, cid in wanted.items()):
+        summary.unchanged.append(label)
+        return existing
+    stack = client.update_stack(
+        name_id_or_prefix=existing.id, component_updates={StackComponentType(t): cid for t, cid in wanted.items()}
+    )
+    summary.updated.append(label)
+    return stack
+
+
+def all_pages(lister: Any, **filters: Any) -> List[Any]:
+    items: List[Any] = []
+    page = 1
+    while True:
+        result = lister(page=page, size=100, hydrate=True, **filters)
+        items.extend(result.items)
+        if page >= result.total_pages:
+            return items
+        page += 1
+
+
+def prune(client: Any, spec: Dict[str, Any], keep: Dict[str, Any], connector: Any, summary: Summary) -> None:
+    """Deletes our stacks that left the spec, then our components and connectors nothing uses."""
+    keep_stack = spec["stack"]["name"]
+    for stack in all_pages(client.list_stacks):
+        if stack.name != keep_stack and is_ours(stack.labels, spec):
+            client.delete_stack(stack.id)
+            summary.deleted.append(f"stack:{stack.name}")
+    kept_ids = {c.id for c in keep.values()}
+    for component in all_pages(client.list_stack_components):
+        if component.id in kept_ids or not is_ours(component.labels, spec):
+            continue
+        if all_pages(client.list_stacks, component_id=component.id):
+            continue
+        client.delete_stack_component(component.id, component.type)
+        summary.deleted.append(f"{component.type.value}:{component.name}")
+    for other in all_pages(client.list_service_connectors):
+        if other.id == connector.id or not is_ours(other.labels, spec):
+            continue
+        if all_pages(client.list_stack_components, connector_id=other.id):
+            continue
+        client.delete_service_connector(other.id)
+        summary.deleted.append(f"service_connector:{other.name}")
+
+
+def register(spec: Dict[str, Any]) -> Dict[str, List[str]]:
+    client = connect()
+    summary = Summary()
+    connector = ensure_connector(client, spec, summary)
+    components = {key: ensure_component(client, spec, key, connector, summary) for key in COMPONENT_TYPES}
+    ensure_stack(client, spec, components, summary)
+    prune(client, spec, components, connector, summary)
+    return summary.as_dict()
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", help="path of the JSON spec (default: $ZENML_PLATFORM_STACK_SPEC)")
+    args = parser.parse_args(argv)
+    try:
+        summary = register(load_spec(args.spec))
+    except RegistrationError as err:
+        print(f"register_stack: {err}", file=sys.stderr)
+        return 1
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

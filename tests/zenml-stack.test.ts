@@ -1,7 +1,9 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildStackSpec, registrationDigest } from "../components/zenml-stack-spec";
 import type { Plan } from "../tools/offline/plan";
-import { STACKS, at, named, plan, stackRef } from "./helpers/plan";
+import { PROJECT_DIR, STACKS, at, named, plan, stackRef } from "./helpers/plan";
 
 const plans: Record<string, Plan> = {};
 beforeAll(async () => {
@@ -29,7 +31,7 @@ describe.each(STACKS)("ZenML stack registration on %s", (stack) => {
     expect(String(spec.components.container_registry.configuration.uri)).not.toContain("/");
     expect(spec.components.orchestrator.connector_resource_id).toBe(`zenml-${stack}`);
     expect(spec.components.orchestrator.configuration).toEqual({ kubernetes_namespace: "zenml-pipelines", service_account_name: "zenml-pipelines" });
-    expect(spec.components.image_builder).toMatchObject({ flavor: "aws", configuration: { code_build_project: `zenml-${stack}-image-builder` } });
+    expect(spec.components.image_builder).toEqual({ name: `codebuild-${stack}`, flavor: "aws", configuration: { code_build_project: `zenml-${stack}-image-builder` }, connector_resource_id: "eu-west-1" });
     expect(p().outputs.zenmlStackName).toBe(`aws-${stack}`);
   });
 
@@ -62,7 +64,7 @@ describe.each(STACKS)("ZenML stack registration on %s", (stack) => {
     const job = named(p(), "zenml-stack-registration");
     const version = stack === "prod" ? "0.97.0" : "0.98.0";
     const container = at(job.inputs, "spec.template.spec.containers") as { image: string; env: { name: string; value?: string; valueFrom?: unknown }[] }[];
-    expect(container[0].image).toBe(`zenmldocker/zenml:${version}`);
+    expect(container[0].image).toBe(`zenmldocker/zenml-server:${version}`);
     expect(container[0].env.find((e) => e.name === "ZENML_STORE_URL")?.value).toBe("http://zenml.zenml.svc.cluster.local");
     expect(container[0].env.find((e) => e.name === "ZENML_STORE_PASSWORD")).toEqual({ name: "ZENML_STORE_PASSWORD", valueFrom: { secretKeyRef: { name: "zenml-platform-admin", key: "password" } } });
     expect(job.options.dependsOn).toContain(named(p(), "zenml-server-release").urn);
@@ -71,6 +73,11 @@ describe.each(STACKS)("ZenML stack registration on %s", (stack) => {
 });
 
 describe("registration across environments", () => {
+  it("keeps registration/example-spec.json, which the Python tests register, equal to staging's spec", () => {
+    const example = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "registration", "example-spec.json"), "utf8"));
+    expect(example).toEqual(specOf(plans.staging));
+  });
+
   it("registers the same shape of stack in staging and prod", () => {
     expect(shape(specOf(plans.staging))).toEqual(shape(specOf(plans.prod)));
     expect(Object.keys(specOf(plans.staging).components)).toEqual(["artifact_store", "container_registry", "orchestrator", "image_builder"]);

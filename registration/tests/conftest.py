@@ -1,0 +1,101 @@
+"""A real ZenML server (this venv's version, SQLite store) on 127.0.0.1 for the registration tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+SCRIPT = HERE.parent / "register_stack.py"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]:
+    root = tmp_path_factory.mktemp("zenml-server")
+    port = free_port()
+    password = secrets.token_urlsafe(24)
+    env = {
+        **os.environ,
+        "ZENML_CONFIG_PATH": str(root / "server-config"),
+        "ZENML_STORE_URL": f"sqlite:///{root / 'zenml.db'}",
+        "ZENML_SERVER_AUTO_ACTIVATE": "1",
+        "ZENML_DEFAULT_USER_NAME": "admin",
+        "ZENML_DEFAULT_USER_PASSWORD": password,
+        "ZENML_SERVER_JWT_SECRET_KEY": secrets.token_hex(32),
+        # What the Helm values set: connectors assume their IAM role with the server's credentials.
+        "ZENML_ENABLE_IMPLICIT_AUTH_METHODS": "true",
+        "ZENML_ANALYTICS_OPT_IN": "false",
+    }
+    log = open(root / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "zenml.zen_server.zen_server_api:app", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"ZenML server did not start; log: {(root / 'server.log').read_text()[-2000:]}")
+        time.sleep(0.5)
+    client_env = {
+        "ZENML_STORE_URL": url,
+        "ZENML_STORE_USERNAME": "admin",
+        "ZENML_STORE_PASSWORD": password,
+        "ZENML_CONFIG_PATH": str(root / "client-config"),
+        "ZENML_ANALYTICS_OPT_IN": "false",
+    }
+    try:
+        yield client_env
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def client(server: Dict[str, str]) -> Any:
+    """The ZenML client of this test process, logged in like the registration job."""
+    os.environ.update(server)
+    from zenml.client import Client
+
+    return Client()
+
+
+def run_registration(server: Dict[str, str], spec: Dict[str, Any], tmp_path: Path) -> subprocess.CompletedProcess:
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(spec))
+    env = {**os.environ, **server, "ZENML_CONFIG_PATH": str(tmp_path / "job-config")}
+    return subprocess.run([sys.executable, str(SCRIPT), "--spec", str(spec_file)], env=env, capture_output=True, text=True, timeout=300)
+
+
+def summary_of(result: subprocess.CompletedProcess) -> Dict[str, Any]:
+    assert result.returncode == 0, f"registration failed: {result.stderr[-2000:]}"
+    return json.loads(result.stdout.strip().splitlines()[-1])
