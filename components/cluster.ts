@@ -95,6 +95,21 @@ export class Cluster extends pulumi.ComponentResource {
       },
       { ...k8sOpts, dependsOn: [ingressParams] },
     );
+    // Our own NodeClass pins nodes to the private subnets (the default one may pick any cluster subnet).
+    const nodeClass = new k8s.apiextensions.CustomResource(
+      `${name}-node-class`,
+      {
+        apiVersion: "eks.amazonaws.com/v1",
+        kind: "NodeClass",
+        metadata: { name: "zenml-private" },
+        spec: {
+          role: cluster.autoModeNodeRoleName,
+          subnetSelectorTerms: [{ tags: { "kubernetes.io/role/internal-elb": "1", stack: args.environmentName } }],
+          securityGroupSelectorTerms: [{ id: cluster.clusterSecurityGroupId }],
+        },
+      },
+      k8sOpts,
+    );
     // A capped node pool: the built-in general-purpose pool has no limit, this one makes capacity config.
     new k8s.apiextensions.CustomResource(
       `${name}-node-pool`,
@@ -105,7 +120,7 @@ export class Cluster extends pulumi.ComponentResource {
         spec: {
           template: {
             spec: {
-              nodeClassRef: { group: "eks.amazonaws.com", kind: "NodeClass", name: "default" },
+              nodeClassRef: { group: "eks.amazonaws.com", kind: "NodeClass", name: "zenml-private" },
               requirements: [
                 { key: "eks.amazonaws.com/instance-category", operator: "In", values: ["m", "c", "r"] },
                 { key: "kubernetes.io/arch", operator: "In", values: ["amd64", "arm64"] },
@@ -117,7 +132,7 @@ export class Cluster extends pulumi.ComponentResource {
           disruption: { consolidationPolicy: "WhenEmptyOrUnderutilized", consolidateAfter: "5m" },
         },
       },
-      k8sOpts,
+      { ...k8sOpts, dependsOn: [nodeClass] },
     );
 
     this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, oidcProviderArn: this.oidcProviderArn });

@@ -48,6 +48,9 @@ describe.each(STACKS)("%s environment", (stack) => {
     expect((cluster.inputs.privateSubnetIds as string[]).every((id) => id.includes("prv"))).toBe(true);
     const pool = one(p(), "kubernetes:karpenter.sh/v1:NodePool");
     expect(at(pool.inputs, "spec.limits.cpu")).toBe(isProd ? "64" : "16");
+    expect(at(pool.inputs, "spec.template.spec.nodeClassRef.name")).toBe("zenml-private");
+    const nodeClass = one(p(), "kubernetes:eks.amazonaws.com/v1:NodeClass");
+    expect(at(nodeClass.inputs, "spec.subnetSelectorTerms")).toEqual([{ tags: { "kubernetes.io/role/internal-elb": "1", stack } }]);
   });
 
   it("keeps the artifact bucket private, encrypted, versioned, TLS-only and never force-destroyed", () => {

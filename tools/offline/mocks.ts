@@ -48,6 +48,7 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
             oidcProviderUrl: issuer,
             oidcIssuer: issuer.replace("https://", ""),
             clusterSecurityGroupId: `sg-cluster-${shortHash(name)}`,
+            autoModeNodeRoleName: `${clusterName}-auto-mode-node`,
           },
         };
       }
