@@ -15,18 +15,6 @@ export interface PinLocation {
   quote: "" | '"' | "'";
 }
 
-export function stackFile(dir: string, stack: string): string {
-  return path.join(dir, `Pulumi.${stack}.yaml`);
-}
-
-export function knownStacks(dir: string): string[] {
-  return fs
-    .readdirSync(dir)
-    .map((f) => /^Pulumi\.([A-Za-z0-9_.-]+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
-    .sort();
-}
-
 /** Where the pin's value sits in the text; throws if the file cannot be parsed or has no pin. */
 export function locatePin(text: string, fileName: string): PinLocation {
   const doc = parseDocument(text, { keepSourceTokens: true });

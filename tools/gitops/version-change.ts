@@ -2,7 +2,8 @@
 import * as path from "node:path";
 import * as semver from "semver";
 import { explainBadPin, skippedMinors } from "../../components/version-policy";
-import { PIN_KEY, PinFileError, knownStacks, readPin, stackFile, withPin, writeAtomically } from "./pin-file";
+import { listStacks, stackFilePath } from "../offline/stack-files";
+import { PIN_KEY, PinFileError, readPin, withPin, writeAtomically } from "./pin-file";
 
 export interface ChangeResult {
   changed: boolean;
@@ -14,9 +15,9 @@ export interface ChangeResult {
 }
 
 function requireStack(dir: string, stack: string): string {
-  const stacks = knownStacks(dir);
+  const stacks = listStacks(dir);
   if (!stacks.includes(stack)) throw new PinFileError(`unknown stack "${stack}" (stacks: ${stacks.join(", ") || "none"} in ${dir})`);
-  return stackFile(dir, stack);
+  return stackFilePath(dir, stack);
 }
 
 function prText(stack: string, from: string, to: string, nextStep: string): string {
