@@ -1,7 +1,7 @@
 // The platform's policies as plain functions over plain resources, so they run the same under
 // CrossGuard (index.ts) and in unit tests over the offline plan, without a policy server.
 import * as semver from "semver";
-import { ENVIRONMENT_MINIMUMS } from "../components/config";
+import { ENVIRONMENT_KINDS, ENVIRONMENT_MINIMUMS, PROJECT, type EnvironmentKind } from "../components/config";
 
 export type Enforcement = "mandatory" | "advisory";
 
@@ -19,7 +19,18 @@ export interface PolicyInput {
 
 export interface PolicyContext {
   stack: string;
+  /** The environment kind whose floors apply (ENVIRONMENT_MINIMUMS). */
+  environment: EnvironmentKind;
   isProd: boolean;
+  /** zenmlVersion pinned in the stack file, when the pack can read it. */
+  pinnedVersion?: string;
+}
+
+export interface ContextSources {
+  /** Stack names treated as prod when the stack file gives no environment kind; default ["prod"]. */
+  prodStacks?: readonly string[];
+  /** The `config:` map of the stack's Pulumi.<stack>.yaml, when readable. */
+  stackConfig?: Record<string, unknown>;
 }
 
 export interface Violation {
@@ -51,16 +62,57 @@ const ECR = "aws:ecr/repository:Repository";
 const EKS = "eks:index:Cluster";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const SNAPSHOT = "aws:rds/snapshot:Snapshot";
-export const STATEFUL_TYPES = [RDS, BUCKET, ECR, "aws:kms/key:Key", "random:index/randomPassword:RandomPassword"];
+/** Losing or replacing one of these loses data or breaks what depends on it (generated secrets included). */
+export const STATEFUL_TYPES = [
+  RDS,
+  BUCKET,
+  ECR,
+  "aws:kms/key:Key",
+  "random:index/randomPassword:RandomPassword",
+  "random:index/randomBytes:RandomBytes",
+  "random:index/randomId:RandomId",
+  "random:index/randomString:RandomString",
+];
 
 const get = (value: unknown, dotted: string): unknown =>
   dotted.split(".").reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), value);
 const when = (failed: boolean, message: string) => (failed ? [message] : []);
 
-/** Prod-ness comes from the stack name; the policy pack's config can name other prod stacks. */
-export function contextFor(urn: string, prodStacks: readonly string[] = ["prod"]): PolicyContext {
+/**
+ * The environment kind comes from the stack file's `environment` key (what the program itself
+ * uses for its floors); without a readable stack file, from the stack name in the URN.
+ */
+export function contextFor(urn: string, sources: ContextSources = {}): PolicyContext {
   const stack = /^urn:pulumi:([^:]+)::/.exec(urn)?.[1] ?? "";
-  return { stack, isProd: prodStacks.includes(stack) };
+  const declared = sources.stackConfig?.[`${PROJECT}:environment`];
+  const environment: EnvironmentKind = (ENVIRONMENT_KINDS as readonly unknown[]).includes(declared)
+    ? (declared as EnvironmentKind)
+    : (sources.prodStacks ?? ["prod"]).includes(stack)
+      ? "prod"
+      : "staging";
+  const pin = sources.stackConfig?.[`${PROJECT}:zenmlVersion`];
+  return { stack, environment, isProd: environment === "prod", ...(typeof pin === "string" ? { pinnedVersion: pin } : {}) };
+}
+
+/** True when a bucket policy document has a statement denying every non-TLS request to everyone. */
+export function deniesInsecureTransport(policy: unknown): boolean {
+  let doc: unknown = policy;
+  if (typeof policy === "string") {
+    try {
+      doc = JSON.parse(policy);
+    } catch {
+      return false;
+    }
+  }
+  const statements = get(doc, "Statement");
+  const list = Array.isArray(statements) ? statements : statements ? [statements] : [];
+  const everyone = (p: unknown) => p === "*" || get(p, "AWS") === "*" || (Array.isArray(get(p, "AWS")) && (get(p, "AWS") as unknown[]).includes("*"));
+  const allActions = (a: unknown) => (Array.isArray(a) ? a : [a]).some((x) => x === "s3:*" || x === "*");
+  return list.some((st) => {
+    const insecure = get(st, "Condition.Bool") as Record<string, unknown> | undefined;
+    const flag = insecure?.["aws:SecureTransport"];
+    return get(st, "Effect") === "Deny" && everyone(get(st, "Principal")) && allActions(get(st, "Action")) && (flag === false || flag === "false" || (Array.isArray(flag) && flag.includes("false")));
+  });
 }
 
 export const RESOURCE_RULES: ResourceRule[] = [
@@ -71,9 +123,9 @@ export const RESOURCE_RULES: ResourceRule[] = [
     remediation: "Raise dbBackupRetentionDays in the stack file.",
     types: [RDS],
     check: (r, ctx) => {
-      const min = ENVIRONMENT_MINIMUMS[ctx.isProd ? "prod" : "staging"].backupRetentionDays;
+      const min = ENVIRONMENT_MINIMUMS[ctx.environment].backupRetentionDays;
       const days = Number(r.props.backupRetentionPeriod ?? 0);
-      return when(days < min, `automated backups kept ${days} days; ${ctx.isProd ? "prod" : "staging"} needs at least ${min}`);
+      return when(days < min, `automated backups kept ${days} days; ${ctx.environment} needs at least ${min}`);
     },
   },
   {
@@ -145,11 +197,14 @@ export const RESOURCE_RULES: ResourceRule[] = [
   },
   {
     name: "eks-pinned-version",
-    description: "The EKS version is pinned to a minor version.",
+    description: "The EKS version is pinned to a minor version and kept on standard support.",
     enforcement: "mandatory",
-    remediation: 'Set kubernetesVersion to "1.NN" in the stack file.',
+    remediation: 'Set kubernetesVersion to "1.NN" in the stack file; the Cluster component sets upgradePolicy.supportType STANDARD.',
     types: [EKS],
-    check: (r) => when(!/^1\.\d+$/.test(String(r.props.version ?? "")), `Kubernetes version ${JSON.stringify(r.props.version)} is not pinned to 1.NN`),
+    check: (r) => [
+      ...when(!/^1\.\d+$/.test(String(r.props.version ?? "")), `Kubernetes version ${JSON.stringify(r.props.version)} is not pinned to 1.NN`),
+      ...when(get(r.props, "upgradePolicy.supportType") !== "STANDARD", "upgradePolicy.supportType is not STANDARD: an old version would move to paid extended support"),
+    ],
   },
   {
     name: "eks-secrets-encryption",
@@ -185,17 +240,18 @@ export const RESOURCE_RULES: ResourceRule[] = [
   },
   {
     name: "zenml-release-versions-match",
-    description: "The ZenML chart version equals the image tag, and both are an exact release.",
+    description: "The ZenML chart version equals the image tag and the stack's pinned zenmlVersion, an exact release.",
     enforcement: "mandatory",
-    remediation: "Set only zenmlVersion; the program derives chart version and image tag from it.",
+    remediation: "Set only zenmlVersion in the stack file; the program derives chart version and image tag from it.",
     types: [RELEASE],
-    check: (r) => {
+    check: (r, ctx) => {
       if (!String(r.props.chart ?? "").includes("zenml")) return [];
       const version = String(r.props.version ?? "");
       const tag = get(r.props, "values.zenml.image.tag");
       return [
         ...when(semver.valid(version) !== version, `chart version ${JSON.stringify(r.props.version)} is not an exact X.Y.Z release`),
         ...when(tag !== version, `image tag ${JSON.stringify(tag)} differs from chart version ${version}: migrations break when they differ`),
+        ...when(ctx.pinnedVersion !== undefined && version !== ctx.pinnedVersion, `chart version ${version} is not the pinned zenmlVersion ${ctx.pinnedVersion}`),
       ];
     },
   },
@@ -244,12 +300,13 @@ export const STACK_RULES: StackRule[] = [
           const block = of("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0];
           const blocked = block && ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].every((k) => block.props[k] === true);
           const sse = of("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[0];
+          const sseRules = (sse?.props.rules as unknown[] | undefined) ?? [];
+          const encrypted = sseRules.some((rule) => ["aws:kms", "aws:kms:dsse", "AES256"].includes(String(get(rule, "applyServerSideEncryptionByDefault.sseAlgorithm"))));
           const versioning = of("aws:s3/bucketVersioning:BucketVersioning")[0];
-          const policies = of("aws:s3/bucketPolicy:BucketPolicy").map((p) => String(p.props.policy ?? ""));
-          const tlsOnly = policies.some((p) => p.includes('"aws:SecureTransport":"false"') && p.includes('"Deny"'));
+          const tlsOnly = of("aws:s3/bucketPolicy:BucketPolicy").some((p) => deniesInsecureTransport(p.props.policy));
           return [
             ...when(!blocked, `bucket ${bucket.name}: public access is not fully blocked`),
-            ...when(!sse, `bucket ${bucket.name}: no default encryption`),
+            ...when(!encrypted, `bucket ${bucket.name}: no default encryption`),
             ...when(get(versioning?.props, "versioningConfiguration.status") !== "Enabled", `bucket ${bucket.name}: versioning is not enabled`),
             ...when(!tlsOnly, `bucket ${bucket.name}: no policy denying non-TLS requests`),
           ].map((message) => ({ message, urn: bucket.urn }));

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { RESOURCE_RULES, STACK_RULES, contextFor, evaluate, type PolicyContext, type PolicyInput } from "../policy/rules";
+import { RESOURCE_RULES, STACK_RULES, contextFor, deniesInsecureTransport, evaluate, type PolicyContext, type PolicyInput } from "../policy/rules";
 import type { Plan } from "../tools/offline/plan";
-import { STACKS, plan, stackRef } from "./helpers/plan";
+import { readStackConfig } from "../tools/offline/stack-files";
+import { PROJECT_DIR, STACKS, plan, stackRef } from "./helpers/plan";
 
 const plans: Record<string, Plan> = {};
 beforeAll(async () => {
@@ -12,7 +13,8 @@ function inputs(p: Plan): PolicyInput[] {
   return p.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs, protect: r.options.protect, parent: r.parent ?? undefined, dependencies: r.options.dependsOn }));
 }
 
-const ctx = (stack: string): PolicyContext => ({ stack, isProd: stack === "prod" });
+/** The context CrossGuard builds for a stack: its kind and pin come from the real stack file. */
+const ctx = (stack: string): PolicyContext => contextFor(`urn:pulumi:${stack}::zenml-platform::pulumi:pulumi:Stack::x`, { stackConfig: readStackConfig(PROJECT_DIR, stack).values });
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 /** The plan's resources with one resource's props changed. */
@@ -49,15 +51,25 @@ describe("every policy reports its bad variant", () => {
     ["s3-bucket-hardened", "staging", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", (p) => (p.restrictPublicBuckets = false)],
     ["s3-bucket-hardened", "staging", "aws:s3/bucketVersioning:BucketVersioning", (p) => (p.versioningConfiguration = { status: "Suspended" })],
     ["s3-bucket-hardened", "staging", "aws:s3/bucketPolicy:BucketPolicy", (p) => (p.policy = JSON.stringify({ Statement: [] }))],
+    ["s3-bucket-hardened", "prod", "aws:s3/bucketPolicy:BucketPolicy", (p) => (p.policy = String(p.policy).replace('"Deny"', '"Allow"'))],
+    ["s3-bucket-hardened", "prod", "aws:s3/bucketPolicy:BucketPolicy", (p) => (p.policy = String(p.policy).replace('"aws:SecureTransport":"false"', '"aws:SecureTransport":"true"'))],
+    ["s3-bucket-hardened", "prod", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", (p) => (p.rules = [{ bucketKeyEnabled: true }])],
     ["s3-bucket-hardened", "staging", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", (_p, r) => (r.parent = "elsewhere")],
     ["ecr-scan-on-push", "staging", ECR, (p) => (p.imageScanningConfiguration = { scanOnPush: false })],
     ["ecr-kms-encryption", "staging", ECR, (p) => (p.encryptionConfigurations = [{ encryptionType: "AES256" }])],
     ["eks-pinned-version", "staging", EKS, (p) => (p.version = undefined)],
+    ["eks-pinned-version", "prod", EKS, (p) => (p.version = "1.33.2")],
+    ["eks-pinned-version", "prod", EKS, (p) => (p.upgradePolicy = { supportType: "EXTENDED" })],
     ["eks-secrets-encryption", "staging", EKS, (p) => delete p.encryptionConfigKeyArn],
     ["eks-control-plane-logging", "staging", EKS, (p) => (p.enabledClusterLogTypes = ["api"])],
     ["eks-public-endpoint-allow-list", "staging", EKS, (p) => (p.publicAccessCidrs = ["0.0.0.0/0"])],
     ["zenml-release-versions-match", "staging", RELEASE, (p) => ((p.values as { zenml: { image: { tag: string } } }).zenml.image.tag = "0.97.0")],
     ["zenml-release-versions-match", "staging", RELEASE, (p) => (p.version = "latest")],
+    ["zenml-release-versions-match", "prod", RELEASE, (p) => {
+      // chart and image agree with each other but not with Pulumi.prod.yaml's pin
+      p.version = "0.98.0";
+      (p.values as { zenml: { image: { tag: string } } }).zenml.image.tag = "0.98.0";
+    }],
     ["zenml-debug-off", "staging", RELEASE, (p) => ((p.values as { zenml: { debug: boolean } }).zenml.debug = true)],
     ["zenml-db-password-not-inline", "staging", RELEASE, (p) => ((p.values as { zenml: { database: { url: string } } }).zenml.database.url = "mysql://zenml:hunter2@db:3306/zenml")],
     ["zenml-db-password-not-inline", "staging", RELEASE, (p) => delete (p.values as { zenml: { database: Record<string, unknown> } }).zenml.database.passwordSecretRef],
@@ -101,9 +113,37 @@ describe("pre-upgrade snapshot ordering", () => {
 });
 
 describe("policy context", () => {
-  it("reads the stack from the URN", () => {
-    expect(contextFor("urn:pulumi:prod::zenml-platform::aws:s3/bucket:Bucket::b")).toEqual({ stack: "prod", isProd: true });
-    expect(contextFor("urn:pulumi:staging::zenml-platform::x::y")).toEqual({ stack: "staging", isProd: false });
-    expect(contextFor("urn:pulumi:prod-eu::p::x::y", ["prod", "prod-eu"]).isProd).toBe(true);
+  it("takes the environment kind and the pin from the stack file", () => {
+    expect(ctx("prod")).toEqual({ stack: "prod", environment: "prod", isProd: true, pinnedVersion: readStackConfig(PROJECT_DIR, "prod").values["zenml-platform:zenmlVersion"] });
+    expect(ctx("staging")).toMatchObject({ stack: "staging", environment: "staging", isProd: false });
+    // a stack named otherwise is held to prod's floors when its file says it is prod
+    expect(contextFor("urn:pulumi:prod-eu::zenml-platform::x::y", { stackConfig: { "zenml-platform:environment": "prod" } })).toMatchObject({ environment: "prod", isProd: true });
+  });
+
+  it("falls back to the stack name without a stack file", () => {
+    expect(contextFor("urn:pulumi:prod::zenml-platform::aws:s3/bucket:Bucket::b")).toEqual({ stack: "prod", environment: "prod", isProd: true });
+    expect(contextFor("urn:pulumi:staging::zenml-platform::x::y")).toEqual({ stack: "staging", environment: "staging", isProd: false });
+    expect(contextFor("urn:pulumi:prod-eu::p::x::y", { prodStacks: ["prod", "prod-eu"] }).isProd).toBe(true);
+  });
+
+  it("holds a prod-kind stack to prod's backup floor whatever its name", () => {
+    const rs = mutate(plans.prod, "aws:rds/instance:Instance", (p) => (p.backupRetentionPeriod = 7));
+    const asProdEu = contextFor("urn:pulumi:prod-eu::zenml-platform::x::y", { stackConfig: { "zenml-platform:environment": "prod" } });
+    expect(violated(rs, asProdEu)).toContain("rds-backups-minimum");
+  });
+});
+
+describe("TLS-only bucket policy", () => {
+  const deny = { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], Condition: { Bool: { "aws:SecureTransport": "false" } } };
+  it("accepts the statement however the document is written", () => {
+    expect(deniesInsecureTransport(JSON.stringify({ Statement: [deny] }, null, 2))).toBe(true);
+    expect(deniesInsecureTransport({ Statement: deny })).toBe(true);
+    expect(deniesInsecureTransport({ Statement: [{ ...deny, Principal: { AWS: "*" }, Condition: { Bool: { "aws:SecureTransport": false } } }] })).toBe(true);
+  });
+  it("rejects statements that leave some requests over plain HTTP", () => {
+    expect(deniesInsecureTransport({ Statement: [{ ...deny, Principal: { AWS: "arn:aws:iam::1:root" } }] })).toBe(false);
+    expect(deniesInsecureTransport({ Statement: [{ ...deny, Action: "s3:GetObject" }] })).toBe(false);
+    expect(deniesInsecureTransport({ Statement: [{ ...deny, Effect: "Allow" }] })).toBe(false);
+    expect(deniesInsecureTransport("not json")).toBe(false);
   });
 });
