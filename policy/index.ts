@@ -33,6 +33,9 @@ export function contextOf(urn: string): PolicyContext {
   return ctx;
 }
 
+/** The CLI prints the description above each message: the message says what is wrong and the fix. */
+export const violationMessage = (finding: string, remediation: string) => `${finding}. Fix: ${remediation}`;
+
 export function fromResource(r: ResourceValidationArgs | PolicyResource): PolicyInput {
   const stackResource = r as PolicyResource;
   return {
@@ -50,21 +53,23 @@ export const policyPack = new PolicyPack("zenml-platform", {
   policies: [
     ...RESOURCE_RULES.map((rule) => ({
       name: rule.name,
-      description: `${rule.description} Remediation: ${rule.remediation}`,
+      description: rule.description,
+      remediationSteps: rule.remediation,
       enforcementLevel: rule.enforcement,
       validateResource: (args: ResourceValidationArgs, reportViolation: (message: string) => void) => {
         if (!rule.types.includes(args.type)) return;
-        for (const message of rule.check(fromResource(args), contextOf(args.urn))) reportViolation(`${message}. ${rule.remediation}`);
+        for (const message of rule.check(fromResource(args), contextOf(args.urn))) reportViolation(violationMessage(message, rule.remediation));
       },
     })),
     ...STACK_RULES.map((rule) => ({
       name: rule.name,
-      description: `${rule.description} Remediation: ${rule.remediation}`,
+      description: rule.description,
+      remediationSteps: rule.remediation,
       enforcementLevel: rule.enforcement,
       validateStack: (args: { resources: PolicyResource[] }, reportViolation: (message: string, urn?: string) => void) => {
         const resources = args.resources.map(fromResource);
         if (resources.length === 0) return;
-        for (const v of rule.check(resources, contextOf(resources[0].urn))) reportViolation(`${v.message}. ${rule.remediation}`, v.urn);
+        for (const v of rule.check(resources, contextOf(resources[0].urn))) reportViolation(violationMessage(v.message, rule.remediation), v.urn);
       },
     })),
   ],
