@@ -13,9 +13,9 @@ async function main(): Promise<number> {
   const abs = (f?: string) => (f ? path.resolve(f) : undefined);
   const result = await checkMirror({ projectDir, stagingFile: abs(values["staging-file"]), prodFile: abs(values["prod-file"]), allowFile: abs(values.allow) });
   if (values.json) {
-    process.stdout.write(JSON.stringify({ ok: result.violations.length === 0, violations: result.violations, allowed: result.differences.filter((d) => d.allowed) }, null, 2) + "\n");
+    process.stdout.write(JSON.stringify({ ok: result.violations.length === 0, violations: result.violations, allowed: result.differences.filter((d) => d.allowed), unusedAllowances: result.unused }, null, 2) + "\n");
   } else {
-    process.stdout.write(renderReport(result.left, result.right, result.differences));
+    process.stdout.write(renderReport(result.left, result.right, result.differences, result.unused));
   }
   return result.violations.length === 0 ? 0 : 1;
 }

@@ -2,10 +2,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { z } from "zod";
 import { ORGANIZATION, runPlan, type Plan } from "../offline/plan";
 import type { StackOutputsByName } from "../offline/mocks";
-import { readProjectFile, readStackConfig } from "../offline/stack-files";
-import { compareStacks, type AllowList, type Difference, type Side } from "./compare";
+import { SECRET_PLACEHOLDER, readProjectFile, readStackConfig } from "../offline/stack-files";
+import { compareStacks, unusedAllowances, type AllowList, type Difference, type Side } from "./compare";
 
 export interface MirrorOptions {
   projectDir: string;
@@ -19,36 +20,72 @@ export interface MirrorResult {
   right: Side;
   differences: Difference[];
   violations: Difference[];
+  /** Allow-list entries this comparison did not use (stale, or for an upgrade or rollback in flight). */
+  unused: string[];
 }
 
 export class MirrorInputError extends Error {}
 
-export function readAllowList(file: string): AllowList {
+const reason = z.string().trim().min(1, "every allowed difference needs a one-line reason").refine((r) => !r.includes("\n"), "a reason is one line");
+// Strict: a misspelt `path:` must not silently widen an entry into "may exist in one stack only".
+const allowListSchema = z
+  .object({
+    config: z.array(z.strictObject({ key: z.string().min(1), reason, rule: z.literal("staging-not-behind-prod").optional() })).default([]),
+    resources: z.array(z.strictObject({ type: z.string().min(1), name: z.string().min(1).optional(), path: z.string().min(1).optional(), reason })).default([]),
+  })
+  .strict();
+
+export function readAllowList(file: string, projectDir?: string): AllowList {
   let doc: unknown;
   try {
     doc = parse(fs.readFileSync(file, "utf8"));
   } catch (err) {
     throw new MirrorInputError(`${path.basename(file)}: ${(err as Error).message.split("\n")[0]}`);
   }
-  const list = (doc ?? {}) as Partial<AllowList>;
-  const config = list.config ?? [];
-  const resources = list.resources ?? [];
-  for (const entry of [...config, ...resources]) {
-    if (typeof entry.reason !== "string" || entry.reason.trim() === "") throw new MirrorInputError(`${path.basename(file)}: every allowed difference needs a one-line reason (${JSON.stringify(entry)})`);
+  const parsed = allowListSchema.safeParse(doc ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`);
+    throw new MirrorInputError(`${path.basename(file)}: ${problems.join("; ")}`);
   }
-  return { config, resources };
+  const list: AllowList = { config: parsed.data.config, resources: parsed.data.resources };
+  if (projectDir) {
+    // A key allowance for a key the project does not declare is a typo that would allow nothing.
+    const project = readProjectFile(projectDir);
+    for (const [i, c] of list.config.entries()) {
+      const [ns, name] = c.key.split(":");
+      if (ns === project.name && !(name in project.config)) throw new MirrorInputError(`${path.basename(file)}: config.${i}.key: ${c.key} is not declared in Pulumi.yaml`);
+    }
+  }
+  return list;
 }
 
-/** Raw key/values as written in a stack file (not defaults): a key in one file only is a finding. */
-function writtenConfig(file: string): Record<string, string> {
+/** Key/values as written in a stack file (not defaults): a key in one file only is a finding. */
+function writtenConfig(file: string, project: string): Record<string, string> {
   const doc = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
-  return Object.fromEntries(Object.entries(doc?.config ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+  return Object.fromEntries(
+    Object.entries(doc?.config ?? {}).map(([k, v]) => [
+      k.includes(":") ? k : `${project}:${k}`,
+      // Ciphertexts differ per stack even for equal secrets: compare that both are secret, not the bytes.
+      v !== null && typeof v === "object" && !Array.isArray(v) && "secure" in v ? SECRET_PLACEHOLDER : typeof v === "string" ? v : JSON.stringify(v),
+    ]),
+  );
+}
+
+/** Our component type tokens -> the file that defines each (components/*.ts). */
+export function componentFiles(projectDir: string): Record<string, string> {
+  const dir = path.join(projectDir, "components");
+  const out: Record<string, string> = {};
+  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir).filter((x) => x.endsWith(".ts")) : []) {
+    for (const m of fs.readFileSync(path.join(dir, f), "utf8").matchAll(/super\(\s*"([^"]+:index:[^"]+)"/g)) out[m[1]] = `components/${f}`;
+  }
+  return out;
 }
 
 export async function checkMirror(options: MirrorOptions): Promise<MirrorResult> {
   const dir = options.projectDir;
   const files = { staging: options.stagingFile ?? path.join(dir, "Pulumi.staging.yaml"), prod: options.prodFile ?? path.join(dir, "Pulumi.prod.yaml") };
-  const allow = readAllowList(options.allowFile ?? path.join(dir, "mirror.allow.yaml"));
+  const allowFile = options.allowFile ?? path.join(dir, "mirror.allow.yaml");
+  const allow = readAllowList(allowFile, dir);
   const project = readProjectFile(dir).name;
   const pin = (stack: "staging" | "prod") => readStackConfig(dir, stack, files[stack]).values[`${project}:zenmlVersion`];
   // Both stacks as if deployed at their pins, staging having run prod's pin: desired state, no gate in the way.
@@ -60,8 +97,9 @@ export async function checkMirror(options: MirrorOptions): Promise<MirrorResult>
   for (const stack of ["staging", "prod"] as const) {
     plans[stack] = await runPlan({ stack, projectDir: dir, stackFile: files[stack], stackOutputs: outputs });
   }
-  const left: Side = { stack: "staging", file: path.basename(files.staging), config: writtenConfig(files.staging), plan: plans.staging };
-  const right: Side = { stack: "prod", file: path.basename(files.prod), config: writtenConfig(files.prod), plan: plans.prod };
-  const differences = compareStacks(left, right, allow);
-  return { left, right, differences, violations: differences.filter((d) => !d.allowed) };
+  const label = (file: string) => path.relative(dir, file) || file;
+  const left: Side = { stack: "staging", file: label(files.staging), config: writtenConfig(files.staging, project), plan: plans.staging };
+  const right: Side = { stack: "prod", file: label(files.prod), config: writtenConfig(files.prod, project), plan: plans.prod };
+  const differences = compareStacks(left, right, allow, { componentFiles: componentFiles(dir), allowFile: label(allowFile) });
+  return { left, right, differences, violations: differences.filter((d) => !d.allowed), unused: unusedAllowances(allow, differences) };
 }

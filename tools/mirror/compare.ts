@@ -38,6 +38,17 @@ export interface Difference {
   allowed: boolean;
   /** Reason from the allow list when allowed; what to do when not. */
   note: string;
+  /** Files to edit to resolve a violation (a stack file, mirror.allow.yaml, or the component that creates the resource). */
+  edit?: string[];
+  /** The allow-list entry that allows it, as "config[i]" or "resources[i]". */
+  allowedBy?: string;
+}
+
+export interface CompareOptions {
+  /** Component type token -> the file defining it, to say where code-made differences come from. */
+  componentFiles?: Record<string, string>;
+  /** How to name the allow list in notes; default mirror.allow.yaml. */
+  allowFile?: string;
 }
 
 export interface Side {
@@ -97,17 +108,38 @@ function resourceKey(r: PlannedResource): string {
   return `${r.type} ${r.name}`;
 }
 
-function allowedResource(allow: AllowList, r: { type: string; name: string }, path: string | undefined): ResourceAllowance | undefined {
-  return allow.resources.find((a) => (a.type === "*" || a.type === r.type) && matches(a.name ?? "*", r.name) && (path === undefined ? a.path === undefined : a.path !== undefined && matches(a.path, path)));
+function allowedResource(allow: AllowList, r: { type: string; name: string }, path: string | undefined): { rule: ResourceAllowance; id: string } | undefined {
+  const i = allow.resources.findIndex((a) => (a.type === "*" || a.type === r.type) && matches(a.name ?? "*", r.name) && (path === undefined ? a.path === undefined : a.path !== undefined && matches(a.path, path)));
+  return i < 0 ? undefined : { rule: allow.resources[i], id: `resources[${i}]` };
+}
+
+/** The type token of the last segment of a URN's qualified type ("a$b$c" -> "c"). */
+function typeOfUrn(urn: string): string | undefined {
+  const qualified = urn.split("::")[2];
+  return qualified?.split("$").pop();
+}
+
+/** "type::name" of a URN, the stack and parent chain left out, so both stacks' URNs compare. */
+function shortUrn(urn: string): string {
+  const parts = urn.split("::");
+  return `${typeOfUrn(urn) ?? "?"}::${parts.slice(3).join("::")}`;
+}
+
+/** The component (our own type token) that creates a resource: itself, or its parent. */
+function ownerOf(r: PlannedResource): string | undefined {
+  if (!r.custom && r.type.includes(":index:")) return r.type;
+  return r.parent ? typeOfUrn(r.parent) : undefined;
 }
 
 function show(value: unknown): string {
   return value === MISSING ? "(unset)" : JSON.stringify(value);
 }
 
-export function compareStacks(left: Side, right: Side, allow: AllowList): Difference[] {
+export function compareStacks(left: Side, right: Side, allow: AllowList, options: CompareOptions = {}): Difference[] {
   const diffs: Difference[] = [];
+  const allowFile = options.allowFile ?? "mirror.allow.yaml";
   const files = `${left.file} or ${right.file}`;
+  const both = [left.file, right.file];
 
   // Config, key by key.
   const keys = [...new Set([...Object.keys(left.config), ...Object.keys(right.config)])].sort();
@@ -116,27 +148,49 @@ export function compareStacks(left: Side, right: Side, allow: AllowList): Differ
     const b = right.config[key];
     if (a === undefined || b === undefined) {
       const missingIn = a === undefined ? left : right;
-      diffs.push({ kind: "config-key-missing", where: key, left: a, right: b, allowed: false, note: `set ${key} in ${missingIn.file} too (even to its default): both files must list the same keys` });
+      diffs.push({ kind: "config-key-missing", where: key, left: a, right: b, allowed: false, note: `set ${key} in ${missingIn.file} too (even to its default): both files must list the same keys`, edit: [missingIn.file] });
       continue;
     }
     if (normalise(a, left.stack) === normalise(b, right.stack)) continue;
-    const rule = allow.config.find((c) => c.key === key);
+    const i = allow.config.findIndex((c) => c.key === key);
+    const rule = allow.config[i];
     if (!rule) {
-      diffs.push({ kind: "config-value", where: key, left: a, right: b, allowed: false, note: `make ${key} equal in ${files}, or declare the difference with a reason in mirror.allow.yaml` });
+      diffs.push({ kind: "config-value", where: key, left: a, right: b, allowed: false, note: `make ${key} equal in ${files}, or declare the difference with a reason in ${allowFile}`, edit: [...both, allowFile] });
     } else if (rule.rule === "staging-not-behind-prod") {
       const ok = semver.valid(a) && semver.valid(b) && semver.gt(a, b);
+      const invalid = [a, b].filter((v) => !semver.valid(v));
       diffs.push({
         kind: "version-order",
         where: key,
         left: a,
         right: b,
         allowed: Boolean(ok),
-        note: ok ? rule.reason : `${right.stack} (${b}) must never be ahead of ${left.stack} (${a}): upgrade ${left.file} first, or set ${right.file} back`,
+        note: ok
+          ? rule.reason
+          : invalid.length > 0
+            ? `${invalid.map((v) => JSON.stringify(v)).join(" and ")} is not an exact X.Y.Z version, so the order cannot be checked: pin exact versions in ${files}`
+            : `${right.stack} (${b}) must never be ahead of ${left.stack} (${a}): upgrade ${left.file} first, or set ${right.file} back`,
+        ...(ok ? { allowedBy: `config[${i}]` } : { edit: both }),
       });
     } else {
-      diffs.push({ kind: "config-value", where: key, left: a, right: b, allowed: true, note: rule.reason });
+      diffs.push({ kind: "config-value", where: key, left: a, right: b, allowed: true, note: rule.reason, allowedBy: `config[${i}]` });
     }
   }
+  // Config differences nobody allowed are the likeliest cause of resource differences below.
+  const strayKeys = diffs.filter((d) => !d.allowed && d.kind !== "version-order").map((d) => d.where);
+
+  const componentOf = (r: PlannedResource) => {
+    const owner = ownerOf(r);
+    return owner ? options.componentFiles?.[owner] : undefined;
+  };
+  const explain = (r: PlannedResource, what: string): { note: string; edit: string[] } => {
+    const component = componentOf(r);
+    if (strayKeys.length > 0) {
+      return { note: `${what}; it follows from config that differs without an allowance (${strayKeys.join(", ")}): align ${files}`, edit: both };
+    }
+    const code = component ? `, or make ${component} treat both stacks alike` : "";
+    return { note: `${what}; no unallowed config difference explains it: declare it with a reason in ${allowFile} (type ${r.type}, path) if it follows from an allowed key${code}`, edit: [allowFile, ...(component ? [component] : [])] };
+  };
 
   // Resources, matched by type and logical name.
   const byKey = (p: Plan) => new Map(p.resources.map((r) => [resourceKey(r), r]));
@@ -147,15 +201,21 @@ export function compareStacks(left: Side, right: Side, allow: AllowList): Differ
     const b = rightResources.get(key);
     if (!a || !b) {
       const present = (a ?? b)!;
-      const rule = allowedResource(allow, present, undefined);
+      const hit = allowedResource(allow, present, undefined);
       const only = a ? left.stack : right.stack;
-      diffs.push({ kind: "resource-missing", where: key, allowed: Boolean(rule), note: rule ? rule.reason : `exists only in ${only}: the stacks' config differs in a way that adds or removes it; align ${files}` });
+      diffs.push(
+        hit
+          ? { kind: "resource-missing", where: key, allowed: true, note: hit.rule.reason, allowedBy: hit.id }
+          : { kind: "resource-missing", where: key, allowed: false, ...explain(present, `exists only in ${only}`) },
+      );
       continue;
     }
     const settings = (r: PlannedResource, stack: string) => {
       const flat = flatten(r.inputs);
       flat.set("options.protect", r.options.protect);
       flat.set("options.retainOnDelete", r.options.retainOnDelete);
+      flat.set("options.parent", r.parent ? shortUrn(r.parent) : null);
+      for (const dep of r.options.dependsOn) flat.set(`options.dependsOn[${JSON.stringify(shortUrn(dep))}]`, true);
       return new Map([...flat].map(([k, v]) => [k, normalise(v, stack)]));
     };
     const sa = settings(a, left.stack);
@@ -164,31 +224,40 @@ export function compareStacks(left: Side, right: Side, allow: AllowList): Differ
       const va = sa.has(path) ? sa.get(path) : MISSING;
       const vb = sb.has(path) ? sb.get(path) : MISSING;
       if (va === vb) continue;
-      const rule = allowedResource(allow, a, path);
-      diffs.push({
-        kind: "setting",
-        where: key,
-        path,
-        left: va === MISSING ? undefined : va,
-        right: vb === MISSING ? undefined : vb,
-        allowed: Boolean(rule),
-        note: rule ? rule.reason : `${left.stack} ${show(va)} vs ${right.stack} ${show(vb)}: comes from config; align ${files}, or declare it in mirror.allow.yaml`,
-      });
+      const hit = allowedResource(allow, a, path);
+      diffs.push(
+        hit
+          ? { kind: "setting", where: key, path, left: va === MISSING ? undefined : va, right: vb === MISSING ? undefined : vb, allowed: true, note: hit.rule.reason, allowedBy: hit.id }
+          : { kind: "setting", where: key, path, left: va === MISSING ? undefined : va, right: vb === MISSING ? undefined : vb, allowed: false, ...explain(a, `${left.stack} ${show(va)} vs ${right.stack} ${show(vb)}`) },
+      );
     }
   }
   return diffs;
 }
 
-export function renderReport(left: Side, right: Side, diffs: Difference[]): string {
+/** Allow-list entries no difference used: stale, or for a state this comparison does not produce. */
+export function unusedAllowances(allow: AllowList, diffs: Difference[]): string[] {
+  const used = new Set(diffs.map((d) => d.allowedBy).filter(Boolean));
+  return [
+    ...allow.config.map((c, i) => [`config[${i}]`, `config ${c.key}`] as const),
+    ...allow.resources.map((r, i) => [`resources[${i}]`, `${r.type}${r.name ? ` ${r.name}` : ""}${r.path ? ` :: ${r.path}` : " (in one stack only)"}`] as const),
+  ]
+    .filter(([id]) => !used.has(id))
+    .map(([, label]) => label);
+}
+
+export function renderReport(left: Side, right: Side, diffs: Difference[], unused: string[] = []): string {
   const violations = diffs.filter((d) => !d.allowed);
   const allowed = diffs.filter((d) => d.allowed);
   const lines = [`mirror-check: ${left.stack} vs ${right.stack} — ${violations.length} violation(s), ${allowed.length} allowed difference(s)`];
   const where = (d: Difference) => (d.path ? `${d.where} :: ${d.path}` : d.where);
   const fail = (d: Difference) => {
-    const values = d.kind === "setting" || d.kind === "config-value" || d.kind === "version-order" ? ` (${left.stack}: ${show(d.left ?? MISSING)}, ${right.stack}: ${show(d.right ?? MISSING)})` : "";
-    return `  FAIL [${d.kind}] ${where(d)}${values}\n       -> ${d.note}`;
+    const values = d.kind === "config-value" || d.kind === "version-order" ? ` (${left.stack}: ${show(d.left ?? MISSING)}, ${right.stack}: ${show(d.right ?? MISSING)})` : "";
+    const edit = d.edit?.length ? `\n       edit: ${d.edit.join(", ")}` : "";
+    return `  FAIL [${d.kind}] ${where(d)}${values}\n       -> ${d.note}${edit}`;
   };
   if (violations.length > 0) lines.push("", "Violations:", ...violations.map(fail));
   if (allowed.length > 0) lines.push("", "Allowed differences (mirror.allow.yaml):", ...allowed.map((d) => `  ok   ${where(d)} — ${d.note}`));
+  if (unused.length > 0) lines.push("", "Allowances this comparison did not need (stale, or for an upgrade or rollback in flight):", ...unused.map((u) => `  -    ${u}`));
   return lines.join("\n") + "\n";
 }
