@@ -108,6 +108,15 @@ describe("mirror-check on fixtures that each break the mirror one way", () => {
     expect(report.violations[0]).toMatchObject({ where: "zenml-platform:zenmlVersion", edit: ["Pulumi.staging.yaml", label("prod-ahead", "prod")] });
   });
 
+  it("the CLI exits 2 with its usage on a bad argument or a missing file", async () => {
+    const bad = await runCli(["--stagin-file", "x"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Unknown option '--stagin-file'[\s\S]*usage: npm run mirror-check/);
+    const missing = await runCli(["--prod-file", "nope.yaml"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.yaml not found/);
+  });
+
   it("the CLI exits 0 on the real files and prints the readable report", async () => {
     const ok = await runCli([]);
     expect(ok.code).toBe(0);

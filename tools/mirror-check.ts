@@ -7,8 +7,28 @@ import { StackFileError } from "./offline/stack-files";
 import { MirrorInputError, checkMirror } from "./mirror/check";
 import { renderReport } from "./mirror/compare";
 
+const USAGE = `usage: npm run mirror-check -- [--json] [--staging-file FILE] [--prod-file FILE] [--allow FILE]
+  Plans staging and prod offline and fails (exit 1) on any difference mirror.allow.yaml does not allow.
+  --json               machine-readable report for CI: { ok, violations, allowed, unusedAllowances }
+  --staging-file FILE  plan staging from FILE instead of Pulumi.staging.yaml (e.g. a PR's version)
+  --prod-file FILE     plan prod from FILE instead of Pulumi.prod.yaml
+  --allow FILE         read the allowed differences from FILE instead of mirror.allow.yaml
+Exit codes: 0 mirrored, 1 violations, 2 bad input (arguments, stack files, allow list, config).
+`;
+
+class UsageError extends Error {}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { json: { type: "boolean", default: false }, "staging-file": { type: "string" }, "prod-file": { type: "string" }, allow: { type: "string" } }, strict: true });
+  let values: { json?: boolean; help?: boolean; "staging-file"?: string; "prod-file"?: string; allow?: string };
+  try {
+    ({ values } = parseArgs({ options: { json: { type: "boolean", default: false }, help: { type: "boolean", short: "h" }, "staging-file": { type: "string" }, "prod-file": { type: "string" }, allow: { type: "string" } }, strict: true }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const projectDir = path.resolve(__dirname, "..");
   const abs = (f?: string) => (f ? path.resolve(f) : undefined);
   const result = await checkMirror({ projectDir, stagingFile: abs(values["staging-file"]), prodFile: abs(values["prod-file"]), allowFile: abs(values.allow) });
@@ -23,7 +43,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const known = err instanceof MirrorInputError || err instanceof StackFileError || (err instanceof ProgramFailed && err.userFacing);
+    const known = err instanceof UsageError || err instanceof MirrorInputError || err instanceof StackFileError || (err instanceof ProgramFailed && err.userFacing);
     process.stderr.write(`mirror-check: ${known ? (err as Error).message : err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(known ? 2 : 1);
   },

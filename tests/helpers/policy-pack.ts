@@ -49,9 +49,11 @@ function toAnalyzerResource(r: PlannedResource): AnalyzerResource {
 }
 
 export async function startPolicyPack(timeoutMs = 90_000): Promise<RunningPack> {
-  const runner = path.join(PROJECT_DIR, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack");
+  const packDir = path.join(PROJECT_DIR, "policy");
+  // Like the CLI: the runner of the @pulumi/pulumi the pack resolves (its own after `npm ci --prefix policy`).
+  const runner = path.dirname(require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] }));
   // The first argument is the engine address, which the runner drops; "." is the pack's program.
-  const child: ChildProcess = spawn(process.execPath, [runner, "127.0.0.1:0", "."], { cwd: path.join(PROJECT_DIR, "policy"), stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(process.execPath, [runner, "127.0.0.1:0", "."], { cwd: packDir, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const port = await new Promise<number>((resolve, reject) => {
