@@ -2,6 +2,7 @@
 // CrossGuard (index.ts) and in unit tests over the offline plan, without a policy server.
 import * as semver from "semver";
 import { ENVIRONMENT_KINDS, ENVIRONMENT_MINIMUMS, PROJECT, type EnvironmentKind } from "../components/config";
+import { parseSnapshotId } from "../components/version-policy";
 
 export type Enforcement = "mandatory" | "advisory";
 
@@ -322,15 +323,24 @@ export const STACK_RULES: StackRule[] = [
   },
   {
     name: "snapshot-before-upgrade",
-    description: "When a pre-upgrade snapshot is taken, the ZenML release waits for it.",
+    description: "When the ZenML version changes, a pre-upgrade snapshot of this stack's database is taken for that very upgrade, and the release waits for it.",
     enforcement: "mandatory",
-    remediation: "Add the snapshot to the release's dependsOn (the program does this on every version change).",
+    remediation: "Let the program plan the upgrade (it snapshots the active database and adds the snapshot to the release's dependsOn on every version change); do not hand-edit either.",
     check: (resources) => {
       const snapshots = resources.filter((r) => r.type === SNAPSHOT);
       const releases = resources.filter((r) => r.type === RELEASE && String(r.props.chart ?? "").includes("zenml"));
-      return releases.flatMap((release) =>
-        snapshots.filter((s) => !release.dependencies.includes(s.urn)).map((s) => ({ message: `release ${release.name} does not wait for snapshot ${s.name}`, urn: release.urn })),
-      );
+      const databases = new Set(resources.filter((r) => r.type === RDS).map((r) => r.props.identifier));
+      const out: { message: string; urn?: string }[] = [];
+      for (const s of snapshots) {
+        for (const release of releases.filter((r) => !r.dependencies.includes(s.urn))) out.push({ message: `release ${release.name} does not wait for snapshot ${s.name}`, urn: release.urn });
+        const id = String(s.props.dbSnapshotIdentifier ?? "");
+        const planned = parseSnapshotId(id);
+        for (const release of releases.filter((r) => planned && r.props.version !== planned.toVersion)) {
+          out.push({ message: `snapshot ${id} is for an upgrade to ${planned!.toVersion}, but release ${release.name} installs ${String(release.props.version)}`, urn: s.urn });
+        }
+        if (databases.size > 0 && !databases.has(s.props.dbInstanceIdentifier)) out.push({ message: `snapshot ${id} is of ${String(s.props.dbInstanceIdentifier)}, not of this stack's database`, urn: s.urn });
+      }
+      return out;
     },
   },
 ];

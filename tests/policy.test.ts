@@ -112,6 +112,44 @@ describe("pre-upgrade snapshot ordering", () => {
   });
 });
 
+describe("policies over prod mid-upgrade and mid-rollback", () => {
+  const stagingRan = { [stackRef("staging")]: { zenmlVersion: "0.98.0", zenmlVersionHistory: ["0.96.0", "0.97.0", "0.98.0"] } };
+  const deployedProd = (version: string, extra: Record<string, unknown> = {}) => ({ [stackRef("prod")]: { zenmlVersion: version, zenmlVersionHistory: [version], ...extra } });
+  const snapshot = "zenml-prod-pre-upgrade-0-97-0-to-0-98-0";
+  const pinned = (version: string): PolicyContext => ({ ...ctx("prod"), pinnedVersion: version });
+
+  it("an upgrade: snapshot taken for this upgrade, release waits", async () => {
+    const p = await plan("prod", { overrides: { zenmlVersion: "0.98.0" }, deployed: { ...stagingRan, ...deployedProd("0.97.0") } });
+    expect(p.outputs.upgrade).toMatchObject({ kind: "upgrade" });
+    expect(evaluate(inputs(p), pinned("0.98.0"))).toEqual([]);
+  });
+
+  it("a rollback: the restored database is held to the same rules", async () => {
+    const p = await plan("prod", { overrides: { zenmlVersion: "0.97.0", rollbackSnapshot: snapshot }, deployed: { ...stagingRan, ...deployedProd("0.98.0") } });
+    expect(p.resources.filter((r) => r.type === "aws:rds/instance:Instance")).toHaveLength(2);
+    expect(evaluate(inputs(p), pinned("0.97.0"))).toEqual([]);
+    const rs = inputs(p);
+    rs.find((r) => r.name.includes("restored"))!.protect = false;
+    expect(violated(rs, pinned("0.97.0"))).toEqual(["prod-stateful-protected"]);
+  });
+
+  it("an upgrade after a rollback snapshots the restored database", async () => {
+    const after = { ...stagingRan, ...deployedProd("0.97.0", { rollbackSnapshot: snapshot, preUpgradeSnapshots: [snapshot], latestPreUpgradeSnapshot: snapshot }) };
+    const p = await plan("prod", { overrides: { zenmlVersion: "0.98.0", rollbackSnapshot: snapshot }, deployed: after });
+    expect(evaluate(inputs(p), pinned("0.98.0"))).toEqual([]);
+  });
+
+  it("reports a snapshot taken for another version or of another database", async () => {
+    const p = await plan("prod", { overrides: { zenmlVersion: "0.98.0" }, deployed: { ...stagingRan, ...deployedProd("0.97.0") } });
+    const stale = clone(inputs(p));
+    stale.find((r) => r.type === "aws:rds/snapshot:Snapshot")!.props.dbSnapshotIdentifier = "zenml-prod-pre-upgrade-0-96-0-to-0-97-0";
+    expect(evaluate(stale, pinned("0.98.0")).map((v) => v.message)).toEqual(["snapshot zenml-prod-pre-upgrade-0-96-0-to-0-97-0 is for an upgrade to 0.97.0, but release zenml-server-release installs 0.98.0"]);
+    const elsewhere = clone(inputs(p));
+    elsewhere.find((r) => r.type === "aws:rds/snapshot:Snapshot")!.props.dbInstanceIdentifier = "zenml-staging";
+    expect(evaluate(elsewhere, pinned("0.98.0")).map((v) => v.message)).toEqual([expect.stringMatching(/is of zenml-staging, not of this stack's database/)]);
+  });
+});
+
 describe("policy context", () => {
   it("takes the environment kind and the pin from the stack file", () => {
     expect(ctx("prod")).toEqual({ stack: "prod", environment: "prod", isProd: true, pinnedVersion: readStackConfig(PROJECT_DIR, "prod").values["zenml-platform:zenmlVersion"] });
