@@ -119,7 +119,7 @@ export function deniesInsecureTransport(policy: unknown): boolean {
 export const RESOURCE_RULES: ResourceRule[] = [
   {
     name: "rds-backups-minimum",
-    description: "RDS keeps automated backups at least as long as the environment requires (staging 7 days, prod 14).",
+    description: `RDS keeps automated backups at least as long as the environment kind requires (staging ${ENVIRONMENT_MINIMUMS.staging.backupRetentionDays} days, prod ${ENVIRONMENT_MINIMUMS.prod.backupRetentionDays}).`,
     enforcement: "mandatory",
     remediation: "Raise dbBackupRetentionDays in the stack file.",
     types: [RDS],
