@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -108,10 +108,28 @@ describe("GitHub workflows", () => {
     expect(prod.on.push.branches).toEqual(["main"]);
     expect(pulumiStep(staging).with).toMatchObject({ command: "up", "stack-name": "staging" });
     expect(pulumiStep(prod).with).toMatchObject({ command: "up", "stack-name": "prod" });
-    expect(steps(staging).some((s) => s.run?.includes("npm run --silent smoke -- --stack staging"))).toBe(true);
-    expect(steps(prod).some((s) => s.run?.includes("npm run --silent smoke -- --stack prod"))).toBe(true);
+    expect(steps(staging).some((s) => s.run?.includes("npm run --silent smoke:stack -- staging > smoke-report.json"))).toBe(true);
+    expect(steps(prod).some((s) => s.run?.includes("npm run --silent smoke:stack -- prod > smoke-report.json"))).toBe(true);
     for (const w of [staging, prod]) expect(steps(w).find((s) => s.uses?.startsWith("actions/upload-artifact@"))?.if).toBe("always()");
   });
+
+  it("the smoke npm script the deploys call is an alias of npm run smoke that prints only the JSON report", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    expect(pkg.scripts["smoke:stack"]).toBe("npm run --silent smoke -- --json --stack");
+    // The workflow's exact command, with a stand-in `pulumi` whose server is a closed loopback port.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "smoke-alias-"));
+    fs.writeFileSync(path.join(tmp, "pulumi"), `#!/bin/sh\necho '{"serverUrl":"http://127.0.0.1:9","zenmlVersion":"0.98.0"}'\n`, { mode: 0o755 });
+    const reportFile = path.join(tmp, "smoke-report.json");
+    const run = spawnSync("bash", ["-c", `npm run --silent smoke:stack -- staging --retries 0 --timeout 2 > ${reportFile}`], {
+      cwd: PROJECT_DIR,
+      env: { ...process.env, PATH: `${tmp}:${process.env.PATH}`, ZENML_API_KEY: "test-key" },
+      encoding: "utf8",
+    });
+    const report = JSON.parse(fs.readFileSync(reportFile, "utf8")) as { ok: boolean; steps: unknown[] };
+    expect(run.status).toBe(1);
+    expect(report.ok).toBe(false);
+    expect(report.steps.length).toBeGreaterThan(0);
+  }, 30_000);
 
   it("prod needs the approved environment and a verified staging deploy before pulumi up", () => {
     const prod = wf("deploy-prod.yml");
@@ -162,6 +180,8 @@ describe("GitHub workflows", () => {
     for (const f of files) {
       expect(text(f)).toContain("PULUMI_ACCESS_TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}");
       expect(text(f)).toContain("PULUMI_CONFIG_PASSPHRASE: ${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
+      // The same backend for the action's login and for later plain `pulumi` calls (smoke, gate).
+      expect(text(f)).toContain("PULUMI_BACKEND_URL: ${{ vars.PULUMI_BACKEND_URL }}");
       expect(pulumiStep(wf(f)).with?.["cloud-url"]).toBe("${{ vars.PULUMI_BACKEND_URL }}");
     }
   });
