@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { beforeEach, describe, expect, it } from "vitest";
-import { locatePin, PinFileError } from "../tools/gitops/pin-file";
+import { locatePin, PinFileError, verifyOnlyPinChanged, withPin } from "../tools/gitops/pin-file";
 import { gateMessage } from "../tools/gitops/staging-gate";
 import { bump, promote } from "../tools/gitops/version-change";
 import { PROJECT_DIR } from "./helpers/plan";
@@ -50,6 +50,13 @@ describe("npm run bump", () => {
     fs.writeFileSync(file("staging"), read("staging").toString().replace("zenmlVersion: 0.98.0", 'zenmlVersion: "0.98.0"'));
     bump(dir, "staging", "0.99.1");
     expect(read("staging").toString()).toContain('zenml-platform:zenmlVersion: "0.99.1"');
+  });
+
+  it("keeps a comment on the pin's line and CRLF line endings", () => {
+    const crlf = read("staging").toString().replace("zenmlVersion: 0.98.0", "zenmlVersion: 0.98.0   # pinned by the platform team").replace(/\n/g, "\r\n");
+    fs.writeFileSync(file("staging"), crlf);
+    bump(dir, "staging", "0.99.0");
+    expect(read("staging").toString()).toBe(crlf.replace("zenmlVersion: 0.98.0 ", "zenmlVersion: 0.99.0 "));
   });
 
   it("lists skipped minor releases in the PR text", () => {
@@ -148,5 +155,24 @@ describe("prod deploy gate", () => {
     expect(refused.ok).toBe(false);
     expect(refused.message).toMatch(/no successful staging deploy of 0\.99\.0 among the last 3 \(versions seen: 0\.98\.0, 0\.97\.0\)/);
     expect(gateMessage("0.98.0", []).ok).toBe(false);
+  });
+});
+
+describe("the edit's own check (verifyOnlyPinChanged)", () => {
+  const before = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.staging.yaml"), "utf8");
+  const pin = locatePin(before, "Pulumi.staging.yaml");
+  const check = (after: string, version = "0.99.0") => () => verifyOnlyPinChanged(before, after, pin, version, "Pulumi.staging.yaml");
+
+  it("accepts the splice bump makes", () => {
+    expect(check(withPin(before, pin, "0.99.0"))).not.toThrow();
+  });
+
+  it.each([
+    ["another value changed", withPin(before, pin, "0.99.0").replace("dbMultiAz: false", "dbMultiAz: true")],
+    ["a comment changed", withPin(before, pin, "0.99.0").replace("#", "# ")],
+    ["the pin is not the version asked for", withPin(before, pin, "0.99.1")],
+    ["the value would parse as something else", withPin(before, pin, "0.99.0 # x\n  extra: 1")],
+  ])("refuses an edit where %s", (_what, after) => {
+    expect(check(after)).toThrow(/internal error, the edit would change more than zenml-platform:zenmlVersion/);
   });
 });
