@@ -1,4 +1,6 @@
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
@@ -12,7 +14,7 @@ const files = fs.readdirSync(DIR).filter((f) => f.endsWith(".yml"));
 const text = (f: string) => fs.readFileSync(path.join(DIR, f), "utf8");
 
 interface Step { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string }
-interface Job { environment?: string; permissions?: Record<string, string>; strategy?: { matrix?: { stack?: string[] } }; steps: Step[]; needs?: string | string[] }
+interface Job { if?: string; environment?: string; permissions?: Record<string, string>; strategy?: { matrix?: { stack?: string[] } }; steps: Step[]; needs?: string | string[] }
 interface Workflow { on: Record<string, { branches?: string[]; "paths-ignore"?: string[] }>; permissions?: Record<string, string>; concurrency?: { group: string; "cancel-in-progress": boolean }; jobs: Record<string, Job> }
 const wf = (f: string) => parse(text(f)) as Workflow;
 const steps = (w: Workflow) => Object.values(w.jobs).flatMap((j) => j.steps);
@@ -33,15 +35,70 @@ describe("GitHub workflows", () => {
     expect(results.map((r) => r.kind)).toContain("permissions");
   });
 
-  it("previews both stacks on every pull request, commenting once per stack, except docs-only changes", () => {
+  it("previews both stacks on every pull request, commenting once per stack", () => {
     const w = wf("preview.yml");
     expect(Object.keys(w.on)).toEqual(["pull_request"]);
-    expect(w.on.pull_request["paths-ignore"]).toEqual(expect.arrayContaining(["**.md", "docs/**"]));
+    expect(w.on.pull_request.branches).toEqual(["staging", "main"]);
     expect(w.jobs.preview.strategy?.matrix?.stack).toEqual(["staging", "prod"]);
     const preview = pulumiStep(w);
-    expect(preview.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", "comment-on-pr": true, "edit-pr-comment": true, policyPacks: "${{ steps.policy.outputs.packs }}" });
+    expect(preview.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", "comment-on-pr": true, "edit-pr-comment": true });
     const runs = steps(w).map((s) => s.run ?? "").join("\n");
-    for (const cmd of ["npm run typecheck", "npm test", "npm run mirror-check", "npm run --silent plan -- --stack ${{ matrix.stack }}"]) expect(runs).toContain(cmd);
+    for (const cmd of ["npm run typecheck", "npm test", "npm run mirror-check", 'npm run --silent plan -- --stack "${{ matrix.stack }}"']) expect(runs).toContain(cmd);
+  });
+
+  it("runs the policy pack only when the project has one", () => {
+    const w = wf("preview.yml");
+    const cond = "hashFiles('policy/PulumiPolicy.yaml') != ''";
+    expect(steps(w).find((s) => s.run?.includes("--prefix policy"))?.if).toBe(cond);
+    expect(pulumiStep(w).with?.policyPacks).toBe(`\${{ ${cond} && 'policy' || '' }}`);
+  });
+
+  it("skips the work for docs-only PRs yet always reports one required result", () => {
+    const w = wf("preview.yml");
+    // Not paths-ignore: a skipped workflow leaves required checks pending forever.
+    expect(w.on.pull_request["paths-ignore"]).toBeUndefined();
+    for (const job of ["checks", "preview"]) expect(w.jobs[job].if).toBe("needs.changes.outputs.code == 'true'");
+    const result = w.jobs["pr-result"];
+    expect(result.if).toBe("always()");
+    expect(result.needs).toEqual(["changes", "checks", "preview"]);
+  });
+
+  describe("the docs-only filter (its shell, run with a stand-in git)", () => {
+    const script = wf("preview.yml").jobs.changes.steps.find((s) => s.run?.includes("GITHUB_OUTPUT"))!.run!;
+    const filter = (changed: string[]): string => {
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "changes-"));
+      fs.writeFileSync(path.join(tmp, "git"), `#!/bin/sh\nprintf '%s' '${changed.join("\n")}'\n`, { mode: 0o755 });
+      const out = path.join(tmp, "out");
+      execFileSync("bash", ["-e", "-c", script], { env: { PATH: `${tmp}:${process.env.PATH}`, GITHUB_OUTPUT: out }, stdio: "ignore" });
+      return fs.readFileSync(out, "utf8").trim();
+    };
+    it.each([
+      [["README.md"], "code=false"],
+      [["docs/GITOPS.md", "docs/img/flow.png", "smoke/README.md"], "code=false"],
+      [["README.md", "Pulumi.staging.yaml"], "code=true"],
+      [["components/database.ts"], "code=true"],
+      [["docsite/index.ts"], "code=true"],
+      [["CHANGELOG.mdx"], "code=true"],
+      [[], "code=true"],
+    ])("%j -> %s", (changed, expected) => {
+      expect(filter(changed)).toBe(expected);
+    });
+  });
+
+  it("the required result job fails unless every job succeeded or was skipped", () => {
+    const run = wf("preview.yml").jobs["pr-result"].steps[0].run!;
+    const status = (results: string) => {
+      try {
+        execFileSync("bash", ["-e", "-c", run], { env: { ...process.env, RESULTS: results }, stdio: "ignore" });
+        return 0;
+      } catch (e) {
+        return (e as { status: number }).status;
+      }
+    };
+    expect(status("success success success")).toBe(0);
+    expect(status("success skipped skipped")).toBe(0);
+    expect(status("success success failure")).toBe(1);
+    expect(status("success cancelled skipped")).toBe(1);
   });
 
   it("deploys staging from the staging branch and prod from main, then smoke-tests with one npm script", () => {
@@ -51,10 +108,28 @@ describe("GitHub workflows", () => {
     expect(prod.on.push.branches).toEqual(["main"]);
     expect(pulumiStep(staging).with).toMatchObject({ command: "up", "stack-name": "staging" });
     expect(pulumiStep(prod).with).toMatchObject({ command: "up", "stack-name": "prod" });
-    expect(steps(staging).some((s) => s.run?.includes("npm run --silent smoke -- --stack staging"))).toBe(true);
-    expect(steps(prod).some((s) => s.run?.includes("npm run --silent smoke -- --stack prod"))).toBe(true);
+    expect(steps(staging).some((s) => s.run?.includes("npm run --silent smoke:stack -- staging > smoke-report.json"))).toBe(true);
+    expect(steps(prod).some((s) => s.run?.includes("npm run --silent smoke:stack -- prod > smoke-report.json"))).toBe(true);
     for (const w of [staging, prod]) expect(steps(w).find((s) => s.uses?.startsWith("actions/upload-artifact@"))?.if).toBe("always()");
   });
+
+  it("the smoke npm script the deploys call is an alias of npm run smoke that prints only the JSON report", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    expect(pkg.scripts["smoke:stack"]).toBe("npm run --silent smoke -- --json --stack");
+    // The workflow's exact command, with a stand-in `pulumi` whose server is a closed loopback port.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "smoke-alias-"));
+    fs.writeFileSync(path.join(tmp, "pulumi"), `#!/bin/sh\necho '{"serverUrl":"http://127.0.0.1:9","zenmlVersion":"0.98.0"}'\n`, { mode: 0o755 });
+    const reportFile = path.join(tmp, "smoke-report.json");
+    const run = spawnSync("bash", ["-c", `npm run --silent smoke:stack -- staging --retries 0 --timeout 2 > ${reportFile}`], {
+      cwd: PROJECT_DIR,
+      env: { ...process.env, PATH: `${tmp}:${process.env.PATH}`, ZENML_API_KEY: "test-key" },
+      encoding: "utf8",
+    });
+    const report = JSON.parse(fs.readFileSync(reportFile, "utf8")) as { ok: boolean; steps: unknown[] };
+    expect(run.status).toBe(1);
+    expect(report.ok).toBe(false);
+    expect(report.steps.length).toBeGreaterThan(0);
+  }, 30_000);
 
   it("prod needs the approved environment and a verified staging deploy before pulumi up", () => {
     const prod = wf("deploy-prod.yml");
@@ -105,6 +180,8 @@ describe("GitHub workflows", () => {
     for (const f of files) {
       expect(text(f)).toContain("PULUMI_ACCESS_TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}");
       expect(text(f)).toContain("PULUMI_CONFIG_PASSPHRASE: ${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
+      // The same backend for the action's login and for later plain `pulumi` calls (smoke, gate).
+      expect(text(f)).toContain("PULUMI_BACKEND_URL: ${{ vars.PULUMI_BACKEND_URL }}");
       expect(pulumiStep(wf(f)).with?.["cloud-url"]).toBe("${{ vars.PULUMI_BACKEND_URL }}");
     }
   });

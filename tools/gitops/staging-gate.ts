@@ -1,10 +1,15 @@
 // Prod deploy gate, first line of defence: a successful staging deploy (which includes the smoke
 // suite) must exist for the exact version prod is about to run. The program's promotion gate is
-// the second line.
+// the second line. An emergency override is the program's own: a non-empty
+// zenml-platform:promotionOverrideReason in Pulumi.prod.yaml (reviewed in the PR, approved in the
+// `prod` environment, recorded in prod's outputs) lets both lines pass, loudly.
 //   staging-gate --prod-file Pulumi.prod.yaml   (in CI: needs `gh` with actions:read, full git history)
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
+import { parseDocument } from "yaml";
 import { PinFileError, locatePin, readPin } from "./pin-file";
+
+export const OVERRIDE_KEY = "zenml-platform:promotionOverrideReason";
 
 export interface StagingRun {
   headSha: string;
@@ -17,16 +22,25 @@ export function verifiedRun(prodPin: string, runs: StagingRun[]): StagingRun | u
   return runs.find((r) => r.pin === prodPin);
 }
 
-export function gateMessage(prodPin: string, runs: StagingRun[]): { ok: boolean; message: string } {
+/** The override reason in a stack file's text ("" when absent). */
+export function overrideReason(text: string): string {
+  const value = parseDocument(text).getIn(["config", OVERRIDE_KEY]);
+  return typeof value === "string" ? value.trim() : "";
+}
+
+export function gateMessage(prodPin: string, runs: StagingRun[], override = ""): { ok: boolean; overridden?: boolean; message: string } {
   const run = verifiedRun(prodPin, runs);
   if (run) return { ok: true, message: `staging deployed and smoke-tested ${prodPin} at ${run.headSha}${run.url ? ` (${run.url})` : ""}` };
   const seen = [...new Set(runs.map((r) => r.pin).filter(Boolean))].join(", ") || "none";
-  return { ok: false, message: `no successful staging deploy of ${prodPin} among the last ${runs.length} (versions seen: ${seen}). Deploy it to staging first.` };
+  const missing = `no successful staging deploy of ${prodPin} among the last ${runs.length} (versions seen: ${seen})`;
+  if (override.trim() !== "") return { ok: true, overridden: true, message: `OVERRIDDEN: ${missing}. ${OVERRIDE_KEY}: ${override.trim()}` };
+  return { ok: false, message: `${missing}. Deploy it to staging first.` };
 }
 
 function main(): void {
   const { values } = parseArgs({ options: { "prod-file": { type: "string", default: "Pulumi.prod.yaml" }, workflow: { type: "string", default: "deploy-staging.yml" }, limit: { type: "string", default: "50" } } });
-  const prodPin = readPin(values["prod-file"]!).pin.value;
+  const prod = readPin(values["prod-file"]!);
+  const prodPin = prod.pin.value;
   const listed = JSON.parse(
     execFileSync("gh", ["run", "list", "--workflow", values.workflow!, "--branch", "staging", "--status", "success", "--limit", values.limit!, "--json", "headSha,url"], { encoding: "utf8" }),
   ) as { headSha: string; url: string }[];
@@ -38,8 +52,9 @@ function main(): void {
       return { ...r };
     }
   });
-  const verdict = gateMessage(prodPin, runs);
-  process.stdout.write(`staging-gate: ${verdict.message}\n`);
+  const verdict = gateMessage(prodPin, runs, overrideReason(prod.text));
+  // A workflow-command annotation, so an override shows on the run's summary page.
+  process.stdout.write(`${verdict.overridden ? "::warning title=staging gate overridden::" : ""}staging-gate: ${verdict.message}\n`);
   if (!verdict.ok) process.exit(1);
 }
 

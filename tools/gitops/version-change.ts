@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as semver from "semver";
 import { explainBadPin, skippedMinors } from "../../components/version-policy";
 import { listStacks, stackFilePath } from "../offline/stack-files";
-import { PIN_KEY, PinFileError, readPin, withPin, writeAtomically } from "./pin-file";
+import { PIN_KEY, PinFileError, readPin, replacePin, writeAtomically } from "./pin-file";
 
 export interface ChangeResult {
   changed: boolean;
@@ -56,7 +56,7 @@ export function bump(dir: string, stack: string, version: string): ChangeResult 
     if (semver.gt(version, staging)) throw new PinFileError(`refusing to set prod to ${version}, ahead of staging (${staging}): upgrade staging first, then run npm run promote`);
   }
   if (version === from) return { changed: false, file, from, to: version, message: `${stack} already pins ${version}; nothing changed.` };
-  writeAtomically(file, withPin(text, pin, version));
+  writeAtomically(file, replacePin(text, pin, version, path.basename(file)));
   const next = stack === "prod" ? "open the PR to main; after approval the prod deploy runs." : `open the PR to ${stack}; CI previews both stacks. After merge, staging deploys and runs the smoke suite; then npm run promote.`;
   return { changed: true, file, from, to: version, message: `${stack}: ${from} -> ${version}\n${prText(stack, from, version, next)}` };
 }
@@ -74,7 +74,7 @@ export function promote(dir: string): ChangeResult {
     throw new PinFileError(`refusing to promote: staging pins ${staging}, behind prod's ${from}. Promotion never lowers prod.`);
   }
   if (staging === from) return { changed: false, file: prodFile, from, to: staging, message: `prod already pins ${staging}, like staging; nothing changed.` };
-  writeAtomically(prodFile, withPin(text, pin, staging));
+  writeAtomically(prodFile, replacePin(text, pin, staging, path.basename(prodFile)));
   return {
     changed: true,
     file: prodFile,
