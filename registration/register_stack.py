@@ -266,12 +266,15 @@ def ensure_stack(client: Any, spec: Dict[str, Any], components: Dict[str, Any], 
         return stack
     refuse_foreign("stack", name, existing.labels, spec)
     current = stack_component_ids(existing)
-    if all(current.get(t) == cid for t, cid in wanted.items()):
+    # The spec owns the whole stack: a component someone added by hand to our stack is removed
+    # from it (the component itself is left alone, it is not ours).
+    extra = [t for t in current if t not in wanted]
+    if not extra and all(current.get(t) == cid for t, cid in wanted.items()):
         summary.unchanged.append(label)
         return existing
-    stack = client.update_stack(
-        name_id_or_prefix=existing.id, component_updates={StackComponentType(t): cid for t, cid in wanted.items()}
-    )
+    updates: Dict[Any, List[Any]] = {StackComponentType(t): [cid] for t, cid in wanted.items()}
+    updates.update({StackComponentType(t): [] for t in extra})
+    stack = client.update_stack(name_id_or_prefix=existing.id, component_updates=updates)
     summary.updated.append(label)
     return stack
 

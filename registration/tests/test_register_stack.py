@@ -151,6 +151,24 @@ def test_changed_role_updates_the_connector_only(server: Dict[str, str], client:
     assert summary_of(run_registration(server, spec(), tmp_path))["updated"] == ["service_connector:aws-staging"]
 
 
+def test_hand_made_changes_to_our_stack_are_undone(server: Dict[str, str], client: Any, tmp_path: Path) -> None:
+    from zenml.enums import StackComponentType
+
+    before = state(client, "aws-staging")
+    extra = client.create_stack_component(name="hand-added-deployer", flavor="local", component_type=StackComponentType.DEPLOYER, configuration={})
+    client.update_stack("aws-staging", component_updates={StackComponentType.DEPLOYER: [extra.id]})
+    client.update_stack_component("k8s-staging", StackComponentType.ORCHESTRATOR, configuration={"kubernetes_namespace": "somewhere-else"})
+    summary = summary_of(run_registration(server, spec(), tmp_path))
+    assert summary["updated"] == ["orchestrator:k8s-staging", "stack:aws-staging"]
+    assert set(components_of(client, "aws-staging")) == set(KINDS)
+    after = state(client, "aws-staging")
+    assert after["orchestrator"][2] == EXAMPLE["components"]["orchestrator"]["configuration"]
+    assert after["orchestrator"][0] == before["orchestrator"][0]
+    # The hand-added component was not ours: it is off the stack but still there.
+    assert client.get_stack_component(StackComponentType.DEPLOYER, extra.id).name == "hand-added-deployer"
+    assert summary_of(run_registration(server, spec(), tmp_path))["unchanged"] == ALL_STAGING
+
+
 def make_foreign(client: Any, kind: str, env: str, labels: Dict[str, str]) -> Tuple[Any, Any]:
     """An object with the name `env`'s spec uses, made by someone else; returns (getter, object)."""
     from zenml.enums import StackComponentType
