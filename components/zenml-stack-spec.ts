@@ -4,6 +4,9 @@ import { createHash } from "node:crypto";
 
 export const STACK_OWNER = "zenml-platform";
 
+/** Session policy for the connector's AssumeRole: allows what the role allows, nothing more. */
+export const CONNECTOR_SESSION_POLICY = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] });
+
 export interface StackSpecInputs {
   environmentName: string;
   stackName: string;
@@ -41,7 +44,14 @@ export function buildStackSpec(i: StackSpecInputs): StackSpec {
     environment: env,
     stack: { name: i.stackName },
     // Implicit auth + role: the server's IRSA credentials assume the connector role; no stored keys.
-    connector: { name: `aws-${env}`, type: "aws", auth_method: "implicit", configuration: { region: i.region, role_arn: i.connectorRoleArn } },
+    // Without a session policy ZenML narrows each session to S3-only (or ECR/EKS-only) actions,
+    // which denies the KMS calls an SSE-KMS bucket needs; this one leaves the role's own policy in charge.
+    connector: {
+      name: `aws-${env}`,
+      type: "aws",
+      auth_method: "implicit",
+      configuration: { region: i.region, role_arn: i.connectorRoleArn, policy: CONNECTOR_SESSION_POLICY },
+    },
     components: {
       artifact_store: { name: `s3-${env}`, flavor: "s3", configuration: { path: `s3://${i.bucketName}` }, connector_resource_id: `s3://${i.bucketName}` },
       container_registry: { name: `ecr-${env}`, flavor: "aws", configuration: { uri: i.registryUri, default_repository: i.repositoryName }, connector_resource_id: i.registryUri },

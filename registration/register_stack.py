@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from typing import Any, Dict, List, Optional
 
 OWNER_LABEL = "zenml-platform/owner"
@@ -46,20 +47,55 @@ class Summary:
 
 
 def load_spec(path: Optional[str]) -> Dict[str, Any]:
-    raw = open(path, encoding="utf-8").read() if path else os.environ.get("ZENML_PLATFORM_STACK_SPEC")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as f:
+                raw: Optional[str] = f.read()
+        except OSError as err:
+            raise RegistrationError(f"cannot read the spec {path}: {err.strerror}") from None
+    else:
+        raw = os.environ.get("ZENML_PLATFORM_STACK_SPEC")
     if not raw:
         raise RegistrationError("no spec: pass --spec <file> or set ZENML_PLATFORM_STACK_SPEC")
     try:
         spec = json.loads(raw)
     except json.JSONDecodeError as err:
         raise RegistrationError(f"the spec is not JSON: {err}") from None
-    for key in ("owner", "environment", "stack", "connector", "components"):
-        if key not in spec:
-            raise RegistrationError(f"the spec has no '{key}'")
-    missing = [k for k in COMPONENT_TYPES if k not in spec["components"]]
-    if missing:
-        raise RegistrationError(f"the spec has no component(s) {', '.join(missing)}")
+    validate_spec(spec)
     return spec
+
+
+def validate_spec(spec: Any) -> None:
+    """Checks the shape SPEC.md documents, so a bad spec fails before anything is touched."""
+
+    def need(cond: bool, what: str) -> None:
+        if not cond:
+            raise RegistrationError(f"invalid spec: {what}")
+
+    def text(node: Dict[str, Any], key: str, where: str) -> None:
+        need(isinstance(node.get(key), str) and node[key].strip() != "", f"{where}.{key} must be a non-empty string")
+
+    need(isinstance(spec, dict), "the top level must be an object")
+    for key in ("owner", "environment"):
+        text(spec, key, "spec")
+    for key in ("stack", "connector", "components"):
+        need(isinstance(spec.get(key), dict), f"spec.{key} must be an object")
+    text(spec["stack"], "name", "stack")
+    for key in ("name", "type", "auth_method"):
+        text(spec["connector"], key, "connector")
+    need(isinstance(spec["connector"].get("configuration"), dict), "connector.configuration must be an object")
+    components = spec["components"]
+    missing = [k for k in COMPONENT_TYPES if k not in components]
+    need(not missing, f"components lack {', '.join(missing)}")
+    extra = [k for k in components if k not in COMPONENT_TYPES]
+    need(not extra, f"unknown component(s) {', '.join(extra)}; expected {', '.join(COMPONENT_TYPES)}")
+    for key, comp in components.items():
+        need(isinstance(comp, dict), f"components.{key} must be an object")
+        text(comp, "name", f"components.{key}")
+        text(comp, "flavor", f"components.{key}")
+        need(isinstance(comp.get("configuration"), dict), f"components.{key}.configuration must be an object")
+        rid = comp.get("connector_resource_id")
+        need(rid is None or (isinstance(rid, str) and rid != ""), f"components.{key}.connector_resource_id must be a non-empty string or absent")
 
 
 def ownership(spec: Dict[str, Any]) -> Dict[str, str]:
@@ -80,19 +116,37 @@ def refuse_foreign(kind: str, name: str, labels: Optional[Dict[str, Any]], spec:
 
 
 def connect() -> Any:
-    if not os.environ.get("ZENML_STORE_URL"):
+    """A client of the server in ZENML_STORE_URL, proven to be logged in."""
+    url = os.environ.get("ZENML_STORE_URL")
+    if not url:
         raise RegistrationError("ZENML_STORE_URL is not set")
+    if not url.startswith(("http://", "https://")):
+        raise RegistrationError("ZENML_STORE_URL must be the server's http(s) URL, not a database")
+    if not (os.environ.get("ZENML_STORE_API_KEY") or (os.environ.get("ZENML_STORE_USERNAME") and os.environ.get("ZENML_STORE_PASSWORD") is not None)):
+        raise RegistrationError("no credentials: set ZENML_STORE_API_KEY, or ZENML_STORE_USERNAME and ZENML_STORE_PASSWORD")
     try:
         from zenml.client import Client
 
         client = Client()
         client.zen_store.get_store_info()
+        client.zen_store.get_user()  # an authenticated call: bad credentials fail here, not halfway
         return client
-    except RegistrationError:
-        raise
     except Exception as err:  # the client raises many types for one cause: no usable server
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise RegistrationError(f"cannot use the ZenML server at {os.environ['ZENML_STORE_URL']}: {first}") from None
+        raise RegistrationError(f"cannot use the ZenML server at {url}: {first_line(err)}") from None
+
+
+def first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def scrub(message: str) -> str:
+    """Removes any credential value from a message before it is printed."""
+    for key in ("ZENML_STORE_PASSWORD", "ZENML_STORE_API_KEY", "ZENML_STORE_API_TOKEN"):
+        value = os.environ.get(key)
+        if value and len(value) >= 4:
+            message = message.replace(value, "***")
+    return message
 
 
 def find(getter: Any, *args: Any) -> Optional[Any]:
@@ -212,12 +266,15 @@ def ensure_stack(client: Any, spec: Dict[str, Any], components: Dict[str, Any], 
         return stack
     refuse_foreign("stack", name, existing.labels, spec)
     current = stack_component_ids(existing)
-    if all(current.get(t) == cid for t, cid in wanted.items()):
+    # The spec owns the whole stack: a component someone added by hand to our stack is removed
+    # from it (the component itself is left alone, it is not ours).
+    extra = [t for t in current if t not in wanted]
+    if not extra and all(current.get(t) == cid for t, cid in wanted.items()):
         summary.unchanged.append(label)
         return existing
-    stack = client.update_stack(
-        name_id_or_prefix=existing.id, component_updates={StackComponentType(t): cid for t, cid in wanted.items()}
-    )
+    updates: Dict[Any, List[Any]] = {StackComponentType(t): [cid] for t, cid in wanted.items()}
+    updates.update({StackComponentType(t): [] for t in extra})
+    stack = client.update_stack(name_id_or_prefix=existing.id, component_updates=updates)
     summary.updated.append(label)
     return stack
 
@@ -260,10 +317,22 @@ def prune(client: Any, spec: Dict[str, Any], keep: Dict[str, Any], connector: An
 def register(spec: Dict[str, Any]) -> Dict[str, List[str]]:
     client = connect()
     summary = Summary()
-    connector = ensure_connector(client, spec, summary)
-    components = {key: ensure_component(client, spec, key, connector, summary) for key in COMPONENT_TYPES}
-    ensure_stack(client, spec, components, summary)
-    prune(client, spec, components, connector, summary)
+    step = "the service connector"
+    try:
+        connector = ensure_connector(client, spec, summary)
+        components = {}
+        for key in COMPONENT_TYPES:
+            step = f"the {key.replace('_', ' ')} '{spec['components'][key]['name']}'"
+            components[key] = ensure_component(client, spec, key, connector, summary)
+        step = f"the stack '{spec['stack']['name']}'"
+        ensure_stack(client, spec, components, summary)
+        step = "pruning stacks that left the spec"
+        prune(client, spec, components, connector, summary)
+    except RegistrationError:
+        raise
+    except Exception as err:  # a server-side refusal or validation error: one line, not a traceback
+        done = {k: v for k, v in summary.as_dict().items() if v}
+        raise RegistrationError(f"failed at {step}: {type(err).__name__}: {first_line(err)} (done before: {json.dumps(done)})") from None
     return summary.as_dict()
 
 
@@ -271,12 +340,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", help="path of the JSON spec (default: $ZENML_PLATFORM_STACK_SPEC)")
     args = parser.parse_args(argv)
+    # stdout carries only the summary: ZenML's own log lines go to stderr. The handler ZenML
+    # installs binds sys.stdout when zenml is first imported, so swap it before that.
+    out = sys.stdout
+    sys.stdout = sys.stderr
+    # A one-shot job needs no lasting client config; a non-root user in the client image has no
+    # writable home either. A private temp dir unless the caller chose one.
+    os.environ.setdefault("ZENML_CONFIG_PATH", tempfile.mkdtemp(prefix="zenml-register-"))
+    os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
     try:
         summary = register(load_spec(args.spec))
     except RegistrationError as err:
-        print(f"register_stack: {err}", file=sys.stderr)
+        print(scrub(f"register_stack: {err}"), file=sys.stderr)
         return 1
-    print(json.dumps(summary))
+    finally:
+        sys.stdout = out
+    print(json.dumps(summary), file=out, flush=True)
     return 0
 
 

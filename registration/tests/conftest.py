@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, List
 
 import pytest
 
@@ -89,13 +89,35 @@ def client(server: Dict[str, str]) -> Any:
     return Client()
 
 
-def run_registration(server: Dict[str, str], spec: Dict[str, Any], tmp_path: Path) -> subprocess.CompletedProcess:
+def client_python() -> str:
+    """The interpreter the registration runs with: a venv like the official client image.
+
+    `zenmldocker/zenml:<version>` is `pip install zenml==<version>` and nothing else (no boto3,
+    s3fs or kubernetes); run-tests.sh builds that venv and names it in REGISTRATION_CLIENT_PYTHON.
+    Without it the proof would be weaker, so this fails instead of falling back.
+    """
+    python = os.environ.get("REGISTRATION_CLIENT_PYTHON")
+    if not python or not Path(python).exists():
+        pytest.fail("REGISTRATION_CLIENT_PYTHON is not set to the client-image venv's python: run registration/run-tests.sh")
+    return python
+
+
+def run_script(server: Dict[str, str], tmp_path: Path, args: List[str], **extra_env: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZENML_")}
+    env.update(server)
+    env.pop("ZENML_CONFIG_PATH", None)  # the script makes its own, as in the job
+    env.update(extra_env)
+    return subprocess.run([client_python(), *args], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+
+
+def run_registration(server: Dict[str, str], spec: Dict[str, Any], tmp_path: Path, **extra_env: str) -> subprocess.CompletedProcess:
     spec_file = tmp_path / "spec.json"
     spec_file.write_text(json.dumps(spec))
-    env = {**os.environ, **server, "ZENML_CONFIG_PATH": str(tmp_path / "job-config")}
-    return subprocess.run([sys.executable, str(SCRIPT), "--spec", str(spec_file)], env=env, capture_output=True, text=True, timeout=300)
+    return run_script(server, tmp_path, [str(SCRIPT), "--spec", str(spec_file)], **extra_env)
 
 
 def summary_of(result: subprocess.CompletedProcess) -> Dict[str, Any]:
     assert result.returncode == 0, f"registration failed: {result.stderr[-2000:]}"
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, f"stdout must be exactly the summary line, got: {result.stdout!r}"
+    return json.loads(lines[0])
