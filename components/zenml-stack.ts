@@ -124,8 +124,9 @@ export class ZenmlStack extends pulumi.ComponentResource {
         policy: pulumi.jsonStringify({
           Version: "2012-10-17",
           Statement: [
-            { Sid: "ArtifactBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketVersioning"], Resource: args.bucketArn },
-            { Sid: "Artifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: pulumi.interpolate`${args.bucketArn}/*` },
+            // The bucket is versioned: ZenML lists and removes old versions of its log files.
+            { Sid: "ArtifactBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketVersioning"], Resource: args.bucketArn },
+            { Sid: "Artifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource: pulumi.interpolate`${args.bucketArn}/*` },
             { Sid: "ArtifactKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: args.bucketKmsKeyArn },
             { Sid: "EcrLogin", Effect: "Allow", Action: ["ecr:GetAuthorizationToken", "ecr:DescribeRegistry"], Resource: "*" },
             {
@@ -186,6 +187,17 @@ export class ZenmlStack extends pulumi.ComponentResource {
     new k8s.core.v1.ServiceAccount(
       `${name}-pipelines-sa`,
       { metadata: { name: PIPELINES_SERVICE_ACCOUNT, namespace: args.pipelinesNamespace, annotations: { "eks.amazonaws.com/role-arn": pipelinesRole.arn } } },
+      { ...k8sOpts, dependsOn: [pipelinesNs] },
+    );
+    // With service_account_name set, ZenML creates no binding itself; its orchestrator pod launches
+    // step pods in this namespace, so the account may edit there (and nowhere else).
+    new k8s.rbac.v1.RoleBinding(
+      `${name}-pipelines-edit`,
+      {
+        metadata: { name: "zenml-pipelines-edit", namespace: args.pipelinesNamespace },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
+        subjects: [{ kind: "ServiceAccount", name: PIPELINES_SERVICE_ACCOUNT, namespace: args.pipelinesNamespace }],
+      },
       { ...k8sOpts, dependsOn: [pipelinesNs] },
     );
 

@@ -54,6 +54,9 @@ describe.each(STACKS)("ZenML stack registration on %s", (stack) => {
     }
     const wildcards = policy.Statement.filter((s: { Resource: string }) => s.Resource === "*").flatMap((s: { Action: string[] }) => s.Action);
     expect(wildcards).toEqual(["ecr:GetAuthorizationToken", "ecr:DescribeRegistry"]);
+    const binding = named(p(), "zenml-stack-pipelines-edit").inputs;
+    expect(binding).toMatchObject({ metadata: { namespace: "zenml-pipelines" }, roleRef: { kind: "ClusterRole", name: "edit" } });
+    expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "zenml-pipelines", namespace: "zenml-pipelines" }]);
     const access = named(p(), "zenml-stack-connector-edit").inputs;
     expect(access.accessScope).toEqual({ type: "namespace", namespaces: ["zenml-pipelines"] });
     const pipelinesTrust = JSON.parse(String(named(p(), "zenml-stack-pipelines-role").inputs.assumeRolePolicy));
