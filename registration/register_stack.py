@@ -314,8 +314,29 @@ def prune(client: Any, spec: Dict[str, Any], keep: Dict[str, Any], connector: An
         summary.deleted.append(f"service_connector:{other.name}")
 
 
+def preflight(client: Any, spec: Dict[str, Any]) -> None:
+    """Refuses before the first write: a clash found half-way would leave a partial registration."""
+    from zenml.enums import StackComponentType
+
+    connector = find(client.get_service_connector, spec["connector"]["name"])
+    if connector is not None:
+        refuse_foreign("service connector", connector.name, connector.labels, spec)
+    for key in COMPONENT_TYPES:
+        want = spec["components"][key]
+        existing = find(client.get_stack_component, StackComponentType(COMPONENT_TYPES[key]), want["name"])
+        if existing is None:
+            continue
+        refuse_foreign(key.replace("_", " "), existing.name, existing.labels, spec)
+        if existing.flavor_name != want["flavor"]:
+            raise RegistrationError(f"{key} '{existing.name}' has flavor '{existing.flavor_name}', the spec wants '{want['flavor']}'; remove it by hand to change flavor")
+    stack = find(client.get_stack, spec["stack"]["name"])
+    if stack is not None:
+        refuse_foreign("stack", stack.name, stack.labels, spec)
+
+
 def register(spec: Dict[str, Any]) -> Dict[str, List[str]]:
     client = connect()
+    preflight(client, spec)
     summary = Summary()
     step = "the service connector"
     try:

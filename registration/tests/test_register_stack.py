@@ -214,6 +214,10 @@ def test_foreign_object_with_our_name_is_refused_and_untouched(server: Dict[str,
     again = get()
     assert again.updated == foreign.updated
     assert again.labels == foreign.labels
+    # Refused before the first write: nothing of this environment was created around the clash.
+    if kind != "service_connector":
+        with pytest.raises(KeyError):
+            client.get_service_connector(f"aws-{env}", allow_name_prefix_match=False)
 
 
 def test_removed_stack_is_deleted_with_what_only_it_used(server: Dict[str, str], client: Any, tmp_path: Path) -> None:
