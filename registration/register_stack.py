@@ -158,11 +158,10 @@ def find(getter: Any, *args: Any) -> Optional[Any]:
         return None
 
 
-def ensure_connector(client: Any, spec: Dict[str, Any], summary: Summary) -> Any:
+def ensure_connector(client: Any, spec: Dict[str, Any], existing: Optional[Any], summary: Summary) -> Any:
     want = spec["connector"]
     name = want["name"]
     label = f"service_connector:{name}"
-    existing = find(client.get_service_connector, name)
     if existing is None:
         # verify=False: registering must not need AWS; the server resolves credentials when used.
         connector, _ = client.create_service_connector(
@@ -176,11 +175,8 @@ def ensure_connector(client: Any, spec: Dict[str, Any], summary: Summary) -> Any
         )
         summary.created.append(label)
         return connector
-    refuse_foreign("service connector", name, existing.labels, spec)
     current = dict(existing.configuration.non_secrets) if hasattr(existing.configuration, "non_secrets") else dict(existing.configuration)
     current = {k: v for k, v in current.items() if v is not None}
-    if existing.connector_type != want["type"] and getattr(existing.connector_type, "connector_type", None) != want["type"]:
-        raise RegistrationError(f"service connector '{name}' is of another type; remove it by hand to change its type")
     if existing.auth_method == want["auth_method"] and current == want["configuration"]:
         summary.unchanged.append(label)
         return existing
@@ -207,18 +203,14 @@ def component_matches(existing: Any, want: Dict[str, Any], connector_id: Any) ->
     return linked == connector_id and existing.connector_resource_id == resource_id
 
 
-def ensure_component(client: Any, spec: Dict[str, Any], key: str, connector: Any, summary: Summary) -> Any:
+def ensure_component(client: Any, spec: Dict[str, Any], key: str, existing: Optional[Any], connector: Any, summary: Summary) -> Any:
     from zenml.enums import StackComponentType
 
     want = spec["components"][key]
     ctype = StackComponentType(COMPONENT_TYPES[key])
     name = want["name"]
     label = f"{ctype.value}:{name}"
-    existing = find(client.get_stack_component, ctype, name)
     if existing is not None:
-        refuse_foreign(ctype.value.replace("_", " "), name, existing.labels, spec)
-        if existing.flavor_name != want["flavor"]:
-            raise RegistrationError(f"{ctype.value} '{name}' has flavor '{existing.flavor_name}', the spec wants '{want['flavor']}'; remove it by hand to change flavor")
         if component_matches(existing, want, connector.id):
             summary.unchanged.append(label)
             return existing
@@ -251,20 +243,18 @@ def stack_component_ids(stack: Any) -> Dict[str, Any]:
     return {ctype.value: comps[0].id for ctype, comps in stack.components.items() if comps}
 
 
-def ensure_stack(client: Any, spec: Dict[str, Any], components: Dict[str, Any], summary: Summary) -> Any:
+def ensure_stack(client: Any, spec: Dict[str, Any], existing: Optional[Any], components: Dict[str, Any], summary: Summary) -> Any:
     from zenml.enums import StackComponentType
 
     name = spec["stack"]["name"]
     label = f"stack:{name}"
     wanted = {COMPONENT_TYPES[key]: comp.id for key, comp in components.items()}
-    existing = find(client.get_stack, name)
     if existing is None:
         stack = client.create_stack(
             name=name, components={StackComponentType(t): cid for t, cid in wanted.items()}, labels=ownership(spec)
         )
         summary.created.append(label)
         return stack
-    refuse_foreign("stack", name, existing.labels, spec)
     current = stack_component_ids(existing)
     # The spec owns the whole stack: a component someone added by hand to our stack is removed
     # from it (the component itself is left alone, it is not ours).
@@ -314,16 +304,30 @@ def prune(client: Any, spec: Dict[str, Any], keep: Dict[str, Any], connector: An
         summary.deleted.append(f"service_connector:{other.name}")
 
 
-def preflight(client: Any, spec: Dict[str, Any]) -> None:
+class Existing:
+    """What the spec's names already denote on the server, looked up once before any write."""
+
+    def __init__(self, connector: Optional[Any], components: Dict[str, Optional[Any]], stack: Optional[Any]) -> None:
+        self.connector = connector
+        self.components = components
+        self.stack = stack
+
+
+def preflight(client: Any, spec: Dict[str, Any]) -> Existing:
     """Refuses before the first write: a clash found half-way would leave a partial registration."""
     from zenml.enums import StackComponentType
 
-    connector = find(client.get_service_connector, spec["connector"]["name"])
+    want_connector = spec["connector"]
+    connector = find(client.get_service_connector, want_connector["name"])
     if connector is not None:
         refuse_foreign("service connector", connector.name, connector.labels, spec)
+        if connector.connector_type != want_connector["type"] and getattr(connector.connector_type, "connector_type", None) != want_connector["type"]:
+            raise RegistrationError(f"service connector '{connector.name}' is of another type; remove it by hand to change its type")
+    components: Dict[str, Optional[Any]] = {}
     for key in COMPONENT_TYPES:
         want = spec["components"][key]
         existing = find(client.get_stack_component, StackComponentType(COMPONENT_TYPES[key]), want["name"])
+        components[key] = existing
         if existing is None:
             continue
         refuse_foreign(key.replace("_", " "), existing.name, existing.labels, spec)
@@ -332,21 +336,22 @@ def preflight(client: Any, spec: Dict[str, Any]) -> None:
     stack = find(client.get_stack, spec["stack"]["name"])
     if stack is not None:
         refuse_foreign("stack", stack.name, stack.labels, spec)
+    return Existing(connector, components, stack)
 
 
 def register(spec: Dict[str, Any]) -> Dict[str, List[str]]:
     client = connect()
-    preflight(client, spec)
+    existing = preflight(client, spec)
     summary = Summary()
     step = "the service connector"
     try:
-        connector = ensure_connector(client, spec, summary)
+        connector = ensure_connector(client, spec, existing.connector, summary)
         components = {}
         for key in COMPONENT_TYPES:
             step = f"the {key.replace('_', ' ')} '{spec['components'][key]['name']}'"
-            components[key] = ensure_component(client, spec, key, connector, summary)
+            components[key] = ensure_component(client, spec, key, existing.components[key], connector, summary)
         step = f"the stack '{spec['stack']['name']}'"
-        ensure_stack(client, spec, components, summary)
+        ensure_stack(client, spec, existing.stack, components, summary)
         step = "pruning stacks that left the spec"
         prune(client, spec, components, connector, summary)
     except RegistrationError:
