@@ -33,16 +33,21 @@ const level = (l: number): PackDiagnostic["enforcement"] => (l === EnforcementLe
 
 const structOf = (inputs: Record<string, unknown>) => Struct.fromJavaScript(JSON.parse(JSON.stringify(inputs)) as Record<string, never>);
 
-function toAnalyzerResource(r: PlannedResource): AnalyzerResource {
+/** The fields a single-resource request and a stack-wide resource share. */
+function describeResource<T extends AnalyzerResource | AnalyzeRequest>(target: T, r: PlannedResource): T {
   const options = new AnalyzerResourceOptions();
   options.setProtect(r.options.protect);
-  const resource = new AnalyzerResource();
-  resource.setType(r.type);
-  resource.setUrn(r.urn);
-  resource.setName(r.name);
+  target.setType(r.type);
+  target.setUrn(r.urn);
+  target.setName(r.name);
   // JSON round trip: protobuf Structs carry no undefined.
-  resource.setProperties(structOf(r.inputs));
-  resource.setOptions(options);
+  target.setProperties(structOf(r.inputs));
+  target.setOptions(options);
+  return target;
+}
+
+function toAnalyzerResource(r: PlannedResource): AnalyzerResource {
+  const resource = describeResource(new AnalyzerResource(), r);
   if (r.parent) resource.setParent(r.parent);
   resource.setDependenciesList(r.options.dependsOn);
   return resource;
@@ -79,14 +84,7 @@ export async function startPolicyPack(timeoutMs = 90_000): Promise<RunningPack> 
       : resolve(res.getDiagnosticsList().map((d) => ({ policy: d.getPolicyname(), enforcement: level(d.getEnforcementlevel()), message: d.getMessage(), urn: d.getUrn() })));
   const pack: RunningPack = {
     analyze: (r) => {
-      const options = new AnalyzerResourceOptions();
-      options.setProtect(r.options.protect);
-      const request = new AnalyzeRequest();
-      request.setType(r.type);
-      request.setUrn(r.urn);
-      request.setName(r.name);
-      request.setProperties(structOf(r.inputs));
-      request.setOptions(options);
+      const request = describeResource(new AnalyzeRequest(), r);
       return new Promise((resolve, reject) => client.analyze(request, (err, res) => diagnostics(err, res, resolve, reject)));
     },
     preview: async (resources) => [...(await Promise.all(resources.map((r) => pack.analyze(r)))).flat(), ...(await pack.analyzeStack(resources))],
