@@ -5,7 +5,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { ORGANIZATION, runPlan, type Plan } from "../offline/plan";
 import type { StackOutputsByName } from "../offline/mocks";
-import { SECRET_PLACEHOLDER, readProjectFile, readStackConfig } from "../offline/stack-files";
+import { readProjectFile, readStackConfig, readWrittenConfig } from "../offline/stack-files";
 import { compareStacks, unusedAllowances, type AllowList, type Difference, type Side } from "./compare";
 
 export interface MirrorOptions {
@@ -59,18 +59,6 @@ export function readAllowList(file: string, projectDir?: string): AllowList {
   return list;
 }
 
-/** Key/values as written in a stack file (not defaults): a key in one file only is a finding. */
-function writtenConfig(file: string, project: string): Record<string, string> {
-  const doc = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
-  return Object.fromEntries(
-    Object.entries(doc?.config ?? {}).map(([k, v]) => [
-      k.includes(":") ? k : `${project}:${k}`,
-      // Ciphertexts differ per stack even for equal secrets: compare that both are secret, not the bytes.
-      v !== null && typeof v === "object" && !Array.isArray(v) && "secure" in v ? SECRET_PLACEHOLDER : typeof v === "string" ? v : JSON.stringify(v),
-    ]),
-  );
-}
-
 /** Our component type tokens -> the file that defines each (components/*.ts). */
 export function componentFiles(projectDir: string): Record<string, string> {
   const dir = path.join(projectDir, "components");
@@ -98,8 +86,10 @@ export async function checkMirror(options: MirrorOptions): Promise<MirrorResult>
     plans[stack] = await runPlan({ stack, projectDir: dir, stackFile: files[stack], stackOutputs: outputs });
   }
   const label = (file: string) => path.relative(dir, file) || file;
-  const left: Side = { stack: "staging", file: label(files.staging), config: writtenConfig(files.staging, project), plan: plans.staging };
-  const right: Side = { stack: "prod", file: label(files.prod), config: writtenConfig(files.prod, project), plan: plans.prod };
+  // As written (no defaults), so a key in one file only is a finding; secure: values compare as
+  // placeholders, since ciphertexts differ per stack even for equal secrets.
+  const left: Side = { stack: "staging", file: label(files.staging), config: readWrittenConfig(files.staging, project).values, plan: plans.staging };
+  const right: Side = { stack: "prod", file: label(files.prod), config: readWrittenConfig(files.prod, project).values, plan: plans.prod };
   const differences = compareStacks(left, right, allow, { componentFiles: componentFiles(dir), allowFile: label(allowFile) });
   return { left, right, differences, violations: differences.filter((d) => !d.allowed), unused: unusedAllowances(allow, differences) };
 }

@@ -52,14 +52,8 @@ function toConfigString(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** The config a `pulumi up -s <stack>` would see, offline. */
-export function readStackConfig(projectDir: string, stack: string, file = stackFilePath(projectDir, stack)): StackConfig {
-  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new StackFileError(`"${stack}" is not a valid stack name`);
-  if (!fs.existsSync(file)) {
-    const known = listStacks(projectDir);
-    throw new StackFileError(`No stack file for "${stack}" (${path.basename(file)} not found; stacks: ${known.join(", ") || "none"})`);
-  }
-  const project = readProjectFile(projectDir);
+/** The config as written in one stack file, keys qualified, `secure:` values replaced; no defaults. */
+export function readWrittenConfig(file: string, projectName: string): StackConfig {
   let doc: { config?: Record<string, unknown> } | null;
   try {
     doc = parse(fs.readFileSync(file, "utf8"));
@@ -68,11 +62,8 @@ export function readStackConfig(projectDir: string, stack: string, file = stackF
   }
   const values: Record<string, string> = {};
   const secretKeys: string[] = [];
-  for (const [key, decl] of Object.entries(project.config)) {
-    if (decl.default !== undefined) values[`${project.name}:${key}`] = toConfigString(decl.default);
-  }
   for (const [rawKey, value] of Object.entries(doc?.config ?? {})) {
-    const key = rawKey.includes(":") ? rawKey : `${project.name}:${rawKey}`;
+    const key = rawKey.includes(":") ? rawKey : `${projectName}:${rawKey}`;
     if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value) {
       values[key] = SECRET_PLACEHOLDER;
       secretKeys.push(key);
@@ -81,4 +72,20 @@ export function readStackConfig(projectDir: string, stack: string, file = stackF
     }
   }
   return { values, secretKeys };
+}
+
+/** The config a `pulumi up -s <stack>` would see, offline: project defaults, then the stack file. */
+export function readStackConfig(projectDir: string, stack: string, file = stackFilePath(projectDir, stack)): StackConfig {
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new StackFileError(`"${stack}" is not a valid stack name`);
+  if (!fs.existsSync(file)) {
+    const known = listStacks(projectDir);
+    throw new StackFileError(`No stack file for "${stack}" (${path.basename(file)} not found; stacks: ${known.join(", ") || "none"})`);
+  }
+  const project = readProjectFile(projectDir);
+  const defaults: Record<string, string> = {};
+  for (const [key, decl] of Object.entries(project.config)) {
+    if (decl.default !== undefined) defaults[`${project.name}:${key}`] = toConfigString(decl.default);
+  }
+  const written = readWrittenConfig(file, project.name);
+  return { values: { ...defaults, ...written.values }, secretKeys: written.secretKeys };
 }
