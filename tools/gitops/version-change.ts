@@ -20,13 +20,16 @@ function requireStack(dir: string, stack: string): string {
   return stackFilePath(dir, stack);
 }
 
-function prText(stack: string, from: string, to: string, nextStep: string): string {
+/** The pull request bump and promote print: branch, base, title and body, then the next step. */
+export function prText(stack: string, from: string, to: string, nextStep: string): string {
   const skipped = skippedMinors(from, to);
   const branch = stack === "prod" ? `promote-zenml-${to}` : `upgrade-zenml-${to}`;
   const title = stack === "prod" ? `Promote ZenML ${to} to prod` : `Upgrade ZenML to ${to} on ${stack}`;
   return [
     `Pull request:`,
     `  branch: ${branch}`,
+    // Every change lands on staging first, prod's pin included (docs/GITOPS.md, "Branch model").
+    `  base:   staging`,
     `  title:  ${title}`,
     `  body:`,
     `    ZenML ${from} -> ${to} on ${stack} (${PIN_KEY} in Pulumi.${stack}.yaml).`,
@@ -57,7 +60,10 @@ export function bump(dir: string, stack: string, version: string): ChangeResult 
   }
   if (version === from) return { changed: false, file, from, to: version, message: `${stack} already pins ${version}; nothing changed.` };
   writeAtomically(file, replacePin(text, pin, version, path.basename(file)));
-  const next = stack === "prod" ? "open the PR to main; after approval the prod deploy runs." : `open the PR to ${stack}; CI previews both stacks. After merge, staging deploys and runs the smoke suite; then npm run promote.`;
+  const next =
+    stack === "prod"
+      ? "commit, open the PR to staging; after merge staging redeploys this commit unchanged and smoke-tests it; then open the PR staging -> main."
+      : `commit, open the PR to staging; CI previews both stacks. After merge staging deploys and is smoke-tested; then npm run promote on a branch off staging.`;
   return { changed: true, file, from, to: version, message: `${stack}: ${from} -> ${version}\n${prText(stack, from, version, next)}` };
 }
 
@@ -80,6 +86,6 @@ export function promote(dir: string): ChangeResult {
     file: prodFile,
     from,
     to: staging,
-    message: `prod: ${from} -> ${staging}\n${prText("prod", from, staging, "open the PR to main. The prod deploy waits for approval and checks that staging deployed and smoke-tested this version.")}`,
+    message: `prod: ${from} -> ${staging}\n${prText("prod", from, staging, "commit, open the PR to staging; after merge staging redeploys this commit unchanged and smoke-tests it; then open the PR staging -> main and fast-forward main to it. The prod deploy's gate checks the commit, staging's latest run of it and the upgrade path before approval.")}`,
   };
 }
