@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parseDocument } from "yaml";
 import { type DeployRecord, parseRecord, RECORD_FILE, recordArtifact } from "./deploy-record";
-import { locatePin, PinFileError, readPin } from "./pin-file";
+import { locatePin, readPin } from "./pin-file";
 import { annotate, summarize } from "./workflow-commands";
 
 export const OVERRIDE_KEY = "zenml-platform:promotionOverrideReason";
@@ -50,6 +50,8 @@ export interface GateInput {
   overrideReason: string;
   /** What prod runs now; undefined = read it from prod's last deploy record. */
   prodFrom?: string | null;
+  /** main's previous head (the push's `before`): its prod pin stands in when no prod record is left. */
+  before?: string;
 }
 
 export interface GateCheck {
@@ -110,7 +112,9 @@ export function evaluateGate(input: GateInput, sources: GateSources): GateVerdic
     }
   }
 
-  const from = input.prodFrom === undefined ? prodDeployedVersion(sources) : input.prodFrom;
+  const recorded = input.prodFrom === undefined ? prodDeployedVersion(sources) : input.prodFrom;
+  // Records expire (90 days): then prod runs what main pinned before this push, if it was deployed.
+  const from = recorded ?? (input.prodFrom === undefined && input.before && !/^0+$/.test(input.before) ? (sources.pinAt(input.before, "prod") ?? null) : null);
   const to = input.prodPin;
   if (from === to) {
     checks.push({ name: "upgrade path", ok: true, detail: `prod stays at ${to}: no upgrade` });
@@ -123,7 +127,7 @@ export function evaluateGate(input: GateInput, sources: GateSources): GateVerdic
     if (match || (from === null && records.length > 0)) {
       checks.push({ name: "upgrade path", ok: true, detail: `staging performed ${move} green at ${short((match ?? records[0]).sha)}` });
     } else {
-      const seen = [...new Set(records.map((r) => `${r.from ?? "(first deploy)"} -> ${r.to}`))].join(", ") || `no green staging deploy reached ${to}`;
+      const seen = [...new Set(records.filter((r) => r.from !== r.to).map((r) => `${r.from ?? "(first deploy)"} -> ${r.to}`))].join(", ") || `no green staging deploy reached ${to}`;
       const why = `prod would move ${move}, which staging never performed green (staging did: ${seen})`;
       if (input.overrideReason !== "") checks.push({ name: "upgrade path", ok: true, detail: `OVERRIDDEN: ${why}. ${OVERRIDE_KEY}: ${input.overrideReason}` });
       else checks.push({ name: "upgrade path", ok: false, detail: `${why}; promote the step staging performed, or set ${OVERRIDE_KEY} in Pulumi.prod.yaml` });
@@ -195,7 +199,7 @@ export function missingTooling(env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-export const HELP = `usage: npm run --silent staging-gate -- --sha <commit> [--prod-file Pulumi.prod.yaml] [--repo owner/name] [--prod-from X.Y.Z|none]
+export const HELP = `usage: npm run --silent staging-gate -- --sha <commit> [--prod-file Pulumi.prod.yaml] [--repo owner/name] [--prod-from X.Y.Z|none] [--before <main's previous head>]
 Refuses prod's deploy unless staging's deploy workflow ran <commit>, its latest run of it is green,
 and prod's from -> to is a move staging performed green (or ${OVERRIDE_KEY} is set).
 Needs gh and GH_TOKEN (actions: read) and the git history. Exit 0 pass, 1 refused, 2 bad usage, missing tooling or GitHub unreachable.`;
@@ -203,7 +207,7 @@ Needs gh and GH_TOKEN (actions: read) and the git history. Exit 0 pass, 1 refuse
 function main(argv: string[]): number {
   const { values } = parseArgs({
     args: argv,
-    options: { sha: { type: "string" }, "prod-file": { type: "string", default: "Pulumi.prod.yaml" }, repo: { type: "string" }, "prod-from": { type: "string" }, help: { type: "boolean" } },
+    options: { sha: { type: "string" }, "prod-file": { type: "string", default: "Pulumi.prod.yaml" }, repo: { type: "string" }, "prod-from": { type: "string" }, before: { type: "string" }, help: { type: "boolean" } },
     strict: true,
   });
   if (values.help) {
@@ -215,7 +219,7 @@ function main(argv: string[]): number {
   if (missing) throw new GateUsageError(missing);
   const prod = readPin(values["prod-file"]!);
   const prodFrom = values["prod-from"] === undefined ? undefined : values["prod-from"] === "none" ? null : values["prod-from"];
-  const input: GateInput = { sha: values.sha, prodPin: prod.pin.value, overrideReason: overrideReason(prod.text), prodFrom };
+  const input: GateInput = { sha: values.sha, prodPin: prod.pin.value, overrideReason: overrideReason(prod.text), prodFrom, before: values.before };
   const verdict = evaluateGate(input, ghSources(values.repo));
   summarize(verdictSummary(input, verdict));
   if (!verdict.ok) {
