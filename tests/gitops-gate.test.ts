@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildRecord, type DeployRecord, failedEntries, recordArtifact, RECORD_FILE } from "../tools/gitops/deploy-record";
+import { buildRecord, type DeployRecord, failedEntries, RECORD_FILE } from "../tools/gitops/deploy-record";
+import { fakeGh } from "./helpers/fake-gh";
 import { evaluateGate, type GateSources, missingTooling, overrideReason, type WorkflowRun } from "../tools/gitops/staging-gate";
 import { annotationLine } from "../tools/gitops/workflow-commands";
 import { PROJECT_DIR } from "./helpers/plan";
@@ -192,27 +193,11 @@ describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
     git("add", ".");
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "c1");
     const head = git("rev-parse", "HEAD");
-    const fix = (r: FakeRun): FakeRun => ({ run: { ...r.run, headSha: head }, record: r.record && { ...r.record, sha: head } });
-    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "zenml-gh-"));
-    const data = path.join(bin, "data");
-    fs.mkdirSync(data);
-    const write = (runs: FakeRun[], stack: string) => {
-      fs.writeFileSync(path.join(data, `runs-${stack}.json`), JSON.stringify(runs.map((r) => fix(r).run)));
-      for (const r of runs) if (r.record) fs.writeFileSync(path.join(data, `record-${r.run.databaseId}-${recordArtifact(stack)}.json`), JSON.stringify(fix(r).record));
-    };
-    write(stagingRuns, "staging");
-    write(prodRuns, "prod");
-    // gh run list --workflow W ...; gh run download ID --name N --dir D
-    fs.writeFileSync(
-      path.join(bin, "gh"),
-      `#!/bin/sh
-D='${data}'
-if [ "$1 $2" = "run list" ]; then case "$4" in deploy-staging.yml) cat "$D/runs-staging.json";; *) cat "$D/runs-prod.json";; esac; exit 0; fi
-if [ "$1 $2" = "run download" ]; then f="$D/record-$3-$5.json"; [ -f "$f" ] || { echo "no artifact" >&2; exit 1; }; mkdir -p "$7"; cp "$f" "$7/${RECORD_FILE}"; exit 0; fi
-echo "unexpected: $*" >&2; exit 9
-`,
-      { mode: 0o755 },
-    );
+    const gh = fakeGh();
+    for (const [stack, runs] of [["staging", stagingRuns], ["prod", prodRuns]] as const) {
+      for (const r of runs) gh.addRun(stack, { ...r.run, headSha: head }, r.record && { ...r.record, sha: head });
+    }
+    const bin = gh.bin;
     const gate = (...args: string[]) => spawnSync(TSX, [tool("staging-gate"), "--sha", head, ...args], { cwd, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, GH_TOKEN: "t" }, encoding: "utf8" });
     return { head, gate, bin };
   }

@@ -42,7 +42,7 @@ describe("npm run bump", () => {
     expect(changedLines(before, read("staging").toString())).toEqual(["  zenml-platform:zenmlVersion: 0.99.0"]);
     expect(result.message).toMatch(/staging: 0\.98\.0 -> 0\.99\.0/);
     expect(result.message).toMatch(/branch: upgrade-zenml-0\.99\.0/);
-    expect(result.message).toMatch(/base:   staging/);
+    expect(result.message).toMatch(/base: {3}staging/);
     expect(result.message).toMatch(/Next: commit, open the PR to staging/);
   });
 

@@ -160,7 +160,7 @@ export function verdictSummary(input: GateInput, v: GateVerdict): string {
 export class GateUsageError extends Error {}
 
 /** gh and git, as the prod workflow's gate job has them (GH_TOKEN with actions:read, full history). */
-export function ghSources(repo: string | undefined): GateSources {
+export function ghSources(repo: string | undefined, dir = process.cwd()): GateSources {
   const gh = (args: string[]) => execFileSync("gh", [...args, ...(repo ? ["--repo", repo] : [])], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   const records = new Map<number, DeployRecord | undefined>();
   return {
@@ -168,22 +168,22 @@ export function ghSources(repo: string | undefined): GateSources {
       JSON.parse(gh(["run", "list", "--workflow", workflow, "--branch", branch, "--limit", "100", "--json", "databaseId,headSha,status,conclusion,createdAt,url"])) as WorkflowRun[],
     record: (run, stack) => {
       if (!records.has(run.databaseId)) {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "deploy-record-"));
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "deploy-record-"));
         try {
-          gh(["run", "download", String(run.databaseId), "--name", recordArtifact(stack), "--dir", dir]);
-          records.set(run.databaseId, parseRecord(fs.readFileSync(path.join(dir, RECORD_FILE), "utf8")));
+          gh(["run", "download", String(run.databaseId), "--name", recordArtifact(stack), "--dir", tmp]);
+          records.set(run.databaseId, parseRecord(fs.readFileSync(path.join(tmp, RECORD_FILE), "utf8")));
         } catch {
           // No artifact (an older or a cancelled run): that run proves nothing.
           records.set(run.databaseId, undefined);
         } finally {
-          fs.rmSync(dir, { recursive: true, force: true });
+          fs.rmSync(tmp, { recursive: true, force: true });
         }
       }
       return records.get(run.databaseId);
     },
     pinAt: (sha, stack) => {
       try {
-        return locatePin(execFileSync("git", ["show", `${sha}:Pulumi.${stack}.yaml`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }), `Pulumi.${stack}.yaml`).value;
+        return locatePin(execFileSync("git", ["-C", dir, "show", `${sha}:Pulumi.${stack}.yaml`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }), `Pulumi.${stack}.yaml`).value;
       } catch {
         return undefined;
       }
@@ -199,7 +199,7 @@ export function missingTooling(env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-export const HELP = `usage: npm run --silent staging-gate -- --sha <commit> [--prod-file Pulumi.prod.yaml] [--repo owner/name] [--prod-from X.Y.Z|none] [--before <main's previous head>]
+export const HELP = `usage: npm run --silent staging-gate -- --sha <commit> [--dir <checkout>] [--prod-file <dir>/Pulumi.prod.yaml] [--repo owner/name] [--prod-from X.Y.Z|none] [--before <main's previous head>]
 Refuses prod's deploy unless staging's deploy workflow ran <commit>, its latest run of it is green,
 and prod's from -> to is a move staging performed green (or ${OVERRIDE_KEY} is set).
 Needs gh and GH_TOKEN (actions: read) and the git history. Exit 0 pass, 1 refused, 2 bad usage, missing tooling or GitHub unreachable.`;
@@ -207,7 +207,7 @@ Needs gh and GH_TOKEN (actions: read) and the git history. Exit 0 pass, 1 refuse
 function main(argv: string[]): number {
   const { values } = parseArgs({
     args: argv,
-    options: { sha: { type: "string" }, "prod-file": { type: "string", default: "Pulumi.prod.yaml" }, repo: { type: "string" }, "prod-from": { type: "string" }, before: { type: "string" }, help: { type: "boolean" } },
+    options: { sha: { type: "string" }, dir: { type: "string", default: process.cwd() }, "prod-file": { type: "string" }, repo: { type: "string" }, "prod-from": { type: "string" }, before: { type: "string" }, help: { type: "boolean" } },
     strict: true,
   });
   if (values.help) {
@@ -217,10 +217,10 @@ function main(argv: string[]): number {
   if (!values.sha || !/^[0-9a-f]{40}$/.test(values.sha)) throw new GateUsageError(`--sha must be the full 40-character commit being deployed (${HELP.split("\n")[0]})`);
   const missing = missingTooling(process.env);
   if (missing) throw new GateUsageError(missing);
-  const prod = readPin(values["prod-file"]!);
+  const prod = readPin(values["prod-file"] ?? path.join(values.dir!, "Pulumi.prod.yaml"));
   const prodFrom = values["prod-from"] === undefined ? undefined : values["prod-from"] === "none" ? null : values["prod-from"];
   const input: GateInput = { sha: values.sha, prodPin: prod.pin.value, overrideReason: overrideReason(prod.text), prodFrom, before: values.before };
-  const verdict = evaluateGate(input, ghSources(values.repo));
+  const verdict = evaluateGate(input, ghSources(values.repo, values.dir));
   summarize(verdictSummary(input, verdict));
   if (!verdict.ok) {
     annotate("error", `staging gate: ${verdict.checks.find((c) => !c.ok)!.name}`, verdict.message);
