@@ -18,4 +18,6 @@ if [[ ! -x "$venv/bin/zizmor" || ! -f "$venv/.ok" ]]; then
   touch "$venv/.ok" # last: an interrupted install rebuilds next time
 fi
 cd "$root"
-exec "$venv/bin/zizmor" --offline --no-progress "$@" .github
+# Arguments replace the default target (.github), e.g. a file to audit instead.
+if [[ $# -eq 0 ]]; then set -- .github; fi
+exec "$venv/bin/zizmor" --offline --no-progress "$@"
