@@ -6,7 +6,7 @@ import type { PlatformConfig } from "./config";
 import { ContainerRegistry } from "./container-registry";
 import { Database } from "./database";
 import { Network } from "./network";
-import { ZenmlServer } from "./zenml-server";
+import { NAMESPACE as ZENML_NAMESPACE, ZenmlServer } from "./zenml-server";
 import { ZenmlStack } from "./zenml-stack";
 
 export interface ZenmlEnvironmentArgs {
@@ -50,6 +50,9 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         publicSubnetIds: network.publicSubnetIds,
         privateSubnetIds: network.privateSubnetIds,
         publicAccessCidrs: c.clusterPublicAccessCidrs,
+        adminRoleArns: c.clusterAdminRoleArns,
+        viewerRoleArns: c.clusterViewerRoleArns,
+        releaseNamespace: ZENML_NAMESPACE,
         nodePoolCpuLimit: c.nodePoolCpuLimit,
         protect: c.isProd,
       },
