@@ -22,11 +22,26 @@ type Stack = (typeof STACKS)[number];
 const ref = (stack: Stack) => `${ORGANIZATION}/zenml-platform/${stack}`;
 const GREEN = ["up", "post-upgrade", "smoke-server", "smoke-pipelines"].map((c) => `${c}=success`);
 
+/** The commands of docs/GITOPS.md's upgrade loop, by step: every `git ...` or `npm ...` span. */
+export function documentedLoop(): Map<number, string[]> {
+  const text = fs.readFileSync(path.join(PROJECT_DIR, "docs", "GITOPS.md"), "utf8");
+  const section = text.slice(text.indexOf("## The upgrade loop"), text.indexOf("\n## ", text.indexOf("## The upgrade loop") + 3));
+  const steps = new Map<number, string[]>();
+  for (const m of section.matchAll(/^(\d)\. (.*)$/gm)) steps.set(Number(m[1]), [...m[2].matchAll(/`((?:git|npm) [^`]+)`/g)].map((c) => c[1]));
+  return steps;
+}
+
+const workflowStep = (file: string, job: string, pattern: RegExp) => {
+  const wf = parse(fs.readFileSync(path.join(PROJECT_DIR, ".github", "workflows", file), "utf8")) as { jobs: Record<string, { steps: { id?: string; run?: string }[] }> };
+  return wf.jobs[job].steps.find((s) => pattern.test(s.run ?? ""))!.run!;
+};
+
 /** The preview workflow's own docs-only / quiet-stacks filter, run against the real diff. */
-const filterScript = (() => {
-  const wf = parse(fs.readFileSync(path.join(PROJECT_DIR, ".github", "workflows", "preview.yml"), "utf8")) as { jobs: { changes: { steps: { id?: string; run?: string }[] } } };
-  return wf.jobs.changes.steps.find((s) => s.id === "filter")!.run!;
-})();
+const filterScript = workflowStep("preview.yml", "changes", /quiet-stacks/);
+/** deploy-prod.yml's gate step, run as written. */
+const gateScript = workflowStep("deploy-prod.yml", "gate", /staging-gate/);
+
+const LOOP = documentedLoop();
 
 class Replay {
   readonly root = fs.mkdtempSync(path.join(os.tmpdir(), "zenml-replay-"));
@@ -46,28 +61,41 @@ class Replay {
     execFileSync("git", ["clone", "-q", this.origin, this.work], { stdio: "ignore" });
     this.git("config", "user.name", "Platform Team");
     this.git("config", "user.email", "platform@example.com");
+    // The project's scripts, so `npm run ...` works in the checkout as in the real repository.
+    fs.copyFileSync(path.join(PROJECT_DIR, "package.json"), path.join(this.work, "package.json"));
+    for (const dir of ["node_modules", "tools"]) fs.symlinkSync(path.join(PROJECT_DIR, dir), path.join(this.work, dir));
+    fs.appendFileSync(path.join(this.work, ".git", "info", "exclude"), "package.json\nnode_modules\ntools\n");
+  }
+
+  /** A command from the docs (or a workflow step), in the checkout, with the stand-in gh. */
+  sh(command: string, env: Record<string, string> = {}): string {
+    const r = spawnSync("bash", ["-e", "-c", command], { cwd: this.work, encoding: "utf8", env: { ...process.env, PATH: `${this.gh.bin}:${process.env.PATH}`, GH_TOKEN: "replay", ...env } });
+    if (r.status !== 0) throw new Error(`\`${command}\` exited ${r.status}: ${r.stderr.trim().split("\n").pop()}`);
+    return r.stdout;
   }
 
   git(...args: string[]): string {
     return execFileSync("git", args, { cwd: this.work, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
   }
 
-  /** A documented npm script, run as the docs say, pointed at the temporary checkout. */
-  npm(script: string, ...args: string[]): string {
-    const r = spawnSync("npm", ["run", "--silent", script, "--", ...args], { cwd: PROJECT_DIR, encoding: "utf8", env: { ...process.env, PATH: `${this.gh.bin}:${process.env.PATH}`, GH_TOKEN: "replay" } });
-    if (r.status !== 0) throw new Error(`npm run ${script} exited ${r.status}: ${r.stderr.trim()}`);
-    return r.stdout;
-  }
-
   pin(stack: Stack, rev = "HEAD"): string {
     return (parse(this.git("show", `${rev}:Pulumi.${stack}.yaml`)) as { config: Record<string, string> }).config["zenml-platform:zenmlVersion"];
   }
 
+  private readonly plans = new Map<string, Plan>();
+
+  /** The plan of a stack at a commit against what runs now (the same inputs give the same plan). */
   private async plan(stack: Stack, rev: string): Promise<Plan> {
-    const dir = fs.mkdtempSync(path.join(this.root, `tree-${stack}-`));
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), this.git("show", `${rev}:Pulumi.yaml`));
-    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), this.git("show", `${rev}:Pulumi.${stack}.yaml`) + "\n");
-    return runPlan({ stack, projectDir: dir, stackOutputs: structuredClone(this.deployed) });
+    const project = this.git("show", `${rev}:Pulumi.yaml`);
+    const file = this.git("show", `${rev}:Pulumi.${stack}.yaml`);
+    const key = JSON.stringify([stack, project, file, this.deployed]);
+    if (!this.plans.has(key)) {
+      const dir = fs.mkdtempSync(path.join(this.root, `tree-${stack}-`));
+      fs.writeFileSync(path.join(dir, "Pulumi.yaml"), project);
+      fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), file + "\n");
+      this.plans.set(key, await runPlan({ stack, projectDir: dir, stackOutputs: structuredClone(this.deployed) }));
+    }
+    return this.plans.get(key)!;
   }
 
   /** The PR's checks as CI would run them on its merge commit; returns the merge commit. */
@@ -118,29 +146,28 @@ class Replay {
     await this.openPr("staging", "main");
     this.git("fetch", "-q", "origin");
     const before = this.git("rev-parse", "origin/main");
-    // The documented command: no merge commit, main becomes exactly the commit staging deployed.
-    this.git("push", "-q", "origin", "origin/staging:main");
+    // Step 4's command: no merge commit, main becomes exactly the commit staging deployed.
+    for (const command of LOOP.get(4)!) this.sh(command);
     this.git("fetch", "-q", "origin");
     const head = this.git("rev-parse", "origin/main");
     expect(head).toBe(this.git("rev-parse", "origin/staging"));
+    // deploy-prod.yml checks out the pushed commit and runs its gate step as written.
     this.git("switch", "-q", "--detach", head);
-    this.log.push(this.npm("staging-gate", "--sha", head, "--before", before, "--dir", this.work).trim());
+    this.log.push(this.sh(gateScript, { GITHUB_SHA: head, BEFORE: before }).trim());
     await this.deploy("prod", head);
   }
 
   /** One upgrade, exactly as the five documented steps say. */
   async upgrade(version: string): Promise<void> {
+    const run = (step: number) => LOOP.get(step)!.forEach((command) => this.sh(command.replace(/X\.Y\.Z/g, version)));
     // 1. Bump on a branch off staging, PR to staging.
-    this.git("fetch", "-q", "origin");
-    this.git("switch", "-q", "-c", `upgrade-zenml-${version}`, "origin/staging");
-    this.npm("bump", "--stack", "staging", "--version", version, "--dir", this.work);
+    run(1);
     this.git("commit", "-qam", `Upgrade ZenML to ${version} on staging`);
     await this.openPr(`upgrade-zenml-${version}`, "staging");
     // 2. Merge: staging deploys and records.
     await this.deploy("staging", this.merge(`upgrade-zenml-${version}`, "staging"));
     // 3. Promote on a branch off staging, PR to staging, merge: staging redeploys that commit.
-    this.git("switch", "-q", "-c", `promote-zenml-${version}`, "origin/staging");
-    this.npm("promote", "--dir", this.work);
+    run(3);
     this.git("commit", "-qam", `Promote ZenML ${version} to prod`);
     await this.openPr(`promote-zenml-${version}`, "staging");
     await this.deploy("staging", this.merge(`promote-zenml-${version}`, "staging"));
@@ -150,6 +177,21 @@ class Replay {
 }
 
 describe("two consecutive upgrades through the documented commands", () => {
+  it("the docs' loop has the commands the replay runs, and the branch model reads the same everywhere", () => {
+    expect([...LOOP.keys()]).toEqual([1, 2, 3, 4, 5]);
+    expect(LOOP.get(1)).toEqual([expect.stringMatching(/origin\/staging && npm run bump -- --stack staging --version X\.Y\.Z$/)]);
+    expect(LOOP.get(3)).toEqual([expect.stringMatching(/origin\/staging && npm run promote$/)]);
+    expect(LOOP.get(4)).toEqual(["git fetch origin && git push origin origin/staging:main"]);
+    const model = (file: string) => {
+      const text = fs.readFileSync(path.join(PROJECT_DIR, file), "utf8");
+      const start = text.indexOf("1. Every change lands on `staging` by PR");
+      return text.slice(start, text.indexOf("\n\n", start)).split("\n");
+    };
+    expect(model("docs/GITOPS.md")).toHaveLength(5);
+    expect(model("docs/UPGRADING.md")).toEqual(model("docs/GITOPS.md"));
+    expect(model("README.md")).toEqual(model("docs/GITOPS.md"));
+  });
+
   it("every PR previews green on both stacks, staging-only PRs leave prod unchanged and the reverse, and the gate lets each promotion through", async () => {
     const r = new Replay();
     // The starting point: both stacks run 0.97.0 from the same commit on main and staging.
@@ -187,9 +229,9 @@ describe("two consecutive upgrades through the documented commands", () => {
     r.git("switch", "-q", "-c", "hotfix", "origin/main");
     fs.appendFileSync(path.join(r.work, "Pulumi.prod.yaml"), "# hotfix\n");
     r.git("commit", "-qam", "Hotfix straight to main");
-    expect(() => r.npm("staging-gate", "--sha", r.git("rev-parse", "HEAD"), "--dir", r.work)).toThrow(/exited 1: staging-gate: staging never deployed commit \w{12}/);
-    // And promote refuses a branch that does not contain staging's head.
+    expect(() => r.sh(gateScript, { GITHUB_SHA: r.git("rev-parse", "HEAD"), BEFORE: r.git("rev-parse", "origin/main") })).toThrow(/exited 1: staging-gate: staging never deployed commit \w{12}/);
+    // And promote refuses a branch that does not contain staging's head (the old "branch off main").
     r.git("switch", "-q", "-c", "stale", "origin/main~3");
-    expect(() => r.npm("promote", "--dir", r.work)).toThrow(/exited 2: promote: this checkout does not contain origin\/staging/);
+    expect(() => r.sh("npm run promote")).toThrow(/exited 2: promote: this checkout does not contain origin\/staging/);
   }, 240_000);
 });

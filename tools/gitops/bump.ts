@@ -1,5 +1,4 @@
 // `npm run bump -- --stack staging --version 0.99.0 [--dir .]`
-import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { PinFileError } from "./pin-file";
 import { bump } from "./version-change";
@@ -7,7 +6,8 @@ import { bump } from "./version-change";
 const USAGE = "usage: npm run bump -- --stack <staging|prod> --version X.Y.Z [--dir .]";
 
 try {
-  const { values } = parseArgs({ options: { stack: { type: "string" }, version: { type: "string" }, dir: { type: "string", default: path.resolve(__dirname, "../..") }, help: { type: "boolean" } }, strict: true });
+  // --dir defaults to the working directory: npm runs scripts from the package root, the checkout.
+  const { values } = parseArgs({ options: { stack: { type: "string" }, version: { type: "string" }, dir: { type: "string", default: process.cwd() }, help: { type: "boolean" } }, strict: true });
   if (values.help) process.stdout.write(`${USAGE}\nSets that stack's version pin (only that line changes) and prints the pull request to open. Exit 0 changed or already there, 2 refused.\n`);
   else if (!values.stack || !values.version) throw new PinFileError(USAGE);
   else process.stdout.write(bump(values.dir!, values.stack, values.version).message + "\n");

@@ -107,6 +107,7 @@ const HELP = `usage: npm run --silent deploy-record -- --stack <stack> --sha <co
 Writes the deploy record (JSON) and the job summary; an error annotation per failed check; exit 1 when any failed, 2 on bad usage.`;
 
 function main(argv: string[]): number {
+  // --dir defaults to the working directory: npm runs scripts from the package root, the checkout.
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -117,7 +118,7 @@ function main(argv: string[]): number {
       check: { type: "string", multiple: true },
       report: { type: "string", multiple: true },
       out: { type: "string", default: RECORD_FILE },
-      dir: { type: "string", default: path.resolve(__dirname, "../..") },
+      dir: { type: "string", default: process.cwd() },
       help: { type: "boolean" },
     },
     strict: true,

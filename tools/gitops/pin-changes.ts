@@ -2,7 +2,6 @@
 // whose zenmlVersion pin differs between <rev> and the working tree ("none" when the file is new).
 // The preview workflow feeds each line to `npm run upgrade-notes` for the PR's dossier comment.
 import { execFileSync } from "node:child_process";
-import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { listStacks, stackFilePath } from "../offline/stack-files";
 import { locatePin, PinFileError, readPin } from "./pin-file";
@@ -31,7 +30,8 @@ export function pinChanges(dir: string, base: string): PinChange[] {
 
 if (require.main === module) {
   try {
-    const { values } = parseArgs({ options: { base: { type: "string" }, dir: { type: "string", default: path.resolve(__dirname, "../..") }, help: { type: "boolean" } }, strict: true });
+    // --dir defaults to the working directory: npm runs scripts from the package root, the checkout.
+    const { values } = parseArgs({ options: { base: { type: "string" }, dir: { type: "string", default: process.cwd() }, help: { type: "boolean" } }, strict: true });
     if (values.help || !values.base) {
       process.stdout.write("usage: npm run --silent pin-changes -- --base <rev> [--dir .]\n");
       process.exitCode = values.help ? 0 : 2;

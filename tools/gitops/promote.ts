@@ -1,7 +1,6 @@
 // `npm run promote [-- --dir .] [--base staging]`: prod's pin := staging's pin, on a branch off
 // `staging` (prod's pin changes on staging first, so staging deploys that very commit).
 import { execFileSync } from "node:child_process";
-import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { PinFileError } from "./pin-file";
 import { promote } from "./version-change";
@@ -36,7 +35,8 @@ export function requireBranchedOff(dir: string, base: string): void {
 }
 
 try {
-  const { values } = parseArgs({ options: { dir: { type: "string", default: path.resolve(__dirname, "../..") }, base: { type: "string", default: "staging" }, help: { type: "boolean" } }, strict: true });
+  // --dir defaults to the working directory: npm runs scripts from the package root, the checkout.
+  const { values } = parseArgs({ options: { dir: { type: "string", default: process.cwd() }, base: { type: "string", default: "staging" }, help: { type: "boolean" } }, strict: true });
   if (values.help) {
     process.stdout.write(HELP + "\n");
   } else {
