@@ -1,10 +1,11 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { beforeEach, describe, expect, it } from "vitest";
 import { locatePin, PinFileError, verifyOnlyPinChanged, withPin } from "../tools/gitops/pin-file";
+import { pinChanges } from "../tools/gitops/pin-changes";
 import { bump, promote } from "../tools/gitops/version-change";
 import { PROJECT_DIR } from "./helpers/plan";
 
@@ -163,5 +164,19 @@ describe("the edit's own check (verifyOnlyPinChanged)", () => {
     ["the value would parse as something else", withPin(before, pin, "0.99.0 # x\n  extra: 1")],
   ])("refuses an edit where %s", (_what, after) => {
     expect(check(after)).toThrow(/internal error, the edit would change more than zenml-platform:zenmlVersion/);
+  });
+});
+
+describe("npm run pin-changes (what the dossier job feeds to upgrade-notes)", () => {
+  it("names each stack whose pin differs from the base revision, and nothing else", () => {
+    const git = (...args: string[]) => execFileSync("git", ["-C", dir, ...args], { stdio: "ignore" });
+    git("init", "-q");
+    git("add", ".");
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base");
+    expect(pinChanges(dir, "HEAD")).toEqual([]);
+    bump(dir, "staging", "0.99.0");
+    expect(pinChanges(dir, "HEAD")).toEqual([{ stack: "staging", from: "0.98.0", to: "0.99.0" }]);
+    fs.writeFileSync(file("prod"), read("prod").toString().replace("# Prod mirrors", "# A comment change only. Prod mirrors"));
+    expect(pinChanges(dir, "HEAD").map((c) => c.stack)).toEqual(["staging"]);
   });
 });
