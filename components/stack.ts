@@ -91,7 +91,8 @@ async function build(): Promise<Record<string, unknown>> {
   const support = eksSupportWarning(stack, config.kubernetesVersion, new Date());
   if (support) warnings.push(support);
   if (refusals.length > 0) {
-    throw new UserFacingError(`Upgrade refused for stack "${stack}" (Pulumi.${stack}.yaml):\n${refusals.map((r) => `  - ${r}`).join("\n")}\n${upgradeReportText(parts.entries)}`);
+    // One line per refusal (each names its key and the deployed version), then the whole report.
+    throw new UserFacingError(`${refusals.join("\n")}\n${upgradeReportText(parts.entries)}`);
   }
   for (const warning of warnings) void pulumi.log.warn(warning);
 
