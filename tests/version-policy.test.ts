@@ -196,7 +196,7 @@ describe("EKS standard support warning", () => {
   });
 
   it("warns within 90 days, with the date, the days left, the next version and the source", () => {
-    expect(eksSupportWarning("prod", "1.35", at("2027-01-01"))).toMatch(/Kubernetes 1\.35 leaves EKS standard support on 2027-03-27, in 85 day\(s\).*Upgrade to 1\.36.*Amazon EKS Kubernetes release calendar/);
+    expect(eksSupportWarning("prod", "1.35", at("2027-01-01"))).toMatch(/Kubernetes 1\.35 leaves EKS standard support on 2027-03-27, in 84 day\(s\).*Upgrade to 1\.36.*Amazon EKS Kubernetes release calendar/);
   });
 
   it("says when the end has passed", () => {
