@@ -352,8 +352,9 @@ export function decideParts(input: PartsInput): PartsDecision {
         }
       }
     }
-    // ZenML's own gate (checkPromotion) runs in the program; this covers every other part.
-    if (input.source && entry.move !== "refused" && rule.name !== "zenml") {
+    // ZenML's own gate (checkPromotion) runs in the program; this covers every other part, when it
+    // moves or is first deployed (a version prod already runs is not a promotion).
+    if (input.source && (entry.move === "upgrade" || entry.move === "first-deploy") && rule.name !== "zenml") {
       const ran = input.source.parts[rule.name];
       if (ran === undefined || (ran.versions.length === 0 && ran.deployed === undefined)) {
         warnings.push(`Stack "${stack}": ${input.source.stackName} reports no ${rule.name} history (deployed by an older program); the promotion gate for ${rule.name} is not checked this time.`);

@@ -181,6 +181,12 @@ describe("the parts registry", () => {
     expect(d.warnings.join()).toMatch(/reports no kubernetes history/);
   });
 
+  it("gates only what prod moves to or first deploys, not a version it already runs", () => {
+    const source = { stackName: "o/p/staging", parts: { kubernetes: { deployed: "1.34", versions: ["1.34"] } } };
+    expect(decideParts({ ...base, stack: "prod", desired: { kubernetes: "1.33" }, own: own({ kubernetes: "1.33" }), source }).refusals).toEqual([]);
+    expect(decideParts({ ...base, stack: "prod", deployedBefore: false, desired: { kubernetes: "1.33" }, own: {}, source }).refusals.join()).toMatch(/has not run on o\/p\/staging/);
+  });
+
   it("names each MySQL pre-upgrade snapshot apart from ZenML's, with attempts", () => {
     expect(mysqlPreUpgradeSnapshotId("prod", "8.0", "8.4")).toBe("zenml-prod-pre-mysql-upgrade-8-0-to-8-4");
     expect(mysqlPreUpgradeSnapshotId("prod", "8.0", "8.4", ["zenml-prod-pre-mysql-upgrade-8-0-to-8-4"])).toBe("zenml-prod-pre-mysql-upgrade-8-0-to-8-4-attempt-2");
