@@ -56,6 +56,7 @@ async function main(): Promise<void> {
     overrides[m[1]] = m[2];
   }
   const deployed = args["deployed-version"];
+  if (deployed === "none" && Object.keys(overrides).length > 0) fail(`--deployed-version none (a first deploy) contradicts --deployed ${args.deployed!.join(" ")}`);
   if (deployed !== undefined && deployed !== "none") {
     if (overrides.zenml !== undefined && overrides.zenml !== deployed) fail(`--deployed-version ${deployed} contradicts --deployed zenml=${overrides.zenml}`);
     overrides.zenml = deployed;
