@@ -14,8 +14,9 @@ const KEY_SETTINGS: Record<string, string[]> = {
   "aws:ecr/repository:Repository": ["name", "imageTagMutability", "imageScanningConfiguration"],
   "aws:cloudwatch/logGroup:LogGroup": ["name", "retentionInDays"],
   "aws:eks/addon:Addon": ["addonName", "addonVersion"],
-  "kubernetes:policy/v1:PodDisruptionBudget": ["spec"],
-  "kubernetes:karpenter.sh/v1:NodePool": ["spec.disruption"],
+  "kubernetes:policy/v1:PodDisruptionBudget": ["spec.minAvailable"],
+  "kubernetes:karpenter.sh/v1:NodePool": ["spec.disruption.budgets"],
+  "kubernetes:apps/v1:DeploymentPatch": ["spec.strategy.rollingUpdate", "spec.template.spec.topologySpreadConstraints"],
   "kubernetes:helm.sh/v3:Release": ["chart", "version", "namespace"],
 };
 
