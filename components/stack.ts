@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig } from "./config";
+import { parseConfig, type PlatformConfig } from "./config";
 import { ZenmlEnvironment } from "./environment";
 import { UserFacingError } from "./errors";
 import { resolveAddonVersions } from "./cluster";
@@ -7,6 +7,7 @@ import { HISTORY_OUTPUTS, readOwnHistory, readPromotionSource } from "./history"
 import { upgradeReportText } from "./upgrade-report";
 import {
   EKS_ADDONS,
+  PARTS,
   addonPart,
   checkPromotion,
   decideParts,
@@ -74,7 +75,9 @@ async function build(): Promise<Record<string, unknown>> {
 
   // Every other versioned part: recorded like ZenML's, never down, one step, one part per update, staging first.
   const addonVersions = await resolveAddonVersions(config.kubernetesVersion, config.eksAddonVersions, EKS_ADDONS);
-  const desired: Record<string, string> = { zenml: config.zenmlVersion, kubernetes: config.kubernetesVersion, mysql: config.dbEngineVersion };
+  // Every registered part pinned by a config key; a new part (e.g. MLflow) is one PARTS entry.
+  const desired: Record<string, string> = {};
+  for (const rule of Object.values(PARTS)) if (rule.configKey) desired[rule.name] = String(config[rule.configKey as keyof PlatformConfig]);
   for (const [addon, version] of Object.entries(addonVersions)) desired[addonPart(addon)] = version;
   const parts = decideParts({
     stack,

@@ -173,7 +173,8 @@ export function recordOnce(history: readonly string[], entry: string): string[] 
 // ---------------------------------------------------------------------------------------------
 // Every versioned part, one registry. ZenML's pin keeps its own rules above (rollback, snapshot
 // naming); the registry adds the rules every part shares: never down, one part per update,
-// staging first, and the part's own step rule. A new part is one PARTS entry plus its step rule.
+// staging first, and the part's own step rule. A new part is one PARTS entry (its config key,
+// order, step rule and effects): the program, the plan's --deployed and the outputs pick it up.
 
 /** Versions like "1.33", "8.4", "0.98.0" or "v4.1.0-eksbuild.1", compared number by number. */
 export function compareDotted(a: string, b: string): number {
