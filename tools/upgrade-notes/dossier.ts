@@ -209,7 +209,11 @@ export function serverRequirements(meta: WheelMetadata | undefined): Map<string,
     grew = false;
     for (const r of reqs) {
       if (r.name === "zenml" && r.extra && extras.has(r.extra)) {
-        for (const e of r.selfExtras) if (!extras.has(e)) (extras.add(e), (grew = true));
+        for (const e of r.selfExtras) {
+          if (extras.has(e)) continue;
+          extras.add(e);
+          grew = true;
+        }
       }
     }
   }
@@ -344,4 +348,18 @@ export function renderMarkdown(d: Dossier): string {
     lines.push(`Not rehearsed: no rehearsal report (${path.basename(r.report)}); run \`npm run rehearse\`.`);
   }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * The dossier as lines for a PR body (bump, promote). Never fails the version change: when the
+ * dossier cannot be built, one line says why and which command to run once it can.
+ */
+export function dossierForPullRequest(projectDir: string, from: string, to: string): string[] {
+  if (from === to) return [];
+  try {
+    return ["", ...renderMarkdown(buildDossier(projectDir, from, to)).trimEnd().split("\n")];
+  } catch (err) {
+    const why = (err as Error).message.split("\n").join("; ");
+    return [`Upgrade dossier unavailable (${why}): run npm run upgrade-notes -- --from ${from} --to ${to}`];
+  }
 }
