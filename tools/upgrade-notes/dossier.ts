@@ -53,13 +53,15 @@ export interface Dossier {
 }
 
 export interface DossierOptions {
-  /** Where wheels are cached; default `<projectDir>/.cache/wheels` (env UPGRADE_NOTES_WHEELS). */
+  /** Where wheels are cached; default this checkout's `.cache/wheels` (env UPGRADE_NOTES_WHEELS). */
   wheelsDir?: string;
   /** Default `<projectDir>/.cache/rehearsal/report.json`. */
   rehearsalReport?: string;
 }
 
 const HELPER = path.join(__dirname, "migrations.py");
+// A tool cache: shared by every --dir this checkout's tools are pointed at.
+const WHEELS_DIR = path.resolve(__dirname, "..", "..", ".cache", "wheels");
 const python = () => process.env.PYTHON ?? "python3";
 const MYSQL_DRIVERS = new Set(["pymysql", "mysqlclient", "mysql-connector-python", "aiomysql", "asyncmy", "mariadb"]);
 
@@ -174,9 +176,11 @@ export function revisionsBetween(fromRevisions: Revision[], toRevisions: Revisio
   const pending = toRevisions.filter((r) => wanted.has(r.revision) && !done.has(r.revision));
   const order: Revision[] = [];
   const placed = new Set(done);
-  // Kahn's algorithm, keeping the files' order among revisions that are ready together.
+  // Kahn's algorithm; revisions ready together (sibling branches) in id order, so output is stable.
   while (order.length < pending.length) {
-    const ready = pending.filter((r) => !placed.has(r.revision) && parentsOf(r).every((p) => placed.has(p) || !graph.has(p)));
+    const ready = pending
+      .filter((r) => !placed.has(r.revision) && parentsOf(r).every((p) => placed.has(p) || !graph.has(p)))
+      .sort((x, y) => (x.revision < y.revision ? -1 : x.revision > y.revision ? 1 : 0));
     if (ready.length === 0) {
       warnings.push(`the migration graph has a cycle among ${pending.filter((r) => !placed.has(r.revision)).map((r) => r.revision).join(", ")}`);
       break;
@@ -265,7 +269,7 @@ export function readRehearsal(reportPath: string, from: string, to: string): Reh
 
 export function buildDossier(projectDir: string, fromArg: string | undefined, toArg: string | undefined, options: DossierOptions = {}): Dossier {
   const { from, to } = checkRequest(fromArg, toArg);
-  const wheelsDir = options.wheelsDir ?? process.env.UPGRADE_NOTES_WHEELS ?? path.join(projectDir, ".cache", "wheels");
+  const wheelsDir = options.wheelsDir ?? process.env.UPGRADE_NOTES_WHEELS ?? WHEELS_DIR;
   const problems: DossierError[] = [];
   const wheels = [from, to].map((v) => {
     try {
