@@ -349,7 +349,7 @@ export function renderMarkdown(d: Dossier): string {
   } else if (r.status === "other-pair") {
     lines.push(`Not rehearsed for this pair: the last rehearsal report is for ${r.from_version} -> ${r.to_version}.`);
   } else {
-    lines.push(`Not rehearsed: no rehearsal report (${path.basename(r.report)}); run \`npm run rehearse\`.`);
+    lines.push(`Not rehearsed: no rehearsal report at ${path.relative(process.cwd(), r.report) || r.report}; \`npm run rehearse\` measures one.`);
   }
   return lines.join("\n") + "\n";
 }
