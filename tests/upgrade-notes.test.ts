@@ -9,6 +9,7 @@ import {
   analyseMigrationDir,
   buildDossier,
   dossierForPullRequest,
+  groupReasons,
   readRehearsal,
   renderMarkdown,
   requirementChanges,
@@ -129,6 +130,12 @@ describe("revisions between two releases", () => {
     expect(revisionsBetween(branched, branched).revisions).toEqual([]);
     const sideways = revisionsBetween([...base, rev("hotfix", ["0.1.0"])], branched);
     expect(sideways.warnings.join("\n")).toMatch(/migration head hotfix is not in the new release's history/);
+  });
+});
+
+describe("the Markdown table", () => {
+  it("groups many dropped tables or columns into one reason and keeps the rest", () => {
+    expect(groupReasons(["drops table a", "rewrites data: UPDATE x", "drops table b", "drops column t.c"])).toEqual(["drops 2 tables: a, b", "rewrites data: UPDATE x", "drops column t.c"]);
   });
 });
 

@@ -310,6 +310,24 @@ export function buildDossier(projectDir: string, fromArg: string | undefined, to
 }
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+/** "drops table a; drops table b" -> "drops 2 tables: a, b" (same for columns), other reasons as they are. */
+export function groupReasons(reasons: string[]): string[] {
+  const out: string[] = [];
+  const groups = new Map<string, { index: number; names: string[] }>();
+  for (const reason of reasons) {
+    const m = /^drops (table|column) (\S+)$/.exec(reason);
+    if (!m) {
+      out.push(reason);
+      continue;
+    }
+    const group = groups.get(m[1]);
+    if (group) group.names.push(m[2]);
+    else groups.set(m[1], { index: out.push(reason) - 1, names: [m[2]] });
+  }
+  for (const [kind, { index, names }] of groups) if (names.length > 1) out[index] = `drops ${names.length} ${kind}s: ${names.join(", ")}`;
+  return out;
+}
 const secs = (n?: number) => (n === undefined ? "not measured" : `${n.toFixed(1)} s`);
 
 export function renderMarkdown(d: Dossier): string {
@@ -327,7 +345,7 @@ export function renderMarkdown(d: Dossier): string {
   if (m.count > 0) {
     lines.push("", "### Database migrations (in the order alembic applies them)", "", "| # | Revision | Title | Destructive |", "|---|---|---|---|");
     m.revisions.forEach((r, i) => {
-      const flag = r.destructive ? `**yes**: ${r.reasons.map(cell).join("; ")}` : "no";
+      const flag = r.destructive ? `**yes**: ${groupReasons(r.reasons).map(cell).join("; ")}` : "no";
       const merge = r.down_revisions.length > 1 ? ` (merges ${r.down_revisions.join(", ")})` : "";
       const notes = r.notes.length > 0 ? ` (${r.notes.join("; ")})` : "";
       lines.push(`| ${i + 1} | \`${r.revision}\` | ${cell(r.title)}${merge}${notes} | ${flag} |`);

@@ -353,7 +353,10 @@ def as_list(value):
 def title_of(module, revision):
     doc = (ast.get_docstring(module) or "").strip().splitlines()
     title = doc[0].strip() if doc else ""
-    title = re.sub(r"\s*\[" + re.escape(str(revision)) + r"\]\.?$", "", title).rstrip(".")
+    # "Add user OIDC claims [c7d4e8a2b5f1]." -> "Add user OIDC claims"; "Release [0.97.0]." keeps its number.
+    if not re.match(r"^\d+\.\d+\.\d+$", str(revision)):
+        title = re.sub(r"\s*\[" + re.escape(str(revision)) + r"\]\.?$", "", title)
+    title = title.rstrip(".")
     return title or "(no title)"
 
 
