@@ -96,6 +96,11 @@ describe("the migration classifier reads operations, not titles", () => {
   const downgradeDrops = fileCase((id) =>
     migration(id, "r0", "Add column", 'op.add_column("t", sa.Column("c", sa.Integer()))').replace("def downgrade() -> None:\n    pass", 'def downgrade() -> None:\n    op.drop_column("t", "c")'),
   );
+  const versionBranch = caseOf('if op.get_bind().dialect.server_version_info >= (8, 0, 13):\n    op.add_column("t", sa.Column("c", sa.JSON()))');
+  it("notes a migration whose operations depend on the database server's version", () => {
+    expect(versionBranch()).toMatchObject({ destructive: false, notes: ["branches on the database server's version"] });
+  });
+
   it("ignores what downgrade() does", () => {
     expect(downgradeDrops()).toMatchObject({ title: "Add column", destructive: false });
   });
@@ -227,7 +232,7 @@ describe("the dossier", () => {
     expect(md).toContain("| 3 | `m1` | Merge heads (merges b1, b2) | no |");
     expect(md).toMatch(/\| 5 \| `c1` \| Rename ethic \| \*\*yes\*\*: renames column model\.ethic to ethics \|/);
     expect(md).toContain("- Python: `>=3.9` -> `>=3.10`");
-    expect(md).toContain("driver pymysql ~=1.1.0");
+    expect(md).toContain("- MySQL: driver pymysql ~=1.1.0; no migration here depends on the server's version");
     expect(md).toMatch(/Not rehearsed: no rehearsal report/);
   });
 });

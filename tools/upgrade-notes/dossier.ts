@@ -47,7 +47,7 @@ export interface Dossier {
   skipped_minors: string[];
   releases_crossed: string[];
   migrations: { count: number; destructive_count: number; revisions: Omit<Revision, "operations" | "depends_on">[] };
-  requirements: { requires_python: { from: string | null; to: string | null; changed: boolean }; changes: RequirementChange[]; mysql: { drivers: string[]; server_version_stated: boolean } };
+  requirements: { requires_python: { from: string | null; to: string | null; changed: boolean }; changes: RequirementChange[]; mysql: { drivers: string[]; version_dependent_migrations: string[] } };
   rehearsal: RehearsalTiming;
   warnings: string[];
 }
@@ -288,7 +288,9 @@ export function buildDossier(projectDir: string, fromArg: string | undefined, to
   const releases = between.revisions.map((r) => r.revision).filter((id) => semver.valid(id) === id && semver.gt(id, from) && semver.lt(id, to));
   const reqs = serverRequirements(b.metadata);
   const drivers = [...reqs].filter(([n]) => MYSQL_DRIVERS.has(n)).map(([n, r]) => `${n}${r.spec === "(any version)" ? "" : ` ${r.spec}`}`);
-  const mysqlStated = [a.metadata, b.metadata].some((m) => (m?.requires_dist ?? []).some((r) => /^mysql\b|mysql-server/i.test(r)));
+  // Wheel metadata has no field for a database server version; what the code says is which
+  // migrations behave differently depending on it.
+  const versionDependent = between.revisions.filter((r) => r.notes.some((n) => n.includes("server's version"))).map((r) => r.revision);
   return {
     from,
     to,
@@ -302,7 +304,7 @@ export function buildDossier(projectDir: string, fromArg: string | undefined, to
     requirements: {
       requires_python: { from: a.metadata?.requires_python ?? null, to: b.metadata?.requires_python ?? null, changed: a.metadata?.requires_python !== b.metadata?.requires_python },
       changes: requirementChanges(a.metadata, b.metadata),
-      mysql: { drivers, server_version_stated: mysqlStated },
+      mysql: { drivers, version_dependent_migrations: versionDependent },
     },
     rehearsal: readRehearsal(options.rehearsalReport ?? path.join(projectDir, ".cache", "rehearsal", "report.json"), from, to),
     warnings,
@@ -354,7 +356,11 @@ export function renderMarkdown(d: Dossier): string {
   const req = d.requirements;
   lines.push("", "### Requirements", "");
   lines.push(`- Python: ${req.requires_python.changed ? `\`${req.requires_python.from}\` -> \`${req.requires_python.to}\`` : `\`${req.requires_python.to}\` (unchanged)`}`);
-  lines.push(`- MySQL: ${req.mysql.server_version_stated ? "see the server version requirement below" : "neither wheel states a server version (ZenML documents MySQL >= 8.0)"}; driver ${req.mysql.drivers.join(", ") || "none listed"}`);
+  const dependent = req.mysql.version_dependent_migrations;
+  lines.push(
+    `- MySQL: driver ${req.mysql.drivers.join(", ") || "none listed"}; ` +
+      (dependent.length > 0 ? `migrations that branch on the server's version: ${dependent.join(", ")} (rehearse on the RDS engine version you run)` : "no migration here depends on the server's version"),
+  );
   if (req.changes.length === 0) lines.push("- `zenml[server]` requirements: unchanged");
   else {
     lines.push(`- \`zenml[server]\` requirements that change:`, "", "  | Package | From | To | Where |", "  |---|---|---|---|");
