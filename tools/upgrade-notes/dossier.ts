@@ -93,16 +93,17 @@ export function fetchWheel(version: string, dir: string): string {
   const cached = cachedWheel(dir, version);
   if (cached) return cached;
   fs.mkdirSync(dir, { recursive: true });
-  const staging = fs.mkdtempSync(path.join(dir, `.download-${version}-`));
+  // pip writes into a private directory; only a complete wheel is moved into the cache.
+  const downloadDir = fs.mkdtempSync(path.join(dir, `.download-${version}-`));
   try {
     const pip = spawnSync(
       python(),
-      ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--ignore-requires-python", "--disable-pip-version-check", "--retries", "1", "--timeout", "20", "--dest", staging, `zenml==${version}`],
+      ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--ignore-requires-python", "--disable-pip-version-check", "--retries", "1", "--timeout", "20", "--dest", downloadDir, `zenml==${version}`],
       { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
     );
     if (pip.error) throw new DossierError(`cannot run ${python()} -m pip: ${pip.error.message}`, 1);
     const output = `${pip.stdout}\n${pip.stderr}`;
-    const downloaded = cachedWheel(staging, version);
+    const downloaded = cachedWheel(downloadDir, version);
     if (pip.status === 0 && downloaded) {
       const target = path.join(dir, path.basename(downloaded));
       fs.renameSync(downloaded, target);
@@ -118,7 +119,7 @@ export function fetchWheel(version: string, dir: string): string {
     if (/No matching distribution found/.test(output)) throw new DossierError(`zenml ${version} is not a release on the package index`, 2);
     throw new DossierError(`pip could not download zenml ${version}: ${output.trim().split("\n").filter(Boolean).at(-1) ?? `exit ${pip.status}`}`, 1);
   } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
+    fs.rmSync(downloadDir, { recursive: true, force: true });
   }
 }
 
@@ -147,7 +148,8 @@ function ancestors(graph: Graph, starts: string[]): Set<string> {
     const id = stack.pop()!;
     if (seen.has(id)) continue;
     seen.add(id);
-    for (const p of parentsOf(graph.get(id) ?? ({ down_revisions: [], depends_on: [] } as unknown as Revision))) stack.push(p);
+    const revision = graph.get(id);
+    if (revision) stack.push(...parentsOf(revision));
   }
   return seen;
 }
@@ -270,17 +272,19 @@ export function readRehearsal(reportPath: string, from: string, to: string): Reh
 export function buildDossier(projectDir: string, fromArg: string | undefined, toArg: string | undefined, options: DossierOptions = {}): Dossier {
   const { from, to } = checkRequest(fromArg, toArg);
   const wheelsDir = options.wheelsDir ?? process.env.UPGRADE_NOTES_WHEELS ?? WHEELS_DIR;
+  // Both versions are looked up before failing, so one run reports every unknown version.
   const problems: DossierError[] = [];
-  const wheels = [from, to].map((v) => {
+  const wheels: string[] = [];
+  for (const v of [from, to]) {
     try {
-      return fetchWheel(v, wheelsDir);
+      wheels.push(fetchWheel(v, wheelsDir));
     } catch (err) {
-      if (err instanceof DossierError) return void problems.push(err);
-      throw err;
+      if (!(err instanceof DossierError)) throw err;
+      problems.push(err);
     }
-  });
+  }
   if (problems.length > 0) throw new DossierError(problems.map((p) => p.message).join("\n"), problems.some((p) => p.exitCode === 2) ? 2 : 1);
-  const [a, b] = wheels.map((w) => analyseWheel(w!));
+  const [a, b] = wheels.map(analyseWheel);
   const warnings = [...a.errors, ...b.errors].map((e) => `${e.file}: ${e.error}`);
   for (const [v, w] of [[from, a], [to, b]] as const) if (w.migrations_found === false) warnings.push(`the ${v} wheel has no migrations directory`);
   const between = revisionsBetween(a.revisions, b.revisions);

@@ -12,6 +12,7 @@ cheaper than a missed one.
 """
 
 import ast
+import os
 import json
 import re
 import sys
@@ -426,7 +427,6 @@ def main(argv):
     if argv[1] == "wheel":
         result = read_wheel(argv[2])
     else:
-        import os
         names = sorted(f for f in os.listdir(argv[2]) if f.endswith(".py") and f != "__init__.py")
         result = revisions_of([(f, open(os.path.join(argv[2], f), encoding="utf-8").read()) for f in names])
     json.dump(result, sys.stdout)
