@@ -12,8 +12,8 @@ cheaper than a missed one.
 """
 
 import ast
-import os
 import json
+import os
 import re
 import sys
 import zipfile
