@@ -18,6 +18,7 @@ import {
   type Revision,
   type WheelMetadata,
 } from "../tools/upgrade-notes/dossier";
+import { upgradeNotes } from "../tools/upgrade-notes/cli";
 import { migration, writeFakeWheel, writeMigrationDir } from "./helpers/fake-wheel";
 import { PROJECT_DIR } from "./helpers/plan";
 
@@ -253,13 +254,17 @@ describe.concurrent("npm run upgrade-notes", () => {
     ["a pre-release", ["--from", "0.97.0", "--to", "0.99.0-rc1"], /^upgrade-notes: --to "0\.99\.0-rc1" is a pre-release/],
     ["a missing flag", ["--from", "0.97.0"], /^upgrade-notes: --to is required/],
     ["an unknown flag", ["--from", "0.97.0", "--to", "0.98.0", "--stack", "prod"], /^upgrade-notes: Unknown option '--stack'.*usage:/],
-  ])("refuses %s with exit 2 and one line, before downloading anything", async (_what, args, message) => {
-    const r = await cli(args, { UPGRADE_NOTES_WHEELS: "/nonexistent/never-created" });
+  ])("refuses %s with exit 2 and one line, before downloading anything", (_what, args, message) => {
+    const r = upgradeNotes(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stdout).toBe("");
-    expect(fs.existsSync("/nonexistent/never-created")).toBe(false);
+  });
+
+  it("is the script npm runs: exit code and stderr of the real process", async () => {
+    const r = await cli(["--from", "0.98.0", "--to", "0.97.0"]);
+    expect(r).toMatchObject({ code: 2, stdout: "", stderr: expect.stringMatching(/^upgrade-notes: refusing 0\.98\.0 -> 0\.97\.0: that is a downgrade.*\n$/) });
   });
 
   it("refuses a version the index does not have with exit 2, naming the latest release", async () => {
@@ -323,6 +328,14 @@ describe("bump's PR body carries the dossier", () => {
     expect(body).toContain("    | 5 | `c1` | Rename ethic | **yes**: renames column model.ethic to ethics |");
     expect(body).toContain("    Rehearsed 0.97.0 -> 0.99.0: migration 4.5 s, API downtime 18.2 s, whole rehearsal 150.3 s; every check passed.");
     expect(message).toMatch(/\nNext: open the PR to staging/);
+  });
+
+  it("warns when the rehearsed database did not end at the new release's head", () => {
+    setup("0.98.0");
+    const report = path.join(dir, ".cache", "rehearsal", "report.json");
+    fs.writeFileSync(report, JSON.stringify({ from_version: "0.97.0", to_version: "0.99.0", alembic_version_after: "0.98.0", phases_seconds: { migration: 1 }, ok: true }));
+    const d = buildDossier(dir, "0.97.0", "0.99.0", { wheelsDir: wheels });
+    expect(d.warnings).toEqual(["the rehearsal's database ended at alembic revision 0.98.0, not at 0.99.0 (the 0.99.0 wheel's head): it did not rehearse this migration path"]);
   });
 
   it("promote's body covers prod's own move", () => {

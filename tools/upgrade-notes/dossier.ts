@@ -40,6 +40,8 @@ export interface RehearsalTiming {
   downtime_seconds?: number;
   total_seconds?: number;
   database?: string;
+  /** alembic_version the rehearsed database ended at, when the report says. */
+  alembic_version_after?: string;
 }
 export interface Dossier {
   from: string;
@@ -266,6 +268,7 @@ export function readRehearsal(reportPath: string, from: string, to: string): Reh
     downtime_seconds: num(report.downtime_seconds),
     total_seconds: num(report.total_seconds),
     database: typeof report.database === "string" ? report.database : undefined,
+    alembic_version_after: typeof report.alembic_version_after === "string" ? report.alembic_version_after : undefined,
   };
 }
 
@@ -289,6 +292,11 @@ export function buildDossier(projectDir: string, fromArg: string | undefined, to
   for (const [v, w] of [[from, a], [to, b]] as const) if (w.migrations_found === false) warnings.push(`the ${v} wheel has no migrations directory`);
   const between = revisionsBetween(a.revisions, b.revisions);
   warnings.push(...between.warnings);
+  const rehearsal = readRehearsal(options.rehearsalReport ?? path.join(projectDir, ".cache", "rehearsal", "report.json"), from, to);
+  const toHeads = heads(b.revisions);
+  if (rehearsal.alembic_version_after && toHeads.length > 0 && !toHeads.includes(rehearsal.alembic_version_after)) {
+    warnings.push(`the rehearsal's database ended at alembic revision ${rehearsal.alembic_version_after}, not at ${toHeads.join(", ")} (the ${to} wheel's head): it did not rehearse this migration path`);
+  }
   const releases = between.revisions.map((r) => r.revision).filter((id) => semver.valid(id) === id && semver.gt(id, from) && semver.lt(id, to));
   const reqs = serverRequirements(b.metadata);
   const drivers = [...reqs].filter(([n]) => MYSQL_DRIVERS.has(n)).map(([n, r]) => `${n}${r.spec === "(any version)" ? "" : ` ${r.spec}`}`);
@@ -310,7 +318,7 @@ export function buildDossier(projectDir: string, fromArg: string | undefined, to
       changes: requirementChanges(a.metadata, b.metadata),
       mysql: { drivers, version_dependent_migrations: versionDependent },
     },
-    rehearsal: readRehearsal(options.rehearsalReport ?? path.join(projectDir, ".cache", "rehearsal", "report.json"), from, to),
+    rehearsal,
     warnings,
   };
 }
