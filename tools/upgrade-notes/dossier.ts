@@ -88,6 +88,9 @@ function cachedWheel(dir: string, version: string): string | undefined {
   return name && path.join(dir, name);
 }
 
+/** The index cannot be reached: trying the other version would only wait for another timeout. */
+class OfflineError extends DossierError {}
+
 const OFFLINE = /NewConnectionError|Failed to establish a new connection|Temporary failure in name resolution|Name or service not known|Max retries exceeded|ConnectionError|ProxyError|Network is unreachable|timed out|Could not fetch URL/i;
 
 /** The release's wheel, from the cache or downloaded once with pip (no dependencies). */
@@ -117,7 +120,7 @@ export function fetchWheel(version: string, dir: string): string {
       const latest = known.sort(semver.compare).at(-1);
       throw new DossierError(`zenml ${version} is not a release on the package index (latest final release: ${latest})`, 2);
     }
-    if (OFFLINE.test(output)) throw new DossierError(`cannot download zenml ${version}: the package index is unreachable (offline?); cached wheels live in ${dir}`, 1);
+    if (OFFLINE.test(output)) throw new OfflineError(`cannot download zenml ${version}: the package index is unreachable (offline?); cached wheels live in ${dir}`, 1);
     if (/No matching distribution found/.test(output)) throw new DossierError(`zenml ${version} is not a release on the package index`, 2);
     throw new DossierError(`pip could not download zenml ${version}: ${output.trim().split("\n").filter(Boolean).at(-1) ?? `exit ${pip.status}`}`, 1);
   } finally {
@@ -282,6 +285,10 @@ export function buildDossier(projectDir: string, fromArg: string | undefined, to
     try {
       wheels.push(fetchWheel(v, wheelsDir));
     } catch (err) {
+      if (err instanceof OfflineError) {
+        const missing = [from, to].filter((x) => !cachedWheel(wheelsDir, x));
+        throw new DossierError(`cannot download zenml ${missing.join(" and ")}: the package index is unreachable (offline?); cached wheels live in ${wheelsDir}`, 1);
+      }
       if (!(err instanceof DossierError)) throw err;
       problems.push(err);
     }
