@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { PinFileError } from "./pin-file";
 import { promote } from "./version-change";
+import { dossierForPullRequest } from "../upgrade-notes/dossier";
 
 const HELP = `usage: npm run promote [-- --dir .] [--base staging]
 Sets prod's pin to staging's in Pulumi.prod.yaml. Run it on a branch off the base branch (default staging):
@@ -41,7 +42,7 @@ try {
     process.stdout.write(HELP + "\n");
   } else {
     requireBranchedOff(values.dir!, values.base!);
-    process.stdout.write(promote(values.dir!).message + "\n");
+    process.stdout.write(promote(values.dir!, (from, to) => dossierForPullRequest(values.dir!, from, to)).message + "\n");
   }
 } catch (err) {
   process.stderr.write(`promote: ${(err as Error).message}\n`);

@@ -20,8 +20,11 @@ function requireStack(dir: string, stack: string): string {
   return stackFilePath(dir, stack);
 }
 
+/** Extra PR-body lines for a move of prod from one version to another (the upgrade dossier). */
+export type DossierSource = (prodFrom: string, to: string) => string[];
+
 /** The pull request bump and promote print: branch, base, title and body, then the next step. */
-export function prText(stack: string, from: string, to: string, nextStep: string): string {
+export function prText(stack: string, from: string, to: string, nextStep: string, dossier: string[] = []): string {
   const skipped = skippedMinors(from, to);
   const branch = stack === "prod" ? `promote-zenml-${to}` : `upgrade-zenml-${to}`;
   const title = stack === "prod" ? `Promote ZenML ${to} to prod` : `Upgrade ZenML to ${to} on ${stack}`;
@@ -39,12 +42,13 @@ export function prText(stack: string, from: string, to: string, nextStep: string
         ? `    Skips minor releases ${skipped.join(", ")}: link the release notes of each.`
         : `    Release notes: link them here.`,
     `    The preview must show a pre-upgrade RDS snapshot and a Helm release update, and no replacement of the database, bucket or registry.`,
+    ...dossier.map((line) => (line ? `    ${line}` : "")),
     `Next: ${nextStep}`,
   ].join("\n");
 }
 
 /** Sets a stack's pin. Prod may not go past staging's file: that is what `promote` is for. */
-export function bump(dir: string, stack: string, version: string): ChangeResult {
+export function bump(dir: string, stack: string, version: string, dossier: DossierSource = () => []): ChangeResult {
   const why = explainBadPin(version);
   if (why) throw new PinFileError(`--version ${why}`);
   const file = requireStack(dir, stack);
@@ -59,16 +63,18 @@ export function bump(dir: string, stack: string, version: string): ChangeResult 
     if (semver.gt(version, staging)) throw new PinFileError(`refusing to set prod to ${version}, ahead of staging (${staging}): upgrade staging first, then run npm run promote`);
   }
   if (version === from) return { changed: false, file, from, to: version, message: `${stack} already pins ${version}; nothing changed.` };
+  // The dossier covers what prod will go through: from prod's pin to the new one.
+  const prodPin = stack === "prod" || !listStacks(dir).includes("prod") ? from : readPin(stackFilePath(dir, "prod")).pin.value;
   writeAtomically(file, replacePin(text, pin, version, path.basename(file)));
   const next =
     stack === "prod"
       ? "commit, open the PR to staging; after merge staging redeploys this commit unchanged and smoke-tests it; then open the PR staging -> main."
       : `commit, open the PR to staging; CI previews both stacks. After merge staging deploys and is smoke-tested; then npm run promote on a branch off staging.`;
-  return { changed: true, file, from, to: version, message: `${stack}: ${from} -> ${version}\n${prText(stack, from, version, next)}` };
+  return { changed: true, file, from, to: version, message: `${stack}: ${from} -> ${version}\n${prText(stack, from, version, next, dossier(prodPin, version))}` };
 }
 
 /** Sets prod's pin to staging's pin. */
-export function promote(dir: string): ChangeResult {
+export function promote(dir: string, dossier: DossierSource = () => []): ChangeResult {
   const stagingFile = requireStack(dir, "staging");
   const prodFile = requireStack(dir, "prod");
   const staging = readPin(stagingFile).pin.value;
@@ -86,6 +92,6 @@ export function promote(dir: string): ChangeResult {
     file: prodFile,
     from,
     to: staging,
-    message: `prod: ${from} -> ${staging}\n${prText("prod", from, staging, "commit, open the PR to staging; after merge staging redeploys this commit unchanged and smoke-tests it; then open the PR staging -> main and fast-forward main to it. The prod deploy's gate checks the commit, staging's latest run of it and the upgrade path before approval.")}`,
+    message: `prod: ${from} -> ${staging}\n${prText("prod", from, staging, "commit, open the PR to staging; after merge staging redeploys this commit unchanged and smoke-tests it; then open the PR staging -> main and fast-forward main to it. The prod deploy's gate checks the commit, staging's latest run of it and the upgrade path before approval.", dossier(from, staging))}`,
   };
 }
