@@ -195,13 +195,12 @@ function decode(kind: FieldKind, raw: string): { value: unknown } | { error: str
 }
 
 function describe(value: unknown): string {
-  const text = typeof value === "string" ? JSON.stringify(boundedText(value)) : JSON.stringify(value) ?? String(value);
-  return boundedText(text);
+  return typeof value === "string" ? JSON.stringify(boundedText(value)) : boundedText(JSON.stringify(value) ?? String(value));
 }
 
 // YAML reads an unquoted 1.30 as the number 1.3, and Pulumi hands the program "1.3".
 const yamlNumberHint = (kind: FieldKind, raw: string) =>
-  kind === "string" && /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(raw) ? `; if the stack file has it unquoted, YAML read it as the number ${raw}: quote the value (e.g. "1.30", not 1.30)` : "";
+  kind === "string" && /^-?\d+\.\d+$/.test(raw) ? `; if the stack file has it unquoted, YAML read it as the number ${raw}: quote the value (e.g. "1.30", not 1.30)` : "";
 
 /** "did you mean" for a mistyped key, from the keys that exist. */
 function suggestion(key: string, known: readonly string[]): string {
