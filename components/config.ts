@@ -121,6 +121,7 @@ export const FIELDS = {
   serverIngressScheme: { kind: "string", allowed: `"internet-facing" or "internal" (reachable from the VPC and its peers only)`, schema: z.enum(["internet-facing", "internal"]), default: "internet-facing" },
   serverOpenToAllReason: { kind: "string", allowed: `"" or why prod's server must be open to the whole internet (10+ characters)`, schema: z.string().refine((v) => v === "" || v.trim().length >= 10), default: "" },
   serverJwtExpiryMinutes: { kind: "integer", allowed: "an integer 5..1440: minutes a login token stays valid", schema: int(5, 1440), default: 60 },
+  dockerHubCredentialArn: { kind: "string", allowed: `a Secrets Manager secret ARN arn:<partition>:secretsmanager:<stack region>:<account>:secret:ecr-pullthroughcache/<name> holding Docker Hub credentials (ECR's pull-through cache needs them)`, schema: text(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache\/[A-Za-z0-9/_+=.@-]+$/) },
   alarmTopicArn: { kind: "string", allowed: "an SNS topic ARN arn:<partition>:sns:<stack region>:<account>:<name> that on-call receives alarms from", schema: text(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/) },
 } satisfies Record<string, Field>;
 
@@ -164,6 +165,7 @@ export interface PlatformConfig {
   serverOpenToAllReason: string;
   serverJwtExpiryMinutes: number;
   alarmTopicArn: string;
+  dockerHubCredentialArn: string;
   /** ARN partition of the region ("aws", "aws-cn", "aws-us-gov"): ARNs the program writes use it. */
   partition: string;
 }
@@ -350,9 +352,10 @@ function crossFieldProblems(stack: string, c: Partial<Fields>, prefix: string, r
     if (arnRegion(c.certificateArn!) !== region) add("certificateArn", `the certificate is in ${arnRegion(c.certificateArn!)}, but the load balancer is in ${region}: ACM certificates are regional`);
     if (arnPartition(c.certificateArn!) !== partitionOf(region)) add("certificateArn", `the ARN is in partition "${arnPartition(c.certificateArn!)}", but ${region} is in "${partitionOf(region)}"`);
   }
-  if (region && has("alarmTopicArn")) {
-    if (arnRegion(c.alarmTopicArn!) !== region) add("alarmTopicArn", `the topic is in ${arnRegion(c.alarmTopicArn!)}, but CloudWatch alarms in ${region} notify topics of their own region only`);
-    if (arnPartition(c.alarmTopicArn!) !== partitionOf(region)) add("alarmTopicArn", `the ARN is in partition "${arnPartition(c.alarmTopicArn!)}", but ${region} is in "${partitionOf(region)}"`);
+  for (const key of ["alarmTopicArn", "dockerHubCredentialArn"] as const) {
+    if (!region || !has(key)) continue;
+    if (arnRegion(c[key]!) !== region) add(key, `the ARN is in ${arnRegion(c[key]!)}, but the stack is in ${region}`);
+    else if (arnPartition(c[key]!) !== partitionOf(region)) add(key, `the ARN is in partition "${arnPartition(c[key]!)}", but ${region} is in "${partitionOf(region)}"`);
   }
 
   if (has("serverIngressCidrs", "serverIngressScheme")) {
