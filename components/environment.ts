@@ -61,7 +61,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
     );
     const logging = new ClusterLogging(
       `${name}-logging`,
-      { environmentName: env, clusterName: cluster.clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl, retentionDays: c.logRetentionDays },
+      { environmentName: env, clusterName: cluster.clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl, retentionDays: c.logRetentionDays, partition: c.partition },
       child,
     );
     const artifacts = new ArtifactStore(`${name}-artifacts`, { environmentName: env, noncurrentVersionDays: c.artifactNoncurrentVersionDays, protect: c.isProd }, child);

