@@ -2,6 +2,7 @@
 // CrossGuard (index.ts) and in unit tests over the offline plan, without a policy server.
 import * as semver from "semver";
 import { ENVIRONMENT_MINIMUMS, PROJECT, environmentKindOf, type EnvironmentKind } from "../components/config";
+import { allowListProblems, isOpenToAll } from "../components/cidr";
 import { parseSnapshotId } from "../components/version-policy";
 
 export type Enforcement = "mandatory" | "advisory";
@@ -243,7 +244,9 @@ export const RESOURCE_RULES: ResourceRule[] = [
     check: (r) => {
       if (r.props.endpointPublicAccess === false) return [];
       const cidrs = (r.props.publicAccessCidrs as string[] | undefined) ?? [];
-      return when(cidrs.length === 0 || cidrs.includes("0.0.0.0/0"), "the Kubernetes API is open to the internet");
+      // Parsed, not compared as strings: 0.0.0.0/1 + 128.0.0.0/1 is the internet too.
+      if (cidrs.length === 0 || isOpenToAll(cidrs)) return ["the Kubernetes API is open to the internet"];
+      return allowListProblems(cidrs, { publicSources: true }).map((p) => `public API allow-list: ${p}`);
     },
   },
   {

@@ -150,6 +150,20 @@ describe("policies over prod mid-upgrade and mid-rollback", () => {
   });
 });
 
+describe("the public API allow-list is parsed, not compared as strings", () => {
+  it.each([[["0.0.0.0/1", "128.0.0.0/1"]], [["0.0.0.0/00"]], [["::/0"]]])("flags %j as open to the internet", (cidrs) => {
+    const rs = mutate(plans.staging, "eks:index:Cluster", (p) => (p.publicAccessCidrs = cidrs));
+    expect(evaluate(rs, ctx("staging")).filter((v) => v.policy === "eks-public-endpoint-allow-list").map((v) => v.message)).toEqual(["the Kubernetes API is open to the internet"]);
+  });
+  it("flags host bits and private ranges", () => {
+    const rs = mutate(plans.staging, "eks:index:Cluster", (p) => (p.publicAccessCidrs = ["203.0.113.9/24", "10.0.0.0/8"]));
+    expect(evaluate(rs, ctx("staging")).filter((v) => v.policy === "eks-public-endpoint-allow-list").map((v) => v.message)).toEqual([
+      expect.stringMatching(/host bits set/),
+      expect.stringMatching(/private range/),
+    ]);
+  });
+});
+
 describe("policy context", () => {
   it("takes the environment kind and the pin from the stack file", () => {
     expect(ctx("prod")).toEqual({ stack: "prod", environment: "prod", isProd: true, pinnedVersion: readStackConfig(PROJECT_DIR, "prod").values["zenml-platform:zenmlVersion"] });
