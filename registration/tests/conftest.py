@@ -19,6 +19,35 @@ HERE = Path(__file__).resolve().parent
 SCRIPT = HERE.parent / "register_stack.py"
 
 
+#: The server process, so a test can read what it runs with.
+SERVER_PROCESS: Dict[str, subprocess.Popen] = {}
+#: The pods' runAsUser (components/zenml-server.ts RESTRICTED_POD).
+POD_UID = 1000
+
+
+def restricted(cmd: List[str]) -> List[str]:
+    """`cmd` the way the pods run it: no privilege escalation, no capabilities, never root.
+
+    The cluster adds the RuntimeDefault seccomp profile, which setpriv cannot apply here.
+    """
+    prefix = ["setpriv", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"]
+    if os.geteuid() == 0:
+        prefix += [f"--reuid={POD_UID}", f"--regid={POD_UID}", "--clear-groups"]
+    return [*prefix, *cmd]
+
+
+def _give_to_pod_user(path: Path) -> None:
+    """Run as root (CI containers), hand the test's files to the pod user and let it reach them."""
+    if os.geteuid() != 0:
+        return
+    for p in [path, *path.rglob("*")]:
+        os.chown(p, POD_UID, POD_UID)
+    for parent in path.parents:  # pytest's base temp is 0700: allow traversal only
+        if parent == Path("/tmp") or parent == Path("/"):
+            break
+        os.chmod(parent, parent.stat().st_mode | 0o111)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -28,7 +57,8 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]:
     root = tmp_path_factory.mktemp("zenml-server")
-    port = free_port()
+    _give_to_pod_user(root)
+    port = int(os.environ.get("REGISTRATION_SERVER_PORT") or free_port())
     password = secrets.token_urlsafe(24)
     env = {
         **os.environ,
@@ -44,11 +74,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]
     }
     log = open(root / "server.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "zenml.zen_server.zen_server_api:app", "--host", "127.0.0.1", "--port", str(port)],
+        restricted([sys.executable, "-m", "uvicorn", "zenml.zen_server.zen_server_api:app", "--host", "127.0.0.1", "--port", str(port)]),
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    SERVER_PROCESS["server"] = proc
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while True:
@@ -107,7 +138,8 @@ def run_script(server: Dict[str, str], tmp_path: Path, args: List[str], **extra_
     env.update(server)
     env.pop("ZENML_CONFIG_PATH", None)  # the script makes its own, as in the job
     env.update(extra_env)
-    return subprocess.run([client_python(), *args], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    _give_to_pod_user(tmp_path)
+    return subprocess.run(restricted([client_python(), *args]), env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
 
 
 def run_registration(server: Dict[str, str], spec: Dict[str, Any], tmp_path: Path, **extra_env: str) -> subprocess.CompletedProcess:
