@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -30,9 +31,12 @@ def restricted(cmd: List[str]) -> List[str]:
 
     The cluster adds the RuntimeDefault seccomp profile, which setpriv cannot apply here.
     """
-    prefix = ["setpriv", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"]
+    if shutil.which("setpriv") is None:
+        pytest.fail("setpriv (util-linux) is missing: it runs the server the way the pods' restricted context does")
+    prefix = ["setpriv", "--no-new-privs", "--inh-caps=-all"]
     if os.geteuid() == 0:
-        prefix += [f"--reuid={POD_UID}", f"--regid={POD_UID}", "--clear-groups"]
+        # Dropping the bounding set needs CAP_SETPCAP; a non-root runner has no capabilities to drop.
+        prefix += ["--bounding-set=-all", f"--reuid={POD_UID}", f"--regid={POD_UID}", "--clear-groups"]
     return [*prefix, *cmd]
 
 
