@@ -22,34 +22,22 @@ SCRIPT = HERE.parent / "register_stack.py"
 
 #: The server process, so a test can read what it runs with.
 SERVER_PROCESS: Dict[str, subprocess.Popen] = {}
-#: The pods' runAsUser (components/zenml-server.ts RESTRICTED_POD).
-POD_UID = 1000
 
 
 def restricted(cmd: List[str]) -> List[str]:
-    """`cmd` the way the pods run it: no privilege escalation, no capabilities, never root.
+    """`cmd` the way the pods run it: no privilege escalation (no_new_privs), no capabilities.
 
-    The cluster adds the RuntimeDefault seccomp profile, which setpriv cannot apply here.
+    The cluster also applies the RuntimeDefault seccomp profile and uid 1000, which this cannot
+    reproduce portably (a root CI box's Python may live where uid 1000 cannot read it).
     """
     if shutil.which("setpriv") is None:
         pytest.fail("setpriv (util-linux) is missing: it runs the server the way the pods' restricted context does")
     prefix = ["setpriv", "--no-new-privs", "--inh-caps=-all"]
     if os.geteuid() == 0:
-        # Dropping the bounding set needs CAP_SETPCAP; a non-root runner has no capabilities to drop.
-        prefix += ["--bounding-set=-all", f"--reuid={POD_UID}", f"--regid={POD_UID}", "--clear-groups"]
+        # Empty bounding set: even root execs with no capabilities. Dropping it needs CAP_SETPCAP,
+        # and a non-root runner has no capabilities to drop in the first place.
+        prefix += ["--bounding-set=-all"]
     return [*prefix, *cmd]
-
-
-def _give_to_pod_user(path: Path) -> None:
-    """Run as root (CI containers), hand the test's files to the pod user and let it reach them."""
-    if os.geteuid() != 0:
-        return
-    for p in [path, *path.rglob("*")]:
-        os.chown(p, POD_UID, POD_UID)
-    for parent in path.parents:  # pytest's base temp is 0700: allow traversal only
-        if parent == Path("/tmp") or parent == Path("/"):
-            break
-        os.chmod(parent, parent.stat().st_mode | 0o111)
 
 
 def free_port() -> int:
@@ -61,7 +49,6 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]:
     root = tmp_path_factory.mktemp("zenml-server")
-    _give_to_pod_user(root)
     port = int(os.environ.get("REGISTRATION_SERVER_PORT") or free_port())
     password = secrets.token_urlsafe(24)
     env = {
@@ -142,7 +129,6 @@ def run_script(server: Dict[str, str], tmp_path: Path, args: List[str], **extra_
     env.update(server)
     env.pop("ZENML_CONFIG_PATH", None)  # the script makes its own, as in the job
     env.update(extra_env)
-    _give_to_pod_user(tmp_path)
     return subprocess.run(restricted([client_python(), *args]), env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
 
 

