@@ -12,6 +12,10 @@ export interface ClusterLoggingArgs {
   retentionDays: number;
   /** ARN partition of the region ("aws", "aws-cn", "aws-us-gov"). */
   partition: string;
+  /** The add-on version, resolved per cluster version (resolveAddonVersions); never "latest at apply time". */
+  addonVersion: string;
+  /** Resources the add-on waits for: the control plane, so a cluster upgrade moves it after the cluster. Default: none. */
+  after?: pulumi.Resource[];
 }
 
 /**
@@ -46,12 +50,13 @@ export class ClusterLogging extends pulumi.ComponentResource {
       {
         clusterName: args.clusterName,
         addonName: "amazon-cloudwatch-observability",
+        addonVersion: args.addonVersion,
         serviceAccountRoleArn: role.arn,
         configurationValues: JSON.stringify({ containerLogs: { enabled: true } }),
         resolveConflictsOnUpdate: "OVERWRITE",
         tags,
       },
-      { parent: this, dependsOn: [applicationLogs] },
+      { parent: this, dependsOn: [applicationLogs, ...(args.after ?? [])] },
     );
 
     this.applicationLogGroup = applicationLogs.name;

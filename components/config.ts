@@ -8,7 +8,7 @@ import { explainRdsClass, KNOWN_REGIONS, partitionOf } from "./aws-facts";
 import { rdsCaBundle } from "./rds-ca";
 import { allowListProblems, boundedText, isOpenToAll, overlaps, parseCidr } from "./cidr";
 import { UserFacingError } from "./errors";
-import { explainBadPin, parseSnapshotId } from "./version-policy";
+import { EKS_ADDONS, explainBadPin, parseSnapshotId } from "./version-policy";
 import { backupOverlapsMaintenance, parseDailyWindow, parseWeeklyWindow } from "./windows";
 
 export const PROJECT = "zenml-platform";
@@ -124,6 +124,13 @@ export const FIELDS = {
   serverJwtExpiryMinutes: { kind: "integer", allowed: "an integer 5..1440: minutes a login token stays valid", schema: int(5, 1440), default: 60 },
   dockerHubCredentialArn: { kind: "string", allowed: `a Secrets Manager secret ARN arn:<partition>:secretsmanager:<stack region>:<account>:secret:ecr-pullthroughcache/<name> holding Docker Hub credentials (ECR's pull-through cache needs them)`, schema: text(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache\/[A-Za-z0-9/_+=.@-]+$/) },
   alarmTopicArn: { kind: "string", allowed: "an SNS topic ARN arn:<partition>:sns:<stack region>:<account>:<name> that on-call receives alarms from", schema: text(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/) },
+  eksAddonVersions: {
+    kind: "array",
+    allowed: `[] (each add-on at AWS's default version for kubernetesVersion) or pins "<add-on>=vX.Y.Z-eksbuild.N" for ${EKS_ADDONS.join(", ")}`,
+    schema: z.array(z.string().regex(new RegExp(`^(${EKS_ADDONS.join("|")})=v\\d+\\.\\d+\\.\\d+-eksbuild\\.\\d+$`))).refine((pins) => new Set(pins.map((p) => p.split("=")[0])).size === pins.length),
+    default: [],
+  },
+  dbMajorUpgradeApplyImmediately: { kind: "boolean", allowed: "true or false (false: a MySQL major upgrade waits for dbMaintenanceWindow)", schema: z.boolean(), default: false },
 } satisfies Record<string, Field>;
 
 export type ConfigKey = keyof typeof FIELDS;
@@ -169,6 +176,8 @@ export interface PlatformConfig {
   dockerHubCredentialArn: string;
   /** ARN partition of the region ("aws", "aws-cn", "aws-us-gov"): ARNs the program writes use it. */
   partition: string;
+  eksAddonVersions: string[];
+  dbMajorUpgradeApplyImmediately: boolean;
 }
 
 type Fields = Omit<PlatformConfig, "stack" | "region" | "isProd" | "partition">;
