@@ -5,8 +5,11 @@ import { ClusterLogging } from "./cluster-logging";
 import type { PlatformConfig } from "./config";
 import { ContainerRegistry } from "./container-registry";
 import { Database } from "./database";
+import { Alarms } from "./alarms";
+import { ImageMirror } from "./image-mirror";
 import { Network } from "./network";
-import { NAMESPACE as ZENML_NAMESPACE, ZenmlServer } from "./zenml-server";
+import { NetworkPolicies } from "./network-policies";
+import { INGRESS_STACK, NAMESPACE as SERVER_NAMESPACE, ZenmlServer, loadBalancerName } from "./zenml-server";
 import { ZenmlStack } from "./zenml-stack";
 
 export interface ZenmlEnvironmentArgs {
@@ -56,9 +59,10 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         publicAccessCidrs: c.clusterPublicAccessCidrs,
         adminRoleArns: c.clusterAdminRoleArns,
         viewerRoleArns: c.clusterViewerRoleArns,
-        releaseNamespace: ZENML_NAMESPACE,
+        releaseNamespace: SERVER_NAMESPACE,
         nodePoolCpuLimit: c.nodePoolCpuLimit,
         protect: c.isProd,
+        ingressScheme: c.serverIngressScheme,
       },
       child,
     );
@@ -72,6 +76,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         retentionDays: c.logRetentionDays,
         addonVersion: args.addonVersions["amazon-cloudwatch-observability"],
         after: [cluster.controlPlane],
+        partition: c.partition,
       },
       child,
     );
@@ -99,6 +104,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
       },
       child,
     );
+    const images = new ImageMirror(`${name}-images`, { environmentName: env, dockerHubCredentialArn: c.dockerHubCredentialArn, nodeRoleName: cluster.nodeRoleName, protect: c.isProd }, child);
     const server = new ZenmlServer(
       `${name}-server`,
       {
@@ -118,6 +124,11 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         memory: c.serverMemory,
         protect: c.isProd,
         upgradeDependsOn: [database.preUpgradeSnapshot, database.preMajorUpgradeSnapshot].filter((x): x is NonNullable<typeof x> => x !== undefined),
+        ingressCidrs: c.serverIngressCidrs,
+        ingressScheme: c.serverIngressScheme,
+        jwtExpiryMinutes: c.serverJwtExpiryMinutes,
+        region: c.region,
+        imageRepository: images.serverImageRepository,
       },
       child,
     );
@@ -142,6 +153,28 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         serverRoleArn: server.serviceAccountRoleArn,
         serverRoleName: server.serviceAccountRoleName,
         server: server.release,
+        imageRepository: images.serverImageRepository,
+        partition: c.partition,
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+      },
+      child,
+    );
+    new NetworkPolicies(
+      `${name}-network-policies`,
+      { provider: cluster.provider, vpcCidr: c.vpcCidr, serverNamespace: SERVER_NAMESPACE, workloadNamespaces: [c.pipelinesNamespace], dependsOn: [server.release, zenmlStack] },
+      child,
+    );
+    new Alarms(
+      `${name}-alarms`,
+      {
+        environmentName: env,
+        topicArn: c.alarmTopicArn,
+        loadBalancerName: loadBalancerName(env),
+        ingressStack: INGRESS_STACK,
+        loadBalancerDependsOn: [server.release],
+        dbInstanceIdentifier: database.activeInstanceIdentifier,
+        dbAllocatedStorageGb: c.dbAllocatedStorageGb,
       },
       child,
     );
