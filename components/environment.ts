@@ -60,6 +60,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         adminRoleArns: c.clusterAdminRoleArns,
         viewerRoleArns: c.clusterViewerRoleArns,
         releaseNamespace: SERVER_NAMESPACE,
+        partition: c.partition,
         nodePoolCpuLimit: c.nodePoolCpuLimit,
         protect: c.isProd,
         ingressScheme: c.serverIngressScheme,
