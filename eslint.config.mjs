@@ -6,6 +6,12 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // The two CommonJS files Node preloads before any TypeScript can run (tools/loader, tools/bench).
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "readonly", __dirname: "readonly", process: "readonly" } },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  {
     rules: {
       // `x || default` swallows 0 and false; config defaults must use ?? (see DESIGN.md).
       "@typescript-eslint/prefer-nullish-coalescing": "off",

@@ -2,12 +2,13 @@
 // with its inputs and options, and the stack outputs. This is desired state, not a diff.
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformMocks, type StackOutputsByName } from "./mocks";
-import * as semver from "semver";
 // index.ts is `export = defineStack`; importing it here would need a CommonJS-only syntax.
 import { defineStack } from "../../components/stack";
-import { SECRET_PLACEHOLDER, listStacks, readProjectFile, readStackConfig } from "./stack-files";
+import { ORGANIZATION, steadyStateOutputs } from "./plan-inputs";
+import { SECRET_PLACEHOLDER, readProjectFile, readStackConfig } from "./stack-files";
 
-export const ORGANIZATION = "organization";
+// Re-exported: the plan's inputs live apart so that reading them does not load Pulumi and the program.
+export { ORGANIZATION, steadyStateOutputs } from "./plan-inputs";
 
 export interface PlannedResource {
   urn: string;
@@ -93,28 +94,6 @@ async function dependencyUrns(dependsOn: unknown): Promise<string[]> {
   const resolved = pulumi.Output.isInstance(dependsOn) ? await valueOf(dependsOn) : await dependsOn;
   const list = Array.isArray(resolved) ? resolved : [resolved];
   return Promise.all(list.filter((r): r is pulumi.Resource => pulumi.Resource.isInstance(r)).map((r) => valueOf(r.urn)));
-}
-
-/**
- * Outputs that make every stack look like it already runs what its own file pins, having run
- * every lower version pinned anywhere in the repo (staging ran prod's pin before its own).
- */
-export function steadyStateOutputs(projectDir: string, project: string): StackOutputsByName {
-  const pins = new Map<string, string>();
-  for (const stack of listStacks(projectDir)) {
-    try {
-      const version = readStackConfig(projectDir, stack).values[`${project}:zenmlVersion`];
-      if (version && semver.valid(version)) pins.set(stack, version);
-    } catch {
-      // An unreadable stack file reports nothing; planning that stack reports why.
-    }
-  }
-  const all = [...new Set(pins.values())].sort(semver.compare);
-  const outputs: StackOutputsByName = {};
-  for (const [stack, version] of pins) {
-    outputs[`${ORGANIZATION}/${project}/${stack}`] = { zenmlVersion: version, zenmlVersionHistory: all.filter((v) => semver.lte(v, version)) };
-  }
-  return outputs;
 }
 
 export async function runPlan(options: PlanOptions): Promise<Plan> {
