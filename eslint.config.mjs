@@ -6,9 +6,9 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    // The two CommonJS files Node preloads before any TypeScript can run (tools/loader, tools/bench).
+    // CommonJS that runs before any TypeScript can (tools/loader, tools/bench, .ci/run.d).
     files: ["**/*.cjs"],
-    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "readonly", __dirname: "readonly", process: "readonly" } },
+    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "readonly", __dirname: "readonly", process: "readonly", console: "readonly" } },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
