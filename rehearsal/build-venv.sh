@@ -27,9 +27,10 @@ echo "[venv] building $venv from $reqs_file" >&2
 rm -rf "$venv"
 mkdir -p "$(dirname "$venv")"
 if uv="$(uv_bin)"; then
-  # --seed: the venv keeps pip, for whoever installs into it by hand.
+  # --seed: the venv keeps pip, for whoever installs into it by hand. --compile-bytecode, as pip
+  # does: otherwise each of the many processes that import zenml in the tests compiles it again.
   "$uv" venv --quiet --seed --python "$python" "$venv" >&2 \
-    && "$uv" pip install --quiet --python "$venv/bin/python" -r "$reqs_file" >&2 \
+    && "$uv" pip install --quiet --compile-bytecode --python "$venv/bin/python" -r "$reqs_file" >&2 \
     || { echo "FATAL: uv could not install $reqs_file into $venv (is PyPI reachable?)" >&2; exit 3; }
 else
   echo "[venv] uv $UV_VERSION unavailable, installing with pip" >&2
