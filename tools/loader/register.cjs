@@ -7,12 +7,18 @@
 // off because it would parse every dependency's maps. Stack frames in our .ts files are mapped
 // back to their lines here instead.
 "use strict";
+const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
 const { SourceMap } = require("node:module");
-const esbuild = require("esbuild");
 
-const tsconfigRaw = fs.readFileSync(path.join(__dirname, "..", "..", "tsconfig.json"), "utf8");
+const projectDir = path.join(__dirname, "..", "..");
+const tsconfigRaw = fs.readFileSync(path.join(projectDir, "tsconfig.json"), "utf8");
+// Transpiled files are kept by content, so a run whose files are all known never starts esbuild
+// (its service process is a good part of a short CLI's start-up). Deleting the folder is safe.
+const cacheDir = path.join(projectDir, "node_modules", ".cache", "zenml-platform", "ts");
+let esbuild;
+let salt;
 /** filename -> raw map text, parsed into a SourceMap on the first stack trace that needs it */
 const maps = new Map();
 
@@ -36,8 +42,9 @@ Error.prepareStackTrace = (error, frames) =>
       ? nodePrepareStackTrace(error, frames)
       : [String(error), ...frames.map((f) => `    at ${f}`)].join("\n");
 
-require.extensions[".ts"] = function compileTypeScript(module, filename) {
-  const { code, map } = esbuild.transformSync(fs.readFileSync(filename, "utf8"), {
+function transpile(source, filename) {
+  esbuild ??= require("esbuild");
+  const { code, map } = esbuild.transformSync(source, {
     loader: "ts",
     format: "cjs",
     platform: "node",
@@ -46,6 +53,29 @@ require.extensions[".ts"] = function compileTypeScript(module, filename) {
     sourcefile: filename,
     tsconfigRaw,
   });
-  maps.set(filename, map);
-  module._compile(code, filename);
+  return { code, map };
+}
+
+require.extensions[".ts"] = function compileTypeScript(module, filename) {
+  const source = fs.readFileSync(filename, "utf8");
+  // What the output depends on besides the source: the compiler, its options, the target, the path.
+  salt ??= `${require("esbuild/package.json").version}\0${tsconfigRaw}\0${process.versions.node.split(".")[0]}`;
+  const key = crypto.createHash("sha256").update(salt).update("\0").update(filename).update("\0").update(source).digest("hex");
+  const cached = path.join(cacheDir, `${key}.json`);
+  let output;
+  try {
+    output = JSON.parse(fs.readFileSync(cached, "utf8"));
+  } catch {
+    output = transpile(source, filename);
+    try {
+      fs.mkdirSync(cacheDir, { recursive: true });
+      const partial = `${cached}.${process.pid}.tmp`;
+      fs.writeFileSync(partial, JSON.stringify(output));
+      fs.renameSync(partial, cached); // whole or absent, with several processes at once
+    } catch {
+      // a read-only tree still runs, only slower
+    }
+  }
+  maps.set(filename, output.map);
+  module._compile(output.code, filename);
 };
