@@ -7,8 +7,8 @@ import { defineStack } from "../../components/stack";
 import { ORGANIZATION, steadyStateOutputs } from "./plan-inputs";
 import { SECRET_PLACEHOLDER, readProjectFile, readStackConfig } from "./stack-files";
 
-// Re-exported: the plan's inputs live apart so that reading them does not load Pulumi and the program.
-export { ORGANIZATION, steadyStateOutputs } from "./plan-inputs";
+// Re-exported: the plan's inputs live apart so that reading them does not load the program.
+export { ORGANIZATION, deployedOutputs, pinnedParts, steadyStateOutputs } from "./plan-inputs";
 
 export interface PlannedResource {
   urn: string;
@@ -27,6 +27,8 @@ export interface Plan {
   resources: PlannedResource[];
   outputs: Record<string, unknown>;
   warnings: string[];
+  /** Each versioned part, deployed -> desired, and what applying it does (the program's upgradeReport output). */
+  upgradeReport?: unknown;
 }
 
 export interface PlanOptions {
@@ -148,5 +150,5 @@ export async function runPlan(options: PlanOptions): Promise<Plan> {
     });
   }
   const outputs = (await reveal(returned)) as Record<string, unknown>;
-  return { stack: options.stack, project, note: PLAN_NOTE, resources, outputs, warnings };
+  return { stack: options.stack, project, note: PLAN_NOTE, resources, outputs, warnings, ...(outputs.upgradeReport ? { upgradeReport: outputs.upgradeReport } : {}) };
 }
