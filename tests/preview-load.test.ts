@@ -32,6 +32,9 @@ describe("Pulumi.yaml's runtime options", () => {
     expect(tsconfig.compilerOptions.noCheck).toBeUndefined();
     const main = (parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { main: string }).main;
     expect(tsconfig.include).toEqual(expect.arrayContaining([main, "components/**/*.ts", "policy/**/*.ts"]));
+    // ...and a pull request runs it: a type error still fails the PR.
+    const workflows = fs.readdirSync(path.join(PROJECT_DIR, ".github", "workflows")).map((f) => fs.readFileSync(path.join(PROJECT_DIR, ".github", "workflows", f), "utf8"));
+    expect(workflows.some((w) => /pull_request/.test(w) && /run: npm run typecheck\b/.test(w))).toBe(true);
   });
 
   it("report a TypeScript error in the program with the .ts file and line, not the transpiled ones", () => {
