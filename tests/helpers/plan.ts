@@ -20,9 +20,10 @@ export interface TestPlanOptions {
 
 /**
  * Everything a plan is computed from, besides its arguments: the program, the offline tooling, the
- * project and stack files and the locked dependencies. A change to any of them is a new plan.
+ * files the program embeds (registration/), the project and stack files and the locked
+ * dependencies. A change to any of them is a new plan.
  */
-const PLAN_SOURCES = ["index.ts", "components", path.join("tools", "offline"), "package-lock.json"];
+const PLAN_SOURCES = ["index.ts", "components", path.join("tools", "offline"), "registration", "package-lock.json"];
 let sourcesDigest: string | undefined;
 function planSourcesDigest(): string {
   if (sourcesDigest) return sourcesDigest;
@@ -30,7 +31,9 @@ function planSourcesDigest(): string {
   const add = (file: string) => hash.update(file).update(fs.readFileSync(path.join(PROJECT_DIR, file)));
   for (const entry of PLAN_SOURCES) {
     if (fs.statSync(path.join(PROJECT_DIR, entry)).isFile()) add(entry);
-    else for (const f of (fs.readdirSync(path.join(PROJECT_DIR, entry), { recursive: true }) as string[]).sort()) if (f.endsWith(".ts")) add(path.join(entry, f));
+    else
+      for (const f of (fs.readdirSync(path.join(PROJECT_DIR, entry), { recursive: true }) as string[]).sort())
+        if (!f.split(path.sep).includes("__pycache__") && fs.statSync(path.join(PROJECT_DIR, entry, f)).isFile()) add(path.join(entry, f));
   }
   for (const f of fs.readdirSync(PROJECT_DIR).sort()) if (/^Pulumi(\..+)?\.yaml$/.test(f)) add(f);
   return (sourcesDigest = hash.digest("hex"));

@@ -1,5 +1,5 @@
 // What a plan starts from besides the program: the organization and what each stack reports as
-// deployed. Kept apart from the program, so callers can read them without loading it.
+// deployed. Kept apart from the program, so callers (the tests' plan cache) read them without loading it.
 import * as semver from "semver";
 import { EKS_ADDONS, PARTS, addonPart, compareDotted } from "../../components/version-policy";
 import { mockAddonVersion, type StackOutputsByName } from "./mocks";
