@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -9,8 +8,5 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Pulumi's runtime keeps global state: one test file per worker process, files in parallel.
     pool: "forks",
-    // Vitest's default is one worker per core minus one: a single worker on a 2-core runner, with
-    // the second core idle whenever that worker waits for a CLI it spawned.
-    maxWorkers: Math.max(2, availableParallelism()),
   },
 });
