@@ -6,6 +6,12 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // CommonJS that runs before any TypeScript can (tools/loader, tools/bench, .ci/run.d).
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "readonly", __dirname: "readonly", process: "readonly", console: "readonly" } },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  {
     rules: {
       // `x || default` swallows 0 and false; config defaults must use ?? (see DESIGN.md).
       "@typescript-eslint/prefer-nullish-coalescing": "off",

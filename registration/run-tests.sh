@@ -2,7 +2,8 @@
 # Tests the stack registration against a real ZenML server of the pinned version (from PyPI).
 #
 # Two venvs under .cache/venvs, each rebuilt when its requirements file changes:
-#   registration-server-zenml-<v>  requirements.txt         the server (SQLite) + pytest
+#   zenml-<v>                      requirements.txt (with smoke/'s)  the server (SQLite) + pytest,
+#                                                           shared with the rehearsal (ensure-venv.sh)
 #   registration-client-zenml-<v>  requirements-client.txt  plain zenml, like zenmldocker/zenml:<v>;
 #                                                           register_stack.py runs with this one
 # A failed install (PyPI unreachable, a pin gone) fails the run with exit 3: never a skip.
@@ -19,23 +20,11 @@ if [[ -z "$server_version" || "$server_version" != "$client_version" ]]; then
   exit 3
 fi
 
-ensure_venv() { # <venv dir> <requirements file>
-  local venv="$1" reqs="$2"
-  if [[ -f "$venv/.ok" ]] && cmp -s "$reqs" "$venv/.ok"; then return 0; fi
-  echo "[registration] building $venv from $(basename "$reqs")" >&2
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  if ! "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$reqs" >&2; then
-    echo "FATAL: could not install registration/$(basename "$reqs") into $venv (is PyPI reachable?)" >&2
-    exit 3
-  fi
-  cp "$reqs" "$venv/.ok" # written last: an interrupted install rebuilds next time
-}
-
-server_venv="$root/.cache/venvs/registration-server-zenml-$server_version"
+# The server side is the rehearsal's venv of this version (its requirements include ours), so a CI
+# run builds it once for registration, rehearsal and smoke; the client venv is ours alone.
+server_venv="$(bash "$root/rehearsal/ensure-venv.sh" "$server_version")"
 client_venv="$root/.cache/venvs/registration-client-zenml-$client_version"
-ensure_venv "$server_venv" "$here/requirements.txt"
-ensure_venv "$client_venv" "$here/requirements-client.txt"
+bash "$root/rehearsal/build-venv.sh" "$client_venv" "$here/requirements-client.txt"
 
 export REGISTRATION_CLIENT_PYTHON="$client_venv/bin/python"
 cd "$here/tests"

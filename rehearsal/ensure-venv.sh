@@ -1,38 +1,30 @@
 #!/usr/bin/env bash
-# Create (once) a virtualenv with a given ZenML version and its server extras.
-# Usage: rehearsal/ensure-venv.sh <version> [<venvs dir>]
-# Installs smoke/requirements.txt with its zenml pin replaced by zenml[server]==<version>.
-# Cached under .cache/venvs/zenml-<version>; the ".ok" marker holds the installed
-# requirements and is only written after a complete install, so an interrupted install or a
-# changed requirements file rebuilds the venv instead of using a stale one.
+# Create (once) a virtualenv with a given ZenML version, its server extras and the smoke clients.
+# Usage: rehearsal/ensure-venv.sh <version> [<venvs dir>]    (prints the venv's path)
+# Requirements: smoke/requirements.txt and registration/requirements.txt together, each zenml pin
+# replaced by zenml[server,connectors-aws]==<version>. So the one venv per version serves the
+# rehearsal, the pipeline smoke suite and the registration tests' server (which run-tests.sh takes
+# from here), and a CI run builds it once. Cached under .cache/venvs/zenml-<version>, rebuilt when
+# either requirements file changes (rehearsal/build-venv.sh).
 set -euo pipefail
 ver="${1:?usage: ensure-venv.sh <zenml version> [venvs dir]}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venvs="${2:-${ZENML_VENVS_DIR:-$root/.cache/venvs}}"
 venv="$venvs/zenml-$ver"
-python="${PYTHON:-python3}"
 
-grep -qE '^zenml==' "$root/smoke/requirements.txt" \
-  || { echo "FATAL: smoke/requirements.txt has no zenml== pin to substitute" >&2; exit 3; }
-reqs="$(sed -E "s/^zenml==.*/zenml[server]==$ver/" "$root/smoke/requirements.txt")"
-
-if [[ -f "$venv/.ok" ]] && [[ "$(cat "$venv/.ok")" == "$reqs" ]]; then
-  echo "$venv"
-  exit 0
-fi
-rm -rf "$venv"
+for f in smoke/requirements.txt registration/requirements.txt; do
+  grep -qE '^zenml(\[[^]]*\])?==' "$root/$f" \
+    || { echo "FATAL: $f has no zenml== pin to substitute" >&2; exit 3; }
+done
 mkdir -p "$venvs"
-echo "[venv] creating $venv (zenml[server]==$ver)" >&2
-"$python" -m venv "$venv" >&2
-"$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip >&2 \
-  || { echo "FATAL: cannot upgrade pip in $venv (is PyPI reachable?)" >&2; exit 3; }
-# zenml[server] brings fastapi/uvicorn (the server); pytest runs the pipeline smoke suite.
-printf '%s\n' "$reqs" >"$venv/requirements.txt"
-if ! "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$venv/requirements.txt" >&2; then
-  echo "FATAL: pip could not install zenml[server]==$ver (PyPI unreachable or version missing)" >&2
-  exit 3
-fi
-"$venv/bin/python" -c "import zenml, sys; assert zenml.__version__ == '$ver', zenml.__version__" >&2 \
-  || { echo "FATAL: $venv does not import zenml $ver" >&2; exit 3; }
-printf '%s' "$reqs" >"$venv/.ok"
+reqs="$venvs/zenml-$ver.requirements.txt"
+# zenml[server] brings fastapi/uvicorn (the server), connectors-aws what the server image has for
+# the AWS service connector, pytest runs the suites. Comments dropped, duplicates kept once.
+cat "$root/smoke/requirements.txt" "$root/registration/requirements.txt" \
+  | sed -E -e 's/[[:space:]]*#.*$//' -e "s/^zenml(\[[^]]*\])?==.*/zenml[server,connectors-aws]==$ver/" \
+  | awk 'NF && !seen[$0]++' >"$reqs"
+
+bash "$root/rehearsal/build-venv.sh" "$venv" "$reqs"
+"$venv/bin/python" -c "import importlib.metadata as m, sys; v = m.version('zenml'); sys.exit(v != '$ver' and 'zenml ' + v)" >&2 \
+  || { rm -f "$venv/.ok"; echo "FATAL: $venv does not hold zenml $ver" >&2; exit 3; }
 echo "$venv"

@@ -8,14 +8,13 @@ import { describe, expect, it } from "vitest";
 import { MirrorInputError, checkMirror, componentFiles, readAllowList } from "../tools/mirror/check";
 import { compareStacks, flatten, normalise, unusedAllowances, type Side } from "../tools/mirror/compare";
 import type { Plan, PlannedResource } from "../tools/offline/plan";
-import { PROJECT_DIR } from "./helpers/plan";
+import { PROJECT_DIR, runTs } from "./helpers/plan";
 
 const FIXTURES = path.join(PROJECT_DIR, "tests", "fixtures", "mirror");
 const fixture = (name: string, stack: string) => path.join(FIXTURES, name, `Pulumi.${stack}.yaml`);
 const label = (name: string, stack: string) => `tests/fixtures/mirror/${name}/Pulumi.${stack}.yaml`;
-const tsx = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
 const runCli = (args: string[]) =>
-  promisify(execFile)(tsx, ["tools/mirror-check.ts", ...args], { cwd: PROJECT_DIR, maxBuffer: 16 << 20 }).then(
+  promisify(execFile)(process.execPath, [...runTs("tools/mirror-check.ts"), ...args], { cwd: PROJECT_DIR, maxBuffer: 16 << 20 }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );

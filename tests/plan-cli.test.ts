@@ -6,14 +6,13 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { runPlan } from "../tools/offline/plan";
 import { readStackConfig } from "../tools/offline/stack-files";
-import { PROJECT_DIR, STACKS } from "./helpers/plan";
+import { PROJECT_DIR, STACKS, runTs } from "./helpers/plan";
 
 const run = promisify(execFile);
-const TSX = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
 
 async function plan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(TSX, ["tools/plan.ts", ...args], { cwd: PROJECT_DIR, maxBuffer: 32 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, [...runTs("tools/plan.ts"), ...args], { cwd: PROJECT_DIR, maxBuffer: 32 * 1024 * 1024 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -87,7 +86,7 @@ describe("npm run plan", () => {
   });
 
   it("runs the program index.ts exports", async () => {
-    const { stdout } = await run(TSX, ["-e", 'console.log(require("./index") === require("./components/stack").defineStack)'], { cwd: PROJECT_DIR });
+    const { stdout } = await run(process.execPath, runTs("-e", 'console.log(require("./index") === require("./components/stack").defineStack)'), { cwd: PROJECT_DIR });
     expect(stdout.trim()).toBe("true");
   });
 });

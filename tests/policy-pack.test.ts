@@ -1,7 +1,8 @@
 // The policy pack as `pulumi preview --policy-pack policy` runs it: Pulumi's own policy runner
 // compiles policy/ with ts-node and serves the Analyzer gRPC API; we play the engine and send it
 // the offline plans. This covers what the plain-function tests cannot: that the pack loads and
-// type-checks in that runtime, announces every rule, reads the stack file, and maps results back.
+// compiles in that runtime (transpile-only: npm run typecheck checks it), announces every rule,
+// reads the stack file, and maps results back.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RESOURCE_RULES, STACK_RULES } from "../policy/rules";
 import type { Plan, PlannedResource } from "../tools/offline/plan";

@@ -1,55 +1,107 @@
-// `npm run bench [-- --runs N --skip-tests]`: median wall time of the offline plan per stack (as a
-// user runs it, and in-process), and of the test suite. Figures only; nothing here fails on speed.
+// `npm run bench [-- --runs N --skip-tests --loaders]`: each figure where users wait, side by side
+// with its floor, as a ratio taken pair by pair (A B A B ...), so machine load cancels out:
+//   preview load  the SDK's own runner (cmd/run) loading and running the program with Pulumi.yaml's
+//                 runtime options, against the tsx path (same runner, `nodeargs: --import tsx`)
+//   plan CLI      `npm run plan`'s command, against the import floor (a bare node importing the six
+//                 Pulumi packages)
+// and the figures without a floor (typecheck, test suite, in-process plan) against their targets.
+// Figures only: nothing here fails on speed.
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { previewLoadCommand, projectRuntimeOptions, type RuntimeOptions } from "./bench/preview-load";
 import { runPlan } from "./offline/plan";
 
 const projectDir = path.resolve(__dirname, "..");
-const { values: args } = parseArgs({ options: { runs: { type: "string", default: "5" }, "skip-tests": { type: "boolean", default: false } } });
+const { values: args } = parseArgs({
+  options: { runs: { type: "string", default: "5" }, "skip-tests": { type: "boolean", default: false }, loaders: { type: "boolean", default: false } },
+});
 const runs = Math.max(1, Number(args.runs));
+const PACKAGES = ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/awsx", "@pulumi/eks", "@pulumi/kubernetes", "@pulumi/random"];
 
-function median(xs: number[]): number {
+interface Command {
+  argv: string[];
+  env?: Record<string, string>;
+}
+
+const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
+  return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, min: s[0], max: s[s.length - 1] };
+};
 
-function timeCommand(command: string, argv: string[]): number {
+function seconds(command: Command): number {
   const start = process.hrtime.bigint();
-  const result = spawnSync(command, argv, { cwd: projectDir, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, CI: "true" } });
-  if (result.status !== 0) throw new Error(`${command} ${argv.join(" ")} failed:\n${result.stderr}`);
-  return Number(process.hrtime.bigint() - start) / 1e6;
+  const [exe, ...argv] = command.argv;
+  const result = spawnSync(exe, argv, { cwd: projectDir, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, CI: "true", ...command.env } });
+  if (result.status !== 0) throw new Error(`${command.argv.join(" ")} failed (exit ${result.status}):\n${result.stderr}`);
+  return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-function row(label: string, samples: number[]): string {
-  return `${label.padEnd(38)} median ${median(samples).toFixed(0).padStart(6)} ms   min ${Math.min(...samples).toFixed(0).padStart(6)} ms   runs ${samples.length}`;
+const lines: string[] = [];
+const fmt = (x: number, digits = 2) => x.toFixed(digits).padStart(6);
+const header = `${"figure".padEnd(44)} ${"A median".padStart(9)} ${"floor".padStart(7)}   ${"ratio median [min-max]".padEnd(26)} target`;
+
+/** A and B in turn, `runs` pairs after one warm-up pair; the ratio of each pair. */
+function paired(label: string, a: Command, b: Command, target: number): void {
+  seconds(a);
+  seconds(b);
+  const as: number[] = [];
+  const bs: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    as.push(seconds(a));
+    bs.push(seconds(b));
+    ratios.push(as[i] / bs[i]);
+  }
+  const r = stats(ratios);
+  const verdict = r.median <= target ? "within" : "OVER";
+  lines.push(`${label.padEnd(44)} ${fmt(stats(as).median)} s ${fmt(stats(bs).median)} s   ${fmt(r.median)}x [${r.min.toFixed(2)}-${r.max.toFixed(2)}]`.padEnd(90) + ` <= ${target}x ${verdict}`);
+}
+
+/** A figure without a floor; with a target when the issue set one. */
+function absolute(label: string, samples: number[], target: number | undefined, unit: string): void {
+  const s = stats(samples);
+  const row = `${label.padEnd(44)} ${fmt(s.median)} ${unit} [${s.min.toFixed(2)}-${s.max.toFixed(2)}], ${samples.length} runs`;
+  lines.push(target === undefined ? row : row.padEnd(90) + ` <= ${target} ${unit} ${s.median <= target ? "within" : "OVER"}`);
+}
+
+function preview(stack: string, options: RuntimeOptions, env: Record<string, string> = {}): Command {
+  const c = previewLoadCommand(projectDir, stack, options, env);
+  return { argv: [process.execPath, ...c.argv], env: c.env };
 }
 
 async function main(): Promise<void> {
-  const tsx = path.join(projectDir, "node_modules", ".bin", "tsx");
-  const vitest = path.join(projectDir, "node_modules", ".bin", "vitest");
-  const lines: string[] = [`zenml-platform bench — ${new Date().toISOString()} — node ${process.version}, ${runs} runs`];
-
+  lines.push(`zenml-platform bench — ${new Date().toISOString()} — node ${process.version}, ${runs} pairs per ratio`, header);
+  const tsxPath: RuntimeOptions = { typescript: false, nodeargs: "--import tsx" };
+  for (const stack of ["staging", "prod"]) paired(`preview load ${stack} (Pulumi.yaml) / tsx path`, preview(stack, projectRuntimeOptions(projectDir)), preview(stack, tsxPath), 1.5);
+  if (args.loaders) {
+    // ts-node's cache off: as on a fresh CI runner, or after editing a component.
+    const cold = { TS_NODE_CACHE: "false" };
+    paired("preview load staging, SDK ts-node / tsx path", preview("staging", { typescript: true }, cold), preview("staging", tsxPath), 1.5);
+    paired("preview load staging, ts-node transpile / tsx", preview("staging", { typescript: true }, { ...cold, PULUMI_NODEJS_TRANSPILE_ONLY: "true" }), preview("staging", tsxPath), 1.5);
+  }
+  const floor: Command = { argv: [process.execPath, "-e", PACKAGES.map((p) => `require(${JSON.stringify(p)});`).join("")] };
   for (const stack of ["staging", "prod"]) {
-    const samples = Array.from({ length: runs }, () => timeCommand(tsx, ["tools/plan.ts", "--stack", stack, "--json"]));
-    lines.push(row(`plan CLI --stack ${stack} --json`, samples));
+    paired(`plan CLI --stack ${stack} --json / import floor`, { argv: [process.execPath, "--require", "./tools/loader/register.cjs", "tools/plan.ts", "--stack", stack, "--json"] }, floor, 1.8);
   }
   for (const stack of ["staging", "prod"]) {
-    await runPlan({ stack, projectDir }); // warm-up: module loading is measured by the CLI rows
+    await runPlan({ stack, projectDir }); // warm-up: module loading is in the CLI rows
     const samples: number[] = [];
     for (let i = 0; i < runs * 2; i++) {
       const start = process.hrtime.bigint();
       await runPlan({ stack, projectDir });
-      samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+      samples.push(Number(process.hrtime.bigint() - start) / 1e9);
     }
-    lines.push(row(`plan in-process ${stack}`, samples));
+    absolute(`plan in-process ${stack}`, samples, undefined, "s");
   }
-  lines.push(`${"peak RSS of this process".padEnd(38)} ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  const tsc = path.join(projectDir, "node_modules", "typescript", "bin", "tsc");
+  absolute("typecheck (npm run typecheck), incremental", Array.from({ length: Math.min(runs, 3) }, () => seconds({ argv: [process.execPath, tsc, "--noEmit", "-p", "tsconfig.json"] })), 8, "s");
   if (!args["skip-tests"]) {
-    const samples = Array.from({ length: Math.min(runs, 3) }, () => timeCommand(vitest, ["run", "--reporter=dot"]));
-    lines.push(row("test suite (vitest run)", samples));
+    const vitest = path.join(projectDir, "node_modules", "vitest", "vitest.mjs");
+    absolute("test suite (vitest run)", Array.from({ length: Math.min(runs, 3) }, () => seconds({ argv: [process.execPath, vitest, "run", "--reporter=dot"] })), 30, "s");
   }
+  lines.push(`${"peak RSS of this process".padEnd(44)} ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
   process.stdout.write(lines.join("\n") + "\n");
 }
 

@@ -1,0 +1,46 @@
+// The closing line of .ci/run: every test the run ran, from each suite's own report.
+//   node .ci/run.d/count-tests.cjs <vitest json> <pytest junit xml> <rehearsal report json>
+// A missing or unreadable report is a failure: a suite that reported nothing did not pass.
+"use strict";
+const fs = require("node:fs");
+const [vitestFile, junitFile, rehearsalFile] = process.argv.slice(2);
+const suites = [];
+const problems = [];
+
+function read(file, what) {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    problems.push(`${what}: no report at ${file}`);
+    return undefined;
+  }
+}
+
+const vitest = read(vitestFile, "vitest");
+if (vitest !== undefined) {
+  const r = JSON.parse(vitest);
+  suites.push({ name: "vitest", passed: r.numPassedTests, failed: r.numFailedTests, other: r.numPendingTests + r.numTodoTests, otherLabel: "skipped" });
+}
+const junit = read(junitFile, "pytest");
+if (junit !== undefined) {
+  // pytest writes one <testsuite> with the totals as attributes.
+  const attr = (name) => Number(new RegExp(`<testsuite\\b[^>]*\\b${name}="(\\d+)"`).exec(junit)?.[1] ?? NaN);
+  const [tests, failures, errors, skipped] = ["tests", "failures", "errors", "skipped"].map(attr);
+  if ([tests, failures, errors, skipped].some(Number.isNaN)) problems.push(`pytest: ${junitFile} has no testsuite totals`);
+  else suites.push({ name: "pytest", passed: tests - failures - errors - skipped, failed: failures + errors, other: skipped, otherLabel: "skipped" });
+}
+const rehearsal = read(rehearsalFile, "rehearsal");
+if (rehearsal !== undefined) {
+  const checks = JSON.parse(rehearsal).checks;
+  if (!Array.isArray(checks) || checks.length === 0) problems.push(`rehearsal: ${rehearsalFile} lists no checks`);
+  else {
+    const count = (status) => checks.filter((c) => c.status === status).length;
+    suites.push({ name: "rehearsal checks", passed: count("pass"), failed: count("fail"), other: checks.length - count("pass") - count("fail"), otherLabel: "staging-only" });
+  }
+}
+
+const total = (key) => suites.reduce((n, s) => n + s[key], 0);
+const detail = suites.map((s) => `${s.name} ${s.passed}${s.failed ? ` (${s.failed} failed)` : ""}${s.other ? ` (+${s.other} ${s.otherLabel})` : ""}`).join(", ");
+for (const p of problems) console.log(`tests: ${p}`);
+console.log(`tests: ${total("passed")} passed, ${total("failed")} failed — ${detail}`);
+process.exit(problems.length || total("failed") ? 1 : 0);

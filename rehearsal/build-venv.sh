@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Build (or reuse) one virtualenv from a requirements text. Used by ensure-venv.sh (rehearsal, smoke)
+# and registration/run-tests.sh, so every venv of a CI run is built the same way and only once.
+# Usage: rehearsal/build-venv.sh <venv dir> <requirements file>
+# Reused when its ".ok" marker (written last, after a complete install) equals the requirements;
+# anything else rebuilds it. Installs with uv (pinned, bootstrapped once into ~/.cache, and using
+# its download cache there), which installs the ZenML server in seconds where pip takes minutes;
+# if uv cannot be had, pip does the same install. Exit 3 when neither can install the requirements.
+set -euo pipefail
+venv="${1:?usage: build-venv.sh <venv dir> <requirements file>}"
+reqs_file="${2:?usage: build-venv.sh <venv dir> <requirements file>}"
+python="${PYTHON:-python3}"
+UV_VERSION=0.13.8
+tools="${ZENML_PLATFORM_TOOLS_CACHE:-$HOME/.cache/zenml-platform}/uv-$UV_VERSION"
+
+if [[ -f "$venv/.ok" ]] && cmp -s "$reqs_file" "$venv/.ok"; then exit 0; fi
+
+uv_bin() {
+  if [[ ! -x "$tools/bin/uv" ]]; then
+    rm -rf "$tools"
+    "$python" -m venv "$tools" >&2 && "$tools/bin/pip" install --quiet --disable-pip-version-check "uv==$UV_VERSION" >&2 || { rm -rf "$tools"; return 1; }
+  fi
+  echo "$tools/bin/uv"
+}
+
+echo "[venv] building $venv from $reqs_file" >&2
+rm -rf "$venv"
+mkdir -p "$(dirname "$venv")"
+if uv="$(uv_bin)"; then
+  # --seed: the venv keeps pip, for whoever installs into it by hand. --compile-bytecode, as pip
+  # does: otherwise each of the many processes that import zenml in the tests compiles it again.
+  "$uv" venv --quiet --seed --python "$python" "$venv" >&2 \
+    && "$uv" pip install --quiet --compile-bytecode --python "$venv/bin/python" -r "$reqs_file" >&2 \
+    || { echo "FATAL: uv could not install $reqs_file into $venv (is PyPI reachable?)" >&2; exit 3; }
+else
+  echo "[venv] uv $UV_VERSION unavailable, installing with pip" >&2
+  "$python" -m venv "$venv" >&2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$reqs_file" >&2 \
+    || { echo "FATAL: pip could not install $reqs_file into $venv (is PyPI reachable?)" >&2; exit 3; }
+fi
+cp "$reqs_file" "$venv/.ok"

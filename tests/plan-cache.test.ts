@@ -1,0 +1,41 @@
+// The test helper shares plans between test files through a cache: it must never hand a test a
+// plan another test changed, nor a plan of other inputs.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { PROJECT_DIR, plan } from "./helpers/plan";
+
+describe("the shared plan cache", () => {
+  it("gives each caller its own copy", async () => {
+    const first = await plan("staging");
+    first.resources.length = 0;
+    first.outputs.zenmlVersion = "changed by a test";
+    const second = await plan("staging");
+    expect(second.resources.length).toBeGreaterThan(10);
+    expect(second.outputs.zenmlVersion).not.toBe("changed by a test");
+  });
+
+  it("plans again when the stack file's content differs, under the same path and stack", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zenml-plan-cache-"));
+    try {
+      const file = path.join(dir, "Pulumi.staging.yaml");
+      const original = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.staging.yaml"), "utf8");
+      fs.writeFileSync(file, original);
+      const before = await plan("staging", { stackFile: file });
+      fs.writeFileSync(file, original.replace(/serverReplicas: *\d+/, "serverReplicas: 7"));
+      const after = await plan("staging", { stackFile: file });
+      const replicas = (p: typeof before) => JSON.stringify(p.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release").map((r) => r.inputs.values));
+      expect(replicas(after)).not.toEqual(replicas(before));
+      expect(replicas(after)).toMatch(/"replicaCount":7/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keys overrides too", async () => {
+    const renamed = JSON.stringify(await plan("staging", { overrides: { zenmlStackName: "team-cache" } }));
+    expect(renamed).toContain("team-cache");
+    expect(JSON.stringify(await plan("staging"))).not.toContain("team-cache");
+  });
+});

@@ -1,0 +1,63 @@
+// What a plan starts from besides the program: the organization and what each stack reports as
+// deployed. Kept apart from the program, so callers (the tests' plan cache) read them without loading it.
+import * as semver from "semver";
+import { EKS_ADDONS, PARTS, addonPart, compareDotted } from "../../components/version-policy";
+import { mockAddonVersion, type StackOutputsByName } from "./mocks";
+import { listStacks, readStackConfig } from "./stack-files";
+
+export const ORGANIZATION = "organization";
+
+/** Each part's version as a stack file pins it (add-ons: their pin, else the mocked AWS default). */
+export function pinnedParts(values: Record<string, string>, project: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const rule of Object.values(PARTS)) {
+    const v = rule.configKey ? values[`${project}:${rule.configKey}`] : undefined;
+    if (v) out[rule.name] = v;
+  }
+  let pins: string[] = [];
+  try {
+    pins = JSON.parse(values[`${project}:eksAddonVersions`] ?? "[]") as string[];
+  } catch {
+    // a malformed list is the program's to report
+  }
+  const k8s = out.kubernetes;
+  for (const addon of EKS_ADDONS) {
+    const pin = pins.find((p) => typeof p === "string" && p.startsWith(`${addon}=`));
+    if (pin) out[addonPart(addon)] = pin.split("=")[1];
+    else if (k8s) out[addonPart(addon)] = mockAddonVersion(addon, k8s);
+  }
+  return out;
+}
+
+/** Outputs a stack reports after deploying these part versions, having run `history` before. */
+export function deployedOutputs(parts: Record<string, string>, history: Record<string, string[]> = {}): Record<string, unknown> {
+  const partHistory = Object.fromEntries(Object.entries(parts).map(([p, v]) => [p, [...new Set([...(history[p] ?? []), v])]]));
+  return { ...(parts.zenml ? { zenmlVersion: parts.zenml, zenmlVersionHistory: partHistory.zenml } : {}), partVersions: parts, partVersionHistory: partHistory };
+}
+
+/**
+ * Outputs that make every stack look like it already runs what its own file pins, having run
+ * every lower version pinned anywhere in the repo (staging ran prod's pin before its own), for
+ * every versioned part.
+ */
+export function steadyStateOutputs(projectDir: string, project: string): StackOutputsByName {
+  const pins = new Map<string, Record<string, string>>();
+  for (const stack of listStacks(projectDir)) {
+    try {
+      const parts = pinnedParts(readStackConfig(projectDir, stack).values, project);
+      if (parts.zenml && semver.valid(parts.zenml)) pins.set(stack, parts);
+    } catch {
+      // An unreadable stack file reports nothing; planning that stack reports why.
+    }
+  }
+  const outputs: StackOutputsByName = {};
+  for (const [stack, parts] of pins) {
+    const history: Record<string, string[]> = {};
+    for (const [part, version] of Object.entries(parts)) {
+      const all = [...new Set([...pins.values()].map((p) => p[part]).filter((v): v is string => v !== undefined))].sort(compareDotted);
+      history[part] = all.filter((v) => compareDotted(v, version) <= 0);
+    }
+    outputs[`${ORGANIZATION}/${project}/${stack}`] = deployedOutputs(parts, history);
+  }
+  return outputs;
+}
