@@ -6,6 +6,8 @@ import type { PlatformConfig } from "./config";
 import { ContainerRegistry } from "./container-registry";
 import { Database } from "./database";
 import { Network } from "./network";
+import type { PipelineCatalogue, SourceFiles } from "./pipeline-catalogue";
+import { PostUpgrade } from "./post-upgrade";
 import { ZenmlServer } from "./zenml-server";
 import { ZenmlStack } from "./zenml-stack";
 
@@ -15,6 +17,8 @@ export interface ZenmlEnvironmentArgs {
   preUpgradeSnapshotId?: string;
   /** Rollback: restore this snapshot into a new instance and point the server at it. Default: none. */
   rollback?: { snapshotIdentifier: string; fromVersion: string };
+  /** The environment's pipeline catalogue (pipelines/<stack>.yaml), validated, with its in-repo sources. */
+  pipelines: { catalogue: PipelineCatalogue; sources: SourceFiles };
 }
 
 /** One complete ZenML environment. Staging and prod are two instances of this, differing only in config. */
@@ -33,6 +37,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
   public readonly adminPassword: pulumi.Output<string>;
   public readonly zenmlStackName: pulumi.Output<string>;
   public readonly zenmlStackRegistrationJob: pulumi.Output<string>;
+  public readonly postUpgradeJob: pulumi.Output<string>;
 
   constructor(name: string, args: ZenmlEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zenml-platform:index:ZenmlEnvironment", name, {}, opts);
@@ -130,6 +135,20 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
       child,
     );
 
+    const postUpgrade = new PostUpgrade(
+      `${name}-post-upgrade`,
+      {
+        environmentName: env,
+        zenmlVersion: c.zenmlVersion,
+        stackName: zenmlStack.stackName,
+        catalogue: args.pipelines.catalogue,
+        sources: args.pipelines.sources,
+        provider: cluster.provider,
+        dependsOn: [server.release, zenmlStack.registrationJob],
+      },
+      child,
+    );
+
     this.serverUrl = server.serverUrl;
     this.bucketName = artifacts.bucketName;
     this.registryUrl = registry.repositoryUrl;
@@ -144,6 +163,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
     this.adminPassword = server.adminPassword;
     this.zenmlStackName = zenmlStack.stackName;
     this.zenmlStackRegistrationJob = zenmlStack.jobName;
+    this.postUpgradeJob = postUpgrade.jobName;
     this.registerOutputs({ serverUrl: this.serverUrl, bucketName: this.bucketName, clusterName: this.clusterName, databaseEndpoint: this.databaseEndpoint });
   }
 }

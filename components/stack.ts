@@ -1,7 +1,9 @@
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseConfig } from "./config";
 import { ZenmlEnvironment } from "./environment";
 import { UserFacingError } from "./errors";
+import { bundleSources, readCatalogue } from "./pipeline-catalogue";
 import { HISTORY_OUTPUTS, readOwnHistory, readPromotionSource } from "./history";
 import { checkPromotion, decideUpgrade, parseSnapshotId, preUpgradeSnapshotId, recordOnce, type RollbackRequest } from "./version-policy";
 
@@ -23,6 +25,9 @@ async function build(): Promise<Record<string, unknown>> {
   const stack = pulumi.getStack();
   const raw = pulumi.runtime.allConfig();
   const config = parseConfig(stack, raw, secretConfigKeys(raw));
+  const projectDir = path.join(__dirname, "..");
+  const catalogue = readCatalogue(projectDir, stack);
+  const pipelines = { catalogue, sources: bundleSources(projectDir, catalogue) };
 
   let rollback: RollbackRequest | undefined;
   if (config.rollbackSnapshot !== "") {
@@ -43,7 +48,7 @@ async function build(): Promise<Record<string, unknown>> {
   for (const warning of warnings) void pulumi.log.warn(warning);
 
   const snapshotId = decision.kind === "upgrade" ? preUpgradeSnapshotId(stack, decision.from!, decision.to, history.snapshots) : undefined;
-  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId, rollback });
+  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId, rollback, pipelines });
 
   return {
     serverUrl: env.serverUrl,
@@ -67,6 +72,7 @@ async function build(): Promise<Record<string, unknown>> {
     adminPassword: env.adminPassword,
     zenmlStackName: env.zenmlStackName,
     zenmlStackRegistrationJob: env.zenmlStackRegistrationJob,
+    postUpgradeJob: env.postUpgradeJob,
   };
 }
 
