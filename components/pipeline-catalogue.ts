@@ -94,11 +94,12 @@ export function validateCatalogue(environment: string, raw: unknown, exists: (re
   // Names are global on the server: two entries must never own the same snapshot, template or schedule.
   const seen = new Map<string, string>();
   for (const e of pipelines) {
-    const owned: [string, string | undefined][] = [["entry", e.name], ["snapshot", e.snapshot], ["run template", e.runTemplate], ["schedule", e.schedule?.name]];
-    for (const [kind, value] of owned) {
+    // A run template names its own snapshot too (ZenML renames the template's source snapshot).
+    const owned: [string, string | undefined, string][] = [["entry", e.name, "entry"], ["snapshot", e.snapshot, "snapshot"], ["run template", e.runTemplate, "snapshot"], ["schedule", e.schedule?.name, "schedule"]];
+    for (const [kind, value, space] of owned) {
       if (value === undefined) continue;
-      const key = `${kind}:${value}`;
-      if (seen.has(key)) problems.push(`entry "${e.name}": ${kind} name "${value}" is already used by entry "${seen.get(key)}"`);
+      const key = `${space}:${value}`;
+      if (seen.has(key)) problems.push(`entry "${e.name}": ${kind} name "${value}" is already used by entry "${seen.get(key)}"${space === "snapshot" ? " (a run template names its own snapshot)" : ""}`);
       else seen.set(key, e.name);
     }
   }

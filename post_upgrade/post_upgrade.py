@@ -28,6 +28,8 @@ from typing import Any, Callable, Dict, List, Optional
 
 REPORT_PREFIX = "POST_UPGRADE_REPORT "
 CRON_JOB_METADATA_KEY = "cron_job_name"  # zenml.integrations.kubernetes.constants
+# A schedule written through the store (no orchestrator, so no snapshot of its own) records its client here.
+SCHEDULE_CLIENT_KEY = "zenml_platform_client_version"
 
 
 def log(msg: str) -> None:
@@ -67,7 +69,9 @@ def inventory(client: Any, version: str) -> Dict[str, List[Dict[str, Any]]]:
         made = all_pages(client.list_snapshots, schedule_id=s.id, named_only=False, hydrate=True)
         # A schedule row with no snapshot records no client: treat it as stale, it cannot be checked.
         versions = sorted({v for v in (client_version_of_snapshot(m) for m in made) if v})
-        schedules.append({"kind": "schedule", "name": s.name, "id": str(s.id), "client_version": versions[-1] if versions else None, "cron_job": (s.run_metadata or {}).get(CRON_JOB_METADATA_KEY)})
+        metadata = s.run_metadata or {}
+        version_of = versions[-1] if versions else metadata.get(SCHEDULE_CLIENT_KEY)
+        schedules.append({"kind": "schedule", "name": s.name, "id": str(s.id), "client_version": version_of, "cron_job": metadata.get(CRON_JOB_METADATA_KEY)})
     for item in snapshots + templates + schedules:
         item["stale"] = item["client_version"] != version
     return {"snapshots": snapshots, "run_templates": templates, "schedules": schedules}
@@ -156,6 +160,23 @@ def register_build(client: Any, pipeline: Any, build_stack: str) -> Any:
     )
 
 
+def store_schedule(client: Any, pipeline_id: Any, name: str, cron: str) -> Any:
+    """A schedule row as ZenML writes it, for an orchestrator that cannot schedule (the local one).
+
+    Nothing runs it; the row carries the client version in its run metadata, since no snapshot does.
+    """
+    import zenml
+    from zenml.enums import MetadataResourceTypes, StackComponentType
+    from zenml.models import RunMetadataResource, ScheduleRequest
+
+    orchestrator = client.active_stack_model.components[StackComponentType.ORCHESTRATOR][0]
+    schedule = client.zen_store.create_schedule(
+        ScheduleRequest(project=client.active_project.id, pipeline_id=pipeline_id, orchestrator_id=orchestrator.id, name=name, active=True, cron_expression=cron)
+    )
+    client.create_run_metadata(metadata={SCHEDULE_CLIENT_KEY: zenml.__version__}, resources=[RunMetadataResource(id=schedule.id, type=MetadataResourceTypes.SCHEDULE)])
+    return schedule
+
+
 def image_of(build: Any) -> Optional[str]:
     if build is None:
         return None
@@ -177,7 +198,6 @@ def cron_job_image(orchestrator: Any, cron_job_name: str) -> Optional[str]:
 
 def rebuild_entry(client: Any, entry: Dict[str, Any], inv: Dict[str, List[Dict[str, Any]]], version: str, sources: Dict[str, str], workdir: Path, registered_builds: Optional[str] = None) -> Dict[str, Any]:
     from zenml.config.schedule import Schedule
-    from zenml.models import ScheduleRequest
 
     t0 = time.monotonic()
     old = next((s for s in inv["snapshots"] if s["name"] == entry["snapshot"]), None)
@@ -234,18 +254,7 @@ def rebuild_entry(client: Any, entry: Dict[str, Any], inv: Dict[str, List[Dict[s
                 good = bool(got) and got == want
                 check("schedule-image", "pass" if good else "fail", f"CronJob {cron_job} runs {got}, new build is {want}")
             else:
-                # What ZenML itself stores for a schedule; the local orchestrator cannot run CronJobs.
-                stack_model = client.active_stack_model
-                schedule = client.zen_store.create_schedule(
-                    ScheduleRequest(
-                        project=client.active_project.id,
-                        pipeline_id=snap.pipeline.id,
-                        orchestrator_id=stack_model.components[orchestrator.type][0].id,
-                        name=name,
-                        active=True,
-                        cron_expression=cron,
-                    )
-                )
+                schedule = store_schedule(client, snap.pipeline.id, name, cron)
                 rec["schedule"] = {"name": name, "id": str(schedule.id), "cron": cron, "cron_job": None, "image": None}
                 check("schedule", "pass", f"{name} re-created ({cron})")
                 check("schedule-image", "staging-only", f"orchestrator {orchestrator.flavor} cannot schedule: the CronJob image is proven on staging")

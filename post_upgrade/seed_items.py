@@ -18,9 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import zenml  # noqa: E402
 from zenml.client import Client  # noqa: E402
-from zenml.models import ScheduleRequest  # noqa: E402
 
-from post_upgrade import register_build  # noqa: E402
+from post_upgrade import register_build, store_schedule  # noqa: E402
 from smoke_pipelines import smoke_check_pipeline  # noqa: E402
 
 
@@ -44,11 +43,7 @@ def main() -> int:
         source = built.create_snapshot(name=a.template, replace=True)
         out["template_id"] = str(client.create_run_template(name=a.template, snapshot_id=source.id).id)
     if a.schedule:
-        stack = client.active_stack_model
-        orchestrator = stack.components[list(k for k in stack.components if str(getattr(k, "value", k)) == "orchestrator")[0]][0]
-        schedule = client.zen_store.create_schedule(
-            ScheduleRequest(project=client.active_project.id, pipeline_id=snap.pipeline.id, orchestrator_id=orchestrator.id, name=a.schedule, active=True, cron_expression=a.cron)
-        )
+        schedule = store_schedule(client, snap.pipeline.id, a.schedule, a.cron)
         out["schedule_id"] = str(schedule.id)
     text = json.dumps(out)
     if a.out:

@@ -58,9 +58,13 @@ describe("pipeline catalogue validation", () => {
     expect(problemsOf({ pipelines: [{ ...GOOD_ENTRY, source: { path: "nope" } }] })).toEqual(['entry "train": source.path: nope does not exist in this repository']);
     expect(problemsOf({ pipelines: [{ ...GOOD_ENTRY, config: "configs/missing.yaml" }] })).toEqual(['entry "train": config: ml/configs/missing.yaml does not exist']);
     expect(problemsOf({ pipelines: [GOOD_ENTRY, { ...GOOD_ENTRY, name: "train-2", runTemplate: "t2" }] })).toEqual([
-      'entry "train-2": snapshot name "train" is already used by entry "train"',
+      'entry "train-2": snapshot name "train" is already used by entry "train" (a run template names its own snapshot)',
       'entry "train-2": schedule name "train-nightly" is already used by entry "train"',
     ]);
+  });
+
+  it("refuses a run template named like a snapshot: ZenML gives the template's snapshot its name", () => {
+    expect(problemsOf({ pipelines: [{ ...GOOD_ENTRY, runTemplate: "train" }] })).toEqual(['entry "train": run template name "train" is already used by entry "train" (a run template names its own snapshot)']);
   });
 
   it("refuses an ignored item without a reason", () => {
