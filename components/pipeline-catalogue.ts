@@ -9,6 +9,11 @@ import { z } from "zod";
 import { UserFacingError } from "./errors";
 
 export const CATALOGUE_DIR = "pipelines";
+// The post-upgrade Job's contract with the tools that wait for it (kept here: no Pulumi import).
+export const POST_UPGRADE_NAMESPACE = "zenml";
+export const POST_UPGRADE_CONTAINER = "post-upgrade";
+/** The line of the Job's log that carries its JSON report (post_upgrade.py REPORT_PREFIX). */
+export const POST_UPGRADE_REPORT_PREFIX = "POST_UPGRADE_REPORT ";
 /** A ConfigMap holds at most 1 MiB; leave room for the script and the catalogue itself. */
 export const MAX_BUNDLED_BYTES = 768 * 1024;
 const BUNDLED_FILE = /\.(py|ya?ml|json|txt|csv)$/;

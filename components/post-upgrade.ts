@@ -2,13 +2,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { postUpgradeDigest, type PipelineCatalogue, type SourceFiles } from "./pipeline-catalogue";
-import { ADMIN_SECRET, IN_CLUSTER_URL, NAMESPACE } from "./zenml-server";
+import { POST_UPGRADE_CONTAINER, POST_UPGRADE_NAMESPACE, postUpgradeDigest, type PipelineCatalogue, type SourceFiles } from "./pipeline-catalogue";
+import { ADMIN_SECRET, IN_CLUSTER_URL } from "./zenml-server";
 
 export const POST_UPGRADE_SCRIPT = path.join(__dirname, "..", "post_upgrade", "post_upgrade.py");
-export const POST_UPGRADE_CONTAINER = "post-upgrade";
-/** The line of the Job's log that carries its JSON report (post_upgrade.py REPORT_PREFIX). */
-export const POST_UPGRADE_REPORT_PREFIX = "POST_UPGRADE_REPORT ";
 // The server image of the pinned version: zenml plus boto3 and kubernetes (the connector's libraries).
 const ZENML_CLIENT_IMAGE = "zenmldocker/zenml-server";
 // What the stack's flavors (s3, aws, kubernetes) need on the client beyond that image; ZenML itself
@@ -42,6 +39,7 @@ export class PostUpgrade extends pulumi.ComponentResource {
 
   constructor(name: string, args: PostUpgradeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zenml-platform:index:PostUpgrade", name, {}, opts);
+    // The admin credentials' Secret lives in the server's namespace, which is this one.
     const k8sOpts = { parent: this, provider: args.provider };
     const script = readPostUpgradeScript();
     const digest = postUpgradeDigest(args.zenmlVersion, args.catalogue, args.sources, script);
@@ -52,7 +50,7 @@ export class PostUpgrade extends pulumi.ComponentResource {
     const files = new k8s.core.v1.ConfigMap(
       `${name}-files`,
       {
-        metadata: { name: resourceName, namespace: NAMESPACE, labels },
+        metadata: { name: resourceName, namespace: POST_UPGRADE_NAMESPACE, labels },
         immutable: true,
         data: { "post_upgrade.py": script, "catalogue.json": JSON.stringify(args.catalogue, null, 2), "sources.json": JSON.stringify(args.sources) },
       },
@@ -66,7 +64,7 @@ export class PostUpgrade extends pulumi.ComponentResource {
       {
         metadata: {
           name: resourceName,
-          namespace: NAMESPACE,
+          namespace: POST_UPGRADE_NAMESPACE,
           labels,
           // The deploy workflow waits with its own timeout and publishes the report; `pulumi up` must not block on pipelines.
           annotations: { "pulumi.com/skipAwait": "true" },
@@ -114,7 +112,7 @@ export class PostUpgrade extends pulumi.ComponentResource {
     );
 
     this.jobName = job.metadata.name;
-    this.namespace = pulumi.output(NAMESPACE);
+    this.namespace = pulumi.output(POST_UPGRADE_NAMESPACE);
     this.registerOutputs({ jobName: this.jobName, namespace: this.namespace });
   }
 }
