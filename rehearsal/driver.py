@@ -107,6 +107,8 @@ class Context:
 def load_step_modules() -> None:
     here = Path(__file__).resolve().parent
     sys.path.insert(0, str(here))
+    # Step modules `from driver import step`: that must be this module, not a second copy of it.
+    sys.modules.setdefault("driver", sys.modules[__name__])
     for path in sorted(here.glob("steps_*.py")):
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)

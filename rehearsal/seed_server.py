@@ -25,9 +25,9 @@ def seed(out: str) -> int:
     value = secrets.token_urlsafe(24)
     client.create_secret(name=SECRET, values={"username": "etl", "password": value})
     client.create_model(name=MODEL, description="seeded before the upgrade")
-    version = client.create_model_version(model_name_or_id=MODEL, name="1", description="seeded")
+    version = client.create_model_version(model_name_or_id=MODEL, name="v1", description="seeded")
     Path(out).write_text(json.dumps({"users": list(USERS), "secret": SECRET, "secret_password": value, "model": MODEL, "model_version_id": str(version.id)}))
-    print(f"seeded {len(USERS)} users, secret {SECRET}, model {MODEL} v1")
+    print(f"seeded {len(USERS)} users, secret {SECRET}, model {MODEL} version v1")
     return 0
 
 
@@ -37,7 +37,7 @@ def check(seed_file: str) -> int:
     secret = client.get_secret(want["secret"])
     got = secret.secret_values.get("password")
     users = sorted(u.name for u in client.list_users(size=100).items if u.name in want["users"])
-    version = client.get_model_version(want["model"], "1")
+    version = client.get_model_version(want["model"], "v1")
     print(json.dumps({"secret_matches": got == want["secret_password"], "users": users, "model_version_id": str(version.id)}))
     return 0
 

@@ -392,11 +392,12 @@ def negative_checks(ctx: Context) -> None:
 @step("rollback-restore", 400)
 def rollback_restore(ctx: Context) -> None:
     """Rollback = restore the pre-upgrade backup into a new database and pin FROM again."""
-    dump = (ctx.work / f"backup-before-{ctx.to_version}.sql").read_text()
-    dump = dump.replace("CREATE DATABASE /*!32312 IF NOT EXISTS*/ `zenml`", f"CREATE DATABASE /*!32312 IF NOT EXISTS*/ `{RESTORE_DB}`").replace("USE `zenml`;", f"USE `{RESTORE_DB}`;")
-    restored = subprocess.run(["mariadb", "--no-defaults", "-S", str(ctx.state["sock"]), "-uroot"], input=dump, text=True, capture_output=True)
+    # Bytes: the dump holds binary columns (compressed blobs), not only text.
+    dump = (ctx.work / f"backup-before-{ctx.to_version}.sql").read_bytes()
+    dump = dump.replace(b"CREATE DATABASE /*!32312 IF NOT EXISTS*/ `zenml`", f"CREATE DATABASE /*!32312 IF NOT EXISTS*/ `{RESTORE_DB}`".encode()).replace(b"USE `zenml`;", f"USE `{RESTORE_DB}`;".encode())
+    restored = subprocess.run(["mariadb", "--no-defaults", "-S", str(ctx.state["sock"]), "-uroot"], input=dump, capture_output=True)
     if restored.returncode:
-        raise StepFailed(f"restore failed: {restored.stderr.strip()[:200]}")
+        raise StepFailed(f"restore failed: {restored.stderr.decode(errors='replace').strip()[:200]}")
     version = alembic_version(ctx, RESTORE_DB)
     lost = diff_counts(ctx.facts["counts_before"], counts(ctx, RESTORE_DB))
     ctx.expect("restore-data", version == ctx.state["alembic_from"] and not lost, f"alembic_version {version} (want {ctx.state['alembic_from']}); " + (f"differs: {lost}" if lost else "counts equal to before the upgrade"))
