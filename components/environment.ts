@@ -19,6 +19,10 @@ export interface ZenmlEnvironmentArgs {
   rollback?: { snapshotIdentifier: string; fromVersion: string };
   /** The environment's pipeline catalogue (pipelines/<stack>.yaml), validated, with its in-repo sources. */
   pipelines: { catalogue: PipelineCatalogue; sources: SourceFiles };
+  /** Each EKS add-on's version for this cluster (resolveAddonVersions), by add-on name. */
+  addonVersions: Record<string, string>;
+  /** This update upgrades the MySQL major: the version it comes from and the snapshot to take first. Default: none. */
+  mysqlMajorUpgrade?: { fromVersion: string; snapshotId: string };
 }
 
 /** One complete ZenML environment. Staging and prod are two instances of this, differing only in config. */
@@ -62,7 +66,15 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
     );
     const logging = new ClusterLogging(
       `${name}-logging`,
-      { environmentName: env, clusterName: cluster.clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl, retentionDays: c.logRetentionDays },
+      {
+        environmentName: env,
+        clusterName: cluster.clusterName,
+        oidcProviderArn: cluster.oidcProviderArn,
+        oidcProviderUrl: cluster.oidcProviderUrl,
+        retentionDays: c.logRetentionDays,
+        addonVersion: args.addonVersions["amazon-cloudwatch-observability"],
+        after: [cluster.controlPlane],
+      },
       child,
     );
     const artifacts = new ArtifactStore(`${name}-artifacts`, { environmentName: env, noncurrentVersionDays: c.artifactNoncurrentVersionDays, protect: c.isProd }, child);
@@ -85,6 +97,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         protect: c.isProd,
         preUpgradeSnapshotId: args.preUpgradeSnapshotId,
         restoreFromSnapshot: args.rollback && { snapshotIdentifier: args.rollback.snapshotIdentifier, label: args.rollback.fromVersion.replace(/\./g, "-") },
+        majorUpgrade: args.mysqlMajorUpgrade && { ...args.mysqlMajorUpgrade, applyImmediately: c.dbMajorUpgradeApplyImmediately },
       },
       child,
     );
@@ -106,7 +119,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         cpu: c.serverCpu,
         memory: c.serverMemory,
         protect: c.isProd,
-        upgradeDependsOn: database.preUpgradeSnapshot ? [database.preUpgradeSnapshot] : [],
+        upgradeDependsOn: [database.preUpgradeSnapshot, database.preMajorUpgradeSnapshot].filter((x): x is NonNullable<typeof x> => x !== undefined),
       },
       child,
     );

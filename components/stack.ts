@@ -1,11 +1,27 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig } from "./config";
+import { parseConfig, type PlatformConfig } from "./config";
 import { ZenmlEnvironment } from "./environment";
 import { UserFacingError } from "./errors";
+import { resolveAddonVersions } from "./cluster";
 import { bundleSources, readCatalogue } from "./pipeline-catalogue";
 import { HISTORY_OUTPUTS, readOwnHistory, readPromotionSource } from "./history";
-import { checkPromotion, decideUpgrade, parseSnapshotId, preUpgradeSnapshotId, recordOnce, type RollbackRequest } from "./version-policy";
+import { upgradeReportText } from "./upgrade-report";
+import {
+  EKS_ADDONS,
+  PARTS,
+  addonPart,
+  checkPromotion,
+  decideParts,
+  decideUpgrade,
+  eksSupportWarning,
+  mysqlPreUpgradeSnapshotId,
+  parseSnapshotId,
+  preUpgradeSnapshotId,
+  recordOnce,
+  type UpgradeDecision,
+  type RollbackRequest,
+} from "./version-policy";
 
 /**
  * The whole program: validate config, check the upgrade against what is deployed, build the
@@ -36,29 +52,77 @@ async function build(): Promise<Record<string, unknown>> {
   }
 
   const history = await readOwnHistory();
-  const decision = decideUpgrade(stack, config.zenmlVersion, history, rollback);
+  const refusals: string[] = [];
+  const refusalOf = (fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      if (!(err instanceof UserFacingError)) throw err;
+      refusals.push(err.message);
+      return err.message;
+    }
+    return undefined;
+  };
+  let decision: UpgradeDecision = { kind: "unchanged", to: config.zenmlVersion, warnings: [] };
+  const zenmlRefused = refusalOf(() => (decision = decideUpgrade(stack, config.zenmlVersion, history, rollback)));
   const warnings = [...decision.warnings];
   let promotionOverride: string | undefined;
+  let source: Awaited<ReturnType<typeof readPromotionSource>> | undefined;
   if (config.promotionSourceStack !== "") {
-    const source = await readPromotionSource(config.promotionSourceStack);
-    const gate = checkPromotion(stack, config.zenmlVersion, source, config.promotionOverrideReason);
-    warnings.push(...gate.warnings);
-    if (gate.overridden) promotionOverride = config.promotionOverrideReason.trim();
+    source = await readPromotionSource(config.promotionSourceStack);
+    const from = source;
+    refusalOf(() => {
+      const gate = checkPromotion(stack, config.zenmlVersion, from, config.promotionOverrideReason);
+      warnings.push(...gate.warnings);
+      if (gate.overridden) promotionOverride = config.promotionOverrideReason.trim();
+    });
+  }
+
+  // Every other versioned part: recorded like ZenML's, never down, one step, one part per update, staging first.
+  const addonVersions = await resolveAddonVersions(config.kubernetesVersion, config.eksAddonVersions, EKS_ADDONS);
+  // Every registered part pinned by a config key; a new part (e.g. MLflow) is one PARTS entry.
+  const desired: Record<string, string> = {};
+  for (const rule of Object.values(PARTS)) if (rule.configKey) desired[rule.name] = String(config[rule.configKey as keyof PlatformConfig]);
+  for (const [addon, version] of Object.entries(addonVersions)) desired[addonPart(addon)] = version;
+  const parts = decideParts({
+    stack,
+    desired,
+    own: history.parts,
+    deployedBefore: history.deployedVersion !== undefined,
+    source: source && { stackName: source.stackName, parts: source.parts },
+    promotionOverrideReason: config.promotionOverrideReason,
+    zenml: { kind: decision.kind, refused: zenmlRefused },
+  });
+  refusals.push(...parts.refusals.filter((r) => !refusals.includes(r)));
+  warnings.push(...parts.warnings);
+  if (parts.overridden.length > 0) promotionOverride = config.promotionOverrideReason.trim();
+  const support = eksSupportWarning(stack, config.kubernetesVersion, new Date());
+  if (support) warnings.push(support);
+  if (refusals.length > 0) {
+    // One line per refusal (each names its key and the deployed version), then the whole report.
+    throw new UserFacingError(`${refusals.join("\n")}\n${upgradeReportText(parts.entries)}`);
   }
   for (const warning of warnings) void pulumi.log.warn(warning);
 
   const snapshotId = decision.kind === "upgrade" ? preUpgradeSnapshotId(stack, decision.from!, decision.to, history.snapshots) : undefined;
-  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId, rollback, pipelines });
+  const mysql = parts.entries.find((e) => e.part === "mysql");
+  const mysqlMajorUpgrade =
+    mysql?.move === "upgrade" && mysql.deployed ? { fromVersion: mysql.deployed, snapshotId: mysqlPreUpgradeSnapshotId(stack, mysql.deployed, mysql.desired, history.snapshots) } : undefined;
+  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId, rollback, addonVersions, mysqlMajorUpgrade, pipelines });
+  const taken = [snapshotId, mysqlMajorUpgrade?.snapshotId].filter((x): x is string => x !== undefined);
 
   return {
     serverUrl: env.serverUrl,
     [HISTORY_OUTPUTS.version]: config.zenmlVersion,
     [HISTORY_OUTPUTS.versions]: recordOnce(history.versions, config.zenmlVersion),
     [HISTORY_OUTPUTS.snapshot]: snapshotId ?? history.latestSnapshot ?? "",
-    [HISTORY_OUTPUTS.snapshots]: snapshotId ? recordOnce(history.snapshots, snapshotId) : history.snapshots,
+    [HISTORY_OUTPUTS.snapshots]: taken.reduce(recordOnce, history.snapshots),
     [HISTORY_OUTPUTS.rollback]: rollback?.snapshotIdentifier ?? "",
     upgrade: { kind: decision.kind, from: decision.from ?? null, to: decision.to, warnings },
     promotionOverrideReason: promotionOverride ?? null,
+    [HISTORY_OUTPUTS.parts]: desired,
+    [HISTORY_OUTPUTS.partHistory]: Object.fromEntries(Object.entries(desired).map(([part, v]) => [part, recordOnce(history.parts[part]?.versions ?? [], v)])),
+    upgradeReport: { parts: parts.entries, warnings },
     bucketName: env.bucketName,
     registryUrl: env.registryUrl,
     registryUri: env.registryUri,
