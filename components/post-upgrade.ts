@@ -57,7 +57,12 @@ export class PostUpgrade extends pulumi.ComponentResource {
       k8sOpts,
     );
     const credential = (key: string) => ({ valueFrom: { secretKeyRef: { name: ADMIN_SECRET, key } } });
-    const install = `pip install --quiet --disable-pip-version-check --target /tmp/deps $(zenml integration export-requirements ${STACK_INTEGRATIONS.join(" ")})`;
+    // Pinned to what the image has (name==version, never a URL): the added packages never replace the
+    // image's zenml or its dependencies.
+    const install = [
+      "pip list --format=freeze --disable-pip-version-check > /tmp/constraints.txt",
+      `pip install --quiet --disable-pip-version-check --target /tmp/deps -c /tmp/constraints.txt $(zenml integration export-requirements ${STACK_INTEGRATIONS.join(" ")})`,
+    ].join("\n");
     const run = "python /opt/zenml-platform/post_upgrade.py --catalogue /opt/zenml-platform/catalogue.json --sources /opt/zenml-platform/sources.json --workdir /tmp --stack \"$ZENML_PLATFORM_STACK\"";
     const job = new k8s.batch.v1.Job(
       `${name}-job`,
