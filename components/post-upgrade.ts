@@ -57,11 +57,12 @@ export class PostUpgrade extends pulumi.ComponentResource {
       k8sOpts,
     );
     const credential = (key: string) => ({ valueFrom: { secretKeyRef: { name: ADMIN_SECRET, key } } });
-    // Pinned to what the image has (name==version, never a URL): the added packages never replace the
-    // image's zenml or its dependencies.
+    // What `zenml integration install` would add, into a writable dir ahead of the image's packages
+    // (the integrations pin some libraries, e.g. kubernetes, below what the image ships).
     const install = [
-      "pip list --format=freeze --disable-pip-version-check > /tmp/constraints.txt",
-      `pip install --quiet --disable-pip-version-check --target /tmp/deps -c /tmp/constraints.txt $(zenml integration export-requirements ${STACK_INTEGRATIONS.join(" ")})`,
+      // The CLI writes the list to a file only (its console output goes to stderr).
+      `zenml integration export-requirements --output-file /tmp/integrations.txt ${STACK_INTEGRATIONS.join(" ")}`,
+      "pip install --quiet --disable-pip-version-check --target /tmp/deps -r /tmp/integrations.txt",
     ].join("\n");
     const run = "python /opt/zenml-platform/post_upgrade.py --catalogue /opt/zenml-platform/catalogue.json --sources /opt/zenml-platform/sources.json --workdir /tmp --stack \"$ZENML_PLATFORM_STACK\"";
     const job = new k8s.batch.v1.Job(

@@ -126,6 +126,8 @@ describe.each(STACKS)("post-upgrade Job on %s", (stack) => {
     expect(containers[0].image).toBe(`zenmldocker/zenml-server:${version}`);
     expect(containers[0].command.join(" ")).toContain("post_upgrade.py --catalogue /opt/zenml-platform/catalogue.json");
     expect(containers[0].env.find((e) => e.name === "ZENML_PLATFORM_STACK")?.value).toBe(`aws-${stack}`);
+    // `zenml integration export-requirements` prints nothing on stdout: the list must come from its --output-file.
+    expect(containers[0].command[2]).toMatch(/export-requirements --output-file (\S+) s3 aws kubernetes\npip install .*-r \1\n/);
     expect(job().options.dependsOn).toEqual(expect.arrayContaining([named(p(), "zenml-server-release").urn, named(p(), "zenml-stack-registration").urn]));
     expect(at(job().inputs, "metadata.annotations")).toEqual({ "pulumi.com/skipAwait": "true" });
     expect(at(job().inputs, "spec.backoffLimit")).toBe(0);

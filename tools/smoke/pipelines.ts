@@ -52,8 +52,11 @@ function defaultPython(version: string, io: PipelinesIO): string {
   const marker = path.join(venv, ".integrations-ok");
   if (!fs.existsSync(marker)) {
     io.stderr(`[smoke:pipelines] installing the stack's integrations (${STACK_INTEGRATIONS.join(", ")}) into ${venv}`);
-    const reqs = spawnSync(path.join(venv, "bin", "zenml"), ["integration", "export-requirements", ...STACK_INTEGRATIONS], { encoding: "utf8" });
-    const pip = reqs.status === 0 ? spawnSync(path.join(venv, "bin", "pip"), ["install", "--quiet", ...reqs.stdout.trim().split(/\s+/)], { stdio: ["ignore", "inherit", "inherit"] }) : reqs;
+    // The CLI writes the list to a file only (its console output goes to stderr).
+    const list = path.join(venv, "integrations.txt");
+    fs.rmSync(list, { force: true });
+    const reqs = spawnSync(path.join(venv, "bin", "zenml"), ["integration", "export-requirements", "--output-file", list, ...STACK_INTEGRATIONS], { encoding: "utf8", env: { ...process.env, ZENML_ANALYTICS_OPT_IN: "false" } });
+    const pip = reqs.status === 0 ? spawnSync(path.join(venv, "bin", "pip"), ["install", "--quiet", "-r", list], { stdio: ["ignore", "inherit", "inherit"] }) : reqs;
     if (pip.status !== 0) throw new UsageError(`cannot install the ZenML integrations ${STACK_INTEGRATIONS.join(", ")} into ${venv}`);
     fs.writeFileSync(marker, STACK_INTEGRATIONS.join(" "));
   }
