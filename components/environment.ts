@@ -5,10 +5,13 @@ import { ClusterLogging } from "./cluster-logging";
 import type { PlatformConfig } from "./config";
 import { ContainerRegistry } from "./container-registry";
 import { Database } from "./database";
+import { Alarms } from "./alarms";
+import { ImageMirror } from "./image-mirror";
 import { Network } from "./network";
+import { NetworkPolicies } from "./network-policies";
 import type { PipelineCatalogue, SourceFiles } from "./pipeline-catalogue";
 import { PostUpgrade } from "./post-upgrade";
-import { ZenmlServer } from "./zenml-server";
+import { INGRESS_STACK, NAMESPACE as SERVER_NAMESPACE, ZenmlServer, loadBalancerName } from "./zenml-server";
 import { ZenmlStack } from "./zenml-stack";
 
 export interface ZenmlEnvironmentArgs {
@@ -61,6 +64,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         publicAccessCidrs: c.clusterPublicAccessCidrs,
         nodePoolCpuLimit: c.nodePoolCpuLimit,
         protect: c.isProd,
+        ingressScheme: c.serverIngressScheme,
       },
       child,
     );
@@ -74,6 +78,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         retentionDays: c.logRetentionDays,
         addonVersion: args.addonVersions["amazon-cloudwatch-observability"],
         after: [cluster.controlPlane],
+        partition: c.partition,
       },
       child,
     );
@@ -101,6 +106,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
       },
       child,
     );
+    const images = new ImageMirror(`${name}-images`, { environmentName: env, dockerHubCredentialArn: c.dockerHubCredentialArn, nodeRoleName: cluster.nodeRoleName, protect: c.isProd }, child);
     const server = new ZenmlServer(
       `${name}-server`,
       {
@@ -120,6 +126,11 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         memory: c.serverMemory,
         protect: c.isProd,
         upgradeDependsOn: [database.preUpgradeSnapshot, database.preMajorUpgradeSnapshot].filter((x): x is NonNullable<typeof x> => x !== undefined),
+        ingressCidrs: c.serverIngressCidrs,
+        ingressScheme: c.serverIngressScheme,
+        jwtExpiryMinutes: c.serverJwtExpiryMinutes,
+        region: c.region,
+        imageRepository: images.serverImageRepository,
       },
       child,
     );
@@ -144,6 +155,28 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         serverRoleArn: server.serviceAccountRoleArn,
         serverRoleName: server.serviceAccountRoleName,
         server: server.release,
+        imageRepository: images.serverImageRepository,
+        partition: c.partition,
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+      },
+      child,
+    );
+    new NetworkPolicies(
+      `${name}-network-policies`,
+      { provider: cluster.provider, vpcCidr: c.vpcCidr, serverNamespace: SERVER_NAMESPACE, workloadNamespaces: [c.pipelinesNamespace], dependsOn: [server.release, zenmlStack] },
+      child,
+    );
+    new Alarms(
+      `${name}-alarms`,
+      {
+        environmentName: env,
+        topicArn: c.alarmTopicArn,
+        loadBalancerName: loadBalancerName(env),
+        ingressStack: INGRESS_STACK,
+        loadBalancerDependsOn: [server.release],
+        dbInstanceIdentifier: database.activeInstanceIdentifier,
+        dbAllocatedStorageGb: c.dbAllocatedStorageGb,
       },
       child,
     );
