@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { POST_UPGRADE_CONTAINER, POST_UPGRADE_NAMESPACE, postUpgradeDigest, type PipelineCatalogue, type SourceFiles } from "./pipeline-catalogue";
-import { ADMIN_SECRET, IN_CLUSTER_URL } from "./zenml-server";
+import { ADMIN_SECRET, IN_CLUSTER_URL, RESTRICTED_CONTAINER, RESTRICTED_POD } from "./zenml-server";
 
 export const POST_UPGRADE_SCRIPT = path.join(__dirname, "..", "post_upgrade", "post_upgrade.py");
 // The server image of the pinned version: zenml plus boto3 and kubernetes (the connector's libraries).
@@ -84,10 +84,11 @@ export class PostUpgrade extends pulumi.ComponentResource {
             spec: {
               restartPolicy: "Never",
               automountServiceAccountToken: false,
-              securityContext: { runAsNonRoot: true, runAsUser: 1000 },
+              securityContext: RESTRICTED_POD,
               containers: [
                 {
                   name: POST_UPGRADE_CONTAINER,
+                  securityContext: RESTRICTED_CONTAINER,
                   image: `${ZENML_CLIENT_IMAGE}:${args.zenmlVersion}`,
                   command: ["sh", "-ec", `${install}\nexec ${run}`],
                   env: [

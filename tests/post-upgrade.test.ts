@@ -131,6 +131,9 @@ describe.each(STACKS)("post-upgrade Job on %s", (stack) => {
     expect(job().options.dependsOn).toEqual(expect.arrayContaining([named(p(), "zenml-server-release").urn, named(p(), "zenml-stack-registration").urn]));
     expect(at(job().inputs, "metadata.annotations")).toEqual({ "pulumi.com/skipAwait": "true" });
     expect(at(job().inputs, "spec.backoffLimit")).toBe(0);
+    // The same restricted profile as the registration Job: non-root, no privilege escalation, no capabilities.
+    expect(at(job().inputs, "spec.template.spec.securityContext")).toEqual(at(named(p(), "zenml-stack-registration").inputs, "spec.template.spec.securityContext"));
+    expect(at(job().inputs, "spec.template.spec.containers.0.securityContext")).toEqual(at(named(p(), "zenml-stack-registration").inputs, "spec.template.spec.containers.0.securityContext"));
     expect(p().outputs.postUpgradeJob).toBe(at(job().inputs, "metadata.name"));
   });
 
