@@ -9,6 +9,8 @@ import { Alarms } from "./alarms";
 import { ImageMirror } from "./image-mirror";
 import { Network } from "./network";
 import { NetworkPolicies } from "./network-policies";
+import type { PipelineCatalogue, SourceFiles } from "./pipeline-catalogue";
+import { PostUpgrade } from "./post-upgrade";
 import { INGRESS_STACK, NAMESPACE as SERVER_NAMESPACE, ZenmlServer, loadBalancerName } from "./zenml-server";
 import { ZenmlStack } from "./zenml-stack";
 
@@ -18,6 +20,8 @@ export interface ZenmlEnvironmentArgs {
   preUpgradeSnapshotId?: string;
   /** Rollback: restore this snapshot into a new instance and point the server at it. Default: none. */
   rollback?: { snapshotIdentifier: string; fromVersion: string };
+  /** The environment's pipeline catalogue (pipelines/<stack>.yaml), validated, with its in-repo sources. */
+  pipelines: { catalogue: PipelineCatalogue; sources: SourceFiles };
   /** Each EKS add-on's version for this cluster (resolveAddonVersions), by add-on name. */
   addonVersions: Record<string, string>;
   /** This update upgrades the MySQL major: the version it comes from and the snapshot to take first. Default: none. */
@@ -40,6 +44,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
   public readonly adminPassword: pulumi.Output<string>;
   public readonly zenmlStackName: pulumi.Output<string>;
   public readonly zenmlStackRegistrationJob: pulumi.Output<string>;
+  public readonly postUpgradeJob: pulumi.Output<string>;
 
   constructor(name: string, args: ZenmlEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zenml-platform:index:ZenmlEnvironment", name, {}, opts);
@@ -180,6 +185,20 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
       child,
     );
 
+    const postUpgrade = new PostUpgrade(
+      `${name}-post-upgrade`,
+      {
+        environmentName: env,
+        zenmlVersion: c.zenmlVersion,
+        stackName: zenmlStack.stackName,
+        catalogue: args.pipelines.catalogue,
+        sources: args.pipelines.sources,
+        provider: cluster.provider,
+        dependsOn: [server.release, zenmlStack.registrationJob],
+      },
+      child,
+    );
+
     this.serverUrl = server.serverUrl;
     this.bucketName = artifacts.bucketName;
     this.registryUrl = registry.repositoryUrl;
@@ -194,6 +213,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
     this.adminPassword = server.adminPassword;
     this.zenmlStackName = zenmlStack.stackName;
     this.zenmlStackRegistrationJob = zenmlStack.jobName;
+    this.postUpgradeJob = postUpgrade.jobName;
     this.registerOutputs({ serverUrl: this.serverUrl, bucketName: this.bucketName, clusterName: this.clusterName, databaseEndpoint: this.databaseEndpoint });
   }
 }

@@ -1,8 +1,10 @@
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseConfig, type PlatformConfig } from "./config";
 import { ZenmlEnvironment } from "./environment";
 import { UserFacingError } from "./errors";
 import { resolveAddonVersions } from "./cluster";
+import { bundleSources, readCatalogue } from "./pipeline-catalogue";
 import { HISTORY_OUTPUTS, readOwnHistory, readPromotionSource } from "./history";
 import { upgradeReportText } from "./upgrade-report";
 import {
@@ -39,6 +41,9 @@ async function build(): Promise<Record<string, unknown>> {
   const stack = pulumi.getStack();
   const raw = pulumi.runtime.allConfig();
   const config = parseConfig(stack, raw, secretConfigKeys(raw));
+  const projectDir = path.join(__dirname, "..");
+  const catalogue = readCatalogue(projectDir, stack);
+  const pipelines = { catalogue, sources: bundleSources(projectDir, catalogue) };
 
   let rollback: RollbackRequest | undefined;
   if (config.rollbackSnapshot !== "") {
@@ -103,7 +108,7 @@ async function build(): Promise<Record<string, unknown>> {
   const mysql = parts.entries.find((e) => e.part === "mysql");
   const mysqlMajorUpgrade =
     mysql?.move === "upgrade" && mysql.deployed ? { fromVersion: mysql.deployed, snapshotId: mysqlPreUpgradeSnapshotId(stack, mysql.deployed, mysql.desired, history.snapshots) } : undefined;
-  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId, rollback, addonVersions, mysqlMajorUpgrade });
+  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId, rollback, addonVersions, mysqlMajorUpgrade, pipelines });
   const taken = [snapshotId, mysqlMajorUpgrade?.snapshotId].filter((x): x is string => x !== undefined);
 
   return {
@@ -131,6 +136,7 @@ async function build(): Promise<Record<string, unknown>> {
     adminPassword: env.adminPassword,
     zenmlStackName: env.zenmlStackName,
     zenmlStackRegistrationJob: env.zenmlStackRegistrationJob,
+    postUpgradeJob: env.postUpgradeJob,
   };
 }
 

@@ -55,6 +55,8 @@ export class ZenmlStack extends pulumi.ComponentResource {
   public readonly connectorRoleArn: pulumi.Output<string>;
   public readonly jobName: pulumi.Output<string>;
   public readonly spec: pulumi.Output<StackSpec>;
+  /** The registration Job: later in-cluster work (the post-upgrade Job) starts after it. */
+  public readonly registrationJob: k8s.batch.v1.Job;
 
   constructor(name: string, args: ZenmlStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zenml-platform:index:ZenmlStack", name, {}, opts);
@@ -294,6 +296,7 @@ export class ZenmlStack extends pulumi.ComponentResource {
     this.stackName = pulumi.output(args.stackName);
     this.connectorRoleArn = connectorRole.arn;
     this.jobName = job.metadata.name;
+    this.registrationJob = job;
     this.spec = spec;
     this.registerOutputs({ stackName: this.stackName, connectorRoleArn: this.connectorRoleArn, jobName: this.jobName });
   }

@@ -5,7 +5,8 @@ Environment:
   ZENML_SMOKE_SEED_FILE                 JSON written by seed.py before the upgrade (optional:
                                         the seed tests skip without it)
   ZENML_SMOKE_EXPECT_VERSION            server version expected (default: this client's version)
-  ZENML_SMOKE_STACK                     a ZenML stack that must exist with its components
+  ZENML_SMOKE_STACK                     a ZenML stack that must exist with its components; the
+                                        smoke pipeline runs on it
 """
 
 import json
@@ -28,7 +29,11 @@ def _completed(status) -> bool:
 def client() -> Client:
     if not os.environ.get("ZENML_STORE_URL"):
         pytest.fail("ZENML_STORE_URL is not set: point the suite at a ZenML server")
-    return Client()
+    client = Client()
+    # The smoke pipeline runs where the teams' pipelines run: the environment's own stack.
+    if os.environ.get("ZENML_SMOKE_STACK"):
+        client.activate_stack(os.environ["ZENML_SMOKE_STACK"])
+    return client
 
 
 @pytest.fixture(scope="session")

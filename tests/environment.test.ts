@@ -18,7 +18,7 @@ describe.each(STACKS)("%s environment", (stack) => {
     const env = one(p(), "zenml-platform:index:ZenmlEnvironment");
     const components = p().resources.filter((r) => r.parent === env.urn).map((r) => r.type).sort();
     expect(components).toEqual(
-      ["Network", "Cluster", "ClusterLogging", "ArtifactStore", "ContainerRegistry", "Database", "ZenmlServer", "ZenmlStack", "ImageMirror", "NetworkPolicies", "Alarms"].map((c) => `zenml-platform:index:${c}`).sort(),
+      ["Network", "Cluster", "ClusterLogging", "ArtifactStore", "ContainerRegistry", "Database", "ZenmlServer", "ZenmlStack", "ImageMirror", "NetworkPolicies", "Alarms", "PostUpgrade"].map((c) => `zenml-platform:index:${c}`).sort(),
     );
   });
 

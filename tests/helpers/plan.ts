@@ -19,23 +19,24 @@ export interface TestPlanOptions {
 }
 
 /**
- * Everything a plan is computed from, besides its arguments: the program, the offline tooling, the
- * files the program embeds (registration/), the project and stack files and the locked
- * dependencies. A change to any of them is a new plan.
+ * Everything a plan is computed from, besides its arguments: any file of the repository except
+ * those a plan cannot read (tests, docs, workflows, caches). The program embeds scripts and the
+ * catalogue's source folders, which may be anywhere, so an allow-list would go stale silently.
  */
-const PLAN_SOURCES = ["index.ts", "components", path.join("tools", "offline"), "registration", "package-lock.json"];
+const NOT_PLAN_SOURCES = new Set([".git", ".cache", "node_modules", "tests", "docs", ".github", "__pycache__", ".pytest_cache"]);
 let sourcesDigest: string | undefined;
 function planSourcesDigest(): string {
   if (sourcesDigest) return sourcesDigest;
   const hash = createHash("sha256");
-  const add = (file: string) => hash.update(file).update(fs.readFileSync(path.join(PROJECT_DIR, file)));
-  for (const entry of PLAN_SOURCES) {
-    if (fs.statSync(path.join(PROJECT_DIR, entry)).isFile()) add(entry);
-    else
-      for (const f of (fs.readdirSync(path.join(PROJECT_DIR, entry), { recursive: true }) as string[]).sort())
-        if (!f.split(path.sep).includes("__pycache__") && fs.statSync(path.join(PROJECT_DIR, entry, f)).isFile()) add(path.join(entry, f));
-  }
-  for (const f of fs.readdirSync(PROJECT_DIR).sort()) if (/^Pulumi(\..+)?\.yaml$/.test(f)) add(f);
+  const walk = (rel: string) => {
+    for (const d of fs.readdirSync(path.join(PROJECT_DIR, rel), { withFileTypes: true }).sort((x, y) => x.name.localeCompare(y.name))) {
+      if (NOT_PLAN_SOURCES.has(d.name)) continue;
+      const child = rel === "" ? d.name : path.join(rel, d.name);
+      if (d.isDirectory()) walk(child);
+      else if (d.isFile()) hash.update(child).update(fs.readFileSync(path.join(PROJECT_DIR, child)));
+    }
+  };
+  walk("");
   return (sourcesDigest = hash.digest("hex"));
 }
 
@@ -44,9 +45,11 @@ function planSourcesDigest(): string {
  * each plan runs the whole program. Stored as JSON (a plan is plain data) and parsed per call, so
  * no test sees another's changes. A failing plan is never stored: its error is rethrown each time.
  */
+// Plans warn by date (Kubernetes support windows), so yesterday's plan is not today's.
+const TODAY = new Date().toISOString().slice(0, 10);
 const PLAN_CACHE = path.join(PROJECT_DIR, "node_modules", ".cache", "zenml-platform", "plans");
 async function cachedPlan(key: unknown, compute: () => Promise<Plan>): Promise<Plan> {
-  const file = path.join(PLAN_CACHE, `${createHash("sha256").update(planSourcesDigest()).update(JSON.stringify(key)).digest("hex")}.json`);
+  const file = path.join(PLAN_CACHE, `${createHash("sha256").update(planSourcesDigest()).update(TODAY).update(JSON.stringify(key)).digest("hex")}.json`);
   try {
     return JSON.parse(fs.readFileSync(file, "utf8")) as Plan;
   } catch {

@@ -20,6 +20,14 @@ const KEY_SETTINGS: Record<string, string[]> = {
   "kubernetes:helm.sh/v3:Release": ["chart", "version", "namespace"],
 };
 
+/** Nested inputs worth a glance (dotted paths): which image and which name a Job runs with. */
+const KEY_PATHS: Record<string, string[]> = {
+  "kubernetes:batch/v1:Job": ["metadata.name", "spec.template.spec.containers.0.image"],
+};
+
+const atPath = (value: unknown, dotted: string): unknown =>
+  dotted.split(".").reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), value);
+
 function short(value: unknown): string {
   const text = typeof value === "string" ? value : JSON.stringify(value);
   return text.length > 90 ? `${text.slice(0, 87)}...` : text;
@@ -43,6 +51,10 @@ export function renderTree(plan: Plan): string {
       lines.push(`${indent}${r.name}  (${r.type})${flags.length ? `  [${flags.join(", ")}]` : ""}`);
       for (const key of KEY_SETTINGS[r.type] ?? []) {
         const value = key.split(".").reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), r.inputs);
+        if (value !== undefined) lines.push(`${indent}    ${key}: ${short(value)}`);
+      }
+      for (const key of KEY_PATHS[r.type] ?? []) {
+        const value = atPath(r.inputs, key);
         if (value !== undefined) lines.push(`${indent}    ${key}: ${short(value)}`);
       }
       if (r.options.dependsOn.length > 0) lines.push(`${indent}    dependsOn: ${r.options.dependsOn.map((u) => nameOf(u, byUrn)).join(", ")}`);

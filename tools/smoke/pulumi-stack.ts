@@ -25,6 +25,11 @@ export function targetFromOutputs(outputs: Record<string, unknown>, stack: strin
 }
 
 export function readStackTarget(stack: string): StackTarget {
+  return targetFromOutputs(readStackOutputs(stack), stack);
+}
+
+/** `pulumi stack output --json` of a stack (secrets stay hidden). */
+export function readStackOutputs(stack: string): Record<string, unknown> {
   let out: string;
   try {
     out = execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets=false", "--stack", stack], {
@@ -44,5 +49,5 @@ export function readStackTarget(stack: string): StackTarget {
   } catch {
     throw new UsageError(`pulumi stack output for ${stack} is not JSON`);
   }
-  return targetFromOutputs(parsed as Record<string, unknown>, stack);
+  return parsed as Record<string, unknown>;
 }
