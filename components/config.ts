@@ -4,6 +4,7 @@
 import * as semver from "semver";
 import { z } from "zod";
 import { UserFacingError } from "./errors";
+import { explainBadMlflowImage } from "./mlflow-policy";
 import { explainBadPin, parseSnapshotId } from "./version-policy";
 import { backupOverlapsMaintenance, parseDailyWindow, parseWeeklyWindow } from "./windows";
 
@@ -75,6 +76,19 @@ export const FIELDS = {
   promotionSourceStack: { kind: "string", allowed: `"" (staging) or the fully qualified stack prod is promoted from, e.g. "organization/zenml-platform/staging"`, schema: z.string().regex(/^$|^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/), default: "" },
   promotionOverrideReason: { kind: "string", allowed: `"" or a reason (10+ characters) recorded in the stack outputs`, schema: z.string().refine((v) => v === "" || v.trim().length >= 10), default: "" },
   rollbackSnapshot: { kind: "string", allowed: `"" or a pre-upgrade snapshot identifier "zenml-<stack>-pre-upgrade-A-B-C-to-X-Y-Z"`, schema: z.string().refine((v) => v === "" || parseSnapshotId(v) !== undefined), default: "" },
+  mlflowVersion: {
+    kind: "string",
+    allowed: `"" (no MLflow server) or an exact MLflow release "X.Y.Z", 2.5.0 or later (e.g. "3.17.2")`,
+    schema: z.string().superRefine((v, ctx) => {
+      if (v === "") return;
+      const why = explainBadPin(v) ?? (semver.lt(v, "2.5.0") ? `"${v}" predates MLflow's basic-auth app (2.5.0); the server is never run without authentication` : undefined);
+      if (why) ctx.addIssue({ code: "custom", message: why });
+    }),
+    default: "",
+  },
+  mlflowImage: { kind: "string", allowed: `"" without mlflowVersion, else "<registry>/<repository>:<mlflowVersion>@sha256:<digest>" built from images/mlflow/Dockerfile`, schema: z.string(), default: "" },
+  mlflowHostname: { kind: "string", allowed: `"" without mlflowVersion, else a lower-case DNS name other than serverHostname, such as mlflow.staging.example.com`, schema: z.string().regex(/^$/).or(text(DNS_NAME)), default: "" },
+  mlflowCertificateArn: { kind: "string", allowed: `"" (use certificateArn, which must then cover mlflowHostname) or an ACM certificate ARN`, schema: z.string().regex(/^$|^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/), default: "" },
 } satisfies Record<string, Field>;
 
 export type ConfigKey = keyof typeof FIELDS;
@@ -112,6 +126,10 @@ export interface PlatformConfig {
   promotionSourceStack: string;
   promotionOverrideReason: string;
   rollbackSnapshot: string;
+  mlflowVersion: string;
+  mlflowImage: string;
+  mlflowHostname: string;
+  mlflowCertificateArn: string;
 }
 
 interface Problem {
@@ -229,5 +247,23 @@ function crossFieldProblems(stack: string, c: Omit<PlatformConfig, "stack" | "re
     // Rolling back pins exactly the snapshot's "from" version; later upgrades may only go up from it.
     if (semver.lt(c.zenmlVersion, snap.fromVersion)) add("rollbackSnapshot", `"${c.rollbackSnapshot}" was taken before upgrading ${snap.fromVersion} -> ${snap.toVersion}, so zenmlVersion must be "${snap.fromVersion}" or later (it is "${c.zenmlVersion}")`);
   }
+  mlflowProblems(c, add);
   return problems;
+}
+
+/** MLflow's keys only mean something together: a pin needs its image and hostname, and no pin needs neither. */
+function mlflowProblems(c: Omit<PlatformConfig, "stack" | "region" | "isProd">, add: (key: ConfigKey, message: string) => void): void {
+  if (c.mlflowVersion === "") {
+    for (const key of ["mlflowImage", "mlflowHostname", "mlflowCertificateArn"] as const) {
+      if (c[key] !== "") add(key, `is set but mlflowVersion is empty, so no MLflow server runs; set mlflowVersion or clear ${key}`);
+    }
+    return;
+  }
+  if (c.mlflowImage === "") add("mlflowImage", `is required with mlflowVersion "${c.mlflowVersion}"`);
+  else {
+    const why = explainBadMlflowImage(c.mlflowImage, c.mlflowVersion);
+    if (why) add("mlflowImage", why);
+  }
+  if (c.mlflowHostname === "") add("mlflowHostname", `is required with mlflowVersion "${c.mlflowVersion}"`);
+  else if (c.mlflowHostname === c.serverHostname) add("mlflowHostname", `"${c.mlflowHostname}" is serverHostname; MLflow is served next to ZenML on its own name`);
 }

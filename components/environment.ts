@@ -5,6 +5,7 @@ import { ClusterLogging } from "./cluster-logging";
 import type { PlatformConfig } from "./config";
 import { ContainerRegistry } from "./container-registry";
 import { Database } from "./database";
+import { MlflowServer, scaleMlflowToZero } from "./mlflow-server";
 import { Network } from "./network";
 import { ZenmlServer } from "./zenml-server";
 import { ZenmlStack } from "./zenml-stack";
@@ -15,6 +16,8 @@ export interface ZenmlEnvironmentArgs {
   preUpgradeSnapshotId?: string;
   /** Rollback: restore this snapshot into a new instance and point the server at it. Default: none. */
   rollback?: { snapshotIdentifier: string; fromVersion: string };
+  /** MLflow upgrade of a running server: scale it to zero before the snapshot, migrate after it. Default: none. */
+  mlflowUpgrade?: { from: string; to: string };
 }
 
 /** One complete ZenML environment. Staging and prod are two instances of this, differing only in config. */
@@ -33,6 +36,8 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
   public readonly adminPassword: pulumi.Output<string>;
   public readonly zenmlStackName: pulumi.Output<string>;
   public readonly zenmlStackRegistrationJob: pulumi.Output<string>;
+  /** Undefined unless mlflowVersion is set. */
+  public readonly mlflow?: MlflowServer;
 
   constructor(name: string, args: ZenmlEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zenml-platform:index:ZenmlEnvironment", name, {}, opts);
@@ -62,6 +67,8 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
     );
     const artifacts = new ArtifactStore(`${name}-artifacts`, { environmentName: env, noncurrentVersionDays: c.artifactNoncurrentVersionDays, protect: c.isProd }, child);
     const registry = new ContainerRegistry(`${name}-registry`, { environmentName: env, untaggedImageDays: c.ecrUntaggedImageDays, protect: c.isProd }, child);
+    // Upgrade order: scale MLflow to zero -> snapshot -> migration Job -> new server.
+    const mlflowStopped = args.mlflowUpgrade && scaleMlflowToZero(`${name}-mlflow`, { provider: cluster.provider, ...args.mlflowUpgrade }, child);
     const database = new Database(
       `${name}-database`,
       {
@@ -79,6 +86,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         maintenanceWindow: c.dbMaintenanceWindow,
         protect: c.isProd,
         preUpgradeSnapshotId: args.preUpgradeSnapshotId,
+        preUpgradeSnapshotAfter: mlflowStopped ? [mlflowStopped] : [],
         restoreFromSnapshot: args.rollback && { snapshotIdentifier: args.rollback.snapshotIdentifier, label: args.rollback.fromVersion.replace(/\./g, "-") },
       },
       child,
@@ -105,6 +113,30 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
       },
       child,
     );
+    if (c.mlflowVersion !== "") {
+      this.mlflow = new MlflowServer(
+        `${name}-mlflow`,
+        {
+          environmentName: env,
+          mlflowVersion: c.mlflowVersion,
+          image: c.mlflowImage,
+          provider: cluster.provider,
+          oidcProviderArn: cluster.oidcProviderArn,
+          oidcProviderUrl: cluster.oidcProviderUrl,
+          databaseAddress: database.address,
+          databaseMasterPassword: database.password,
+          bucketName: artifacts.bucketName,
+          bucketArn: artifacts.bucketArn,
+          bucketKmsKeyArn: artifacts.kmsKeyArn,
+          hostname: c.mlflowHostname,
+          certificateArn: c.mlflowCertificateArn === "" ? c.certificateArn : c.mlflowCertificateArn,
+          replicas: c.serverReplicas,
+          protect: c.isProd,
+          migrationDependsOn: [...(mlflowStopped ? [mlflowStopped] : []), ...(args.mlflowUpgrade && database.preUpgradeSnapshot ? [database.preUpgradeSnapshot] : [])],
+        },
+        child,
+      );
+    }
     const zenmlStack = new ZenmlStack(
       `${name}-stack`,
       {

@@ -3,6 +3,7 @@ import { parseConfig } from "./config";
 import { ZenmlEnvironment } from "./environment";
 import { UserFacingError } from "./errors";
 import { HISTORY_OUTPUTS, readOwnHistory, readPromotionSource } from "./history";
+import { checkMlflowPromotion, decideMlflowUpgrade, mlflowPreUpgradeSnapshotId } from "./mlflow-policy";
 import { checkPromotion, decideUpgrade, parseSnapshotId, preUpgradeSnapshotId, recordOnce, type RollbackRequest } from "./version-policy";
 
 /**
@@ -32,27 +33,43 @@ async function build(): Promise<Record<string, unknown>> {
 
   const history = await readOwnHistory();
   const decision = decideUpgrade(stack, config.zenmlVersion, history, rollback);
-  const warnings = [...decision.warnings];
+  const mlflowDecision = decideMlflowUpgrade(stack, config.mlflowVersion, history.mlflow, decision.kind);
+  const warnings = [...decision.warnings, ...mlflowDecision.warnings];
   let promotionOverride: string | undefined;
   if (config.promotionSourceStack !== "") {
     const source = await readPromotionSource(config.promotionSourceStack);
     const gate = checkPromotion(stack, config.zenmlVersion, source, config.promotionOverrideReason);
     warnings.push(...gate.warnings);
     if (gate.overridden) promotionOverride = config.promotionOverrideReason.trim();
+    const mlflowSource = { stackName: source.stackName, currentVersion: source.mlflow.deployedVersion, versions: source.mlflow.versions };
+    const mlflowGate = checkMlflowPromotion(stack, config.mlflowVersion, mlflowSource, config.promotionOverrideReason);
+    warnings.push(...mlflowGate.warnings);
+    if (mlflowGate.overridden) promotionOverride = config.promotionOverrideReason.trim();
   }
   for (const warning of warnings) void pulumi.log.warn(warning);
 
   const snapshotId = decision.kind === "upgrade" ? preUpgradeSnapshotId(stack, decision.from!, decision.to, history.snapshots) : undefined;
-  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId, rollback });
+  // One snapshot mechanism and history for both parts; decideMlflowUpgrade refuses both at once.
+  const mlflowSnapshotId = mlflowDecision.kind === "upgrade" ? mlflowPreUpgradeSnapshotId(stack, mlflowDecision.from!, mlflowDecision.to!, history.snapshots) : undefined;
+  // A paused server (mlflowVersion was empty) has no pods to stop; its database is still snapshotted.
+  const mlflowUpgrade = mlflowSnapshotId && history.mlflow.deployedVersion ? { from: mlflowDecision.from!, to: mlflowDecision.to! } : undefined;
+  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId ?? mlflowSnapshotId, rollback, mlflowUpgrade });
+  const takenSnapshots = [snapshotId, mlflowSnapshotId].reduce<string[]>((all, id) => (id ? recordOnce(all, id) : all), history.snapshots);
 
   return {
     serverUrl: env.serverUrl,
     [HISTORY_OUTPUTS.version]: config.zenmlVersion,
     [HISTORY_OUTPUTS.versions]: recordOnce(history.versions, config.zenmlVersion),
     [HISTORY_OUTPUTS.snapshot]: snapshotId ?? history.latestSnapshot ?? "",
-    [HISTORY_OUTPUTS.snapshots]: snapshotId ? recordOnce(history.snapshots, snapshotId) : history.snapshots,
+    [HISTORY_OUTPUTS.snapshots]: takenSnapshots,
     [HISTORY_OUTPUTS.rollback]: rollback?.snapshotIdentifier ?? "",
+    [HISTORY_OUTPUTS.mlflowVersion]: config.mlflowVersion,
+    [HISTORY_OUTPUTS.mlflowVersions]: config.mlflowVersion === "" ? history.mlflow.versions : recordOnce(history.mlflow.versions, config.mlflowVersion),
+    [HISTORY_OUTPUTS.mlflowSnapshot]: mlflowSnapshotId ?? history.latestMlflowSnapshot ?? "",
     upgrade: { kind: decision.kind, from: decision.from ?? null, to: decision.to, warnings },
+    mlflowUpgrade: { kind: mlflowDecision.kind, from: mlflowDecision.from ?? null, to: mlflowDecision.to ?? null },
+    mlflowUrl: env.mlflow?.url ?? null,
+    mlflowAdminPassword: env.mlflow?.adminPassword ?? null,
     promotionOverrideReason: promotionOverride ?? null,
     bucketName: env.bucketName,
     registryUrl: env.registryUrl,
