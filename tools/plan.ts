@@ -1,4 +1,4 @@
-// `npm run plan -- --stack <name> [--json] [--deployed-version X.Y.Z] [--source-version X.Y.Z]`
+// `npm run plan -- --stack <name> [--json] [--deployed-version X.Y.Z] [--source-version X.Y.Z] [--deployed-mlflow-version X.Y.Z] [--set key=value]...`
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ORGANIZATION, ProgramFailed, runPlan, steadyStateOutputs, type Plan } from "./offline/plan";
@@ -10,7 +10,9 @@ const USAGE = `usage: npm run plan -- --stack <name> [--json] [--deployed-versio
   --stack             stack to plan (a Pulumi.<stack>.yaml next to Pulumi.yaml)
   --json              print one JSON document instead of a tree
   --deployed-version  what the stack runs now (default: the version its file pins; "none" = first deploy)
-  --source-version    what the promotion source stack runs (default: the version its file pins)`;
+  --source-version    what the promotion source stack runs (default: the version its file pins)
+  --deployed-mlflow-version  the MLflow version the stack runs now (default: its file's mlflowVersion)
+  --set key=value     override one config key of the stack file (repeatable), e.g. --set mlflowVersion=3.17.2`;
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`plan: ${message}\n`);
@@ -26,6 +28,8 @@ async function main(): Promise<void> {
         json: { type: "boolean", default: false },
         "deployed-version": { type: "string" },
         "source-version": { type: "string" },
+        "deployed-mlflow-version": { type: "string" },
+        set: { type: "string", multiple: true },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -50,9 +54,19 @@ async function main(): Promise<void> {
     for (const name of Object.keys(stackOutputs)) if (name !== self) stackOutputs[name] = { zenmlVersion: source, zenmlVersionHistory: [source] };
   }
 
+  const mlflowDeployed = args["deployed-mlflow-version"];
+  if (mlflowDeployed) stackOutputs[self] = { ...(stackOutputs[self] ?? {}), mlflowVersion: mlflowDeployed, mlflowVersionHistory: [mlflowDeployed] };
+  const overrides: Record<string, string> = {};
+  for (const pair of args.set ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) fail(`--set takes key=value, got "${pair}"\n${USAGE}`);
+    const key = pair.slice(0, eq);
+    overrides[key.includes(":") ? key : `${project}:${key}`] = pair.slice(eq + 1);
+  }
+
   let plan: Plan;
   try {
-    plan = await runPlan({ stack: args.stack, projectDir, stackOutputs });
+    plan = await runPlan({ stack: args.stack, projectDir, stackOutputs, overrides });
   } catch (err) {
     if (err instanceof StackFileError) fail(err.message);
     if (err instanceof ProgramFailed && err.userFacing) {

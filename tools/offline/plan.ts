@@ -114,6 +114,11 @@ export function steadyStateOutputs(projectDir: string, project: string): StackOu
   for (const [stack, version] of pins) {
     outputs[`${ORGANIZATION}/${project}/${stack}`] = { zenmlVersion: version, zenmlVersionHistory: all.filter((v) => semver.lte(v, version)) };
   }
+  // MLflow, where a stack file pins it, is steady the same way.
+  for (const stack of pins.keys()) {
+    const mlflow = readStackConfig(projectDir, stack).values[`${project}:mlflowVersion`];
+    if (mlflow && semver.valid(mlflow)) Object.assign(outputs[`${ORGANIZATION}/${project}/${stack}`], { mlflowVersion: mlflow, mlflowVersionHistory: [mlflow] });
+  }
   return outputs;
 }
 
