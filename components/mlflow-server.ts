@@ -25,7 +25,9 @@ export const MLFLOW_DB_USER = "mlflow";
 export const MLFLOW_ARTIFACT_PREFIX = "mlflow";
 export const MLFLOW_IN_CLUSTER_URL = `http://${MLFLOW_DEPLOYMENT}.${MLFLOW_NAMESPACE}.svc.cluster.local`;
 const PORT = 5000;
-export const DB_BOOTSTRAP_SCRIPT = path.join(__dirname, "..", "images", "mlflow", "bootstrap_db.py");
+/** Run by the Jobs, from a ConfigMap named by their digest. */
+export const MLFLOW_SCRIPTS_DIR = path.join(__dirname, "..", "images", "mlflow");
+const SCRIPTS = ["bootstrap_db.py", "migrate.py"] as const;
 
 export interface MlflowServerArgs {
   environmentName: string;
@@ -131,14 +133,21 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
 
     // Creates MLflow's user and databases with the master user, idempotently (and resets the
     // user's password to the generated one), so MLflow never holds the master credentials.
-    const script = readBootstrapScript();
-    const bootstrapName = `mlflow-db-bootstrap-${digestOf(args.image, script)}`;
+    const scripts = readScripts();
+    const scriptsDigest = digestOf(args.image, ...SCRIPTS.map((f) => scripts[f]));
+    const scriptsMap = new k8s.core.v1.ConfigMap(
+      `${name}-scripts`,
+      { metadata: { name: `mlflow-scripts-${scriptsDigest}`, namespace: MLFLOW_NAMESPACE, labels }, immutable: true, data: scripts },
+      inNamespace,
+    );
+    const scriptsVolume = { name: "scripts", configMap: { name: scriptsMap.metadata.name } };
+    const scriptsMount = [{ name: "scripts", mountPath: "/opt/mlflow-platform", readOnly: true }];
     const bootstrapSecret = new k8s.core.v1.Secret(
       `${name}-db-bootstrap`,
       {
         metadata: { name: "mlflow-db-bootstrap", namespace: MLFLOW_NAMESPACE },
         type: "Opaque",
-        stringData: { "master-password": pulumi.secret(args.databaseMasterPassword), "mlflow-password": dbPassword, "bootstrap_db.py": script },
+        stringData: { "master-password": pulumi.secret(args.databaseMasterPassword), "mlflow-password": dbPassword },
       },
       inNamespace,
     );
@@ -151,14 +160,14 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
     const bootstrap = new k8s.batch.v1.Job(
       `${name}-db-bootstrap-job`,
       {
-        metadata: { name: bootstrapName, namespace: MLFLOW_NAMESPACE, labels },
+        metadata: { name: `mlflow-db-bootstrap-${scriptsDigest}`, namespace: MLFLOW_NAMESPACE, labels },
         spec: {
           backoffLimit: 2,
           template: {
             metadata: { labels },
             spec: {
               ...jobPod(
-                ["python", "/opt/bootstrap/bootstrap_db.py"],
+                ["python", "/opt/mlflow-platform/bootstrap_db.py"],
                 [
                   { name: "DB_HOST", value: args.databaseAddress },
                   { name: "DB_PORT", value: String(DB_PORT) },
@@ -168,31 +177,32 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
                   { name: "MLFLOW_DB_PASSWORD", valueFrom: { secretKeyRef: { name: "mlflow-db-bootstrap", key: "mlflow-password" } } },
                   { name: "MLFLOW_DATABASES", value: `${MLFLOW_DB_NAME},${MLFLOW_AUTH_DB_NAME}` },
                 ],
-                [{ name: "bootstrap", mountPath: "/opt/bootstrap", readOnly: true }],
+                scriptsMount,
               ),
-              volumes: [{ name: "bootstrap", secret: { secretName: "mlflow-db-bootstrap", items: [{ key: "bootstrap_db.py", path: "bootstrap_db.py" }] } }],
+              volumes: [scriptsVolume],
             },
           },
         },
       },
-      { ...k8sOpts, dependsOn: [bootstrapSecret] },
+      { ...k8sOpts, dependsOn: [bootstrapSecret, scriptsMap] },
     );
 
-    // The only place the schema changes: tracking store, then the basic-auth store, with the new
-    // version. backoffLimit 0 like ZenML's hook: a failed migration is looked at, not retried blind.
-    // Named by version, so an upgrade is a new Job the new server waits for.
+    // The only place the schema changes (images/mlflow/migrate.py: `mlflow db upgrade`, then the
+    // basic-auth store), with the new version's image. backoffLimit 0 like ZenML's hook: a failed
+    // migration is looked at, not retried blind. Named by version and scripts, so an upgrade is a
+    // new Job the new server waits for.
     const migration = new k8s.batch.v1.Job(
       `${name}-db-upgrade`,
       {
-        metadata: { name: `mlflow-db-upgrade-${args.mlflowVersion.replace(/\./g, "-")}`, namespace: MLFLOW_NAMESPACE, labels: { ...labels, "app.kubernetes.io/version": args.mlflowVersion } },
+        metadata: { name: `mlflow-db-upgrade-${args.mlflowVersion.replace(/\./g, "-")}-${scriptsDigest}`, namespace: MLFLOW_NAMESPACE, labels: { ...labels, "app.kubernetes.io/version": args.mlflowVersion } },
         spec: {
           backoffLimit: 0,
           template: {
             metadata: { labels },
-            spec: jobPod(
-              ["sh", "-ec", 'mlflow db upgrade "$MLFLOW_BACKEND_STORE_URI" && python -m mlflow.server.auth db upgrade --url "$MLFLOW_AUTH_DATABASE_URI"'],
-              [secretEnv("MLFLOW_BACKEND_STORE_URI", "backend-store-uri"), secretEnv("MLFLOW_AUTH_DATABASE_URI", "auth-database-uri")],
-            ),
+            spec: {
+              ...jobPod(["python", "/opt/mlflow-platform/migrate.py"], [secretEnv("MLFLOW_BACKEND_STORE_URI", "backend-store-uri"), secretEnv("MLFLOW_AUTH_DATABASE_URI", "auth-database-uri")], scriptsMount),
+              volumes: [scriptsVolume],
+            },
           },
         },
       },
@@ -310,10 +320,14 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
   }
 }
 
-function readBootstrapScript(): string {
-  try {
-    return fs.readFileSync(DB_BOOTSTRAP_SCRIPT, "utf8");
-  } catch {
-    throw new Error(`The MLflow database bootstrap script ${DB_BOOTSTRAP_SCRIPT} is missing from this checkout.`);
+function readScripts(): Record<(typeof SCRIPTS)[number], string> {
+  const out = {} as Record<(typeof SCRIPTS)[number], string>;
+  for (const file of SCRIPTS) {
+    try {
+      out[file] = fs.readFileSync(path.join(MLFLOW_SCRIPTS_DIR, file), "utf8");
+    } catch {
+      throw new Error(`The MLflow job script ${path.join(MLFLOW_SCRIPTS_DIR, file)} is missing from this checkout.`);
+    }
   }
+  return out;
 }
