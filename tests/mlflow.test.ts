@@ -1,0 +1,203 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../components/config";
+import { checkMlflowPromotion, decideMlflowUpgrade, explainBadMlflowImage, mlflowPreUpgradeSnapshotId } from "../components/mlflow-policy";
+import { ProgramFailed, type Plan, type PlannedResource } from "../tools/offline/plan";
+import { SECRET_PLACEHOLDER, readStackConfig } from "../tools/offline/stack-files";
+import { PROJECT_DIR, STACKS, at, ofType, one, plan, stackRef } from "./helpers/plan";
+
+const DIGEST = "sha256:" + "0123456789abcdef".repeat(4);
+const image = (version: string) => `123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlflow-server:${version}@${DIGEST}`;
+const mlflowConfig = (stack: string, version: string) => ({ mlflowVersion: version, mlflowImage: image(version), mlflowHostname: `mlflow.${stack}.example.com` });
+
+const JOB = "kubernetes:batch/v1:Job";
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const PATCH = "kubernetes:apps/v1:DeploymentPatch";
+const SNAPSHOT = "aws:rds/snapshot:Snapshot";
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+
+/** What the stack and its promotion source (staging) report as deployed, ZenML at each file's pin. */
+function deployed(stack: string, mlflow: { self?: string[]; staging?: string[] }) {
+  const zenml = (s: string) => (s === "prod" ? { zenmlVersion: "0.97.0", zenmlVersionHistory: ["0.97.0"] } : { zenmlVersion: "0.98.0", zenmlVersionHistory: ["0.97.0", "0.98.0"] });
+  const withMlflow = (s: string, versions?: string[]) => ({ ...zenml(s), ...(versions ? { mlflowVersion: versions[versions.length - 1], mlflowVersionHistory: versions } : {}) });
+  return { [stackRef("staging")]: withMlflow("staging", stack === "staging" ? mlflow.self : mlflow.staging), ...(stack === "prod" ? { [stackRef("prod")]: withMlflow("prod", mlflow.self) } : {}) };
+}
+
+const mlflowPlan = (stack: string, version: string, mlflow: { self?: string[]; staging?: string[] }, extra: Record<string, string> = {}) =>
+  plan(stack, { overrides: { ...mlflowConfig(stack, version), ...extra }, deployed: deployed(stack, { staging: [version], ...mlflow }) });
+
+const byName = (p: Plan, type: string, fragment: string): PlannedResource => {
+  const found = ofType(p, type).filter((r) => r.name.includes(fragment));
+  if (found.length !== 1) throw new Error(`expected one ${type} named like ${fragment}, found ${found.length}`);
+  return found[0];
+};
+
+async function failure(promise: Promise<unknown>): Promise<ProgramFailed> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ProgramFailed);
+  return err as ProgramFailed;
+}
+
+describe.each(STACKS)("MLflow on %s", (stack) => {
+  it("without mlflowVersion nothing MLflow is registered", async () => {
+    const p = await plan(stack);
+    const mlflowish = p.resources.filter((r) => /mlflow/i.test(`${r.type} ${r.name} ${JSON.stringify(r.inputs)}`));
+    expect(mlflowish.map((r) => r.name)).toEqual([]);
+    expect(p.outputs).toMatchObject({ mlflowVersion: "", mlflowUrl: null, mlflowUpgrade: { kind: "off" } });
+  });
+
+  it("a first deploy creates its databases, migrates in a Job, then starts the server behind HTTPS with auth", async () => {
+    const p = await mlflowPlan(stack, "3.17.2", {});
+    const component = one(p, "zenml-platform:index:MlflowServer");
+    const migration = byName(p, JOB, "mlflow-db-upgrade");
+    const bootstrap = byName(p, JOB, "mlflow-db-bootstrap");
+    const server = byName(p, DEPLOYMENT, "mlflow");
+    expect(component.parent).toBe(one(p, "zenml-platform:index:ZenmlEnvironment").urn);
+    expect(migration.options.dependsOn).toContain(bootstrap.urn);
+    expect(server.options.dependsOn).toContain(migration.urn);
+    expect(ofType(p, PATCH)).toEqual([]);
+    expect(ofType(p, SNAPSHOT)).toEqual([]);
+    // The migration Job and the server run the same digest-pinned image.
+    for (const r of [migration, server]) expect(at(r.inputs, "spec.template.spec.containers")).toMatchObject([{ image: image("3.17.2") }]);
+    expect(at(migration.inputs, "spec.backoffLimit")).toBe(0);
+    const command = JSON.stringify(at(server.inputs, "spec.template.spec.containers"));
+    expect(command).toContain("--app-name basic-auth");
+    expect(command).toContain("MLFLOW_AUTH_CONFIG_PATH");
+    expect(at(server.inputs, "spec.strategy.type")).toBe("Recreate");
+    const ingress = byName(p, "kubernetes:networking.k8s.io/v1:Ingress", "mlflow");
+    expect(at(ingress.inputs, "spec.rules")).toMatchObject([{ host: `mlflow.${stack}.example.com` }]);
+    const annotations = at(ingress.inputs, "metadata.annotations") as Record<string, string>;
+    expect(annotations["alb.ingress.kubernetes.io/ssl-redirect"]).toBe("443");
+    expect(annotations["alb.ingress.kubernetes.io/certificate-arn"]).toBe(readStackConfig(PROJECT_DIR, stack).values["zenml-platform:certificateArn"]);
+    expect(p.outputs).toMatchObject({ mlflowUrl: `https://mlflow.${stack}.example.com`, mlflowAdminPassword: SECRET_PLACEHOLDER, mlflowVersionHistory: ["3.17.2"], mlflowUpgrade: { kind: "first-deploy" } });
+  });
+
+  it("credentials are generated secrets; artifacts go through IRSA to the bucket's mlflow/ prefix, no static keys", async () => {
+    const p = await mlflowPlan(stack, "3.17.2", {});
+    const credentials = byName(p, "kubernetes:core/v1:Secret", "mlflow-credentials");
+    const data = at(credentials.inputs, "stringData") as Record<string, unknown>;
+    for (const key of ["password", "backend-store-uri", "basic_auth.ini", "flask-secret-key"]) expect(data[key]).toBe(SECRET_PLACEHOLDER);
+    expect(ofType(p, "aws:iam/accessKey:AccessKey")).toEqual([]);
+    const policy = JSON.parse(String(byName(p, "aws:iam/rolePolicy:RolePolicy", "mlflow-artifact-access").inputs.policy)) as { Statement: { Action: string[]; Resource: string }[] };
+    const objects = policy.Statement.find((s) => s.Action.includes("s3:PutObject"))!;
+    expect(objects.Resource).toMatch(/^arn:aws:s3:::.+\/mlflow\/\*$/);
+    const trust = JSON.parse(String(byName(p, "aws:iam/role:Role", "mlflow-role").inputs.assumeRolePolicy)) as { Statement: { Condition: { StringEquals: Record<string, unknown> } }[] };
+    expect(Object.values(trust.Statement[0].Condition.StringEquals)).toContainEqual(["system:serviceaccount:mlflow:mlflow"]);
+    const env = JSON.stringify(at(byName(p, DEPLOYMENT, "mlflow").inputs, "spec.template.spec.containers"));
+    expect(env).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
+    expect(env).toContain("s3://");
+  });
+
+  it("an upgrade scales to zero, snapshots, migrates with the new version, then starts the new server", async () => {
+    const p = await mlflowPlan(stack, "3.17.2", { self: ["2.22.5"] });
+    const stop = one(p, PATCH);
+    const snapshot = one(p, SNAPSHOT);
+    const migration = byName(p, JOB, "mlflow-db-upgrade");
+    const server = byName(p, DEPLOYMENT, "mlflow");
+    expect(at(stop.inputs, "spec.replicas")).toBe(0);
+    expect(snapshot.inputs.dbSnapshotIdentifier).toBe(`mlflow-${stack}-pre-upgrade-2-22-5-to-3-17-2`);
+    expect(snapshot.options.retainOnDelete).toBe(true);
+    expect(snapshot.options.dependsOn).toContain(stop.urn);
+    expect(migration.options.dependsOn).toEqual(expect.arrayContaining([stop.urn, snapshot.urn]));
+    expect(at(migration.inputs, "metadata.name")).toMatch(/^mlflow-db-upgrade-3-17-2-/);
+    expect(server.options.dependsOn).toContain(migration.urn);
+    // Same snapshot mechanism as ZenML's: the chart's release also waits for it (policy snapshot-before-upgrade).
+    expect(one(p, RELEASE).options.dependsOn).toContain(snapshot.urn);
+    expect(p.outputs).toMatchObject({
+      mlflowUpgrade: { kind: "upgrade", from: "2.22.5", to: "3.17.2" },
+      mlflowVersionHistory: ["2.22.5", "3.17.2"],
+      latestMlflowPreUpgradeSnapshot: `mlflow-${stack}-pre-upgrade-2-22-5-to-3-17-2`,
+    });
+    expect(p.outputs.preUpgradeSnapshots).toContain(`mlflow-${stack}-pre-upgrade-2-22-5-to-3-17-2`);
+    expect(p.warnings.join("\n")).toMatch(/MLflow 2\.22\.5 -> 3\.17\.2 crosses a major version, which may break clients/);
+  });
+
+  it("an unchanged version takes no snapshot and stops nothing", async () => {
+    const p = await mlflowPlan(stack, "3.17.2", { self: ["2.22.5", "3.17.2"] });
+    expect(ofType(p, PATCH)).toEqual([]);
+    expect(ofType(p, SNAPSHOT)).toEqual([]);
+    expect(p.outputs).toMatchObject({ mlflowUpgrade: { kind: "unchanged" } });
+  });
+
+  it("a downgrade is refused before any resource", async () => {
+    const err = await failure(mlflowPlan(stack, "2.22.5", { self: ["2.22.5", "3.17.2"], staging: ["2.22.5", "3.17.2"] }));
+    expect(err.message).toMatch(/mlflowVersion "2\.22\.5" is lower than "3\.17\.2", which already migrated the MLflow database/);
+    expect(err.registeredTypes.filter((t) => t !== "pulumi:pulumi:StackReference")).toEqual([]);
+  });
+
+  it("changing ZenML and MLflow in one update is refused", async () => {
+    const zenmlUp = stack === "prod" ? { zenmlVersion: "0.98.0" } : { zenmlVersion: "0.99.0" };
+    const base = deployed(stack, { self: ["2.22.5"], staging: ["2.22.5", "3.17.2"] });
+    const staging = base[stackRef("staging")] as Record<string, unknown>;
+    if (stack === "prod") base[stackRef("staging")] = { ...staging, zenmlVersionHistory: ["0.97.0", "0.98.0"] };
+    const err = await failure(plan(stack, { overrides: { ...mlflowConfig(stack, "3.17.2"), ...zenmlUp }, deployed: base }));
+    expect(err.message).toMatch(/changes zenmlVersion and mlflowVersion \(2\.22\.5 -> 3\.17\.2\) at once/);
+  });
+});
+
+describe("MLflow promotion", () => {
+  it("prod may not run an MLflow version staging has not run", async () => {
+    const err = await failure(mlflowPlan("prod", "3.17.2", { self: ["2.22.5"], staging: ["2.22.5"] }));
+    expect(err.message).toMatch(/mlflowVersion "3\.17\.2" has not run on organization\/zenml-platform\/staging/);
+  });
+
+  it("the promotion override lets it through with a recorded reason", async () => {
+    const p = await mlflowPlan("prod", "3.17.2", { self: ["2.22.5"], staging: ["2.22.5"] }, { promotionOverrideReason: "security fix for CVE-0000-0000" });
+    expect(p.outputs.promotionOverrideReason).toBe("security fix for CVE-0000-0000");
+    expect(p.warnings.join("\n")).toMatch(/promotion gate overridden for mlflowVersion "3\.17\.2"/);
+  });
+});
+
+describe("MLflow config", () => {
+  const values = (changes: Record<string, string>) => {
+    const v = { ...readStackConfig(PROJECT_DIR, "staging").values };
+    for (const [k, value] of Object.entries(changes)) v[`zenml-platform:${k}`] = value;
+    return v;
+  };
+  const problems = (changes: Record<string, string>) => {
+    try {
+      parseConfig("staging", values(changes));
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error("expected a refusal");
+  };
+
+  it("accepts a pinned version with its digest-pinned image and hostname", () => {
+    expect(parseConfig("staging", values(mlflowConfig("staging", "3.17.2")))).toMatchObject({ mlflowVersion: "3.17.2", mlflowImage: image("3.17.2") });
+  });
+
+  it("refuses a moving or partial pin like zenmlVersion, and versions without basic-auth", () => {
+    expect(problems({ ...mlflowConfig("staging", "3.17.2"), mlflowVersion: "latest" })).toMatch(/zenml-platform:mlflowVersion: "latest" is a moving tag/);
+    expect(problems({ ...mlflowConfig("staging", "3.17.2"), mlflowVersion: "3.17" })).toMatch(/zenml-platform:mlflowVersion: "3\.17" has no patch number/);
+    expect(problems(mlflowConfig("staging", "2.4.2"))).toMatch(/predates MLflow's basic-auth app/);
+  });
+
+  it("reports every MLflow problem at once: tag-only image, wrong tag, missing or clashing hostname", () => {
+    const message = problems({ mlflowVersion: "3.17.2", mlflowImage: "ghcr.io/mlflow/mlflow:v3.17.2", mlflowHostname: "zenml.staging.example.com" });
+    expect(message).toMatch(/zenml-platform:mlflowImage: "ghcr\.io\/mlflow\/mlflow:v3\.17\.2" is not pinned by digest/);
+    expect(message).toMatch(/zenml-platform:mlflowHostname: "zenml\.staging\.example\.com" is serverHostname/);
+    expect(problems({ mlflowVersion: "3.17.2", mlflowImage: image("3.16.0") })).toMatch(/tagged "3\.16\.0", but mlflowVersion is "3\.17\.2"[\s\S]*mlflowHostname: is required/);
+  });
+
+  it("refuses MLflow settings without mlflowVersion", () => {
+    expect(problems({ mlflowHostname: "mlflow.staging.example.com" })).toMatch(/zenml-platform:mlflowHostname: is set but mlflowVersion is empty/);
+  });
+});
+
+describe("MLflow version policy (pure)", () => {
+  it("counts a paused server's history: re-enabling lower is refused, higher is an upgrade of the kept database", () => {
+    expect(() => decideMlflowUpgrade("staging", "3.0.0", { versions: ["3.1.0"] }, "unchanged")).toThrow(/lower than "3\.1\.0"/);
+    expect(decideMlflowUpgrade("staging", "3.2.0", { versions: ["3.1.0"] }, "unchanged")).toMatchObject({ kind: "upgrade", from: "3.1.0", to: "3.2.0" });
+    expect(decideMlflowUpgrade("staging", "", { deployedVersion: "3.1.0", versions: ["3.1.0"] }, "unchanged")).toMatchObject({ kind: "turned-off" });
+  });
+
+  it("warns about skipped minors and names the snapshot like ZenML's, with attempts", () => {
+    expect(decideMlflowUpgrade("staging", "3.4.0", { deployedVersion: "3.1.0", versions: ["3.1.0"] }, "unchanged").warnings.join()).toMatch(/jumps over 2 minor release\(s\) \(3\.2, 3\.3\)/);
+    expect(mlflowPreUpgradeSnapshotId("prod", "3.1.0", "3.2.0", ["mlflow-prod-pre-upgrade-3-1-0-to-3-2-0"])).toBe("mlflow-prod-pre-upgrade-3-1-0-to-3-2-0-attempt-2");
+  });
+
+  it("an empty pin passes the promotion gate; image tags may carry MLflow's v prefix", () => {
+    expect(checkMlflowPromotion("prod", "", { stackName: "s", versions: [] }, "")).toEqual({ overridden: false, warnings: [] });
+    expect(explainBadMlflowImage(`ghcr.io/acme/mlflow:v3.17.2@${DIGEST}`, "3.17.2")).toBeUndefined();
+  });
+});
