@@ -5,7 +5,7 @@ import { ClusterLogging } from "./cluster-logging";
 import type { PlatformConfig } from "./config";
 import { ContainerRegistry } from "./container-registry";
 import { Database } from "./database";
-import { MlflowServer, scaleMlflowToZero } from "./mlflow-server";
+import { MLFLOW_ADMIN_USER, MlflowServer, scaleMlflowToZero } from "./mlflow-server";
 import { Network } from "./network";
 import { ZenmlServer } from "./zenml-server";
 import { ZenmlStack } from "./zenml-stack";
@@ -158,6 +158,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         serverRoleArn: server.serviceAccountRoleArn,
         serverRoleName: server.serviceAccountRoleName,
         server: server.release,
+        mlflow: this.mlflow && { trackingUri: this.mlflow.url, username: MLFLOW_ADMIN_USER, password: this.mlflow.adminPassword, server: this.mlflow.deployment },
       },
       child,
     );

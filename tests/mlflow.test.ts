@@ -3,7 +3,7 @@ import { parseConfig } from "../components/config";
 import { checkMlflowPromotion, decideMlflowUpgrade, explainBadMlflowImage, mlflowPreUpgradeSnapshotId } from "../components/mlflow-policy";
 import { ProgramFailed, type Plan, type PlannedResource } from "../tools/offline/plan";
 import { SECRET_PLACEHOLDER, readStackConfig } from "../tools/offline/stack-files";
-import { PROJECT_DIR, STACKS, at, ofType, one, plan, stackRef } from "./helpers/plan";
+import { PROJECT_DIR, STACKS, at, named, ofType, one, plan, stackRef } from "./helpers/plan";
 
 const DIGEST = "sha256:" + "0123456789abcdef".repeat(4);
 const image = (version: string) => `123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlflow-server:${version}@${DIGEST}`;
@@ -73,7 +73,7 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
 
   it("credentials are generated secrets; artifacts go through IRSA to the bucket's mlflow/ prefix, no static keys", async () => {
     const p = await mlflowPlan(stack, "3.17.2", {});
-    const credentials = byName(p, "kubernetes:core/v1:Secret", "mlflow-credentials");
+    const credentials = named(p, "zenml-mlflow-credentials");
     // Passwords, database URIs, the auth ini and the Flask key: the whole payload stays secret.
     expect(at(credentials.inputs, "stringData")).toBe(SECRET_PLACEHOLDER);
     expect(at(byName(p, "kubernetes:core/v1:Secret", "mlflow-db-bootstrap").inputs, "stringData")).toBe(SECRET_PLACEHOLDER);
@@ -87,6 +87,26 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
     const env = JSON.stringify(at(byName(p, DEPLOYMENT, "mlflow").inputs, "spec.template.spec.containers"));
     expect(env).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
     expect(env).toContain("s3://");
+  });
+
+  it("registers MLflow as the ZenML stack's experiment tracker, credentials only through a ZenML secret", async () => {
+    const specOf = (p: Plan) => JSON.parse((named(p, "zenml-stack-registration-files").inputs.data as Record<string, string>)["spec.json"]);
+    const without = specOf(await plan(stack));
+    expect(without.components.experiment_tracker).toBeUndefined();
+    expect(without.secrets).toBeUndefined();
+    const p = await mlflowPlan(stack, "3.17.2", {});
+    const spec = specOf(p);
+    expect(spec.components.experiment_tracker).toEqual({
+      name: `mlflow-${stack}`,
+      flavor: "mlflow",
+      configuration: { tracking_uri: `https://mlflow.${stack}.example.com`, tracking_username: `{{mlflow-${stack}.username}}`, tracking_password: `{{mlflow-${stack}.password}}` },
+    });
+    expect(spec.secrets).toEqual([{ name: `mlflow-${stack}`, values_from_env: { username: "MLFLOW_TRACKING_USERNAME", password: "MLFLOW_TRACKING_PASSWORD" } }]);
+    const job = named(p, "zenml-stack-registration");
+    const env = JSON.stringify(at(job.inputs, "spec.template.spec.containers"));
+    expect(env).toMatch(/"name":"MLFLOW_TRACKING_PASSWORD","valueFrom":\{"secretKeyRef":\{"name":"zenml-platform-mlflow","key":"password"\}/);
+    expect(job.options.dependsOn).toContain(byName(p, DEPLOYMENT, "mlflow").urn);
+    expect(at(named(p, "zenml-stack-mlflow-credentials").inputs, "stringData")).toBe(SECRET_PLACEHOLDER);
   });
 
   it("an upgrade scales to zero, snapshots, migrates with the new version, then starts the new server", async () => {
@@ -129,8 +149,7 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
   it("changing ZenML and MLflow in one update is refused", async () => {
     const zenmlUp = stack === "prod" ? { zenmlVersion: "0.98.0" } : { zenmlVersion: "0.99.0" };
     const base = deployed(stack, { self: ["2.22.5"], staging: ["2.22.5", "3.17.2"] });
-    const staging = base[stackRef("staging")] as Record<string, unknown>;
-    if (stack === "prod") base[stackRef("staging")] = { ...staging, zenmlVersionHistory: ["0.97.0", "0.98.0"] };
+    if (stack === "prod") base[stackRef("staging")] = { ...base[stackRef("staging")], zenmlVersionHistory: ["0.97.0", "0.98.0"] };
     const err = await failure(plan(stack, { overrides: { ...mlflowConfig(stack, "3.17.2"), ...zenmlUp }, deployed: base }));
     expect(err.message).toMatch(/changes zenmlVersion and mlflowVersion \(2\.22\.5 -> 3\.17\.2\) at once/);
   });
