@@ -47,7 +47,7 @@ export function decideMlflowUpgrade(stack: string, pinned: string, history: Mlfl
     throw new UserFacingError(
       `Stack "${stack}": mlflowVersion "${pinned}" is lower than "${migratedTo}", which already migrated the MLflow database. ` +
         `MLflow cannot run on a schema a newer version migrated; to go back, restore the pre-upgrade snapshot ` +
-        `mlflow-${stack}-pre-upgrade-*-to-${migratedTo.replace(/\./g, "-")} (see docs/UPGRADING.md, "MLflow") instead of lowering the pin.`,
+        `mlflow-${stack}-pre-upgrade-*-to-${migratedTo.replace(/\./g, "-")} (see docs/MLFLOW.md, "Rollback") instead of lowering the pin.`,
     );
   }
   if (deployed === undefined) {

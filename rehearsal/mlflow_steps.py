@@ -239,6 +239,22 @@ def client(ctx: Context, which: str, mode: str, state: Path) -> dict:
         return {"ok": False, "differences": [f"client crashed: {out.stderr.strip()[-400:]}"]}
 
 
+def ts_smoke(ctx: Context, version: str, label: str, expect_run: str | None = None) -> None:
+    """The deploy's own MLflow smoke (npm run smoke:mlflow) against this real server."""
+    env = {**os.environ, "MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": ctx.admin_password}
+    cmd = ["npm", "run", "--silent", "smoke:mlflow", "--", "--url", ctx.url, "--expect-version", version, "--json", "--retries", "2", "--timeout", "30"]
+    if expect_run:
+        cmd += ["--expect-run", expect_run]
+    out = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    (ctx.work / f"smoke-{label}.json").write_text(out.stdout + out.stderr)
+    try:
+        steps = json.loads(out.stdout)["steps"]
+        detail = "; ".join(f"{s['name']} {s['status']}" + (f": {s['detail']}" if s["status"] == "fail" or s["name"] == "earlier-run" else "") for s in steps)
+    except (json.JSONDecodeError, KeyError):
+        detail = (out.stderr or out.stdout).strip()[-300:]
+    ctx.check(f"mlflow-smoke-{label}", out.returncode == 0, detail)
+
+
 def check_server(ctx: Context, which: str, label: str) -> None:
     version = ctx.from_version if which == "from" else ctx.to_version
     status, body = http(ctx, "/version", ("admin", ctx.admin_password))
@@ -261,6 +277,7 @@ def step_seed(ctx: Context) -> None:
         raise StepFailed(f"seeding on {ctx.from_version} failed: {result}")
     shutil.copy(ctx.work / "state.json", ctx.work / "state-seeded.json")
     log(f"seeded on {ctx.from_version}: {result}")
+    ts_smoke(ctx, ctx.from_version, "before-upgrade")
 
 
 class HealthPoller(threading.Thread):
@@ -310,6 +327,8 @@ def step_upgrade(ctx: Context) -> None:
 def step_verify_upgraded(ctx: Context) -> None:
     check_server(ctx, "to", "after-upgrade")
     state = ctx.work / "state.json"
+    seeded_run = json.loads(state.read_text())["experiments"][0]["runs"][0]["id"]
+    ts_smoke(ctx, ctx.to_version, "after-upgrade", expect_run=seeded_run)
     new = client(ctx, "to", "verify", state)
     ctx.check("mlflow-seed-reads-back-on-new-server", new.get("ok", False), f"{new.get('runs_checked', 0)} runs, model, artifacts with client {ctx.to_version}; differences: {new.get('differences', [])[:3]}")
     old = client(ctx, "from", "verify", state)
