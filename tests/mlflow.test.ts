@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../components/config";
+import { contextFor, evaluate } from "../policy/rules";
 import { checkMlflowPromotion, decideMlflowUpgrade, explainBadMlflowImage, mlflowPreUpgradeSnapshotId } from "../components/mlflow-policy";
 import { ProgramFailed, type Plan, type PlannedResource } from "../tools/offline/plan";
 import { SECRET_PLACEHOLDER, readStackConfig } from "../tools/offline/stack-files";
@@ -131,6 +132,14 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
     });
     expect(p.outputs.preUpgradeSnapshots).toContain(`mlflow-${stack}-pre-upgrade-2-22-5-to-3-17-2`);
     expect(p.warnings.join("\n")).toMatch(/MLflow 2\.22\.5 -> 3\.17\.2 crosses a major version, which may break clients/);
+  });
+
+  it("the policy pack finds no violation in a first deploy or an upgrade with MLflow", async () => {
+    const ctx = contextFor(`urn:pulumi:${stack}::zenml-platform::pulumi:pulumi:Stack::x`, { stackConfig: { ...readStackConfig(PROJECT_DIR, stack).values } });
+    for (const p of [await mlflowPlan(stack, "3.17.2", {}), await mlflowPlan(stack, "3.17.2", { self: ["2.22.5"] })]) {
+      const inputs = p.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs, protect: r.options.protect, parent: r.parent ?? undefined, dependencies: r.options.dependsOn }));
+      expect(evaluate(inputs, ctx)).toEqual([]);
+    }
   });
 
   it("an unchanged version takes no snapshot and stops nothing", async () => {
