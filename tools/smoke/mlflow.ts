@@ -137,10 +137,15 @@ export function buildMlflowSteps(cfg: MlflowSmokeConfig, clock: () => number = D
           throw e;
         }
         const status = field(run, "run.info.status", "runs/get");
+        const metrics = (field(run, "run.data", "runs/get") as Body).metrics;
+        const count = Array.isArray(metrics) ? metrics.length : 0;
+        // A smoke run must keep the value it logged; any other run (--expect-run) its metrics.
+        const tag = ((run as { run?: { data?: { tags?: Body[] } } }).run?.data?.tags ?? []).find((x) => x.key === VERSION_TAG);
         const value = metricOf(run);
-        if (status !== "FINISHED" || value === undefined) throw new StepFailure("check", `run ${runId} reads back status ${String(status)}, ${SMOKE_METRIC}=${String(value)}`, false);
-        const tags = ((run as { run?: { data?: { tags?: Body[] } } }).run?.data?.tags ?? []).find((x) => x.key === VERSION_TAG);
-        return `run ${runId} recorded on ${String(tags?.value ?? "?")} reads back ${SMOKE_METRIC}=${value}`;
+        if (status !== "FINISHED" || count === 0 || (tag && value === undefined)) {
+          throw new StepFailure("check", `run ${runId} reads back status ${String(status)} with ${count} metric(s)${tag ? `, ${SMOKE_METRIC}=${String(value)}` : ""}`, false);
+        }
+        return tag ? `run ${runId} recorded on ${String(tag.value)} reads back ${SMOKE_METRIC}=${value}` : `run ${runId} reads back ${count} metric(s)`;
       },
     },
   ];
