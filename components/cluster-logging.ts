@@ -10,6 +10,10 @@ export interface ClusterLoggingArgs {
   oidcProviderUrl: pulumi.Input<string>;
   /** Days container logs (including the migration Job's) are kept in CloudWatch. */
   retentionDays: number;
+  /** The add-on version, resolved per cluster version (resolveAddonVersions); never "latest at apply time". */
+  addonVersion: string;
+  /** Resources the add-on waits for: the control plane, so a cluster upgrade moves it after the cluster. Default: none. */
+  after?: pulumi.Resource[];
 }
 
 /**
@@ -44,12 +48,13 @@ export class ClusterLogging extends pulumi.ComponentResource {
       {
         clusterName: args.clusterName,
         addonName: "amazon-cloudwatch-observability",
+        addonVersion: args.addonVersion,
         serviceAccountRoleArn: role.arn,
         configurationValues: JSON.stringify({ containerLogs: { enabled: true } }),
         resolveConflictsOnUpdate: "OVERWRITE",
         tags,
       },
-      { parent: this, dependsOn: [applicationLogs] },
+      { parent: this, dependsOn: [applicationLogs, ...(args.after ?? [])] },
     );
 
     this.applicationLogGroup = applicationLogs.name;

@@ -19,6 +19,27 @@ export interface ClusterArgs {
   protect: boolean;
 }
 
+/**
+ * Voluntary disruption (consolidation, drift after a Kubernetes upgrade or a new Auto Mode AMI,
+ * expiry) of the zenml NodePool: one node at a time, so with the server's PodDisruptionBudget a
+ * node replacement never takes the last ready server pod. Shape: Karpenter v1 `spec.disruption.budgets`
+ * (karpenter.sh/docs/concepts/disruption/#nodepool-disruption-budgets), as EKS Auto Mode documents it.
+ */
+export const NODE_DISRUPTION_BUDGETS = [{ nodes: "1" }];
+
+/**
+ * Each add-on's version for this cluster, decided on purpose: the stack's pin, else AWS's default
+ * for the pinned Kubernetes version (not the most recent build), read before anything is registered.
+ */
+export async function resolveAddonVersions(kubernetesVersion: string, pins: readonly string[], addons: readonly string[]): Promise<Record<string, string>> {
+  const pinned = new Map(pins.map((p) => p.split("=") as [string, string]));
+  const out: Record<string, string> = {};
+  for (const addon of addons) {
+    out[addon] = pinned.get(addon) ?? (await aws.eks.getAddonVersion({ addonName: addon, kubernetesVersion, mostRecent: false })).version;
+  }
+  return out;
+}
+
 /** The ALB ingress class that EKS Auto Mode serves; the ZenML ingress refers to it by name. */
 export const INGRESS_CLASS = "alb";
 
@@ -33,6 +54,8 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly oidcProviderUrl: pulumi.Output<string>;
   public readonly clusterSecurityGroupId: pulumi.Output<string>;
   public readonly provider: k8s.Provider;
+  /** The EKS cluster: add-on updates wait for its control plane. */
+  public readonly controlPlane: eks.Cluster;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zenml-platform:index:Cluster", name, {}, opts);
@@ -70,6 +93,7 @@ export class Cluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    this.controlPlane = cluster;
     this.clusterName = pulumi.output(clusterName);
     this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
     this.oidcProviderArn = cluster.oidcProviderArn;
@@ -129,7 +153,7 @@ export class Cluster extends pulumi.ComponentResource {
             },
           },
           limits: { cpu: String(args.nodePoolCpuLimit) },
-          disruption: { consolidationPolicy: "WhenEmptyOrUnderutilized", consolidateAfter: "5m" },
+          disruption: { consolidationPolicy: "WhenEmptyOrUnderutilized", consolidateAfter: "5m", budgets: NODE_DISRUPTION_BUDGETS },
         },
       },
       { ...k8sOpts, dependsOn: [nodeClass] },

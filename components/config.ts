@@ -5,7 +5,7 @@ import * as semver from "semver";
 import { z } from "zod";
 import { UserFacingError } from "./errors";
 import { explainBadMlflowImage } from "./mlflow-policy";
-import { explainBadPin, parseSnapshotId } from "./version-policy";
+import { EKS_ADDONS, explainBadPin, parseSnapshotId } from "./version-policy";
 import { backupOverlapsMaintenance, parseDailyWindow, parseWeeklyWindow } from "./windows";
 
 export const PROJECT = "zenml-platform";
@@ -76,6 +76,13 @@ export const FIELDS = {
   promotionSourceStack: { kind: "string", allowed: `"" (staging) or the fully qualified stack prod is promoted from, e.g. "organization/zenml-platform/staging"`, schema: z.string().regex(/^$|^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/), default: "" },
   promotionOverrideReason: { kind: "string", allowed: `"" or a reason (10+ characters) recorded in the stack outputs`, schema: z.string().refine((v) => v === "" || v.trim().length >= 10), default: "" },
   rollbackSnapshot: { kind: "string", allowed: `"" or a pre-upgrade snapshot identifier "zenml-<stack>-pre-upgrade-A-B-C-to-X-Y-Z"`, schema: z.string().refine((v) => v === "" || parseSnapshotId(v) !== undefined), default: "" },
+  eksAddonVersions: {
+    kind: "array",
+    allowed: `[] (each add-on at AWS's default version for kubernetesVersion) or pins "<add-on>=vX.Y.Z-eksbuild.N" for ${EKS_ADDONS.join(", ")}`,
+    schema: z.array(z.string().regex(new RegExp(`^(${EKS_ADDONS.join("|")})=v\\d+\\.\\d+\\.\\d+-eksbuild\\.\\d+$`))).refine((pins) => new Set(pins.map((p) => p.split("=")[0])).size === pins.length),
+    default: [],
+  },
+  dbMajorUpgradeApplyImmediately: { kind: "boolean", allowed: "true or false (false: a MySQL major upgrade waits for dbMaintenanceWindow)", schema: z.boolean(), default: false },
   mlflowVersion: {
     kind: "string",
     allowed: `"" (no MLflow server) or an exact MLflow release "X.Y.Z", 2.5.0 or later (e.g. "3.17.2")`,
@@ -126,6 +133,8 @@ export interface PlatformConfig {
   promotionSourceStack: string;
   promotionOverrideReason: string;
   rollbackSnapshot: string;
+  eksAddonVersions: string[];
+  dbMajorUpgradeApplyImmediately: boolean;
   mlflowVersion: string;
   mlflowImage: string;
   mlflowHostname: string;

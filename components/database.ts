@@ -31,7 +31,12 @@ export interface DatabaseArgs {
   preUpgradeSnapshotAfter?: pulumi.Resource[];
   /** When set, a second instance is restored from this snapshot and becomes the active one (rollback). Default: none. */
   restoreFromSnapshot?: { snapshotIdentifier: string; label: string };
+  /** This update upgrades the MySQL major (e.g. 8.0 -> 8.4): snapshot first, new parameter group, then the switch. Default: none. */
+  majorUpgrade?: { fromVersion: string; snapshotId: string; applyImmediately: boolean };
 }
+
+/** Parameter groups are named by family; the alias adopts the group of stacks made before that naming. */
+const parameterGroupName = (name: string, family: string) => `${name}-params-${family.replace(/\./g, "-")}`;
 
 /**
  * RDS MySQL for the ZenML server, private and TLS-only. A rollback restores into a new instance
@@ -46,6 +51,8 @@ export class Database extends pulumi.ComponentResource {
   public readonly endpoint: pulumi.Output<string>;
   public readonly password: pulumi.Output<string>;
   public readonly preUpgradeSnapshot?: aws.rds.Snapshot;
+  /** The snapshot taken before a MySQL major upgrade, when this update performs one. */
+  public readonly preMajorUpgradeSnapshot?: aws.rds.Snapshot;
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zenml-platform:index:Database", name, {}, opts);
@@ -53,6 +60,7 @@ export class Database extends pulumi.ComponentResource {
     const child = { parent: this };
     const stateful = { parent: this, protect: args.protect };
     const baseIdentifier = `zenml-${args.environmentName}`;
+    const activeIdentifier = args.restoreFromSnapshot ? `${baseIdentifier}-restored-${args.restoreFromSnapshot.label}` : baseIdentifier;
 
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, tags }, child);
     const securityGroup = new aws.ec2.SecurityGroup(
@@ -66,11 +74,14 @@ export class Database extends pulumi.ComponentResource {
       child,
     );
     // The server rejects plaintext connections, whatever a client asks for.
-    const parameterGroup = new aws.rds.ParameterGroup(
-      `${name}-params`,
-      { family: `mysql${args.engineVersion}`, parameters: [{ name: "require_secure_transport", value: "1" }], tags },
-      child,
-    );
+    const newParameterGroup = (family: string, extra: pulumi.CustomResourceOptions) =>
+      new aws.rds.ParameterGroup(parameterGroupName(name, family), { family, parameters: [{ name: "require_secure_transport", value: "1" }], tags }, { ...child, ...extra });
+    const legacyName = { aliases: [{ name: `${name}-params` }] };
+    const upgrade = args.majorUpgrade;
+    // A major upgrade keeps the old family's group (the instance uses it until RDS switches, possibly in
+    // the maintenance window) and retains it, so dropping it later never fails on a group still in use.
+    if (upgrade) newParameterGroup(`mysql${upgrade.fromVersion}`, { ...legacyName, retainOnDelete: true });
+    const parameterGroup = newParameterGroup(`mysql${args.engineVersion}`, upgrade ? {} : legacyName);
     // RDS refuses '/', '@', '"' and spaces in master passwords.
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: true, overrideSpecial: "!#%^*()-_=+[]{}<>:?" }, stateful);
     // Secret by construction, not only because the provider's schema says so.
@@ -101,19 +112,30 @@ export class Database extends pulumi.ComponentResource {
       applyImmediately: false,
       tags,
     };
+    // Snapshot of the instance as it is, before RDS touches it; the same retained mechanism as ZenML's.
+    const majorSnapshot =
+      upgrade &&
+      new aws.rds.Snapshot(
+        `${name}-${upgrade.snapshotId}`,
+        { dbInstanceIdentifier: activeIdentifier, dbSnapshotIdentifier: upgrade.snapshotId, tags: { ...tags, purpose: "pre-upgrade" } },
+        { parent: this, retainOnDelete: true },
+      );
+    // allowMajorVersionUpgrade only in the update that performs it; applied in the maintenance window unless the stack says otherwise.
+    const activeOptions: pulumi.CustomResourceOptions = majorSnapshot ? { ...stateful, dependsOn: [majorSnapshot, parameterGroup] } : stateful;
+    const activeExtra: Partial<aws.rds.InstanceArgs> = upgrade ? { allowMajorVersionUpgrade: true, applyImmediately: upgrade.applyImmediately } : {};
     const primary = new aws.rds.Instance(
       `${name}-instance`,
-      { ...common, identifier: baseIdentifier, dbName: DB_NAME, username: DB_USER, finalSnapshotIdentifier: `${baseIdentifier}-final` },
-      stateful,
+      { ...common, ...activeExtra, identifier: baseIdentifier, dbName: DB_NAME, username: DB_USER, finalSnapshotIdentifier: `${baseIdentifier}-final` },
+      args.restoreFromSnapshot ? stateful : activeOptions,
     );
 
     let active = primary;
     if (args.restoreFromSnapshot) {
-      const identifier = `${baseIdentifier}-restored-${args.restoreFromSnapshot.label}`;
+      const identifier = activeIdentifier;
       active = new aws.rds.Instance(
         `${name}-restored-${args.restoreFromSnapshot.label}`,
-        { ...common, identifier, snapshotIdentifier: args.restoreFromSnapshot.snapshotIdentifier, finalSnapshotIdentifier: `${identifier}-final` },
-        stateful,
+        { ...common, ...activeExtra, identifier, snapshotIdentifier: args.restoreFromSnapshot.snapshotIdentifier, finalSnapshotIdentifier: `${identifier}-final` },
+        activeOptions,
       );
     }
 
@@ -126,6 +148,7 @@ export class Database extends pulumi.ComponentResource {
       );
     }
 
+    this.preMajorUpgradeSnapshot = majorSnapshot || undefined;
     this.instanceIdentifier = primary.identifier;
     this.activeInstanceIdentifier = active.identifier;
     this.address = active.address;

@@ -16,6 +16,10 @@ export interface ZenmlEnvironmentArgs {
   preUpgradeSnapshotId?: string;
   /** Rollback: restore this snapshot into a new instance and point the server at it. Default: none. */
   rollback?: { snapshotIdentifier: string; fromVersion: string };
+  /** Each EKS add-on's version for this cluster (resolveAddonVersions), by add-on name. */
+  addonVersions: Record<string, string>;
+  /** This update upgrades the MySQL major: the version it comes from and the snapshot to take first. Default: none. */
+  mysqlMajorUpgrade?: { fromVersion: string; snapshotId: string };
   /** MLflow upgrade of a running server: scale it to zero before the snapshot, migrate after it. Default: none. */
   mlflowUpgrade?: { from: string; to: string };
 }
@@ -62,7 +66,15 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
     );
     const logging = new ClusterLogging(
       `${name}-logging`,
-      { environmentName: env, clusterName: cluster.clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl, retentionDays: c.logRetentionDays },
+      {
+        environmentName: env,
+        clusterName: cluster.clusterName,
+        oidcProviderArn: cluster.oidcProviderArn,
+        oidcProviderUrl: cluster.oidcProviderUrl,
+        retentionDays: c.logRetentionDays,
+        addonVersion: args.addonVersions["amazon-cloudwatch-observability"],
+        after: [cluster.controlPlane],
+      },
       child,
     );
     const artifacts = new ArtifactStore(`${name}-artifacts`, { environmentName: env, noncurrentVersionDays: c.artifactNoncurrentVersionDays, protect: c.isProd }, child);
@@ -88,6 +100,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         preUpgradeSnapshotId: args.preUpgradeSnapshotId,
         preUpgradeSnapshotAfter: mlflowStopped ? [mlflowStopped] : [],
         restoreFromSnapshot: args.rollback && { snapshotIdentifier: args.rollback.snapshotIdentifier, label: args.rollback.fromVersion.replace(/\./g, "-") },
+        majorUpgrade: args.mysqlMajorUpgrade && { ...args.mysqlMajorUpgrade, applyImmediately: c.dbMajorUpgradeApplyImmediately },
       },
       child,
     );
@@ -109,7 +122,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         cpu: c.serverCpu,
         memory: c.serverMemory,
         protect: c.isProd,
-        upgradeDependsOn: database.preUpgradeSnapshot ? [database.preUpgradeSnapshot] : [],
+        upgradeDependsOn: [database.preUpgradeSnapshot, database.preMajorUpgradeSnapshot].filter((x): x is NonNullable<typeof x> => x !== undefined),
       },
       child,
     );
@@ -132,7 +145,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
           certificateArn: c.mlflowCertificateArn === "" ? c.certificateArn : c.mlflowCertificateArn,
           replicas: c.serverReplicas,
           protect: c.isProd,
-          migrationDependsOn: [...(mlflowStopped ? [mlflowStopped] : []), ...(args.mlflowUpgrade && database.preUpgradeSnapshot ? [database.preUpgradeSnapshot] : [])],
+          migrationDependsOn: [...(mlflowStopped ? [mlflowStopped] : []), ...(database.preUpgradeSnapshot ? [database.preUpgradeSnapshot] : [])],
         },
         child,
       );

@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { MlflowHistory } from "./mlflow-policy";
-import type { DeploymentHistory, PromotionSource } from "./version-policy";
+import type { DeploymentHistory, PartHistory, PromotionSource } from "./version-policy";
 
 /** Stack outputs this program writes and reads back on the next update. Renaming one breaks the guard. */
 export const HISTORY_OUTPUTS = {
@@ -9,8 +8,11 @@ export const HISTORY_OUTPUTS = {
   snapshot: "latestPreUpgradeSnapshot",
   snapshots: "preUpgradeSnapshots",
   rollback: "rollbackSnapshot",
-  mlflowVersion: "mlflowVersion",
-  mlflowVersions: "mlflowVersionHistory",
+  /** Every versioned part's deployed version, by part name (components/version-policy.ts PARTS). */
+  parts: "partVersions",
+  /** Every version each part has run, oldest first. */
+  partHistory: "partVersionHistory",
+  /** The MLflow part's latest pre-upgrade snapshot (ZenML's stays in `snapshot`, which a rollback reads). */
   mlflowSnapshot: "latestMlflowPreUpgradeSnapshot",
 } as const;
 
@@ -18,15 +20,27 @@ const nonEmpty = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefi
 
 const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
 
-async function readOutputs(ref: pulumi.StackReference): Promise<{ version?: string; versions: string[]; snapshot?: string; snapshots: string[]; rollback?: string; mlflow: MlflowHistory; mlflowSnapshot?: string }> {
-  const keys = [HISTORY_OUTPUTS.version, HISTORY_OUTPUTS.versions, HISTORY_OUTPUTS.snapshot, HISTORY_OUTPUTS.snapshots, HISTORY_OUTPUTS.rollback, HISTORY_OUTPUTS.mlflowVersion, HISTORY_OUTPUTS.mlflowVersions, HISTORY_OUTPUTS.mlflowSnapshot];
-  const [version, versions, snapshot, snapshots, rollback, mlflowVersion, mlflowVersions, mlflowSnapshot] = await Promise.all(keys.map(async (key) => (await ref.getOutputDetails(key)).value));
-  const mlflow = { deployedVersion: nonEmpty(mlflowVersion), versions: strings(mlflowVersions) };
-  return { version: nonEmpty(version), versions: strings(versions), snapshot: nonEmpty(snapshot), snapshots: strings(snapshots), rollback: nonEmpty(rollback), mlflow, mlflowSnapshot: nonEmpty(mlflowSnapshot) };
+const record = (v: unknown): Record<string, unknown> => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+/** Per-part records; ZenML's come from its long-standing outputs, so older stacks report it too. */
+function partHistories(version: string | undefined, versions: string[], parts: unknown, history: unknown): Record<string, PartHistory> {
+  const out: Record<string, PartHistory> = {};
+  const current = record(parts);
+  const past = record(history);
+  for (const name of new Set([...Object.keys(current), ...Object.keys(past)])) out[name] = { deployed: nonEmpty(current[name]), versions: strings(past[name]) };
+  out.zenml = { deployed: version, versions };
+  return out;
+}
+
+async function readOutputs(ref: pulumi.StackReference): Promise<{ version?: string; versions: string[]; snapshot?: string; snapshots: string[]; rollback?: string; parts: Record<string, PartHistory>; mlflowSnapshot?: string }> {
+  const keys = [HISTORY_OUTPUTS.version, HISTORY_OUTPUTS.versions, HISTORY_OUTPUTS.snapshot, HISTORY_OUTPUTS.snapshots, HISTORY_OUTPUTS.rollback, HISTORY_OUTPUTS.parts, HISTORY_OUTPUTS.partHistory, HISTORY_OUTPUTS.mlflowSnapshot];
+  const [version, versions, snapshot, snapshots, rollback, parts, partHistory, mlflowSnapshot] = await Promise.all(keys.map(async (key) => (await ref.getOutputDetails(key)).value));
+  const v = nonEmpty(version);
+  return { version: v, versions: strings(versions), snapshot: nonEmpty(snapshot), snapshots: strings(snapshots), rollback: nonEmpty(rollback), parts: partHistories(v, strings(versions), parts, partHistory), mlflowSnapshot: nonEmpty(mlflowSnapshot) };
 }
 
 /** What this stack deployed last, read from its own previous outputs; empty on the first deploy. */
-export async function readOwnHistory(parent?: pulumi.Resource): Promise<DeploymentHistory & { mlflow: MlflowHistory; latestMlflowSnapshot?: string }> {
+export async function readOwnHistory(parent?: pulumi.Resource): Promise<DeploymentHistory & { parts: Record<string, PartHistory>; latestMlflowSnapshot?: string }> {
   const self = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
   const ref = new pulumi.StackReference("deployed-state", { name: self }, { parent });
   const out = await readOutputs(ref);
@@ -36,14 +50,14 @@ export async function readOwnHistory(parent?: pulumi.Resource): Promise<Deployme
     latestSnapshot: out.snapshot,
     snapshots: out.snapshots.length > 0 ? out.snapshots : out.snapshot ? [out.snapshot] : [],
     activeRollbackSnapshot: out.rollback,
-    mlflow: out.mlflow,
+    parts: out.parts,
     latestMlflowSnapshot: out.mlflowSnapshot,
   };
 }
 
 /** What the promotion source (staging) runs and has run. */
-export async function readPromotionSource(stackName: string, parent?: pulumi.Resource): Promise<PromotionSource & { mlflow: MlflowHistory }> {
+export async function readPromotionSource(stackName: string, parent?: pulumi.Resource): Promise<PromotionSource & { parts: Record<string, PartHistory> }> {
   const ref = new pulumi.StackReference("promotion-source", { name: stackName }, { parent });
   const out = await readOutputs(ref);
-  return { stackName, currentVersion: out.version, versions: out.versions, mlflow: out.mlflow };
+  return { stackName, currentVersion: out.version, versions: out.versions, parts: out.parts };
 }

@@ -1,99 +1,29 @@
-// Pure rules for the optional MLflow tracking server's pin: the same discipline as ZenML's
-// (exact pins, never down, staging first, one part per update, snapshot before migrating),
-// built on the shared helpers of version-policy.ts. No Pulumi, no cloud.
+// Pure rules for the optional MLflow tracking server's pin. The shared discipline (never down,
+// one part per update, staging first, warnings, effects) is PARTS.mlflow in version-policy.ts;
+// this adds what being optional needs, the image reference and snapshot naming. No Pulumi.
 import * as semver from "semver";
-import { UserFacingError } from "./errors";
-import { skippedMinors, type UpgradeKind } from "./version-policy";
-
-/** What a stack reported about MLflow in its previous outputs. */
-export interface MlflowHistory {
-  /** Version the stack last ran; undefined when MLflow was never on or is off now. */
-  deployedVersion?: string;
-  /** Every MLflow version the stack has run, oldest first (kept while MLflow is off). */
-  versions: string[];
-}
-
-export type MlflowDecisionKind = "off" | "turned-off" | Exclude<UpgradeKind, "rollback">;
-
-export interface MlflowDecision {
-  kind: MlflowDecisionKind;
-  from?: string;
-  to?: string;
-  warnings: string[];
-}
+import type { PartHistory } from "./version-policy";
 
 /** Highest version in a history: the schema the MLflow database was last migrated to. */
-function highest(versions: readonly string[]): string | undefined {
+export function highestVersion(versions: readonly string[]): string | undefined {
   return [...versions].filter((v) => semver.valid(v)).sort(semver.compare).pop();
 }
 
 /**
- * Classifies moving MLflow from what the stack ran to the pin ("" = off). Refuses a downgrade
- * below any version the database has been migrated to, even after a pause with MLflow off, and
- * an MLflow upgrade in the same update as a ZenML version change (one part per update).
+ * What the version registry (version-policy.ts PARTS.mlflow) should compare the pin with. MLflow
+ * is optional: while it is off the stack records no deployed version but keeps its history, and
+ * its databases stay. Turning it on again must be checked against the schema those databases
+ * were last migrated to, so a paused part counts as deployed at its highest version.
  */
-export function decideMlflowUpgrade(stack: string, pinned: string, history: MlflowHistory, zenmlChange: UpgradeKind): MlflowDecision {
-  const deployed = history.deployedVersion;
-  if (pinned === "") {
-    if (deployed === undefined) return { kind: "off", warnings: [] };
-    return {
-      kind: "turned-off",
-      from: deployed,
-      warnings: [`Stack "${stack}": mlflowVersion is empty, so the MLflow server ${deployed} is removed. Its databases (mlflow, mlflow_auth) and artifacts stay; setting mlflowVersion again to ${deployed} or later brings them back.`],
-    };
-  }
-  const migratedTo = highest(history.versions);
-  if (migratedTo !== undefined && semver.lt(pinned, migratedTo)) {
-    throw new UserFacingError(
-      `Stack "${stack}": mlflowVersion "${pinned}" is lower than "${migratedTo}", which already migrated the MLflow database. ` +
-        `MLflow cannot run on a schema a newer version migrated; to go back, restore the pre-upgrade snapshot ` +
-        `mlflow-${stack}-pre-upgrade-*-to-${migratedTo.replace(/\./g, "-")} (see docs/MLFLOW.md, "Rollback") instead of lowering the pin.`,
-    );
-  }
-  if (deployed === undefined) {
-    // Re-enabling after a pause is an upgrade of the kept database when the pin moved up.
-    if (migratedTo === undefined || semver.eq(pinned, migratedTo)) return { kind: migratedTo ? "unchanged" : "first-deploy", from: migratedTo, to: pinned, warnings: [] };
-    return upgrade(stack, migratedTo, pinned, zenmlChange);
-  }
-  if (semver.eq(pinned, deployed)) return { kind: "unchanged", from: deployed, to: pinned, warnings: [] };
-  return upgrade(stack, deployed, pinned, zenmlChange);
+export function mlflowRecordForPolicy(own: PartHistory | undefined): PartHistory | undefined {
+  if (!own || own.deployed !== undefined || own.versions.length === 0) return own;
+  return { deployed: highestVersion(own.versions), versions: own.versions };
 }
 
-function upgrade(stack: string, from: string, to: string, zenmlChange: UpgradeKind): MlflowDecision {
-  if (zenmlChange === "upgrade" || zenmlChange === "rollback") {
-    throw new UserFacingError(
-      `Stack "${stack}": this update changes zenmlVersion and mlflowVersion (${from} -> ${to}) at once. ` +
-        `Change one versioned part per update so a failure has one cause and one snapshot to restore: deploy the ZenML change first, then MLflow.`,
-    );
-  }
-  const warnings: string[] = [];
-  const skipped = skippedMinors(from, to);
-  if (skipped.length > 0) {
-    warnings.push(`Stack "${stack}": MLflow ${from} -> ${to} jumps over ${skipped.length} minor release(s) (${skipped.join(", ")}); every schema migration between them runs in one Job.`);
-  }
-  if (semver.major(to) !== semver.major(from)) {
-    warnings.push(
-      `Stack "${stack}": MLflow ${from} -> ${to} crosses a major version, which may break clients: ` +
-        `keep every client (pipeline images, notebooks, ZenML's mlflow integration) at ${semver.major(from)}.x or ${to} and never newer than the server, ` +
-        `re-test code using removed or renamed APIs, and read MLflow's ${semver.major(to)}.0 migration notes before applying.`,
-    );
-  }
-  return { kind: "upgrade", from, to, warnings };
-}
-
-/** Prod may only run an MLflow version its promotion source has run; the ZenML override reason covers it too. */
-export function checkMlflowPromotion(stack: string, pinned: string, source: { stackName: string; versions: string[]; currentVersion?: string }, overrideReason: string): { overridden: boolean; warnings: string[] } {
-  if (pinned === "") return { overridden: false, warnings: [] };
-  const ran = new Set([...source.versions, ...(source.currentVersion ? [source.currentVersion] : [])]);
-  if (ran.has(pinned)) return { overridden: false, warnings: [] };
-  const seen = source.currentVersion ? `it runs MLflow "${source.currentVersion}"` : "it runs no MLflow";
-  if (overrideReason.trim() !== "") {
-    return { overridden: true, warnings: [`Stack "${stack}": promotion gate overridden for mlflowVersion "${pinned}" (${seen} on ${source.stackName}). Reason: ${overrideReason.trim()}`] };
-  }
-  throw new UserFacingError(
-    `Stack "${stack}": mlflowVersion "${pinned}" has not run on ${source.stackName} (${seen}; MLflow versions it ran: ${[...ran].join(", ") || "none"}). ` +
-      `Deploy and smoke-test it there first, or for an emergency set promotionOverrideReason.`,
-  );
+/** A warning when this update turns a running MLflow off (its data stays). */
+export function mlflowTurnedOffWarning(stack: string, pinned: string, own: PartHistory | undefined): string | undefined {
+  if (pinned !== "" || own?.deployed === undefined) return undefined;
+  return `Stack "${stack}": mlflowVersion is empty, so the MLflow server ${own.deployed} is removed. Its databases (mlflow, mlflow_auth) and artifacts stay; setting mlflowVersion again to ${own.deployed} or later brings them back.`;
 }
 
 /** Same naming rules as ZenML's snapshots (RDS identifiers, attempt numbers), with its own prefix. */

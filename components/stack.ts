@@ -1,10 +1,26 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig } from "./config";
+import { parseConfig, type PlatformConfig } from "./config";
 import { ZenmlEnvironment } from "./environment";
 import { UserFacingError } from "./errors";
+import { resolveAddonVersions } from "./cluster";
 import { HISTORY_OUTPUTS, readOwnHistory, readPromotionSource } from "./history";
-import { checkMlflowPromotion, decideMlflowUpgrade, mlflowPreUpgradeSnapshotId } from "./mlflow-policy";
-import { checkPromotion, decideUpgrade, parseSnapshotId, preUpgradeSnapshotId, recordOnce, type RollbackRequest } from "./version-policy";
+import { mlflowPreUpgradeSnapshotId, mlflowRecordForPolicy, mlflowTurnedOffWarning } from "./mlflow-policy";
+import { upgradeReportText } from "./upgrade-report";
+import {
+  EKS_ADDONS,
+  PARTS,
+  addonPart,
+  checkPromotion,
+  decideParts,
+  decideUpgrade,
+  eksSupportWarning,
+  mysqlPreUpgradeSnapshotId,
+  parseSnapshotId,
+  preUpgradeSnapshotId,
+  recordOnce,
+  type UpgradeDecision,
+  type RollbackRequest,
+} from "./version-policy";
 
 /**
  * The whole program: validate config, check the upgrade against what is deployed, build the
@@ -32,45 +48,90 @@ async function build(): Promise<Record<string, unknown>> {
   }
 
   const history = await readOwnHistory();
-  const decision = decideUpgrade(stack, config.zenmlVersion, history, rollback);
-  const mlflowDecision = decideMlflowUpgrade(stack, config.mlflowVersion, history.mlflow, decision.kind);
-  const warnings = [...decision.warnings, ...mlflowDecision.warnings];
+  const refusals: string[] = [];
+  const refusalOf = (fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      if (!(err instanceof UserFacingError)) throw err;
+      refusals.push(err.message);
+      return err.message;
+    }
+    return undefined;
+  };
+  let decision: UpgradeDecision = { kind: "unchanged", to: config.zenmlVersion, warnings: [] };
+  const zenmlRefused = refusalOf(() => (decision = decideUpgrade(stack, config.zenmlVersion, history, rollback)));
+  const warnings = [...decision.warnings];
   let promotionOverride: string | undefined;
+  let source: Awaited<ReturnType<typeof readPromotionSource>> | undefined;
   if (config.promotionSourceStack !== "") {
-    const source = await readPromotionSource(config.promotionSourceStack);
-    const gate = checkPromotion(stack, config.zenmlVersion, source, config.promotionOverrideReason);
-    warnings.push(...gate.warnings);
-    if (gate.overridden) promotionOverride = config.promotionOverrideReason.trim();
-    const mlflowSource = { stackName: source.stackName, currentVersion: source.mlflow.deployedVersion, versions: source.mlflow.versions };
-    const mlflowGate = checkMlflowPromotion(stack, config.mlflowVersion, mlflowSource, config.promotionOverrideReason);
-    warnings.push(...mlflowGate.warnings);
-    if (mlflowGate.overridden) promotionOverride = config.promotionOverrideReason.trim();
+    source = await readPromotionSource(config.promotionSourceStack);
+    const from = source;
+    refusalOf(() => {
+      const gate = checkPromotion(stack, config.zenmlVersion, from, config.promotionOverrideReason);
+      warnings.push(...gate.warnings);
+      if (gate.overridden) promotionOverride = config.promotionOverrideReason.trim();
+    });
+  }
+
+  // Every other versioned part: recorded like ZenML's, never down, one step, one part per update, staging first.
+  const addonVersions = await resolveAddonVersions(config.kubernetesVersion, config.eksAddonVersions, EKS_ADDONS);
+  // Every registered part pinned by a config key; a new part (e.g. MLflow) is one PARTS entry.
+  const desired: Record<string, string> = {};
+  // An optional part pinned "" (MLflow off) is not desired at all.
+  for (const rule of Object.values(PARTS)) if (rule.configKey && config[rule.configKey as keyof PlatformConfig] !== "") desired[rule.name] = String(config[rule.configKey as keyof PlatformConfig]);
+  for (const [addon, version] of Object.entries(addonVersions)) desired[addonPart(addon)] = version;
+  const parts = decideParts({
+    stack,
+    desired,
+    own: history.parts.mlflow ? { ...history.parts, mlflow: mlflowRecordForPolicy(history.parts.mlflow)! } : history.parts,
+    deployedBefore: history.deployedVersion !== undefined,
+    source: source && { stackName: source.stackName, parts: source.parts },
+    promotionOverrideReason: config.promotionOverrideReason,
+    zenml: { kind: decision.kind, refused: zenmlRefused },
+  });
+  refusals.push(...parts.refusals.filter((r) => !refusals.includes(r)));
+  warnings.push(...parts.warnings);
+  const turnedOff = mlflowTurnedOffWarning(stack, config.mlflowVersion, history.parts.mlflow);
+  if (turnedOff) warnings.push(turnedOff);
+  if (parts.overridden.length > 0) promotionOverride = config.promotionOverrideReason.trim();
+  const support = eksSupportWarning(stack, config.kubernetesVersion, new Date());
+  if (support) warnings.push(support);
+  if (refusals.length > 0) {
+    // One line per refusal (each names its key and the deployed version), then the whole report.
+    throw new UserFacingError(`${refusals.join("\n")}\n${upgradeReportText(parts.entries)}`);
   }
   for (const warning of warnings) void pulumi.log.warn(warning);
 
   const snapshotId = decision.kind === "upgrade" ? preUpgradeSnapshotId(stack, decision.from!, decision.to, history.snapshots) : undefined;
-  // One snapshot mechanism and history for both parts; decideMlflowUpgrade refuses both at once.
-  const mlflowSnapshotId = mlflowDecision.kind === "upgrade" ? mlflowPreUpgradeSnapshotId(stack, mlflowDecision.from!, mlflowDecision.to!, history.snapshots) : undefined;
-  // A paused server (mlflowVersion was empty) has no pods to stop; its database is still snapshotted.
-  const mlflowUpgrade = mlflowSnapshotId && history.mlflow.deployedVersion ? { from: mlflowDecision.from!, to: mlflowDecision.to! } : undefined;
-  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId ?? mlflowSnapshotId, rollback, mlflowUpgrade });
-  const takenSnapshots = [snapshotId, mlflowSnapshotId].reduce<string[]>((all, id) => (id ? recordOnce(all, id) : all), history.snapshots);
+  const mysql = parts.entries.find((e) => e.part === "mysql");
+  const mysqlMajorUpgrade =
+    mysql?.move === "upgrade" && mysql.deployed ? { fromVersion: mysql.deployed, snapshotId: mysqlPreUpgradeSnapshotId(stack, mysql.deployed, mysql.desired, history.snapshots) } : undefined;
+  // MLflow's upgrade uses ZenML's snapshot mechanism (one part moves per update, so one snapshot);
+  // a server paused while MLflow was off has no pods to stop, but its kept database is snapshotted.
+  const mlflow = parts.entries.find((e) => e.part === "mlflow");
+  const mlflowSnapshotId = mlflow?.move === "upgrade" && mlflow.deployed ? mlflowPreUpgradeSnapshotId(stack, mlflow.deployed, mlflow.desired, history.snapshots) : undefined;
+  const mlflowUpgrade = mlflowSnapshotId && history.parts.mlflow?.deployed ? { from: mlflow!.deployed!, to: mlflow!.desired } : undefined;
+  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId ?? mlflowSnapshotId, rollback, addonVersions, mysqlMajorUpgrade, mlflowUpgrade });
+  const taken = [snapshotId, mysqlMajorUpgrade?.snapshotId, mlflowSnapshotId].filter((x): x is string => x !== undefined);
+  // Parts not desired now (MLflow off) keep their history, so turning them on again is checked.
+  const partHistory = { ...Object.fromEntries(Object.entries(history.parts).filter(([part]) => part !== "zenml").map(([part, h]) => [part, h.versions])), ...Object.fromEntries(Object.entries(desired).map(([part, v]) => [part, recordOnce(history.parts[part]?.versions ?? [], v)])) };
 
   return {
     serverUrl: env.serverUrl,
     [HISTORY_OUTPUTS.version]: config.zenmlVersion,
     [HISTORY_OUTPUTS.versions]: recordOnce(history.versions, config.zenmlVersion),
     [HISTORY_OUTPUTS.snapshot]: snapshotId ?? history.latestSnapshot ?? "",
-    [HISTORY_OUTPUTS.snapshots]: takenSnapshots,
+    [HISTORY_OUTPUTS.snapshots]: taken.reduce(recordOnce, history.snapshots),
     [HISTORY_OUTPUTS.rollback]: rollback?.snapshotIdentifier ?? "",
-    [HISTORY_OUTPUTS.mlflowVersion]: config.mlflowVersion,
-    [HISTORY_OUTPUTS.mlflowVersions]: config.mlflowVersion === "" ? history.mlflow.versions : recordOnce(history.mlflow.versions, config.mlflowVersion),
-    [HISTORY_OUTPUTS.mlflowSnapshot]: mlflowSnapshotId ?? history.latestMlflowSnapshot ?? "",
     upgrade: { kind: decision.kind, from: decision.from ?? null, to: decision.to, warnings },
-    mlflowUpgrade: { kind: mlflowDecision.kind, from: mlflowDecision.from ?? null, to: mlflowDecision.to ?? null },
+    promotionOverrideReason: promotionOverride ?? null,
+    [HISTORY_OUTPUTS.parts]: desired,
+    [HISTORY_OUTPUTS.partHistory]: partHistory,
+    [HISTORY_OUTPUTS.mlflowSnapshot]: mlflowSnapshotId ?? history.latestMlflowSnapshot ?? "",
     mlflowUrl: env.mlflow?.url ?? null,
     mlflowAdminPassword: env.mlflow?.adminPassword ?? null,
-    promotionOverrideReason: promotionOverride ?? null,
+    upgradeReport: { parts: parts.entries, warnings },
     bucketName: env.bucketName,
     registryUrl: env.registryUrl,
     registryUri: env.registryUri,

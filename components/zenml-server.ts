@@ -19,6 +19,16 @@ export const ADMIN_USER = "admin";
 /** The chart's Service ("zenml", port 80) as seen from inside the cluster. */
 export const IN_CLUSTER_URL = `http://zenml.${NAMESPACE}.svc.cluster.local`;
 
+/** The chart's selector labels for release "zenml" (chart _helpers.tpl `zenml.selectorLabels`). */
+export const SERVER_POD_LABELS = { "app.kubernetes.io/name": "zenml", "app.kubernetes.io/instance": "zenml" };
+/** The chart names its Deployment after the release when the release name contains the chart name. */
+export const SERVER_DEPLOYMENT = "zenml";
+
+/** Server pods that must stay up through voluntary disruption: 1 when there are 2+ replicas; a single replica cannot be protected without blocking every node drain. */
+export function serverMinAvailable(replicas: number): number {
+  return Math.min(1, replicas - 1);
+}
+
 export interface ZenmlServerArgs {
   environmentName: string;
   /** Chart version, image tag and server version at once: they must never differ. */
@@ -164,6 +174,34 @@ export class ZenmlServer extends pulumi.ComponentResource {
         },
       },
       { ...k8sOpts, dependsOn: [namespace, dbPassword, ...(args.upgradeDependsOn ?? [])] },
+    );
+
+    // Availability through upgrades and node replacement; the chart has no PodDisruptionBudget,
+    // no topology spread and no strategy values, so these are our own objects.
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-pdb`,
+      { metadata: { name: "zenml-server", namespace: NAMESPACE }, spec: { minAvailable: serverMinAvailable(args.replicas), selector: { matchLabels: SERVER_POD_LABELS } } },
+      { ...k8sOpts, dependsOn: [namespace] },
+    );
+    // Server-side apply patch of the chart's Deployment: Helm's three-way merge leaves fields its manifest never sets.
+    new k8s.apps.v1.DeploymentPatch(
+      `${name}-availability`,
+      {
+        metadata: { name: SERVER_DEPLOYMENT, namespace: NAMESPACE, annotations: { "pulumi.com/patchForce": "true" } },
+        spec: {
+          // New pods come up before old ones go: a rollout never drops below the replica count.
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          template: {
+            spec: {
+              topologySpreadConstraints: [
+                { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: SERVER_POD_LABELS }, matchLabelKeys: ["pod-template-hash"] },
+                { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: SERVER_POD_LABELS }, matchLabelKeys: ["pod-template-hash"] },
+              ],
+            },
+          },
+        },
+      },
+      { ...k8sOpts, dependsOn: [release] },
     );
 
     this.serverUrl = pulumi.output(serverUrl);

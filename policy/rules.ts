@@ -63,6 +63,7 @@ const ECR = "aws:ecr/repository:Repository";
 const EKS = "eks:index:Cluster";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const SNAPSHOT = "aws:rds/snapshot:Snapshot";
+const PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup";
 /** Losing or replacing one of these loses data or breaks what depends on it (generated secrets included). */
 export const STATEFUL_TYPES = [
   RDS,
@@ -339,6 +340,42 @@ export const STACK_RULES: StackRule[] = [
           out.push({ message: `snapshot ${id} is for an upgrade to ${planned!.toVersion}, but release ${release.name} installs ${String(release.props.version)}`, urn: s.urn });
         }
         if (databases.size > 0 && !databases.has(s.props.dbInstanceIdentifier)) out.push({ message: `snapshot ${id} is of ${String(s.props.dbInstanceIdentifier)}, not of this stack's database`, urn: s.urn });
+      }
+      return out;
+    },
+  },
+  {
+    name: "mysql-major-upgrade-prepared",
+    description: "An RDS instance allowed a major version upgrade waits for a pre-upgrade snapshot of itself and for a parameter group of the new engine's family.",
+    enforcement: "mandatory",
+    remediation: "Change only dbEngineVersion and let the program plan the major upgrade (snapshot, new-family parameter group, allowMajorVersionUpgrade in that update only).",
+    check: (resources) => {
+      const byUrn = new Map(resources.map((r) => [r.urn, r]));
+      const out: { message: string; urn?: string }[] = [];
+      for (const db of resources.filter((r) => r.type === RDS && r.props.allowMajorVersionUpgrade === true)) {
+        const deps = db.dependencies.map((u) => byUrn.get(u)).filter((r): r is PolicyInput => r !== undefined);
+        if (!deps.some((d) => d.type === SNAPSHOT && d.props.dbInstanceIdentifier === db.props.identifier)) out.push({ message: `instance ${String(db.props.identifier)} may upgrade its major version without waiting for a snapshot of itself`, urn: db.urn });
+        const family = `mysql${String(db.props.engineVersion)}`;
+        if (!deps.some((d) => d.type === PARAMETER_GROUP && d.props.family === family)) out.push({ message: `instance ${String(db.props.identifier)} upgrades to ${String(db.props.engineVersion)} without waiting for a ${family} parameter group`, urn: db.urn });
+      }
+      return out;
+    },
+  },
+  {
+    name: "server-disruption-protected",
+    description: "With 2+ server replicas, a PodDisruptionBudget keeps one server pod through voluntary disruption and the node pool replaces one node at a time.",
+    enforcement: "mandatory",
+    remediation: "Keep the ZenmlServer's PodDisruptionBudget and the Cluster's NodePool disruption budgets (components/zenml-server.ts, components/cluster.ts).",
+    check: (resources) => {
+      const release = resources.find((r) => r.type === RELEASE && String(r.props.chart ?? "").includes("zenml"));
+      const replicas = Number(get(release?.props, "values.zenml.replicaCount") ?? 1);
+      if (!release || replicas < 2) return [];
+      const out: { message: string; urn?: string }[] = [];
+      const pdbs = resources.filter((r) => r.type === "kubernetes:policy/v1:PodDisruptionBudget" && get(r.props, "metadata.namespace") === get(release.props, "namespace"));
+      if (!pdbs.some((p) => Number(get(p.props, "spec.minAvailable") ?? 0) >= 1)) out.push({ message: `${replicas} server replicas but no PodDisruptionBudget keeps one available`, urn: release.urn });
+      for (const pool of resources.filter((r) => r.type === "kubernetes:karpenter.sh/v1:NodePool")) {
+        const budgets = get(pool.props, "spec.disruption.budgets");
+        if (!Array.isArray(budgets) || budgets.length === 0) out.push({ message: `NodePool ${pool.name} has no disruption budgets (Karpenter's default lets 10% of nodes go at once)`, urn: pool.urn });
       }
       return out;
     },

@@ -142,7 +142,8 @@ describe("the CLIs", () => {
     const refused = await run(TSX, ["tools/gitops/bump.ts", "--stack", "staging", "--version", "0.97.0", "--dir", dir], { cwd: PROJECT_DIR }).catch((e: { code: number; stderr: string }) => e);
     expect((refused as { code: number }).code).toBe(2);
     expect((refused as { stderr: string }).stderr).toMatch(/^bump: refusing to lower staging/);
-    const ok = await run(TSX, ["tools/gitops/promote.ts", "--dir", dir], { cwd: PROJECT_DIR });
+    // No package index: the PR body's dossier says it is unavailable instead of downloading wheels.
+    const ok = await run(TSX, ["tools/gitops/promote.ts", "--dir", dir], { cwd: PROJECT_DIR, env: { ...process.env, UPGRADE_NOTES_WHEELS: dir, PIP_NO_INDEX: "1" } });
     expect(ok.stdout).toMatch(/prod: 0\.97\.0 -> 0\.98\.0/);
   });
 });

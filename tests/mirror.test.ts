@@ -49,20 +49,19 @@ describe("mirror-check on fixtures that each break the mirror one way", () => {
     expect(violations[0]).toMatchObject({ kind: "config-key-missing", where: "aws:profile", left: "platform-admin", edit: ["Pulumi.prod.yaml"] });
   });
 
-  it("a setting changed in one stack only (MySQL major version)", async () => {
-    const { violations } = await checkMirror({ projectDir: PROJECT_DIR, prodFile: fixture("engine-differs", "prod") });
-    expect(violations.map((v) => `${v.kind} ${v.where} ${v.path ?? ""}`.trim())).toEqual(
+  it("prod ahead of staging on the MySQL major (config + RDS + parameter group)", async () => {
+    const { violations, differences } = await checkMirror({ projectDir: PROJECT_DIR, stagingFile: fixture("engine-differs", "staging") });
+    expect(violations).toHaveLength(1);
+    expect(violations[0]).toMatchObject({ kind: "version-order", where: "zenml-platform:dbEngineVersion", left: "8.0", right: "8.4", edit: [label("engine-differs", "staging"), "Pulumi.prod.yaml"] });
+    expect(violations[0].note).toMatch(/prod \(8\.4\) must never be ahead of staging \(8\.0\)/);
+    // the derived differences are the ones a major upgrade in flight makes, each declared
+    expect(differences.filter((d) => d.allowed).map((d) => `${d.kind} ${d.where} ${d.path ?? ""}`.trim())).toEqual(
       expect.arrayContaining([
-        "config-value zenml-platform:dbEngineVersion",
         "setting aws:rds/instance:Instance zenml-database-instance engineVersion",
-        "setting aws:rds/parameterGroup:ParameterGroup zenml-database-params family",
+        "resource-missing aws:rds/parameterGroup:ParameterGroup zenml-database-params-mysql8-0",
+        "resource-missing aws:rds/parameterGroup:ParameterGroup zenml-database-params-mysql8-4",
       ]),
     );
-    expect(violations.find((v) => v.kind === "config-value")?.note).toMatch(/make zenml-platform:dbEngineVersion equal in Pulumi\.staging\.yaml or tests\/fixtures\/mirror\/engine-differs\/Pulumi\.prod\.yaml/);
-    // the derived settings name the config key that explains them, and the files to edit
-    const family = violations.find((v) => v.path === "family")!;
-    expect(family.note).toMatch(/follows from config that differs without an allowance \(zenml-platform:dbEngineVersion\)/);
-    expect(family.edit).toEqual(["Pulumi.staging.yaml", label("engine-differs", "prod")]);
   });
 
   it("a database window changed in prod only", async () => {
@@ -94,10 +93,18 @@ describe("mirror-check on fixtures that each break the mirror one way", () => {
     expect(cli.stderr).toMatch(/mirror-check: mirror\.allow\.yaml: resources\.\d+: Unrecognized key/);
   });
 
-  it("a Kubernetes version changed in staging only", async () => {
-    const { violations } = await checkMirror({ projectDir: PROJECT_DIR, stagingFile: fixture("k8s-differs", "staging") });
-    expect(violations.map((v) => v.path ?? v.where)).toEqual(["zenml-platform:kubernetesVersion", "version"]);
-    expect(violations[1].where).toBe("eks:index:Cluster zenml-cluster");
+  it("prod ahead of staging on Kubernetes", async () => {
+    const { violations } = await checkMirror({ projectDir: PROJECT_DIR, prodFile: fixture("k8s-differs", "prod") });
+    expect(violations.map((v) => `${v.kind} ${v.where}`)).toEqual(["version-order zenml-platform:kubernetesVersion"]);
+    expect(violations[0].note).toMatch(/prod \(1\.34\) must never be ahead of staging \(1\.33\)/);
+  });
+
+  it("staging ahead on Kubernetes is a rollout in flight: allowed, cluster and add-on included", async () => {
+    const { violations, differences } = await checkMirror({ projectDir: PROJECT_DIR, stagingFile: fixture("k8s-staging-ahead", "staging") });
+    expect(violations).toEqual([]);
+    expect(differences.map((d) => `${d.kind} ${d.where} ${d.path ?? ""}`.trim())).toEqual(
+      expect.arrayContaining(["version-order zenml-platform:kubernetesVersion", "setting eks:index:Cluster zenml-cluster version", "setting aws:eks/addon:Addon zenml-logging-addon addonVersion"]),
+    );
   });
 
   it("the CLI exits 1 with a JSON report for CI", async () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../components/config";
 import { contextFor, evaluate } from "../policy/rules";
-import { checkMlflowPromotion, decideMlflowUpgrade, explainBadMlflowImage, mlflowPreUpgradeSnapshotId } from "../components/mlflow-policy";
-import { ProgramFailed, type Plan, type PlannedResource } from "../tools/offline/plan";
+import { explainBadMlflowImage, mlflowPreUpgradeSnapshotId, mlflowRecordForPolicy } from "../components/mlflow-policy";
+import { mlflowStepWarnings } from "../components/version-policy";
+import { ProgramFailed, steadyStateOutputs, type Plan, type PlannedResource } from "../tools/offline/plan";
 import { SECRET_PLACEHOLDER, readStackConfig } from "../tools/offline/stack-files";
 import { PROJECT_DIR, STACKS, at, named, ofType, one, plan, stackRef } from "./helpers/plan";
 
@@ -16,14 +17,29 @@ const PATCH = "kubernetes:apps/v1:DeploymentPatch";
 const SNAPSHOT = "aws:rds/snapshot:Snapshot";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
-/** What the stack and its promotion source (staging) report as deployed, ZenML at each file's pin. */
-function deployed(stack: string, mlflow: { self?: string[]; staging?: string[] }) {
-  const zenml = (s: string) => (s === "prod" ? { zenmlVersion: "0.97.0", zenmlVersionHistory: ["0.97.0"] } : { zenmlVersion: "0.98.0", zenmlVersionHistory: ["0.97.0", "0.98.0"] });
-  const withMlflow = (s: string, versions?: string[]) => ({ ...zenml(s), ...(versions ? { mlflowVersion: versions[versions.length - 1], mlflowVersionHistory: versions } : {}) });
-  return { [stackRef("staging")]: withMlflow("staging", stack === "staging" ? mlflow.self : mlflow.staging), ...(stack === "prod" ? { [stackRef("prod")]: withMlflow("prod", mlflow.self) } : {}) };
+/**
+ * What the stack and its promotion source (staging) report: every other part steady at its file's
+ * pin, MLflow's history as given (the last entry running, unless paused).
+ */
+function deployed(stack: string, mlflow: { self?: string[]; staging?: string[]; paused?: boolean }) {
+  const steady = steadyStateOutputs(PROJECT_DIR, "zenml-platform");
+  const withMlflow = (name: string, versions: string[] | undefined, running: boolean) => {
+    const outputs = steady[stackRef(name)] as { partVersions: Record<string, string>; partVersionHistory: Record<string, string[]> };
+    const partVersions = { ...outputs.partVersions };
+    const partVersionHistory = { ...outputs.partVersionHistory };
+    if (versions) {
+      if (running) partVersions.mlflow = versions[versions.length - 1];
+      partVersionHistory.mlflow = versions;
+    }
+    return { ...outputs, partVersions, partVersionHistory };
+  };
+  return {
+    [stackRef("staging")]: withMlflow("staging", stack === "staging" ? mlflow.self : mlflow.staging, stack !== "staging" || !mlflow.paused),
+    ...(stack === "prod" ? { [stackRef("prod")]: withMlflow("prod", mlflow.self, !mlflow.paused) } : {}),
+  };
 }
 
-const mlflowPlan = (stack: string, version: string, mlflow: { self?: string[]; staging?: string[] }, extra: Record<string, string> = {}) =>
+const mlflowPlan = (stack: string, version: string, mlflow: { self?: string[]; staging?: string[]; paused?: boolean }, extra: Record<string, string> = {}) =>
   plan(stack, { overrides: { ...mlflowConfig(stack, version), ...extra }, deployed: deployed(stack, { staging: [version], ...mlflow }) });
 
 const byName = (p: Plan, type: string, fragment: string): PlannedResource => {
@@ -43,7 +59,8 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
     const p = await plan(stack);
     const mlflowish = p.resources.filter((r) => /mlflow/i.test(`${r.type} ${r.name} ${JSON.stringify(r.inputs)}`));
     expect(mlflowish.map((r) => r.name)).toEqual([]);
-    expect(p.outputs).toMatchObject({ mlflowVersion: "", mlflowUrl: null, mlflowUpgrade: { kind: "off" } });
+    expect(p.outputs).toMatchObject({ mlflowUrl: null });
+    expect(p.outputs.partVersions).not.toHaveProperty("mlflow");
   });
 
   it("a first deploy creates its databases, migrates in a Job, then starts the server behind HTTPS with auth", async () => {
@@ -55,7 +72,7 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
     expect(component.parent).toBe(one(p, "zenml-platform:index:ZenmlEnvironment").urn);
     expect(migration.options.dependsOn).toContain(bootstrap.urn);
     expect(server.options.dependsOn).toContain(migration.urn);
-    expect(ofType(p, PATCH)).toEqual([]);
+    expect(ofType(p, PATCH).filter((r) => r.name.includes("mlflow"))).toEqual([]);
     expect(ofType(p, SNAPSHOT)).toEqual([]);
     // The migration Job and the server run the same digest-pinned image.
     for (const r of [migration, server]) expect(at(r.inputs, "spec.template.spec.containers")).toMatchObject([{ image: image("3.17.2") }]);
@@ -69,7 +86,8 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
     const annotations = at(ingress.inputs, "metadata.annotations") as Record<string, string>;
     expect(annotations["alb.ingress.kubernetes.io/ssl-redirect"]).toBe("443");
     expect(annotations["alb.ingress.kubernetes.io/certificate-arn"]).toBe(readStackConfig(PROJECT_DIR, stack).values["zenml-platform:certificateArn"]);
-    expect(p.outputs).toMatchObject({ mlflowUrl: `https://mlflow.${stack}.example.com`, mlflowAdminPassword: SECRET_PLACEHOLDER, mlflowVersionHistory: ["3.17.2"], mlflowUpgrade: { kind: "first-deploy" } });
+    expect(p.outputs).toMatchObject({ mlflowUrl: `https://mlflow.${stack}.example.com`, mlflowAdminPassword: SECRET_PLACEHOLDER, partVersions: { mlflow: "3.17.2" }, partVersionHistory: { mlflow: ["3.17.2"] } });
+    expect(p.outputs.upgradeReport).toMatchObject({ parts: expect.arrayContaining([expect.objectContaining({ part: "mlflow", move: "first-deploy", desired: "3.17.2" })]) });
   });
 
   it("credentials are generated secrets; artifacts go through IRSA to the bucket's mlflow/ prefix, no static keys", async () => {
@@ -112,7 +130,7 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
 
   it("an upgrade scales to zero, snapshots, migrates with the new version, then starts the new server", async () => {
     const p = await mlflowPlan(stack, "3.17.2", { self: ["2.22.5"] });
-    const stop = one(p, PATCH);
+    const stop = byName(p, PATCH, "mlflow-scale-to-zero");
     const snapshot = one(p, SNAPSHOT);
     const migration = byName(p, JOB, "mlflow-db-upgrade");
     const server = byName(p, DEPLOYMENT, "mlflow");
@@ -125,11 +143,10 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
     expect(server.options.dependsOn).toContain(migration.urn);
     // Same snapshot mechanism as ZenML's: the chart's release also waits for it (policy snapshot-before-upgrade).
     expect(one(p, RELEASE).options.dependsOn).toContain(snapshot.urn);
-    expect(p.outputs).toMatchObject({
-      mlflowUpgrade: { kind: "upgrade", from: "2.22.5", to: "3.17.2" },
-      mlflowVersionHistory: ["2.22.5", "3.17.2"],
-      latestMlflowPreUpgradeSnapshot: `mlflow-${stack}-pre-upgrade-2-22-5-to-3-17-2`,
-    });
+    expect(p.outputs).toMatchObject({ partVersions: { mlflow: "3.17.2" }, partVersionHistory: { mlflow: ["2.22.5", "3.17.2"] }, latestMlflowPreUpgradeSnapshot: `mlflow-${stack}-pre-upgrade-2-22-5-to-3-17-2` });
+    const entry = (p.outputs.upgradeReport as { parts: { part: string; move: string; effects: string[] }[] }).parts.find((e) => e.part === "mlflow")!;
+    expect(entry.move).toBe("upgrade");
+    expect(entry.effects.join(" | ")).toMatch(/scaled to zero \| retained pre-upgrade RDS snapshot, after the scale-down \| migration Job with 3\.17\.2/);
     expect(p.outputs.preUpgradeSnapshots).toContain(`mlflow-${stack}-pre-upgrade-2-22-5-to-3-17-2`);
     expect(p.warnings.join("\n")).toMatch(/MLflow 2\.22\.5 -> 3\.17\.2 crosses a major version, which may break clients/);
   });
@@ -144,36 +161,35 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
 
   it("an unchanged version takes no snapshot and stops nothing", async () => {
     const p = await mlflowPlan(stack, "3.17.2", { self: ["2.22.5", "3.17.2"] });
-    expect(ofType(p, PATCH)).toEqual([]);
+    expect(ofType(p, PATCH).filter((r) => r.name.includes("mlflow"))).toEqual([]);
     expect(ofType(p, SNAPSHOT)).toEqual([]);
-    expect(p.outputs).toMatchObject({ mlflowUpgrade: { kind: "unchanged" } });
+    expect(p.outputs.latestMlflowPreUpgradeSnapshot).toBe("");
   });
 
   it("a downgrade is refused before any resource", async () => {
     const err = await failure(mlflowPlan(stack, "2.22.5", { self: ["2.22.5", "3.17.2"], staging: ["2.22.5", "3.17.2"] }));
-    expect(err.message).toMatch(/mlflowVersion "2\.22\.5" is lower than "3\.17\.2", which already migrated the MLflow database/);
+    expect(err.message).toMatch(/mlflowVersion "2\.22\.5" for mlflow is lower than the deployed "3\.17\.2": MLflow cannot run on a database schema a newer version migrated/);
     expect(err.registeredTypes.filter((t) => t !== "pulumi:pulumi:StackReference")).toEqual([]);
   });
 
   it("changing ZenML and MLflow in one update is refused", async () => {
     const zenmlUp = stack === "prod" ? { zenmlVersion: "0.98.0" } : { zenmlVersion: "0.99.0" };
     const base = deployed(stack, { self: ["2.22.5"], staging: ["2.22.5", "3.17.2"] });
-    if (stack === "prod") base[stackRef("staging")] = { ...base[stackRef("staging")], zenmlVersionHistory: ["0.97.0", "0.98.0"] };
     const err = await failure(plan(stack, { overrides: { ...mlflowConfig(stack, "3.17.2"), ...zenmlUp }, deployed: base }));
-    expect(err.message).toMatch(/changes zenmlVersion and mlflowVersion \(2\.22\.5 -> 3\.17\.2\) at once/);
+    expect(err.message).toMatch(/this update moves 2 parts at once[\s\S]*mlflow 2\.22\.5 -> 3\.17\.2 \(mlflowVersion\)/);
   });
 });
 
 describe("MLflow promotion", () => {
   it("prod may not run an MLflow version staging has not run", async () => {
     const err = await failure(mlflowPlan("prod", "3.17.2", { self: ["2.22.5"], staging: ["2.22.5"] }));
-    expect(err.message).toMatch(/mlflowVersion "3\.17\.2" has not run on organization\/zenml-platform\/staging/);
+    expect(err.message).toMatch(/mlflowVersion "3\.17\.2" for mlflow has not run on organization\/zenml-platform\/staging/);
   });
 
   it("the promotion override lets it through with a recorded reason", async () => {
     const p = await mlflowPlan("prod", "3.17.2", { self: ["2.22.5"], staging: ["2.22.5"] }, { promotionOverrideReason: "security fix for CVE-0000-0000" });
     expect(p.outputs.promotionOverrideReason).toBe("security fix for CVE-0000-0000");
-    expect(p.warnings.join("\n")).toMatch(/promotion gate overridden for mlflowVersion "3\.17\.2"/);
+    expect(p.warnings.join("\n")).toMatch(/promotion gate overridden for mlflow "3\.17\.2"/);
   });
 });
 
@@ -214,20 +230,46 @@ describe("MLflow config", () => {
   });
 });
 
-describe("MLflow version policy (pure)", () => {
-  it("counts a paused server's history: re-enabling lower is refused, higher is an upgrade of the kept database", () => {
-    expect(() => decideMlflowUpgrade("staging", "3.0.0", { versions: ["3.1.0"] }, "unchanged")).toThrow(/lower than "3\.1\.0"/);
-    expect(decideMlflowUpgrade("staging", "3.2.0", { versions: ["3.1.0"] }, "unchanged")).toMatchObject({ kind: "upgrade", from: "3.1.0", to: "3.2.0" });
-    expect(decideMlflowUpgrade("staging", "", { deployedVersion: "3.1.0", versions: ["3.1.0"] }, "unchanged")).toMatchObject({ kind: "turned-off" });
+describe("MLflow while it is off", () => {
+  it("turning it on again below the version its kept database was migrated to is refused", async () => {
+    const err = await failure(mlflowPlan("staging", "3.1.0", { self: ["2.22.5", "3.17.2"], paused: true }));
+    expect(err.message).toMatch(/mlflowVersion "3\.1\.0" for mlflow is lower than the deployed "3\.17\.2"/);
+  });
+
+  it("turning it on again higher snapshots the kept database but stops no server", async () => {
+    const p = await mlflowPlan("staging", "3.17.2", { self: ["2.22.5"], paused: true });
+    expect(ofType(p, PATCH).filter((r) => r.name.includes("mlflow"))).toEqual([]);
+    const snapshot = one(p, SNAPSHOT);
+    expect(snapshot.inputs.dbSnapshotIdentifier).toBe("mlflow-staging-pre-upgrade-2-22-5-to-3-17-2");
+    expect(byName(p, JOB, "mlflow-db-upgrade").options.dependsOn).toContain(snapshot.urn);
+  });
+
+  it("turning it off warns, registers nothing MLflow and keeps its history", async () => {
+    const p = await plan("staging", { deployed: deployed("staging", { self: ["3.17.2"] }) });
+    expect(p.warnings.join("\n")).toMatch(/mlflowVersion is empty, so the MLflow server 3\.17\.2 is removed\. Its databases \(mlflow, mlflow_auth\) and artifacts stay/);
+    expect(p.resources.filter((r) => /mlflow/i.test(r.name))).toEqual([]);
+    expect(p.outputs.partVersions).not.toHaveProperty("mlflow");
+    expect((p.outputs.partVersionHistory as Record<string, string[]>).mlflow).toEqual(["3.17.2"]);
+  });
+
+  it("prod may not turn MLflow on while staging never ran it", async () => {
+    const err = await failure(plan("prod", { overrides: mlflowConfig("prod", "3.17.2") }));
+    expect(err.message).toMatch(/mlflowVersion "3\.17\.2" for mlflow has not run on organization\/zenml-platform\/staging \(it reports no deployed version; versions it ran: none\)/);
+  });
+});
+
+describe("MLflow rules (pure)", () => {
+  it("a paused part counts as deployed at the highest version it ran", () => {
+    expect(mlflowRecordForPolicy({ versions: ["2.22.5", "3.17.2"] })).toEqual({ deployed: "3.17.2", versions: ["2.22.5", "3.17.2"] });
+    expect(mlflowRecordForPolicy({ deployed: "3.1.0", versions: ["3.1.0"] })).toEqual({ deployed: "3.1.0", versions: ["3.1.0"] });
   });
 
   it("warns about skipped minors and names the snapshot like ZenML's, with attempts", () => {
-    expect(decideMlflowUpgrade("staging", "3.4.0", { deployedVersion: "3.1.0", versions: ["3.1.0"] }, "unchanged").warnings.join()).toMatch(/jumps over 2 minor release\(s\) \(3\.2, 3\.3\)/);
+    expect(mlflowStepWarnings("staging", "3.1.0", "3.4.0").join()).toMatch(/jumps over 2 minor release\(s\) \(3\.2, 3\.3\)/);
     expect(mlflowPreUpgradeSnapshotId("prod", "3.1.0", "3.2.0", ["mlflow-prod-pre-upgrade-3-1-0-to-3-2-0"])).toBe("mlflow-prod-pre-upgrade-3-1-0-to-3-2-0-attempt-2");
   });
 
-  it("an empty pin passes the promotion gate; image tags may carry MLflow's v prefix", () => {
-    expect(checkMlflowPromotion("prod", "", { stackName: "s", versions: [] }, "")).toEqual({ overridden: false, warnings: [] });
+  it("image tags may carry MLflow's v prefix", () => {
     expect(explainBadMlflowImage(`ghcr.io/acme/mlflow:v3.17.2@${DIGEST}`, "3.17.2")).toBeUndefined();
   });
 });

@@ -64,6 +64,28 @@ describe("npm run plan", () => {
     expect(missing.stderr).toMatch(/--stack is required/);
   });
 
+  it("takes the deployed version of every part and prints the upgrade report in the tree and the JSON", async () => {
+    const text = await plan("--stack", "staging", "--deployed", "zenml=0.98.0", "--deployed", "kubernetes=1.32", "--deployed", "mysql=8.4");
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/Upgrade report \(deployed -> desired\):\n {2}kubernetes +1\.32 -> 1\.33 {2}upgrade\n.*EKS control plane 1\.32 -> 1\.33/);
+    expect(text.stdout).toMatch(/\n {2}zenml +0\.98\.0 -> 0\.98\.0 {2}unchanged/);
+    const json = await plan("--stack", "prod", "--json", "--deployed", "mysql=8.0");
+    expect(json.code).toBe(0);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.upgradeReport.parts.find((e: { part: string }) => e.part === "mysql")).toMatchObject({ deployed: "8.0", desired: "8.4", move: "upgrade", configKey: "dbEngineVersion" });
+    expect(doc.outputs.upgradeReport).toEqual(doc.upgradeReport);
+  });
+
+  it("refuses an unknown part and reports every refused move with the report", async () => {
+    const bad = await plan("--stack", "staging", "--deployed", "postgres=16");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^plan: --deployed postgres=16: unknown part "postgres" \(parts: kubernetes, addon:amazon-cloudwatch-observability, mysql, zenml\)/);
+    const two = await plan("--stack", "staging", "--deployed-version", "0.97.0", "--deployed", "kubernetes=1.31");
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/^plan: Stack "staging": kubernetesVersion 1\.31 -> 1\.33 for kubernetes is refused/);
+    expect(two.stderr).toMatch(/kubernetes +1\.31 -> 1\.33 {2}REFUSED/);
+  });
+
   it("runs the program index.ts exports", async () => {
     const { stdout } = await run(TSX, ["-e", 'console.log(require("./index") === require("./components/stack").defineStack)'], { cwd: PROJECT_DIR });
     expect(stdout.trim()).toBe("true");

@@ -75,6 +75,8 @@ describe("every policy reports its bad variant", () => {
     ["zenml-db-password-not-inline", "staging", RELEASE, (p) => delete (p.values as { zenml: { database: Record<string, unknown> } }).zenml.database.passwordSecretRef],
     ["prod-stateful-protected", "prod", RDS, (_p, r) => (r.protect = false)],
     ["prod-stateful-protected", "prod", "random:index/randomPassword:RandomPassword", (_p, r) => (r.protect = false)],
+    ["server-disruption-protected", "prod", "kubernetes:policy/v1:PodDisruptionBudget", (p) => ((p.spec as { minAvailable: number }).minAvailable = 0)],
+    ["server-disruption-protected", "prod", "kubernetes:karpenter.sh/v1:NodePool", (p) => delete (p.spec as { disruption: Record<string, unknown> }).disruption.budgets],
   ];
 
   it.each(cases)("%s (%s)", (policy, stack, type, change) => {
@@ -85,7 +87,7 @@ describe("every policy reports its bad variant", () => {
   });
 
   it("covers every policy with at least one bad variant", () => {
-    const covered = new Set([...cases.map((c) => c[0]), "snapshot-before-upgrade"]);
+    const covered = new Set([...cases.map((c) => c[0]), "snapshot-before-upgrade", "mysql-major-upgrade-prepared"]);
     for (const rule of [...RESOURCE_RULES, ...STACK_RULES]) expect(covered, rule.name).toContain(rule.name);
   });
 
@@ -109,6 +111,25 @@ describe("pre-upgrade snapshot ordering", () => {
     const release = rs.find((r) => r.type === "kubernetes:helm.sh/v3:Release")!;
     release.dependencies = [];
     expect(violated(rs, ctx("staging"))).toEqual(["snapshot-before-upgrade"]);
+  });
+});
+
+describe("MySQL major upgrade", () => {
+  it("passes on the real 8.0 -> 8.4 plan and fails when the instance does not wait for its snapshot or its new parameter group", async () => {
+    const major = await plan("prod", {
+      deployed: {
+        [stackRef("staging")]: { zenmlVersion: "0.98.0", zenmlVersionHistory: ["0.97.0", "0.98.0"], partVersions: { mysql: "8.4" }, partVersionHistory: { mysql: ["8.0", "8.4"] } },
+        [stackRef("prod")]: { zenmlVersion: "0.97.0", zenmlVersionHistory: ["0.97.0"], partVersions: { mysql: "8.0" }, partVersionHistory: { mysql: ["8.0"] } },
+      },
+    });
+    const rs = inputs(major);
+    expect(evaluate(rs, ctx("prod"))).toEqual([]);
+    const db = rs.find((r) => r.type === "aws:rds/instance:Instance")!;
+    const snapshotUrn = rs.find((r) => r.type === "aws:rds/snapshot:Snapshot")!.urn;
+    db.dependencies = db.dependencies.filter((u) => u !== snapshotUrn);
+    expect(evaluate(rs, ctx("prod")).map((v) => v.message)).toEqual([expect.stringMatching(/without waiting for a snapshot of itself/)]);
+    db.dependencies = [snapshotUrn];
+    expect(evaluate(rs, ctx("prod")).map((v) => v.message)).toEqual([expect.stringMatching(/without waiting for a mysql8\.4 parameter group/)]);
   });
 });
 

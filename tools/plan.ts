@@ -1,17 +1,21 @@
-// `npm run plan -- --stack <name> [--json] [--deployed-version X.Y.Z] [--source-version X.Y.Z] [--deployed-mlflow-version X.Y.Z] [--set key=value]...`
+// `npm run plan -- --stack <name> [--json] [--deployed part=version ...] [--deployed-version X.Y.Z] [--source-version X.Y.Z] [--set key=value ...]`
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ORGANIZATION, ProgramFailed, runPlan, steadyStateOutputs, type Plan } from "./offline/plan";
+import { ORGANIZATION, ProgramFailed, deployedOutputs, runPlan, steadyStateOutputs, type Plan } from "./offline/plan";
+import { EKS_ADDONS, PARTS, addonPart } from "../components/version-policy";
+import { mockAddonVersion } from "./offline/mocks";
 import { StackFileError, listStacks, readProjectFile } from "./offline/stack-files";
 import { renderTree } from "./offline/render";
 
-const USAGE = `usage: npm run plan -- --stack <name> [--json] [--deployed-version X.Y.Z|none] [--source-version X.Y.Z]
+const USAGE = `usage: npm run plan -- --stack <name> [--json] [--deployed <part>=<version> ...] [--deployed-version X.Y.Z|none] [--source-version X.Y.Z]
 
   --stack             stack to plan (a Pulumi.<stack>.yaml next to Pulumi.yaml)
   --json              print one JSON document instead of a tree
-  --deployed-version  what the stack runs now (default: the version its file pins; "none" = first deploy)
+  --deployed          what one part runs now, repeatable: ${Object.keys(PARTS).join(", ")}
+                      (e.g. --deployed zenml=0.97.0 --deployed kubernetes=1.33 --deployed mysql=8.4);
+                      parts not given run what the file pins
+  --deployed-version  ZenML shorthand: --deployed zenml=X ("none" = first deploy of everything)
   --source-version    what the promotion source stack runs (default: the version its file pins)
-  --deployed-mlflow-version  the MLflow version the stack runs now (default: its file's mlflowVersion)
   --set key=value     override one config key of the stack file (repeatable), e.g. --set mlflowVersion=3.17.2`;
 
 function fail(message: string, code = 2): never {
@@ -27,8 +31,8 @@ async function main(): Promise<void> {
         stack: { type: "string" },
         json: { type: "boolean", default: false },
         "deployed-version": { type: "string" },
+        deployed: { type: "string", multiple: true },
         "source-version": { type: "string" },
-        "deployed-mlflow-version": { type: "string" },
         set: { type: "string", multiple: true },
         help: { type: "boolean", default: false },
       },
@@ -46,27 +50,51 @@ async function main(): Promise<void> {
   const project = readProjectFile(projectDir).name;
   const stackOutputs = steadyStateOutputs(projectDir, project);
   const self = `${ORGANIZATION}/${project}/${args.stack}`;
+  const overrides: Record<string, string> = {};
+  for (const item of args.deployed ?? []) {
+    const m = /^([a-z0-9:-]+)=(\S+)$/.exec(item);
+    if (!m) fail(`--deployed ${item}: expected <part>=<version>, parts: ${Object.keys(PARTS).join(", ")}`);
+    if (!(m[1] in PARTS)) fail(`--deployed ${item}: unknown part "${m[1]}" (parts: ${Object.keys(PARTS).join(", ")})`);
+    overrides[m[1]] = m[2];
+  }
   const deployed = args["deployed-version"];
+  if (deployed === "none" && Object.keys(overrides).length > 0) fail(`--deployed-version none (a first deploy) contradicts --deployed ${args.deployed!.join(" ")}`);
+  if (deployed !== undefined && deployed !== "none") {
+    if (overrides.zenml !== undefined && overrides.zenml !== deployed) fail(`--deployed-version ${deployed} contradicts --deployed zenml=${overrides.zenml}`);
+    overrides.zenml = deployed;
+  }
   if (deployed === "none") delete stackOutputs[self];
-  else if (deployed) stackOutputs[self] = { zenmlVersion: deployed, zenmlVersionHistory: [deployed] };
+  else if (Object.keys(overrides).length > 0) {
+    // The stack runs these versions now; it has run nothing else (so no gate history is assumed).
+    const current = (stackOutputs[self]?.partVersions ?? {}) as Record<string, string>;
+    const parts = { ...current, ...overrides };
+    // An add-on that runs AWS's default follows the simulated cluster version unless given itself.
+    if (overrides.kubernetes && current.kubernetes) {
+      for (const addon of EKS_ADDONS) {
+        const part = addonPart(addon);
+        if (overrides[part] === undefined && current[part] === mockAddonVersion(addon, current.kubernetes)) parts[part] = mockAddonVersion(addon, overrides.kubernetes);
+      }
+    }
+    stackOutputs[self] = deployedOutputs(parts);
+  }
   const source = args["source-version"];
   if (source) {
-    for (const name of Object.keys(stackOutputs)) if (name !== self) stackOutputs[name] = { zenmlVersion: source, zenmlVersionHistory: [source] };
+    for (const name of Object.keys(stackOutputs)) {
+      if (name !== self) stackOutputs[name] = { ...stackOutputs[name], zenmlVersion: source, zenmlVersionHistory: [source], partVersions: { ...((stackOutputs[name].partVersions ?? {}) as object), zenml: source } };
+    }
   }
 
-  const mlflowDeployed = args["deployed-mlflow-version"];
-  if (mlflowDeployed) stackOutputs[self] = { ...(stackOutputs[self] ?? {}), mlflowVersion: mlflowDeployed, mlflowVersionHistory: [mlflowDeployed] };
-  const overrides: Record<string, string> = {};
+  const configOverrides: Record<string, string> = {};
   for (const pair of args.set ?? []) {
     const eq = pair.indexOf("=");
     if (eq <= 0) fail(`--set takes key=value, got "${pair}"\n${USAGE}`);
     const key = pair.slice(0, eq);
-    overrides[key.includes(":") ? key : `${project}:${key}`] = pair.slice(eq + 1);
+    configOverrides[key.includes(":") ? key : `${project}:${key}`] = pair.slice(eq + 1);
   }
 
   let plan: Plan;
   try {
-    plan = await runPlan({ stack: args.stack, projectDir, stackOutputs, overrides });
+    plan = await runPlan({ stack: args.stack, projectDir, stackOutputs, overrides: configOverrides });
   } catch (err) {
     if (err instanceof StackFileError) fail(err.message);
     if (err instanceof ProgramFailed && err.userFacing) {

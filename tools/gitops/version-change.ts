@@ -20,7 +20,10 @@ function requireStack(dir: string, stack: string): string {
   return stackFilePath(dir, stack);
 }
 
-function prText(stack: string, from: string, to: string, nextStep: string): string {
+/** Extra PR-body lines for a move of prod from one version to another (the upgrade dossier). */
+export type DossierSource = (prodFrom: string, to: string) => string[];
+
+function prText(stack: string, from: string, to: string, nextStep: string, dossier: string[] = []): string {
   const skipped = skippedMinors(from, to);
   const branch = stack === "prod" ? `promote-zenml-${to}` : `upgrade-zenml-${to}`;
   const title = stack === "prod" ? `Promote ZenML ${to} to prod` : `Upgrade ZenML to ${to} on ${stack}`;
@@ -36,12 +39,13 @@ function prText(stack: string, from: string, to: string, nextStep: string): stri
         ? `    Skips minor releases ${skipped.join(", ")}: link the release notes of each.`
         : `    Release notes: link them here.`,
     `    The preview must show a pre-upgrade RDS snapshot and a Helm release update, and no replacement of the database, bucket or registry.`,
+    ...dossier.map((line) => (line ? `    ${line}` : "")),
     `Next: ${nextStep}`,
   ].join("\n");
 }
 
 /** Sets a stack's pin. Prod may not go past staging's file: that is what `promote` is for. */
-export function bump(dir: string, stack: string, version: string): ChangeResult {
+export function bump(dir: string, stack: string, version: string, dossier: DossierSource = () => []): ChangeResult {
   const why = explainBadPin(version);
   if (why) throw new PinFileError(`--version ${why}`);
   const file = requireStack(dir, stack);
@@ -56,13 +60,15 @@ export function bump(dir: string, stack: string, version: string): ChangeResult 
     if (semver.gt(version, staging)) throw new PinFileError(`refusing to set prod to ${version}, ahead of staging (${staging}): upgrade staging first, then run npm run promote`);
   }
   if (version === from) return { changed: false, file, from, to: version, message: `${stack} already pins ${version}; nothing changed.` };
+  // The dossier covers what prod will go through: from prod's pin to the new one.
+  const prodPin = stack === "prod" || !listStacks(dir).includes("prod") ? from : readPin(stackFilePath(dir, "prod")).pin.value;
   writeAtomically(file, replacePin(text, pin, version, path.basename(file)));
   const next = stack === "prod" ? "open the PR to main; after approval the prod deploy runs." : `open the PR to ${stack}; CI previews both stacks. After merge, staging deploys and runs the smoke suite; then npm run promote.`;
-  return { changed: true, file, from, to: version, message: `${stack}: ${from} -> ${version}\n${prText(stack, from, version, next)}` };
+  return { changed: true, file, from, to: version, message: `${stack}: ${from} -> ${version}\n${prText(stack, from, version, next, dossier(prodPin, version))}` };
 }
 
 /** Sets prod's pin to staging's pin. */
-export function promote(dir: string): ChangeResult {
+export function promote(dir: string, dossier: DossierSource = () => []): ChangeResult {
   const stagingFile = requireStack(dir, "staging");
   const prodFile = requireStack(dir, "prod");
   const staging = readPin(stagingFile).pin.value;
@@ -80,6 +86,6 @@ export function promote(dir: string): ChangeResult {
     file: prodFile,
     from,
     to: staging,
-    message: `prod: ${from} -> ${staging}\n${prText("prod", from, staging, "open the PR to main. The prod deploy waits for approval and checks that staging deployed and smoke-tested this version.")}`,
+    message: `prod: ${from} -> ${staging}\n${prText("prod", from, staging, "open the PR to main. The prod deploy waits for approval and checks that staging deployed and smoke-tested this version.", dossier(from, staging))}`,
   };
 }

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
-import { ORGANIZATION, runPlan, type Plan } from "../offline/plan";
+import { ORGANIZATION, deployedOutputs, pinnedParts, runPlan, type Plan } from "../offline/plan";
 import type { StackOutputsByName } from "../offline/mocks";
 import { readProjectFile, readStackConfig, readWrittenConfig } from "../offline/stack-files";
 import { compareStacks, unusedAllowances, type AllowList, type Difference, type Side } from "./compare";
@@ -75,11 +75,12 @@ export async function checkMirror(options: MirrorOptions): Promise<MirrorResult>
   const allowFile = options.allowFile ?? path.join(dir, "mirror.allow.yaml");
   const allow = readAllowList(allowFile, dir);
   const project = readProjectFile(dir).name;
-  const pin = (stack: "staging" | "prod") => readStackConfig(dir, stack, files[stack]).values[`${project}:zenmlVersion`];
-  // Both stacks as if deployed at their pins, staging having run prod's pin: desired state, no gate in the way.
+  const pins = (stack: "staging" | "prod") => pinnedParts(readStackConfig(dir, stack, files[stack]).values, project);
+  // Both stacks as if deployed at their pins, staging having run prod's pin of every part: desired state, no gate in the way.
+  const [staging, prod] = [pins("staging"), pins("prod")];
   const outputs: StackOutputsByName = {
-    [`${ORGANIZATION}/${project}/staging`]: { zenmlVersion: pin("staging"), zenmlVersionHistory: [pin("prod"), pin("staging")] },
-    [`${ORGANIZATION}/${project}/prod`]: { zenmlVersion: pin("prod"), zenmlVersionHistory: [pin("prod")] },
+    [`${ORGANIZATION}/${project}/staging`]: deployedOutputs(staging, Object.fromEntries(Object.entries(prod).map(([part, v]) => [part, [v]]))),
+    [`${ORGANIZATION}/${project}/prod`]: deployedOutputs(prod),
   };
   const plans: Record<string, Plan> = {};
   for (const stack of ["staging", "prod"] as const) {

@@ -1,6 +1,7 @@
 // Pure: compares the desired environments and config files of two stacks that must mirror each
 // other, and sorts every difference into allowed (with its reason) or a violation.
 import * as semver from "semver";
+import { compareDotted } from "../../components/version-policy";
 import type { Plan, PlannedResource } from "../offline/plan";
 
 export interface ConfigAllowance {
@@ -157,8 +158,10 @@ export function compareStacks(left: Side, right: Side, allow: AllowList, options
     if (!rule) {
       diffs.push({ kind: "config-value", where: key, left: a, right: b, allowed: false, note: `make ${key} equal in ${files}, or declare the difference with a reason in ${allowFile}`, edit: [...both, allowFile] });
     } else if (rule.rule === "staging-not-behind-prod") {
-      const ok = semver.valid(a) && semver.valid(b) && semver.gt(a, b);
-      const invalid = [a, b].filter((v) => !semver.valid(v));
+      // Every versioned part: ZenML X.Y.Z, Kubernetes 1.NN, MySQL 8.N.
+      const exact = (v: string) => semver.valid(v) !== null || /^\d+\.\d+$/.test(v);
+      const ok = exact(a) && exact(b) && compareDotted(a, b) > 0;
+      const invalid = [a, b].filter((v) => !exact(v));
       diffs.push({
         kind: "version-order",
         where: key,
@@ -168,7 +171,7 @@ export function compareStacks(left: Side, right: Side, allow: AllowList, options
         note: ok
           ? rule.reason
           : invalid.length > 0
-            ? `${invalid.map((v) => JSON.stringify(v)).join(" and ")} is not an exact X.Y.Z version, so the order cannot be checked: pin exact versions in ${files}`
+            ? `${invalid.map((v) => JSON.stringify(v)).join(" and ")} is not an exact version (X.Y.Z, or N.N for Kubernetes and MySQL), so the order cannot be checked: pin exact versions in ${files}`
             : `${right.stack} (${b}) must never be ahead of ${left.stack} (${a}): upgrade ${left.file} first, or set ${right.file} back`,
         ...(ok ? { allowedBy: `config[${i}]` } : { edit: both }),
       });

@@ -2,6 +2,15 @@ import * as pulumi from "@pulumi/pulumi";
 
 export const MOCK_ACCOUNT = "123456789012";
 
+/**
+ * Stand-in for AWS's default version of an EKS add-on for a Kubernetes version (a real preview asks
+ * AWS): deterministic and rising with the cluster version, like the real defaults.
+ */
+export function mockAddonVersion(addon: string, kubernetesVersion: string): string {
+  const minor = Number(kubernetesVersion.split(".")[1] ?? 0);
+  return `v${addon.length % 5}.${minor}.0-eksbuild.1`;
+}
+
 /** Outputs of StackReferences, by fully qualified stack name. */
 export type StackOutputsByName = Record<string, Record<string, unknown>>;
 
@@ -83,6 +92,10 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
   }
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    if (args.token === "aws:eks/getAddonVersion:getAddonVersion") {
+      const { addonName, kubernetesVersion } = args.inputs as { addonName: string; kubernetesVersion: string };
+      return { ...args.inputs, id: addonName, version: mockAddonVersion(addonName, kubernetesVersion) };
+    }
     if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") {
       return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/ci-deployer`, userId: "AROAMOCK", id: MOCK_ACCOUNT };
     }

@@ -1,7 +1,8 @@
 // Runs the real program under Pulumi's mocks and records the desired environment: every resource
 // with its inputs and options, and the stack outputs. This is desired state, not a diff.
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformMocks, type StackOutputsByName } from "./mocks";
+import { PlatformMocks, mockAddonVersion, type StackOutputsByName } from "./mocks";
+import { EKS_ADDONS, PARTS, addonPart, compareDotted } from "../../components/version-policy";
 import * as semver from "semver";
 // index.ts is `export = defineStack`; importing it here would need a CommonJS-only syntax.
 import { defineStack } from "../../components/stack";
@@ -26,6 +27,8 @@ export interface Plan {
   resources: PlannedResource[];
   outputs: Record<string, unknown>;
   warnings: string[];
+  /** Each versioned part, deployed -> desired, and what applying it does (the program's upgradeReport output). */
+  upgradeReport?: unknown;
 }
 
 export interface PlanOptions {
@@ -95,29 +98,57 @@ async function dependencyUrns(dependsOn: unknown): Promise<string[]> {
   return Promise.all(list.filter((r): r is pulumi.Resource => pulumi.Resource.isInstance(r)).map((r) => valueOf(r.urn)));
 }
 
+/** Each part's version as a stack file pins it (add-ons: their pin, else the mocked AWS default). */
+export function pinnedParts(values: Record<string, string>, project: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const rule of Object.values(PARTS)) {
+    const v = rule.configKey ? values[`${project}:${rule.configKey}`] : undefined;
+    if (v) out[rule.name] = v;
+  }
+  let pins: string[] = [];
+  try {
+    pins = JSON.parse(values[`${project}:eksAddonVersions`] ?? "[]") as string[];
+  } catch {
+    // a malformed list is the program's to report
+  }
+  const k8s = out.kubernetes;
+  for (const addon of EKS_ADDONS) {
+    const pin = pins.find((p) => typeof p === "string" && p.startsWith(`${addon}=`));
+    if (pin) out[addonPart(addon)] = pin.split("=")[1];
+    else if (k8s) out[addonPart(addon)] = mockAddonVersion(addon, k8s);
+  }
+  return out;
+}
+
+/** Outputs a stack reports after deploying these part versions, having run `history` before. */
+export function deployedOutputs(parts: Record<string, string>, history: Record<string, string[]> = {}): Record<string, unknown> {
+  const partHistory = Object.fromEntries(Object.entries(parts).map(([p, v]) => [p, [...new Set([...(history[p] ?? []), v])]]));
+  return { ...(parts.zenml ? { zenmlVersion: parts.zenml, zenmlVersionHistory: partHistory.zenml } : {}), partVersions: parts, partVersionHistory: partHistory };
+}
+
 /**
  * Outputs that make every stack look like it already runs what its own file pins, having run
- * every lower version pinned anywhere in the repo (staging ran prod's pin before its own).
+ * every lower version pinned anywhere in the repo (staging ran prod's pin before its own), for
+ * every versioned part.
  */
 export function steadyStateOutputs(projectDir: string, project: string): StackOutputsByName {
-  const pins = new Map<string, string>();
+  const pins = new Map<string, Record<string, string>>();
   for (const stack of listStacks(projectDir)) {
     try {
-      const version = readStackConfig(projectDir, stack).values[`${project}:zenmlVersion`];
-      if (version && semver.valid(version)) pins.set(stack, version);
+      const parts = pinnedParts(readStackConfig(projectDir, stack).values, project);
+      if (parts.zenml && semver.valid(parts.zenml)) pins.set(stack, parts);
     } catch {
       // An unreadable stack file reports nothing; planning that stack reports why.
     }
   }
-  const all = [...new Set(pins.values())].sort(semver.compare);
   const outputs: StackOutputsByName = {};
-  for (const [stack, version] of pins) {
-    outputs[`${ORGANIZATION}/${project}/${stack}`] = { zenmlVersion: version, zenmlVersionHistory: all.filter((v) => semver.lte(v, version)) };
-  }
-  // MLflow, where a stack file pins it, is steady the same way.
-  for (const stack of pins.keys()) {
-    const mlflow = readStackConfig(projectDir, stack).values[`${project}:mlflowVersion`];
-    if (mlflow && semver.valid(mlflow)) Object.assign(outputs[`${ORGANIZATION}/${project}/${stack}`], { mlflowVersion: mlflow, mlflowVersionHistory: [mlflow] });
+  for (const [stack, parts] of pins) {
+    const history: Record<string, string[]> = {};
+    for (const [part, version] of Object.entries(parts)) {
+      const all = [...new Set([...pins.values()].map((p) => p[part]).filter((v): v is string => v !== undefined))].sort(compareDotted);
+      history[part] = all.filter((v) => compareDotted(v, version) <= 0);
+    }
+    outputs[`${ORGANIZATION}/${project}/${stack}`] = deployedOutputs(parts, history);
   }
   return outputs;
 }
@@ -174,5 +205,5 @@ export async function runPlan(options: PlanOptions): Promise<Plan> {
     });
   }
   const outputs = (await reveal(returned)) as Record<string, unknown>;
-  return { stack: options.stack, project, note: PLAN_NOTE, resources, outputs, warnings };
+  return { stack: options.stack, project, note: PLAN_NOTE, resources, outputs, warnings, ...(outputs.upgradeReport ? { upgradeReport: outputs.upgradeReport } : {}) };
 }

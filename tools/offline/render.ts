@@ -1,16 +1,22 @@
 import type { Plan, PlannedResource } from "./plan";
+import { upgradeReportText } from "../../components/upgrade-report";
+import type { PartReportEntry } from "../../components/version-policy";
 
 /** Inputs worth a glance per type; the JSON form has all of them. */
 const KEY_SETTINGS: Record<string, string[]> = {
   "awsx:ec2:Vpc": ["cidrBlock", "numberOfAvailabilityZones", "natGateways"],
   "eks:index:Cluster": ["name", "version", "authenticationMode", "autoMode", "upgradePolicy", "publicAccessCidrs", "enabledClusterLogTypes"],
-  "aws:rds/instance:Instance": ["identifier", "engineVersion", "instanceClass", "multiAz", "backupRetentionPeriod", "backupWindow", "maintenanceWindow", "deletionProtection", "skipFinalSnapshot", "storageEncrypted", "snapshotIdentifier", "password"],
+  "aws:rds/instance:Instance": ["identifier", "engineVersion", "allowMajorVersionUpgrade", "applyImmediately", "instanceClass", "multiAz", "backupRetentionPeriod", "backupWindow", "maintenanceWindow", "deletionProtection", "skipFinalSnapshot", "storageEncrypted", "snapshotIdentifier", "password"],
   "aws:rds/snapshot:Snapshot": ["dbSnapshotIdentifier"],
+  "aws:rds/parameterGroup:ParameterGroup": ["family"],
   "aws:s3/bucket:Bucket": ["forceDestroy"],
   "aws:s3/bucketVersioning:BucketVersioning": ["versioningConfiguration"],
   "aws:ecr/repository:Repository": ["name", "imageTagMutability", "imageScanningConfiguration"],
   "aws:cloudwatch/logGroup:LogGroup": ["name", "retentionInDays"],
-  "aws:eks/addon:Addon": ["addonName"],
+  "aws:eks/addon:Addon": ["addonName", "addonVersion"],
+  "kubernetes:policy/v1:PodDisruptionBudget": ["spec.minAvailable"],
+  "kubernetes:karpenter.sh/v1:NodePool": ["spec.disruption.budgets"],
+  "kubernetes:apps/v1:DeploymentPatch": ["spec.strategy.rollingUpdate", "spec.template.spec.topologySpreadConstraints"],
   "kubernetes:helm.sh/v3:Release": ["chart", "version", "namespace"],
 };
 
@@ -36,13 +42,16 @@ export function renderTree(plan: Plan): string {
       const flags = [r.options.protect && "protect", r.options.retainOnDelete && "retainOnDelete"].filter(Boolean);
       lines.push(`${indent}${r.name}  (${r.type})${flags.length ? `  [${flags.join(", ")}]` : ""}`);
       for (const key of KEY_SETTINGS[r.type] ?? []) {
-        if (r.inputs[key] !== undefined) lines.push(`${indent}    ${key}: ${short(r.inputs[key])}`);
+        const value = key.split(".").reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), r.inputs);
+        if (value !== undefined) lines.push(`${indent}    ${key}: ${short(value)}`);
       }
       if (r.options.dependsOn.length > 0) lines.push(`${indent}    dependsOn: ${r.options.dependsOn.map((u) => nameOf(u, byUrn)).join(", ")}`);
       walk(r.urn, indent + "  ");
     }
   };
   walk(null, "");
+  const report = plan.upgradeReport as { parts?: PartReportEntry[] } | undefined;
+  if (report?.parts?.length) lines.push("", upgradeReportText(report.parts));
   lines.push("", "Outputs:");
   for (const [k, v] of Object.entries(plan.outputs)) lines.push(`  ${k}: ${short(v)}`);
   lines.push("", `${plan.resources.length} resources.`);

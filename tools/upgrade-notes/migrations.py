@@ -1,0 +1,437 @@
+"""Reads a ZenML wheel's alembic migrations and metadata; prints JSON for upgrade-notes.
+
+Usage:
+  python3 migrations.py wheel <zenml-X.Y.Z-*.whl>   migrations + requirements of a release
+  python3 migrations.py dir <directory>            migrations of loose files (tests)
+
+A migration is judged by the operations its upgrade() performs (found with `ast`, never by
+its title): dropping or renaming a table or column, narrowing a column's type, and writing
+data (UPDATE/DELETE/INSERT SQL, SQLAlchemy update/delete/insert, bulk and ORM writes) make it
+destructive. SQL the reader cannot resolve to a literal counts as a write: a false alarm is
+cheaper than a missed one.
+"""
+
+import ast
+import json
+import os
+import re
+import sys
+import zipfile
+from email.parser import Parser
+
+VERSIONS_DIR = "zenml/zen_stores/migrations/versions/"
+
+# MySQL capacity of string/binary types (bytes or characters, whichever MySQL counts).
+TINY, TEXT, MEDIUM, LONG = 255, 65535, 16777215, 4294967295
+SIZED = {
+    "tinytext": ("text", TINY), "text": ("text", TEXT), "unicodetext": ("text", TEXT),
+    "mediumtext": ("text", MEDIUM), "longtext": ("text", LONG), "json": ("text", LONG),
+    "tinyblob": ("binary", TINY), "blob": ("binary", TEXT), "largebinary": ("binary", TEXT),
+    "mediumblob": ("binary", MEDIUM), "longblob": ("binary", LONG),
+    "boolean": ("int", 1), "tinyint": ("int", 1), "smallinteger": ("int", 2), "smallint": ("int", 2),
+    "integer": ("int", 4), "int": ("int", 4), "biginteger": ("int", 8), "bigint": ("int", 8),
+    "float": ("float", 4), "real": ("float", 4), "double": ("float", 8), "double_precision": ("float", 8),
+    "datetime": ("datetime", 1), "timestamp": ("datetime", 1), "date": ("date", 1),
+    "uuid": ("uuid", 1), "uuidtype": ("uuid", 1),
+}
+VARCHAR_LIKE = {"string", "varchar", "char", "nvarchar", "nchar", "unicode", "autostring"}
+TEXT_BY_LENGTH = {"text", "unicodetext", "largebinary", "blob"}
+
+WRITE_SQL = re.compile(r"^\s*(update|delete|insert|replace|truncate|drop|alter|rename|merge|load)\b", re.I)
+READ_SQL = re.compile(r"^\s*(select|show|describe|explain|with\s+\w+\s+as\s*\(\s*select|set\b|pragma)", re.I)
+CORE_WRITES = {"update", "delete", "insert"}
+SESSION_WRITES = {"add", "add_all", "merge", "delete", "bulk_save_objects", "bulk_insert_mappings", "bulk_update_mappings"}
+
+
+def call_name(node):
+    """Last name of a call's function: `op.drop_table(...)` -> "drop_table"."""
+    func = node.func if isinstance(node, ast.Call) else node
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return None
+
+
+def receiver(node):
+    """Name the method is called on: `batch_op.drop_column(...)` -> "batch_op"."""
+    if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+        return node.func.value.id
+    return None
+
+
+def kwarg(node, name):
+    for kw in node.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
+
+
+def arg(node, index, name=None):
+    if name is not None and kwarg(node, name) is not None:
+        return kwarg(node, name)
+    return node.args[index] if len(node.args) > index else None
+
+
+class Scope:
+    """Module-level names (constants, functions) plus one function's local assignments.
+
+    A name may be bound several times (`sql = ...; sql = sql[:-1] + ";"`, loop variables):
+    every binding is kept, and a statement counts as a write if any of them writes.
+    """
+
+    def __init__(self, module_names, local_names):
+        self.module = module_names
+        self.local = local_names
+
+    def bindings(self, name):
+        return self.local.get(name) or self.module.get(name) or []
+
+    def resolve(self, node, depth=0):
+        """Follows a name bound exactly once to its value (for types and table names)."""
+        while isinstance(node, ast.Name) and depth < 10:
+            found = self.bindings(node.id)
+            if len(found) != 1:
+                return node
+            node, depth = found[0], depth + 1
+        return node
+
+    def literal(self, node):
+        """The one string a node stands for, or None."""
+        found = self.strings(node)
+        return found[0] if len(found) == 1 and found[0] is not None else None
+
+    def strings(self, node, seen=None):
+        """Every string a node may stand for; None in the list marks a part that is unknown."""
+        seen = set() if seen is None else seen
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [node.value]
+        if isinstance(node, ast.JoinedStr):
+            return ["".join(v.value if isinstance(v, ast.Constant) else "?" for v in node.values)]
+        if isinstance(node, ast.Name):
+            if node.id in seen or not self.bindings(node.id):
+                return [] if node.id in seen else [None]
+            seen = seen | {node.id}
+            return [s for value in self.bindings(node.id) for s in self.strings(value, seen)]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+            return self.strings(node.left, seen) + self.strings(node.right, seen)
+        if isinstance(node, ast.Subscript):
+            return self.strings(node.value, seen)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [s for e in node.elts for s in self.strings(e, seen)]
+        if isinstance(node, ast.Call):
+            name = call_name(node)
+            if name == "text" and node.args:
+                return self.strings(node.args[0], seen)
+            if name in ("format", "strip", "rstrip", "lstrip", "replace") and isinstance(node.func, ast.Attribute):
+                return self.strings(node.func.value, seen)
+            if name == "join" and node.args:
+                return self.strings(node.args[0], seen)
+        return [None]
+
+    def expand(self, node, seen=None):
+        """The node and, through names, everything bound to them (for statement builders)."""
+        seen = set() if seen is None else seen
+        out = [node]
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and n.id not in seen:
+                seen.add(n.id)
+                for value in self.bindings(n.id):
+                    out += self.expand(value, seen)
+        return out
+
+
+def type_capacity(node, scope):
+    """(family, size) of a column type as MySQL stores it, or None when unknown."""
+    node = scope.resolve(node)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "with_variant":
+        dialect = scope.literal(arg(node, 1, "dialect_name")) if len(node.args) > 1 or kwarg(node, "dialect_name") else None
+        if dialect == "mysql":
+            return type_capacity(node.args[0], scope)
+        return type_capacity(node.func.value, scope)
+    name = call_name(node) if isinstance(node, (ast.Call, ast.Attribute, ast.Name)) else None
+    if name is None:
+        return None
+    key = name.lower()
+    length = None
+    if isinstance(node, ast.Call):
+        raw = scope.resolve(arg(node, 0, "length")) if (node.args or kwarg(node, "length")) else None
+        if isinstance(raw, ast.Constant) and isinstance(raw.value, int):
+            length = raw.value
+    if key in VARCHAR_LIKE:
+        return ("text", length if length is not None else TINY)
+    if key in TEXT_BY_LENGTH and length is not None:
+        family = "binary" if "blob" in key or "binary" in key else "text"
+        size = next(s for s in (TINY, TEXT, MEDIUM, LONG) if length <= s) if length <= LONG else LONG
+        return (family, size)
+    if key == "enum" and isinstance(node, ast.Call):
+        values = [scope.literal(a) for a in node.args]
+        if values and all(v is not None for v in values):
+            return ("enum", frozenset(values))
+        return None
+    return SIZED.get(key)
+
+
+def type_text(node):
+    try:
+        return ast.unparse(node)
+    except Exception:  # pragma: no cover - unparse handles every expression ast produces
+        return "?"
+
+
+def narrowing(old, new, scope):
+    """None when the change provably keeps every value; else why it may not."""
+    before, after = type_capacity(old, scope), type_capacity(new, scope)
+    if before is None or after is None:
+        return f"type change {type_text(old)} -> {type_text(new)} that cannot be shown to widen"
+    if before[0] != after[0]:
+        return f"type change {type_text(old)} -> {type_text(new)} (different kind of value)"
+    if before[0] == "enum":
+        lost = sorted(before[1] - after[1])
+        return f"enum loses {', '.join(lost)}" if lost else None
+    if after[1] < before[1]:
+        return f"type narrows {type_text(old)} -> {type_text(new)}"
+    return None
+
+
+def bind(names, node):
+    """Records `x = v`, `x += v`, `x: T = v` and `for x in v` bindings of plain names."""
+    if isinstance(node, ast.Assign):
+        pairs = [(t, node.value) for t in node.targets]
+    elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.value is not None:
+        pairs = [(node.target, node.value)]
+    elif isinstance(node, (ast.For, ast.AsyncFor)):
+        pairs = [(node.target, node.iter)]
+    else:
+        return
+    for target, value in pairs:
+        if isinstance(target, ast.Name):
+            names.setdefault(target.id, []).append(value)
+
+
+class UpgradeReader:
+    """Collects the operations of one migration's upgrade() and the helpers it calls."""
+
+    def __init__(self, module):
+        self.functions = {n.name: n for n in module.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        self.constants = {}
+        for n in module.body:
+            bind(self.constants, n)
+        self.operations = []
+        self.notes = set()
+        self.visited = set()
+
+    def record(self, node, op, target, reason=None):
+        self.operations.append({"op": op, "target": target, "line": node.lineno, "destructive": reason is not None, "reason": reason})
+
+    def read(self, name):
+        if name in self.visited or name not in self.functions:
+            return
+        self.visited.add(name)
+        fn = self.functions[name]
+        local = {}
+        batch_tables = {}
+        for node in ast.walk(fn):
+            bind(local, node)
+            if isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    ctx = item.context_expr
+                    if isinstance(ctx, ast.Call) and call_name(ctx) == "batch_alter_table" and isinstance(item.optional_vars, ast.Name):
+                        batch_tables[item.optional_vars.id] = ctx
+        scope = Scope(self.constants, local)
+
+        def table_of(call):
+            """The table a call works on: its first argument, or the batch context's table."""
+            owner = receiver(call)
+            if owner in batch_tables:
+                return scope.literal(arg(batch_tables[owner], 0, "table_name")) or "?", 0
+            return scope.literal(arg(call, 0, "table_name")) or "?", 1
+
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Attribute) and node.attr == "server_version_info":
+                self.notes.add("branches on the database server's version")
+            if not isinstance(node, ast.Call):
+                continue
+            name = call_name(node)
+            if isinstance(node.func, ast.Name) and name in self.functions:
+                self.read(name)
+                continue
+            self.classify(node, name, scope, table_of)
+
+    def classify(self, node, name, scope, table_of):
+        if name == "drop_table":
+            table, _ = table_of(node)
+            self.record(node, name, table, f"drops table {table}")
+        elif name == "rename_table":
+            old, new = scope.literal(arg(node, 0, "old_table_name")) or "?", scope.literal(arg(node, 1, "new_table_name")) or "?"
+            self.record(node, name, old, f"renames table {old} to {new}")
+        elif name in ("drop_column", "alter_column", "add_column"):
+            table, first = table_of(node)
+            col_node = arg(node, first, "column_name")
+            if name == "add_column":
+                col = col_node.args[0] if isinstance(col_node, ast.Call) and col_node.args else col_node
+                self.record(node, name, f"{table}.{scope.literal(col) or '?'}")
+                return
+            column = f"{table}.{scope.literal(col_node) or '?'}"
+            if name == "drop_column":
+                self.record(node, name, column, f"drops column {column}")
+                return
+            reasons = []
+            new_name = kwarg(node, "new_column_name")
+            if new_name is not None:
+                reasons.append(f"renames column {column} to {scope.literal(new_name) or '?'}")
+            new_type = kwarg(node, "type_")
+            if new_type is not None:
+                old_type = kwarg(node, "existing_type")
+                why = narrowing(old_type, new_type, scope) if old_type is not None else f"type change to {type_text(new_type)} from an unstated type"
+                if why:
+                    reasons.append(f"{column}: {why}")
+            self.record(node, name, column, "; ".join(reasons) or None)
+        elif name == "bulk_insert":
+            table = scope.resolve(arg(node, 0, "table"))
+            label = scope.literal(table.args[0]) if isinstance(table, ast.Call) and call_name(table) == "table" and table.args else None
+            self.record(node, name, label or "?", f"bulk-inserts rows into {label or 'a table'}")
+        elif name == "execute" and (node.args or kwarg(node, "sqltext") or kwarg(node, "statement")):
+            statement = node.args[0] if node.args else (kwarg(node, "sqltext") or kwarg(node, "statement"))
+            why = self.sql_write(statement, scope)
+            self.record(node, "execute", (receiver(node) or "?") + ".execute", why)
+        elif name in SESSION_WRITES and (receiver(node) or "").lower().endswith("session"):
+            self.record(node, f"session.{name}", "orm", f"writes rows through the ORM (session.{name})")
+        elif name in ("update", "delete") and isinstance(node.func, ast.Attribute) and self.is_query(node.func.value):
+            self.record(node, f"query.{name}", "orm", f"bulk {name} through an ORM query")
+        elif name in ("create_table", "create_index", "drop_index", "create_foreign_key", "drop_constraint",
+                      "create_unique_constraint", "create_primary_key", "create_check_constraint"):
+            target = scope.literal(arg(node, 0)) or "?"
+            self.record(node, name, target)
+
+    @staticmethod
+    def is_query(node):
+        """`session.query(...)....` chains: their .update()/.delete() write in bulk."""
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "query":
+                return True
+            node = node.func.value
+        return False
+
+    def sql_write(self, statement, scope):
+        """None when the executed statement only reads; else what it writes."""
+        candidates = scope.strings(statement)
+        texts = [c for c in candidates if c is not None]
+        if texts and len(texts) == len(candidates):
+            body = " ; ".join(re.sub(r"--[^\n]*|/\*.*?\*/", " ", t, flags=re.S) for t in texts)
+            parts = [p for p in body.split(";") if re.search(r"[A-Za-z]", p)]
+            writes = [p for p in parts if WRITE_SQL.match(p)]
+            if writes:
+                first = " ".join(writes[0].split())
+                return f"rewrites data: {first[:80]}{'...' if len(first) > 80 else ''}"
+            if parts and all(READ_SQL.match(p) for p in parts):
+                return None
+            if parts:
+                return f"runs SQL it does not read as read-only: {' '.join(parts[0].split())[:80]}"
+        names = {call_name(n) for e in scope.expand(statement) for n in ast.walk(e) if isinstance(n, ast.Call)}
+        if names & CORE_WRITES:
+            return f"rewrites data ({'/'.join(sorted(names & CORE_WRITES))} statement)"
+        if "select" in names:
+            return None
+        return f"executes a statement it cannot resolve ({type_text(statement)[:60]}): treated as a data write"
+
+
+def module_value(module, name):
+    for n in module.body:
+        targets = n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, ast.AnnAssign) and n.value else []
+        for t in targets:
+            if isinstance(t, ast.Name) and t.id == name:
+                return ast.literal_eval(n.value)
+    return None
+
+
+def as_list(value):
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def title_of(module, revision):
+    doc = (ast.get_docstring(module) or "").strip().splitlines()
+    title = doc[0].strip() if doc else ""
+    # "Add user OIDC claims [c7d4e8a2b5f1]." -> "Add user OIDC claims"; "Release [0.97.0]." keeps its number.
+    if not re.match(r"^\d+\.\d+\.\d+$", str(revision)):
+        title = re.sub(r"\s*\[" + re.escape(str(revision)) + r"\]\.?$", "", title)
+    title = title.rstrip(".")
+    return title or "(no title)"
+
+
+def analyse(name, source):
+    """One migration file -> its revision record, or None when it is not a revision."""
+    try:
+        module = ast.parse(source, filename=name)
+    except SyntaxError as err:
+        return {"file": name, "error": f"cannot parse: {err.msg} (line {err.lineno})"}
+    try:
+        revision = module_value(module, "revision")
+        down = as_list(module_value(module, "down_revision"))
+        depends = as_list(module_value(module, "depends_on"))
+    except ValueError:
+        return {"file": name, "error": "revision identifiers are not literals"}
+    if revision is None:
+        return None
+    reader = UpgradeReader(module)
+    reader.read("upgrade")
+    reasons = [op["reason"] for op in reader.operations if op["destructive"]]
+    return {
+        "revision": str(revision),
+        "down_revisions": [str(d) for d in down],
+        "depends_on": [str(d) for d in depends],
+        "title": title_of(module, revision),
+        "file": name,
+        "destructive": bool(reasons),
+        "reasons": reasons,
+        "operations": reader.operations,
+        "notes": sorted(reader.notes),
+    }
+
+
+def revisions_of(files):
+    out, errors = [], []
+    for name, source in files:
+        record = analyse(name, source)
+        if record is None:
+            continue
+        (errors if "error" in record else out).append(record)
+    return {"revisions": out, "errors": errors}
+
+
+def read_wheel(path):
+    with zipfile.ZipFile(path) as whl:
+        names = whl.namelist()
+        files = [(n.rsplit("/", 1)[-1], whl.read(n).decode("utf-8")) for n in names
+                 if n.startswith(VERSIONS_DIR) and n.endswith(".py") and "/" not in n[len(VERSIONS_DIR):] and not n.endswith("__init__.py")]
+        meta_name = next((n for n in names if re.match(r"^[^/]+\.dist-info/METADATA$", n)), None)
+        meta = Parser().parsestr(whl.read(meta_name).decode("utf-8")) if meta_name else None
+    result = revisions_of(files)
+    result["migrations_found"] = bool(files)
+    result["metadata"] = {
+        "name": meta.get("Name") if meta else None,
+        "version": meta.get("Version") if meta else None,
+        "requires_python": meta.get("Requires-Python") if meta else None,
+        "requires_dist": meta.get_all("Requires-Dist") or [] if meta else [],
+        "provides_extra": meta.get_all("Provides-Extra") or [] if meta else [],
+    }
+    return result
+
+
+def main(argv):
+    if len(argv) != 3 or argv[1] not in ("wheel", "dir"):
+        sys.stderr.write("usage: migrations.py wheel <file.whl> | dir <directory>\n")
+        return 2
+    if argv[1] == "wheel":
+        result = read_wheel(argv[2])
+    else:
+        names = sorted(f for f in os.listdir(argv[2]) if f.endswith(".py") and f != "__init__.py")
+        result = revisions_of([(f, open(os.path.join(argv[2], f), encoding="utf-8").read()) for f in names])
+    json.dump(result, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
