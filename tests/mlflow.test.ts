@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../components/config";
 import { contextFor, evaluate } from "../policy/rules";
@@ -271,5 +274,40 @@ describe("MLflow rules (pure)", () => {
 
   it("image tags may carry MLflow's v prefix", () => {
     expect(explainBadMlflowImage(`ghcr.io/acme/mlflow:v3.17.2@${DIGEST}`, "3.17.2")).toBeUndefined();
+  });
+});
+
+describe("npm run plan with MLflow", () => {
+  const TSX = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
+  const cli = async (...args: string[]) => {
+    try {
+      return { code: 0, ...(await promisify(execFile)(TSX, ["tools/plan.ts", ...args], { cwd: PROJECT_DIR, maxBuffer: 32 * 1024 * 1024 })) };
+    } catch (err) {
+      return err as { code: number; stdout: string; stderr: string };
+    }
+  };
+
+  it("--set and --deployed mlflow=<old> show the upgrade order in the tree", async () => {
+    const set = Object.entries(mlflowConfig("staging", "3.17.2")).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
+    const { code, stdout, stderr } = await cli("--stack", "staging", ...set, "--deployed", "mlflow=2.22.5");
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/warning: Stack "staging": MLflow 2\.22\.5 -> 3\.17\.2 crosses a major version/);
+    const lines = stdout.split("\n");
+    // The tree prints a resource's settings on the indented lines under it, dependsOn among them.
+    const dependsOf = (name: string) => {
+      const at = lines.findIndex((l) => l.trim().startsWith(`${name}  (`));
+      const settings = lines.slice(at + 1).filter((_, i, rest) => rest.slice(0, i + 1).every((l) => !/\(\S+:\S+\)/.test(l)));
+      return settings.find((l) => l.trim().startsWith("dependsOn:")) ?? "";
+    };
+    expect(dependsOf("zenml-database-mlflow-staging-pre-upgrade-2-22-5-to-3-17-2")).toMatch(/zenml-mlflow-scale-to-zero-2-22-5-to-3-17-2/);
+    expect(dependsOf("zenml-mlflow-db-upgrade")).toMatch(/zenml-database-mlflow-staging-pre-upgrade-2-22-5-to-3-17-2/);
+    expect(dependsOf("zenml-mlflow-deployment")).toMatch(/zenml-mlflow-db-upgrade/);
+  });
+
+  it("--set with a bad value is refused in one line per problem", async () => {
+    const { code, stderr } = await cli("--stack", "prod", "--set", "mlflowVersion=3.17.2", "--set", "mlflowImage=ghcr.io/mlflow/mlflow:v3.17.2");
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/zenml-platform:mlflowImage: "ghcr\.io\/mlflow\/mlflow:v3\.17\.2" is not pinned by digest/);
+    expect(stderr).toMatch(/zenml-platform:mlflowHostname: is required with mlflowVersion "3\.17\.2"/);
   });
 });
