@@ -256,6 +256,14 @@ export const PARTS: Record<string, PartRule> = {
       `MySQL ${from} -> ${to} with allowMajorVersionUpgrade in this update only (downtime while RDS upgrades; in the maintenance window unless dbMajorUpgradeApplyImmediately)`,
     ],
   },
+  zenml: {
+    name: "zenml",
+    configKey: "zenmlVersion",
+    order: 40,
+    noDowngrade: "ZenML cannot downgrade a database that a newer server has migrated",
+    stepWarnings: (stack, from, to) => decideUpgrade(stack, to, { deployedVersion: from, versions: [from], snapshots: [] }).warnings,
+    effects: () => ["retained pre-upgrade RDS snapshot, available before the Helm release", "Helm migration hook (zenml migrate-database)", "rolling restart of the server (maxUnavailable 0)"],
+  },
   // Optional: only registered while mlflowVersion is set (components/mlflow-policy.ts).
   mlflow: {
     name: "mlflow",
@@ -270,14 +278,6 @@ export const PARTS: Record<string, PartRule> = {
       `migration Job with ${to} (mlflow db upgrade, then the basic-auth store), after the snapshot`,
       `MLflow server ${to} started after the Job`,
     ],
-  },
-  zenml: {
-    name: "zenml",
-    configKey: "zenmlVersion",
-    order: 40,
-    noDowngrade: "ZenML cannot downgrade a database that a newer server has migrated",
-    stepWarnings: (stack, from, to) => decideUpgrade(stack, to, { deployedVersion: from, versions: [from], snapshots: [] }).warnings,
-    effects: () => ["retained pre-upgrade RDS snapshot, available before the Helm release", "Helm migration hook (zenml migrate-database)", "rolling restart of the server (maxUnavailable 0)"],
   },
 };
 
