@@ -3,6 +3,7 @@
     python mlflow_client.py seed   <state.json>   record entities on the server, write what was recorded
     python mlflow_client.py verify <state.json>   read every recorded entity back, exit 1 on a difference
     python mlflow_client.py write  <state.json>   record one more run (a client writing after the upgrade)
+    python mlflow_client.py verify,write <state.json>   several modes in one interpreter, in order
 
 The server and credentials come from MLFLOW_TRACKING_URI / MLFLOW_TRACKING_USERNAME /
 MLFLOW_TRACKING_PASSWORD. Output: one JSON line {"ok": bool, "differences": [...], ...}.
@@ -119,7 +120,15 @@ def write(state_path: str) -> dict:
 
 
 if __name__ == "__main__":
-    mode, path = sys.argv[1], sys.argv[2]
-    result = {"seed": seed, "verify": verify, "write": write}[mode](path)
-    print(json.dumps(result))
-    sys.exit(0 if result["ok"] else 1)
+    # Modes may be chained ("verify,write"): one interpreter start instead of several (importing
+    # mlflow is most of a call's time). Stops at the first mode that is not ok.
+    modes, path = sys.argv[1].split(","), sys.argv[2]
+    results = []
+    for mode in modes:
+        results.append({"mode": mode, **{"seed": seed, "verify": verify, "write": write}[mode](path)})
+        if not results[-1]["ok"]:
+            break
+    merged = {"ok": all(r["ok"] for r in results) and len(results) == len(modes), "steps": results, "differences": [d for r in results for d in r.get("differences", [])]}
+    merged.update({k: v for r in results for k, v in r.items() if k not in ("ok", "differences", "mode")})
+    print(json.dumps(merged))
+    sys.exit(0 if merged["ok"] else 1)
