@@ -10,6 +10,8 @@ export interface ClusterLoggingArgs {
   oidcProviderUrl: pulumi.Input<string>;
   /** Days container logs (including the migration Job's) are kept in CloudWatch. */
   retentionDays: number;
+  /** ARN partition of the region ("aws", "aws-cn", "aws-us-gov"). */
+  partition: string;
   /** The add-on version, resolved per cluster version (resolveAddonVersions); never "latest at apply time". */
   addonVersion: string;
   /** Resources the add-on waits for: the control plane, so a cluster upgrade moves it after the cluster. Default: none. */
@@ -42,7 +44,7 @@ export class ClusterLogging extends pulumi.ComponentResource {
       },
       child,
     );
-    new aws.iam.RolePolicyAttachment(`${name}-agent-policy`, { role: role.name, policyArn: "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy" }, child);
+    new aws.iam.RolePolicyAttachment(`${name}-agent-policy`, { role: role.name, policyArn: `arn:${args.partition}:iam::aws:policy/CloudWatchAgentServerPolicy` }, child);
     new aws.eks.Addon(
       `${name}-addon`,
       {

@@ -17,6 +17,8 @@ export interface ClusterArgs {
   nodePoolCpuLimit: number;
   /** Protects the secrets encryption key from deletion (prod). */
   protect: boolean;
+  /** Scheme of the ALBs the ingress class creates. Default: internet-facing. */
+  ingressScheme?: "internet-facing" | "internal";
 }
 
 /**
@@ -54,6 +56,8 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly oidcProviderUrl: pulumi.Output<string>;
   public readonly clusterSecurityGroupId: pulumi.Output<string>;
   public readonly provider: k8s.Provider;
+  /** The Auto Mode node role: it pulls images for every pod. */
+  public readonly nodeRoleName: pulumi.Output<string>;
   /** The EKS cluster: add-on updates wait for its control plane. */
   public readonly controlPlane: eks.Cluster;
 
@@ -99,13 +103,14 @@ export class Cluster extends pulumi.ComponentResource {
     this.oidcProviderArn = cluster.oidcProviderArn;
     this.oidcProviderUrl = cluster.oidcProviderUrl;
     this.clusterSecurityGroupId = cluster.clusterSecurityGroupId;
+    this.nodeRoleName = cluster.autoModeNodeRoleName;
     this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
 
     const k8sOpts = { parent: this, provider: this.provider };
     // Auto Mode ships the controller but not the IngressClass: internet-facing ALBs in public subnets.
     const ingressParams = new k8s.apiextensions.CustomResource(
       `${name}-alb-params`,
-      { apiVersion: "eks.amazonaws.com/v1", kind: "IngressClassParams", metadata: { name: INGRESS_CLASS }, spec: { scheme: "internet-facing" } },
+      { apiVersion: "eks.amazonaws.com/v1", kind: "IngressClassParams", metadata: { name: INGRESS_CLASS }, spec: { scheme: args.ingressScheme ?? "internet-facing" } },
       k8sOpts,
     );
     new k8s.networking.v1.IngressClass(
@@ -130,6 +135,9 @@ export class Cluster extends pulumi.ComponentResource {
           role: cluster.autoModeNodeRoleName,
           subnetSelectorTerms: [{ tags: { "kubernetes.io/role/internal-elb": "1", stack: args.environmentName } }],
           securityGroupSelectorTerms: [{ id: cluster.clusterSecurityGroupId }],
+          // Enforce NetworkPolicies on our nodes (with the controller the NetworkPolicies component enables).
+          networkPolicy: "DefaultAllow",
+          networkPolicyEventLogs: "Enabled",
         },
       },
       k8sOpts,

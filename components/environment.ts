@@ -5,9 +5,12 @@ import { ClusterLogging } from "./cluster-logging";
 import type { PlatformConfig } from "./config";
 import { ContainerRegistry } from "./container-registry";
 import { Database } from "./database";
+import { Alarms } from "./alarms";
+import { ImageMirror } from "./image-mirror";
 import { MLFLOW_ADMIN_USER, MlflowServer, scaleMlflowToZero } from "./mlflow-server";
 import { Network } from "./network";
-import { ZenmlServer } from "./zenml-server";
+import { NetworkPolicies } from "./network-policies";
+import { INGRESS_STACK, NAMESPACE as SERVER_NAMESPACE, ZenmlServer, loadBalancerName } from "./zenml-server";
 import { ZenmlStack } from "./zenml-stack";
 
 export interface ZenmlEnvironmentArgs {
@@ -61,6 +64,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         publicAccessCidrs: c.clusterPublicAccessCidrs,
         nodePoolCpuLimit: c.nodePoolCpuLimit,
         protect: c.isProd,
+        ingressScheme: c.serverIngressScheme,
       },
       child,
     );
@@ -74,6 +78,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         retentionDays: c.logRetentionDays,
         addonVersion: args.addonVersions["amazon-cloudwatch-observability"],
         after: [cluster.controlPlane],
+        partition: c.partition,
       },
       child,
     );
@@ -104,6 +109,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
       },
       child,
     );
+    const images = new ImageMirror(`${name}-images`, { environmentName: env, dockerHubCredentialArn: c.dockerHubCredentialArn, nodeRoleName: cluster.nodeRoleName, protect: c.isProd }, child);
     const server = new ZenmlServer(
       `${name}-server`,
       {
@@ -123,6 +129,11 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         memory: c.serverMemory,
         protect: c.isProd,
         upgradeDependsOn: [database.preUpgradeSnapshot, database.preMajorUpgradeSnapshot].filter((x): x is NonNullable<typeof x> => x !== undefined),
+        ingressCidrs: c.serverIngressCidrs,
+        ingressScheme: c.serverIngressScheme,
+        jwtExpiryMinutes: c.serverJwtExpiryMinutes,
+        region: c.region,
+        imageRepository: images.serverImageRepository,
       },
       child,
     );
@@ -143,6 +154,9 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
           bucketKmsKeyArn: artifacts.kmsKeyArn,
           hostname: c.mlflowHostname,
           certificateArn: c.mlflowCertificateArn === "" ? c.certificateArn : c.mlflowCertificateArn,
+          ingressCidrs: c.serverIngressCidrs,
+          ingressScheme: c.serverIngressScheme,
+          region: c.region,
           replicas: c.serverReplicas,
           protect: c.isProd,
           migrationDependsOn: [...(mlflowStopped ? [mlflowStopped] : []), ...(database.preUpgradeSnapshot ? [database.preUpgradeSnapshot] : [])],
@@ -172,6 +186,28 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         serverRoleName: server.serviceAccountRoleName,
         server: server.release,
         mlflow: this.mlflow && { trackingUri: this.mlflow.url, username: MLFLOW_ADMIN_USER, password: this.mlflow.adminPassword, server: this.mlflow.deployment },
+        imageRepository: images.serverImageRepository,
+        partition: c.partition,
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+      },
+      child,
+    );
+    new NetworkPolicies(
+      `${name}-network-policies`,
+      { provider: cluster.provider, vpcCidr: c.vpcCidr, serverNamespace: SERVER_NAMESPACE, workloadNamespaces: [c.pipelinesNamespace], dependsOn: [server.release, zenmlStack] },
+      child,
+    );
+    new Alarms(
+      `${name}-alarms`,
+      {
+        environmentName: env,
+        topicArn: c.alarmTopicArn,
+        loadBalancerName: loadBalancerName(env),
+        ingressStack: INGRESS_STACK,
+        loadBalancerDependsOn: [server.release],
+        dbInstanceIdentifier: database.activeInstanceIdentifier,
+        dbAllocatedStorageGb: c.dbAllocatedStorageGb,
       },
       child,
     );

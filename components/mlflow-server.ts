@@ -8,6 +8,8 @@ import * as random from "@pulumi/random";
 import { INGRESS_CLASS } from "./cluster";
 import { DB_PORT, DB_USER } from "./database";
 import { irsaTrustPolicy } from "./irsa";
+import { rdsCaBundle } from "./rds-ca";
+import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "./zenml-server";
 import { baseTags } from "./tags";
 
 export const MLFLOW_NAMESPACE = "mlflow";
@@ -46,6 +48,11 @@ export interface MlflowServerArgs {
   bucketKmsKeyArn: pulumi.Input<string>;
   hostname: string;
   certificateArn: string;
+  /** Who may reach the load balancer and how it is exposed: the ZenML server's settings, so both are equally reachable. */
+  ingressCidrs: string[];
+  ingressScheme: "internet-facing" | "internal";
+  /** Region of the RDS instance, whose CAs verify its certificate. */
+  region: string;
   replicas: number;
   /** Protects the generated credentials (prod). */
   protect: boolean;
@@ -103,9 +110,12 @@ export class MlflowServer extends pulumi.ComponentResource {
     // Shared by every replica: the basic-auth app signs its CSRF tokens with it.
     const flaskKey = pulumi.secret(new random.RandomPassword(`${name}-flask-secret-key`, { length: 64, special: false }, keyOpts).result);
 
-    // TLS without verification, like the ZenML server's: the instance refuses plaintext, and the
-    // image carries no RDS CA bundle to verify against.
-    const dbUri = (db: string) => pulumi.interpolate`mysql+pymysql://${MLFLOW_DB_USER}:${dbPassword}@${args.databaseAddress}:${DB_PORT}/${db}?ssl_check_hostname=false`;
+    // Verified TLS, like the ZenML server's: the region's RDS CAs from a Secret (PyMySQL then checks
+    // the certificate and the hostname); the instance refuses plaintext anyway.
+    const caBundle = new k8s.core.v1.Secret(`${name}-db-ca`, { metadata: { name: "mlflow-db-ca", namespace: MLFLOW_NAMESPACE }, type: "Opaque", stringData: { "rds-ca.pem": rdsCaBundle(args.region) } }, inNamespace);
+    const caVolume = { name: "db-ca", secret: { secretName: "mlflow-db-ca" } };
+    const caMount = { name: "db-ca", mountPath: "/etc/mlflow-db-ca", readOnly: true };
+    const dbUri = (db: string) => pulumi.interpolate`mysql+pymysql://${MLFLOW_DB_USER}:${dbPassword}@${args.databaseAddress}:${DB_PORT}/${db}?ssl_ca=${caMount.mountPath}/rds-ca.pem`;
     const authIni = pulumi.interpolate`[mlflow]
 default_permission = READ
 database_uri = ${dbUri(MLFLOW_AUTH_DB_NAME)}
@@ -154,8 +164,8 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
     const jobPod = (command: string[], env: k8s.types.input.core.v1.EnvVar[], volumeMounts: k8s.types.input.core.v1.VolumeMount[] = []) => ({
       restartPolicy: "Never",
       automountServiceAccountToken: false,
-      securityContext: { runAsNonRoot: true, runAsUser: 1000 },
-      containers: [{ name: "run", image: args.image, command, env, volumeMounts, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } } }],
+      securityContext: RESTRICTED_POD,
+      containers: [{ name: "run", image: args.image, command, env, volumeMounts: [...volumeMounts, caMount], securityContext: RESTRICTED_CONTAINER, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } } }],
     });
     const bootstrap = new k8s.batch.v1.Job(
       `${name}-db-bootstrap-job`,
@@ -176,15 +186,16 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
                   { name: "MLFLOW_DB_USER", value: MLFLOW_DB_USER },
                   { name: "MLFLOW_DB_PASSWORD", valueFrom: { secretKeyRef: { name: "mlflow-db-bootstrap", key: "mlflow-password" } } },
                   { name: "MLFLOW_DATABASES", value: `${MLFLOW_DB_NAME},${MLFLOW_AUTH_DB_NAME}` },
+                  { name: "DB_SSL_CA", value: `${caMount.mountPath}/rds-ca.pem` },
                 ],
                 scriptsMount,
               ),
-              volumes: [scriptsVolume],
+              volumes: [scriptsVolume, caVolume],
             },
           },
         },
       },
-      { ...k8sOpts, dependsOn: [bootstrapSecret, scriptsMap] },
+      { ...k8sOpts, dependsOn: [bootstrapSecret, scriptsMap, caBundle] },
     );
 
     // The only place the schema changes (images/mlflow/migrate.py: `mlflow db upgrade`, then the
@@ -201,7 +212,7 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
             metadata: { labels },
             spec: {
               ...jobPod(["python", "/opt/mlflow-platform/migrate.py"], [secretEnv("MLFLOW_BACKEND_STORE_URI", "backend-store-uri"), secretEnv("MLFLOW_AUTH_DATABASE_URI", "auth-database-uri")], scriptsMount),
-              volumes: [scriptsVolume],
+              volumes: [scriptsVolume, caVolume],
             },
           },
         },
@@ -251,7 +262,7 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
             metadata: { labels: { ...labels, "app.kubernetes.io/version": args.mlflowVersion } },
             spec: {
               serviceAccountName: MLFLOW_SERVICE_ACCOUNT,
-              securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000 },
+              securityContext: RESTRICTED_POD,
               containers: [
                 {
                   name: "mlflow",
@@ -267,19 +278,20 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
                     { name: "MLFLOW_SERVER_ALLOWED_HOSTS", value: `${args.hostname},${MLFLOW_DEPLOYMENT}.${MLFLOW_NAMESPACE}.svc.cluster.local,${MLFLOW_DEPLOYMENT}.${MLFLOW_NAMESPACE}.svc` },
                     { name: "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS", value: serverUrl },
                   ],
-                  volumeMounts: [{ name: "auth-config", mountPath: "/etc/mlflow", readOnly: true }],
+                  volumeMounts: [{ name: "auth-config", mountPath: "/etc/mlflow", readOnly: true }, caMount],
+                  securityContext: RESTRICTED_CONTAINER,
                   readinessProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: 5 },
                   livenessProbe: { httpGet: { path: "/health", port: "http" }, initialDelaySeconds: 30, periodSeconds: 20 },
                   resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "1Gi" } },
                 },
               ],
-              volumes: [{ name: "auth-config", secret: { secretName: MLFLOW_CREDENTIALS_SECRET, items: [{ key: "basic_auth.ini", path: "basic_auth.ini" }] } }],
+              volumes: [{ name: "auth-config", secret: { secretName: MLFLOW_CREDENTIALS_SECRET, items: [{ key: "basic_auth.ini", path: "basic_auth.ini" }] } }, caVolume],
             },
           },
         },
       },
       // The new server starts only after its migration Job succeeded.
-      { ...k8sOpts, dependsOn: [migration, serviceAccount, credentials] },
+      { ...k8sOpts, dependsOn: [migration, serviceAccount, credentials, caBundle] },
     );
     const service = new k8s.core.v1.Service(
       `${name}-service`,
@@ -294,7 +306,8 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
           namespace: MLFLOW_NAMESPACE,
           // TLS ends at the ALB with the ACM certificate, like ZenML's; plain HTTP is redirected.
           annotations: {
-            "alb.ingress.kubernetes.io/scheme": "internet-facing",
+            "alb.ingress.kubernetes.io/scheme": args.ingressScheme,
+            "alb.ingress.kubernetes.io/inbound-cidrs": args.ingressCidrs.join(","),
             "alb.ingress.kubernetes.io/target-type": "ip",
             "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP":80},{"HTTPS":443}]',
             "alb.ingress.kubernetes.io/ssl-redirect": "443",

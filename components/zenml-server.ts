@@ -5,6 +5,7 @@ import * as random from "@pulumi/random";
 import { INGRESS_CLASS } from "./cluster";
 import { DB_NAME, DB_PORT, DB_USER } from "./database";
 import { irsaTrustPolicy } from "./irsa";
+import { rdsCaBundle } from "./rds-ca";
 import { baseTags } from "./tags";
 
 export const ZENML_CHART = "oci://public.ecr.aws/zenml/zenml";
@@ -13,12 +14,22 @@ export const SERVICE_ACCOUNT = "zenml-server";
 /** The chart names the migration hook's service account after the server's. */
 export const MIGRATION_SERVICE_ACCOUNT = `${SERVICE_ACCOUNT}-db-migration`;
 const DB_PASSWORD_SECRET = "zenml-db-password";
+/** The RDS CAs of the region; the chart mounts the key at /dbcerts/<key> for server and migration hook. */
+const DB_CA_SECRET = "zenml-db-ca";
+const DB_CA_KEY = "rds-ca.pem";
+/** Restricted pod security: no escalation, no capabilities, the runtime's seccomp profile, never root. */
+export const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+export const RESTRICTED_POD = { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } };
 /** Holds the generated admin password, for in-cluster jobs that talk to the server. */
 export const ADMIN_SECRET = "zenml-platform-admin";
 export const ADMIN_USER = "admin";
 /** The chart's Service ("zenml", port 80) as seen from inside the cluster. */
 export const IN_CLUSTER_URL = `http://zenml.${NAMESPACE}.svc.cluster.local`;
 
+/** Name of the server's load balancer (ALB names: 32 characters at most). */
+export const loadBalancerName = (environmentName: string) => `zenml-${environmentName}`.slice(0, 32);
+/** The chart's ingress, as "<namespace>/<name>": the controller tags the target group with it. */
+export const INGRESS_STACK = `${NAMESPACE}/zenml`;
 /** The chart's selector labels for release "zenml" (chart _helpers.tpl `zenml.selectorLabels`). */
 export const SERVER_POD_LABELS = { "app.kubernetes.io/name": "zenml", "app.kubernetes.io/instance": "zenml" };
 /** The chart names its Deployment after the release when the release name contains the chart name. */
@@ -49,6 +60,15 @@ export interface ZenmlServerArgs {
   protect: boolean;
   /** Resources the Helm upgrade must wait for, e.g. the pre-upgrade snapshot. Default: none. */
   upgradeDependsOn?: pulumi.Resource[];
+  /** Source CIDRs the load balancer admits; ["0.0.0.0/0"] admits everyone. */
+  ingressCidrs: string[];
+  ingressScheme: "internet-facing" | "internal";
+  /** Minutes a login token stays valid (ZenML's default: never expires). */
+  jwtExpiryMinutes: number;
+  /** The database's region: its RDS CAs verify the server certificate. */
+  region: string;
+  /** Server image repository (our ECR pull-through cache). Default: the chart's (Docker Hub). */
+  imageRepository?: pulumi.Input<string>;
 }
 
 /** The ZenML server as a Helm release, so the chart's migration hook runs before new pods start. */
@@ -72,6 +92,11 @@ export class ZenmlServer extends pulumi.ComponentResource {
     const dbPassword = new k8s.core.v1.Secret(
       `${name}-db-password`,
       { metadata: { name: DB_PASSWORD_SECRET, namespace: NAMESPACE }, type: "Opaque", stringData: { password: pulumi.secret(args.databasePassword) } },
+      { ...k8sOpts, dependsOn: [namespace] },
+    );
+    const dbCa = new k8s.core.v1.Secret(
+      `${name}-db-ca`,
+      { metadata: { name: DB_CA_SECRET, namespace: NAMESPACE }, type: "Opaque", stringData: { [DB_CA_KEY]: rdsCaBundle(args.region) } },
       { ...k8sOpts, dependsOn: [namespace] },
     );
     const jwtKey = new random.RandomPassword(`${name}-jwt-key`, { length: 64, special: false }, keyOpts);
@@ -127,7 +152,7 @@ export class ZenmlServer extends pulumi.ComponentResource {
         maxHistory: 10,
         values: {
           zenml: {
-            image: { tag: args.zenmlVersion },
+            image: { tag: args.zenmlVersion, ...(args.imageRepository ? { repository: args.imageRepository } : {}) },
             replicaCount: args.replicas,
             debug: false,
             analyticsOptIn: false,
@@ -136,14 +161,15 @@ export class ZenmlServer extends pulumi.ComponentResource {
               url: pulumi.interpolate`mysql://${DB_USER}@${args.databaseAddress}:${DB_PORT}/${DB_NAME}`,
               passwordSecretRef: { name: DB_PASSWORD_SECRET, key: "password" },
               ssl: true,
-              // The image carries no RDS CA bundle; the channel is still encrypted and the server refuses plaintext.
-              sslVerifyServerCert: false,
+              // The region's RDS CAs come from a Secret the program writes: a forged server is refused.
+              sslCa: { secretRef: { name: DB_CA_SECRET, key: DB_CA_KEY } },
+              sslVerifyServerCert: true,
               // The chart's own safety net for a failed migration: a copy inside the same server, no PV, no RAM spike.
               backupStrategy: "database",
               backupDatabase: "zenml_backup",
             },
             secretsStore: { enabled: true, type: "sql", sql: { encryptionKey: pulumi.secret(secretsStoreKey.result) } },
-            auth: { jwtSecretKey: pulumi.secret(jwtKey.result), corsAllowOrigins: [serverUrl] },
+            auth: { jwtSecretKey: pulumi.secret(jwtKey.result), corsAllowOrigins: [serverUrl], jwtTokenExpireMinutes: args.jwtExpiryMinutes },
             environment: {
               ZENML_SERVER_AUTO_ACTIVATE: "1",
               ZENML_DEFAULT_USER_NAME: ADMIN_USER,
@@ -165,15 +191,21 @@ export class ZenmlServer extends pulumi.ComponentResource {
                 "alb.ingress.kubernetes.io/certificate-arn": args.certificateArn,
                 "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
                 "alb.ingress.kubernetes.io/healthcheck-path": "/health",
+                "alb.ingress.kubernetes.io/scheme": args.ingressScheme,
+                // A known name, so the alarms can find the load balancer the controller creates.
+                "alb.ingress.kubernetes.io/load-balancer-name": loadBalancerName(args.environmentName),
+                "alb.ingress.kubernetes.io/inbound-cidrs": args.ingressCidrs.join(","),
               },
             },
           },
           serviceAccount: { create: true, name: SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": role.arn } },
           resources: { requests: { cpu: args.cpu, memory: args.memory }, limits: { memory: args.memory } },
-          podSecurityContext: { runAsNonRoot: true, fsGroup: 1000 },
+          // Applies to the server and the chart's migration hook alike.
+          podSecurityContext: RESTRICTED_POD,
+          securityContext: RESTRICTED_CONTAINER,
         },
       },
-      { ...k8sOpts, dependsOn: [namespace, dbPassword, ...(args.upgradeDependsOn ?? [])] },
+      { ...k8sOpts, dependsOn: [namespace, dbPassword, dbCa, ...(args.upgradeDependsOn ?? [])] },
     );
 
     // Availability through upgrades and node replacement; the chart has no PodDisruptionBudget,

@@ -4,8 +4,8 @@ import { createHash } from "node:crypto";
 
 export const STACK_OWNER = "zenml-platform";
 
-/** Session policy for the connector's AssumeRole: allows what the role allows, nothing more. */
-export const CONNECTOR_SESSION_POLICY = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] });
+/** AWS's limit on a session policy (packed); ours lists the pipeline statements and must fit. */
+export const SESSION_POLICY_LIMIT = 2048;
 
 export interface StackSpecInputs {
   environmentName: string;
@@ -19,6 +19,8 @@ export interface StackSpecInputs {
   pipelinesNamespace: string;
   pipelinesServiceAccount: string;
   codeBuildProject: string;
+  /** Session policy of every connector session: the pipeline statements, never "allow *". */
+  sessionPolicy: string;
   /** The environment's MLflow server, when mlflowVersion is set: registered as the experiment tracker. */
   mlflow?: { trackingUri: string };
 }
@@ -52,12 +54,12 @@ export function buildStackSpec(i: StackSpecInputs): StackSpec {
     stack: { name: i.stackName },
     // Implicit auth + role: the server's IRSA credentials assume the connector role; no stored keys.
     // Without a session policy ZenML narrows each session to S3-only (or ECR/EKS-only) actions,
-    // which denies the KMS calls an SSE-KMS bucket needs; this one leaves the role's own policy in charge.
+    // which denies the KMS calls an SSE-KMS bucket needs; ours lists exactly what pipelines use.
     connector: {
       name: `aws-${env}`,
       type: "aws",
       auth_method: "implicit",
-      configuration: { region: i.region, role_arn: i.connectorRoleArn, policy: CONNECTOR_SESSION_POLICY },
+      configuration: { region: i.region, role_arn: i.connectorRoleArn, policy: i.sessionPolicy },
     },
     components: {
       artifact_store: { name: `s3-${env}`, flavor: "s3", configuration: { path: `s3://${i.bucketName}` }, connector_resource_id: `s3://${i.bucketName}` },

@@ -5,7 +5,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { irsaTrustPolicy } from "./irsa";
 import { baseTags } from "./tags";
-import { ADMIN_SECRET, IN_CLUSTER_URL, NAMESPACE } from "./zenml-server";
+import { ADMIN_SECRET, IN_CLUSTER_URL, NAMESPACE, RESTRICTED_CONTAINER, RESTRICTED_POD } from "./zenml-server";
 import { MLFLOW_CREDENTIAL_ENV, buildStackSpec, registrationDigest, type StackSpec } from "./zenml-stack-spec";
 
 export const REGISTRATION_SCRIPT = path.join(__dirname, "..", "registration", "register_stack.py");
@@ -38,6 +38,13 @@ export interface ZenmlStackArgs {
   server: pulumi.Resource;
   /** The environment's MLflow server, registered as the experiment tracker. Default: none. */
   mlflow?: { trackingUri: pulumi.Input<string>; username: string; password: pulumi.Input<string>; server: pulumi.Resource };
+  /** Where the registration client's image comes from (our ECR cache). Default: Docker Hub. */
+  imageRepository?: pulumi.Input<string>;
+  /** ARN partition of the region ("aws", "aws-cn", "aws-us-gov"). */
+  partition: string;
+  /** CodeBuild runs inside the VPC's private subnets, egress only. */
+  vpcId: pulumi.Input<string>;
+  privateSubnetIds: pulumi.Input<string[]>;
 }
 
 /**
@@ -59,7 +66,7 @@ export class ZenmlStack extends pulumi.ComponentResource {
     const k8sOpts = { parent: this, provider: args.provider };
     const identity = aws.getCallerIdentityOutput({}, child);
     const account = identity.accountId;
-    const clusterArn = pulumi.interpolate`arn:aws:eks:${args.region}:${account}:cluster/${args.clusterName}`;
+    const clusterArn = pulumi.interpolate`arn:${args.partition}:eks:${args.region}:${account}:cluster/${args.clusterName}`;
     const codeBuildProjectName = `zenml-${env}-image-builder`;
     const codeBuildLogGroupName = `/aws/codebuild/${codeBuildProjectName}`;
 
@@ -68,6 +75,28 @@ export class ZenmlStack extends pulumi.ComponentResource {
     const codeBuildRole = new aws.iam.Role(
       `${name}-codebuild-role`,
       { assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "codebuild.amazonaws.com" }, Action: "sts:AssumeRole" }] }), tags },
+      child,
+    );
+    // Builds run in the private subnets: no inbound path, egress through the NAT like the nodes.
+    const codeBuildSg = new aws.ec2.SecurityGroup(
+      `${name}-codebuild-sg`,
+      { vpcId: args.vpcId, description: `ZenML image builds for ${env}: egress only`, egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "base images, package indexes, ECR" }], tags },
+      child,
+    );
+    const subnetArns = pulumi.all([args.privateSubnetIds, account]).apply(([ids, acct]) => ids.map((id) => `arn:${args.partition}:ec2:${args.region}:${acct}:subnet/${id}`));
+    new aws.iam.RolePolicy(
+      `${name}-codebuild-vpc`,
+      {
+        role: codeBuildRole.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            // What CodeBuild needs to place a build's network interface in the VPC (describe calls take no resource).
+            { Sid: "VpcDescribe", Effect: "Allow", Action: ["ec2:CreateNetworkInterface", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs"], Resource: "*" },
+            { Sid: "VpcInterface", Effect: "Allow", Action: ["ec2:CreateNetworkInterfacePermission"], Resource: pulumi.interpolate`arn:${args.partition}:ec2:${args.region}:${account}:network-interface/*`, Condition: { StringEquals: { "ec2:AuthorizedService": "codebuild.amazonaws.com" }, ArnEquals: { "ec2:Subnet": subnetArns } } },
+          ],
+        }),
+      },
       child,
     );
     new aws.iam.RolePolicy(
@@ -101,7 +130,9 @@ export class ZenmlStack extends pulumi.ComponentResource {
         // ZenML overrides source and buildspec per build; the project only fixes where and how.
         source: { type: "S3", location: pulumi.interpolate`${args.bucketName}/codebuild/placeholder.zip` },
         artifacts: { type: "NO_ARTIFACTS" },
+        // Privileged only because `docker build` needs its own daemon; the build has no inbound path and no cluster access.
         environment: { type: "LINUX_CONTAINER", computeType: "BUILD_GENERAL1_MEDIUM", image: "aws/codebuild/amazonlinux2-x86_64-standard:5.0", privilegedMode: true },
+        vpcConfig: { vpcId: args.vpcId, subnets: args.privateSubnetIds, securityGroupIds: [codeBuildSg.id] },
         logsConfig: { cloudwatchLogs: { groupName: codeBuildLogs.name, status: "ENABLED" } },
         buildTimeout: 60,
         tags,
@@ -119,32 +150,27 @@ export class ZenmlStack extends pulumi.ComponentResource {
       },
       child,
     );
-    new aws.iam.RolePolicy(
-      `${name}-connector-policy`,
+    // What pipelines need, once: the role's policy, and the session policy every connector session
+    // is narrowed to, so a session can never do more than this even if the role is later widened.
+    const connectorStatements = [
+      // The bucket is versioned: ZenML lists and removes old versions of its log files.
+      { Sid: "ArtifactBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketVersioning"], Resource: args.bucketArn },
+      { Sid: "Artifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource: pulumi.interpolate`${args.bucketArn}/*` },
+      { Sid: "ArtifactKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: args.bucketKmsKeyArn },
+      { Sid: "EcrLogin", Effect: "Allow", Action: ["ecr:GetAuthorizationToken", "ecr:DescribeRegistry"], Resource: "*" },
       {
-        role: connectorRole.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            // The bucket is versioned: ZenML lists and removes old versions of its log files.
-            { Sid: "ArtifactBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketVersioning"], Resource: args.bucketArn },
-            { Sid: "Artifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource: pulumi.interpolate`${args.bucketArn}/*` },
-            { Sid: "ArtifactKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: args.bucketKmsKeyArn },
-            { Sid: "EcrLogin", Effect: "Allow", Action: ["ecr:GetAuthorizationToken", "ecr:DescribeRegistry"], Resource: "*" },
-            {
-              Sid: "PipelineImages",
-              Effect: "Allow",
-              Action: ["ecr:DescribeRepositories", "ecr:ListImages", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"],
-              Resource: args.repositoryArn,
-            },
-            { Sid: "Cluster", Effect: "Allow", Action: ["eks:DescribeCluster"], Resource: clusterArn },
-            { Sid: "ImageBuilds", Effect: "Allow", Action: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"], Resource: codeBuild.arn },
-            { Sid: "ImageBuildLogs", Effect: "Allow", Action: ["logs:GetLogEvents"], Resource: pulumi.interpolate`${codeBuildLogs.arn}:*` },
-          ],
-        }),
+        Sid: "PipelineImages",
+        Effect: "Allow",
+        Action: ["ecr:DescribeRepositories", "ecr:ListImages", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"],
+        Resource: args.repositoryArn,
       },
-      child,
-    );
+      { Sid: "Cluster", Effect: "Allow", Action: ["eks:DescribeCluster"], Resource: clusterArn },
+      { Sid: "ImageBuilds", Effect: "Allow", Action: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"], Resource: codeBuild.arn },
+      { Sid: "ImageBuildLogs", Effect: "Allow", Action: ["logs:GetLogEvents"], Resource: pulumi.interpolate`${codeBuildLogs.arn}:*` },
+    ];
+    new aws.iam.RolePolicy(`${name}-connector-policy`, { role: connectorRole.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: connectorStatements }) }, child);
+    // Sids dropped: AWS caps a packed session policy at 2048 characters.
+    const sessionPolicy = pulumi.jsonStringify({ Version: "2012-10-17", Statement: connectorStatements.map(({ Sid: _sid, ...rest }) => rest) });
     // Implicit auth: the server resolves connector credentials by assuming this role.
     new aws.iam.RolePolicy(
       `${name}-server-assumes-connector`,
@@ -158,7 +184,7 @@ export class ZenmlStack extends pulumi.ComponentResource {
       {
         clusterName: args.clusterName,
         principalArn: connectorRole.arn,
-        policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+        policyArn: `arn:${args.partition}:eks::aws:cluster-access-policy/AmazonEKSEditPolicy`,
         accessScope: { type: "namespace", namespaces: [args.pipelinesNamespace] },
       },
       { parent: this, dependsOn: [accessEntry] },
@@ -212,7 +238,7 @@ export class ZenmlStack extends pulumi.ComponentResource {
         k8sOpts,
       );
     const script = readRegistrationScript();
-    const spec = pulumi.all([connectorRole.arn, args.bucketName, args.registryUri, args.repositoryName, args.clusterName, args.mlflow?.trackingUri ?? ""]).apply(([connectorRoleArn, bucketName, registryUri, repositoryName, clusterName, trackingUri]) =>
+    const spec = pulumi.all([connectorRole.arn, args.bucketName, args.registryUri, args.repositoryName, args.clusterName, sessionPolicy, args.mlflow?.trackingUri ?? ""]).apply(([connectorRoleArn, bucketName, registryUri, repositoryName, clusterName, connectorSessionPolicy, trackingUri]) =>
       buildStackSpec({
         environmentName: env,
         stackName: args.stackName,
@@ -225,6 +251,7 @@ export class ZenmlStack extends pulumi.ComponentResource {
         pipelinesNamespace: args.pipelinesNamespace,
         pipelinesServiceAccount: PIPELINES_SERVICE_ACCOUNT,
         codeBuildProject: codeBuildProjectName,
+        sessionPolicy: connectorSessionPolicy,
         mlflow: args.mlflow ? { trackingUri } : undefined,
       }),
     );
@@ -250,11 +277,12 @@ export class ZenmlStack extends pulumi.ComponentResource {
             spec: {
               restartPolicy: "Never",
               automountServiceAccountToken: false,
-              securityContext: { runAsNonRoot: true, runAsUser: 1000 },
+              securityContext: RESTRICTED_POD,
               containers: [
                 {
                   name: "register",
-                  image: `${ZENML_CLIENT_IMAGE}:${args.zenmlVersion}`,
+                  image: pulumi.interpolate`${args.imageRepository ?? ZENML_CLIENT_IMAGE}:${args.zenmlVersion}`,
+                  securityContext: RESTRICTED_CONTAINER,
                   command: ["python", "/opt/zenml-platform/register_stack.py", "--spec", "/opt/zenml-platform/spec.json"],
                   env: [
                     { name: "ZENML_STORE_URL", value: IN_CLUSTER_URL },

@@ -1,7 +1,8 @@
 // The platform's policies as plain functions over plain resources, so they run the same under
 // CrossGuard (index.ts) and in unit tests over the offline plan, without a policy server.
 import * as semver from "semver";
-import { ENVIRONMENT_KINDS, ENVIRONMENT_MINIMUMS, PROJECT, type EnvironmentKind } from "../components/config";
+import { ENVIRONMENT_MINIMUMS, PROJECT, environmentKindOf, type EnvironmentKind } from "../components/config";
+import { allowListProblems, isOpenToAll } from "../components/cidr";
 import { parseSnapshotId } from "../components/version-policy";
 
 export type Enforcement = "mandatory" | "advisory";
@@ -25,6 +26,8 @@ export interface PolicyContext {
   isProd: boolean;
   /** zenmlVersion pinned in the stack file, when the pack can read it. */
   pinnedVersion?: string;
+  /** Set when the stack file declares a kind its name does not give: the stricter kind applies. */
+  declaredMismatch?: string;
 }
 
 export interface ContextSources {
@@ -81,19 +84,24 @@ const get = (value: unknown, dotted: string): unknown =>
 const when = (failed: boolean, message: string) => (failed ? [message] : []);
 
 /**
- * The environment kind comes from the stack file's `environment` key (what the program itself
- * uses for its floors); without a readable stack file, from the stack name in the URN.
+ * The environment kind comes from the stack name (what the program itself derives), never from a
+ * value the stack file declares: a prod file that says "staging" keeps prod's floors. A name that
+ * gives no kind counts as prod unless listed otherwise, and a disagreeing declaration is reported.
  */
 export function contextFor(urn: string, sources: ContextSources = {}): PolicyContext {
   const stack = /^urn:pulumi:([^:]+)::/.exec(urn)?.[1] ?? "";
+  const fromName: EnvironmentKind = (sources.prodStacks ?? []).includes(stack) ? "prod" : environmentKindOf(stack) ?? "prod";
   const declared = sources.stackConfig?.[`${PROJECT}:environment`];
-  const environment: EnvironmentKind = (ENVIRONMENT_KINDS as readonly unknown[]).includes(declared)
-    ? (declared as EnvironmentKind)
-    : (sources.prodStacks ?? ["prod"]).includes(stack)
-      ? "prod"
-      : "staging";
+  const mismatch = declared !== undefined && declared !== fromName;
+  const environment: EnvironmentKind = mismatch ? "prod" : fromName;
   const pin = sources.stackConfig?.[`${PROJECT}:zenmlVersion`];
-  return { stack, environment, isProd: environment === "prod", ...(typeof pin === "string" ? { pinnedVersion: pin } : {}) };
+  return {
+    stack,
+    environment,
+    isProd: environment === "prod",
+    ...(typeof pin === "string" ? { pinnedVersion: pin } : {}),
+    ...(mismatch ? { declaredMismatch: `the stack file declares environment ${JSON.stringify(declared)}, but the stack name "${stack}" makes it ${fromName}` } : {}),
+  };
 }
 
 /** True when a bucket policy document has a statement denying every non-TLS request to everyone. */
@@ -237,7 +245,9 @@ export const RESOURCE_RULES: ResourceRule[] = [
     check: (r) => {
       if (r.props.endpointPublicAccess === false) return [];
       const cidrs = (r.props.publicAccessCidrs as string[] | undefined) ?? [];
-      return when(cidrs.length === 0 || cidrs.includes("0.0.0.0/0"), "the Kubernetes API is open to the internet");
+      // Parsed, not compared as strings: 0.0.0.0/1 + 128.0.0.0/1 is the internet too.
+      if (cidrs.length === 0 || isOpenToAll(cidrs)) return ["the Kubernetes API is open to the internet"];
+      return allowListProblems(cidrs, { publicSources: true }).map((p) => `public API allow-list: ${p}`);
     },
   },
   {
@@ -289,6 +299,13 @@ function childrenOf(resources: PolicyInput[], parent: string | undefined, type: 
 }
 
 export const STACK_RULES: StackRule[] = [
+  {
+    name: "environment-kind-from-stack-name",
+    description: "The environment kind a stack file declares agrees with the one its stack name gives.",
+    enforcement: "mandatory",
+    remediation: "Set zenml-platform:environment to the kind the stack name gives (prod, prod-*: prod; staging, staging-*: staging), or remove it.",
+    check: (_resources, ctx) => (ctx.declaredMismatch ? [{ message: ctx.declaredMismatch }] : []),
+  },
   {
     name: "s3-bucket-hardened",
     description: "Every bucket blocks all public access, is encrypted, versioned, and denies non-TLS requests.",

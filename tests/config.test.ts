@@ -43,7 +43,7 @@ describe("config validation", () => {
   });
 
   it("refuses unknown keys, listing the known ones", () => {
-    expect(errorOf("prod", { zenmlVersoin: "0.97.0" })).toMatch(/zenml-platform:zenmlVersoin: is not a known key \(known: environment, zenmlVersion,/);
+    expect(errorOf("prod", { zenmlVersoin: "0.97.0" })).toMatch(/zenml-platform:zenmlVersoin: is not a known key \(did you mean zenml-platform:zenmlVersion\?\) \(known: environment, zenmlVersion,/);
   });
 
   it("refuses missing keys, but not keys with a declared default", () => {

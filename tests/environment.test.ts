@@ -18,7 +18,7 @@ describe.each(STACKS)("%s environment", (stack) => {
     const env = one(p(), "zenml-platform:index:ZenmlEnvironment");
     const components = p().resources.filter((r) => r.parent === env.urn).map((r) => r.type).sort();
     expect(components).toEqual(
-      ["Network", "Cluster", "ClusterLogging", "ArtifactStore", "ContainerRegistry", "Database", "ZenmlServer", "ZenmlStack"].map((c) => `zenml-platform:index:${c}`).sort(),
+      ["Network", "Cluster", "ClusterLogging", "ArtifactStore", "ContainerRegistry", "Database", "ZenmlServer", "ZenmlStack", "ImageMirror", "NetworkPolicies", "Alarms"].map((c) => `zenml-platform:index:${c}`).sort(),
     );
   });
 
@@ -66,7 +66,7 @@ describe.each(STACKS)("%s environment", (stack) => {
   });
 
   it("scans images on push, encrypts them, expires untagged ones and keeps tags mutable for ZenML rebuilds", () => {
-    const repo = one(p(), "aws:ecr/repository:Repository");
+    const repo = named(p(), "zenml-registry-repository");
     expect(repo.inputs).toMatchObject({ name: `zenml-${stack}/zenml`, imageTagMutability: "MUTABLE", imageScanningConfiguration: { scanOnPush: true }, encryptionConfigurations: [{ encryptionType: "KMS" }] });
     const lifecycle = JSON.parse(String(one(p(), "aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs.policy));
     expect(lifecycle.rules[0].selection).toMatchObject({ tagStatus: "untagged", countNumber: isProd ? 30 : 14 });
@@ -92,7 +92,7 @@ describe.each(STACKS)("%s environment", (stack) => {
     });
     const params = one(p(), "aws:rds/parameterGroup:ParameterGroup").inputs.parameters as { name: string; value: string }[];
     expect(params).toContainEqual({ name: "require_secure_transport", value: "1" });
-    const sg = one(p(), "aws:ec2/securityGroup:SecurityGroup").inputs.ingress as { fromPort: number; securityGroups: string[]; cidrBlocks?: string[] }[];
+    const sg = named(p(), "zenml-database-sg").inputs.ingress as { fromPort: number; securityGroups: string[]; cidrBlocks?: string[] }[];
     expect(sg).toHaveLength(1);
     expect(sg[0].fromPort).toBe(3306);
     expect(sg[0].securityGroups).toEqual([expect.stringMatching(/^sg-cluster-/)]);

@@ -46,7 +46,7 @@ describe("mirror-check on fixtures that each break the mirror one way", () => {
   it("a config key present in the other file only (a provider setting)", async () => {
     const { violations } = await checkMirror({ projectDir: PROJECT_DIR, stagingFile: fixture("extra-key", "staging") });
     expect(violations).toHaveLength(1);
-    expect(violations[0]).toMatchObject({ kind: "config-key-missing", where: "aws:profile", left: "platform-admin", edit: ["Pulumi.prod.yaml"] });
+    expect(violations[0]).toMatchObject({ kind: "config-key-missing", where: "aws:allowedAccountIds", left: JSON.stringify(["123456789012"]), edit: ["Pulumi.prod.yaml"] });
   });
 
   it("prod ahead of staging on the MySQL major (config + RDS + parameter group)", async () => {

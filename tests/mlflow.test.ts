@@ -89,6 +89,12 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
     const annotations = at(ingress.inputs, "metadata.annotations") as Record<string, string>;
     expect(annotations["alb.ingress.kubernetes.io/ssl-redirect"]).toBe("443");
     expect(annotations["alb.ingress.kubernetes.io/certificate-arn"]).toBe(readStackConfig(PROJECT_DIR, stack).values["zenml-platform:certificateArn"]);
+    // Reachable like ZenML's load balancer, no wider; pods run restricted; every pod mounts the RDS CA bundle its database URI verifies with.
+    expect(annotations["alb.ingress.kubernetes.io/inbound-cidrs"]).toBe(JSON.parse(readStackConfig(PROJECT_DIR, stack).values["zenml-platform:serverIngressCidrs"]).join(","));
+    for (const r of [migration, bootstrap, server]) {
+      expect(at(r.inputs, "spec.template.spec.securityContext")).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+      expect(at(r.inputs, "spec.template.spec.containers")).toMatchObject([{ securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } }, volumeMounts: expect.arrayContaining([expect.objectContaining({ mountPath: "/etc/mlflow-db-ca" })]) }]);
+    }
     expect(p.outputs).toMatchObject({ mlflowUrl: `https://mlflow.${stack}.example.com`, mlflowAdminPassword: SECRET_PLACEHOLDER, partVersions: { mlflow: "3.17.2" }, partVersionHistory: { mlflow: ["3.17.2"] } });
     expect(p.outputs.upgradeReport).toMatchObject({ parts: expect.arrayContaining([expect.objectContaining({ part: "mlflow", move: "first-deploy", desired: "3.17.2" })]) });
   });

@@ -87,7 +87,7 @@ describe("every policy reports its bad variant", () => {
   });
 
   it("covers every policy with at least one bad variant", () => {
-    const covered = new Set([...cases.map((c) => c[0]), "snapshot-before-upgrade", "mysql-major-upgrade-prepared"]);
+    const covered = new Set([...cases.map((c) => c[0]), "snapshot-before-upgrade", "mysql-major-upgrade-prepared", "environment-kind-from-stack-name"]);
     for (const rule of [...RESOURCE_RULES, ...STACK_RULES]) expect(covered, rule.name).toContain(rule.name);
   });
 
@@ -171,6 +171,20 @@ describe("policies over prod mid-upgrade and mid-rollback", () => {
   });
 });
 
+describe("the public API allow-list is parsed, not compared as strings", () => {
+  it.each([[["0.0.0.0/1", "128.0.0.0/1"]], [["0.0.0.0/00"]], [["::/0"]]])("flags %j as open to the internet", (cidrs) => {
+    const rs = mutate(plans.staging, "eks:index:Cluster", (p) => (p.publicAccessCidrs = cidrs));
+    expect(evaluate(rs, ctx("staging")).filter((v) => v.policy === "eks-public-endpoint-allow-list").map((v) => v.message)).toEqual(["the Kubernetes API is open to the internet"]);
+  });
+  it("flags host bits and private ranges", () => {
+    const rs = mutate(plans.staging, "eks:index:Cluster", (p) => (p.publicAccessCidrs = ["203.0.113.9/24", "10.0.0.0/8"]));
+    expect(evaluate(rs, ctx("staging")).filter((v) => v.policy === "eks-public-endpoint-allow-list").map((v) => v.message)).toEqual([
+      expect.stringMatching(/host bits set/),
+      expect.stringMatching(/private range/),
+    ]);
+  });
+});
+
 describe("policy context", () => {
   it("takes the environment kind and the pin from the stack file", () => {
     expect(ctx("prod")).toEqual({ stack: "prod", environment: "prod", isProd: true, pinnedVersion: readStackConfig(PROJECT_DIR, "prod").values["zenml-platform:zenmlVersion"] });
@@ -183,6 +197,19 @@ describe("policy context", () => {
     expect(contextFor("urn:pulumi:prod::zenml-platform::aws:s3/bucket:Bucket::b")).toEqual({ stack: "prod", environment: "prod", isProd: true });
     expect(contextFor("urn:pulumi:staging::zenml-platform::x::y")).toEqual({ stack: "staging", environment: "staging", isProd: false });
     expect(contextFor("urn:pulumi:prod-eu::p::x::y", { prodStacks: ["prod", "prod-eu"] }).isProd).toBe(true);
+  });
+
+  it("keeps prod's floors when prod's stack file declares itself staging, and reports the mismatch", () => {
+    const lying = { ...readStackConfig(PROJECT_DIR, "prod").values, "zenml-platform:environment": "staging" };
+    const c = contextFor("urn:pulumi:prod::zenml-platform::x::y", { stackConfig: lying });
+    expect(c).toMatchObject({ environment: "prod", isProd: true });
+    const weak = mutate(plans.prod, "aws:rds/instance:Instance", (p) => (p.multiAz = false));
+    expect(violated(weak, c)).toEqual(expect.arrayContaining(["rds-multi-az-prod", "environment-kind-from-stack-name"]));
+    expect(evaluate(inputs(plans.prod), c).find((v) => v.policy === "environment-kind-from-stack-name")?.message).toMatch(/declares environment "staging", but the stack name "prod" makes it prod/);
+  });
+
+  it("holds a stack whose name gives no kind to prod's floors", () => {
+    expect(contextFor("urn:pulumi:sandbox::zenml-platform::x::y")).toMatchObject({ environment: "prod", isProd: true });
   });
 
   it("holds a prod-kind stack to prod's backup floor whatever its name", () => {

@@ -78,10 +78,14 @@ describe.each(STACKS)("upgrades on %s", (stack) => {
       "aws:ecr/repository:Repository": ["name", "encryptionConfigurations"],
     };
     for (const [type, keys] of Object.entries(forcesReplacement)) {
-      const a = one(before, type);
-      const b = one(after, type);
-      expect(b.urn).toBe(a.urn);
-      for (const key of keys) expect(b.inputs[key], `${type}.${key}`).toEqual(a.inputs[key]);
+      // Every resource of the type (the pipeline registry and the image cache are both ECR repositories).
+      const all = ofType(before, type);
+      expect(all.length, type).toBeGreaterThan(0);
+      for (const a of all) {
+        const b = ofType(after, type).find((r) => r.urn === a.urn);
+        expect(b, a.urn).toBeDefined();
+        for (const key of keys) expect(b!.inputs[key], `${a.name}.${key}`).toEqual(a.inputs[key]);
+      }
     }
   });
 });

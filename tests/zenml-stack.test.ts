@@ -67,7 +67,8 @@ describe.each(STACKS)("ZenML stack registration on %s", (stack) => {
     const job = named(p(), "zenml-stack-registration");
     const version = stack === "prod" ? "0.97.0" : "0.98.0";
     const container = at(job.inputs, "spec.template.spec.containers") as { image: string; env: { name: string; value?: string; valueFrom?: unknown }[] }[];
-    expect(container[0].image).toBe(`zenmldocker/zenml-server:${version}`);
+    // From our ECR's pull-through cache of Docker Hub, not Docker Hub itself.
+    expect(container[0].image).toBe(`123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub-${stack}/zenmldocker/zenml-server:${version}`);
     expect(container[0].env.find((e) => e.name === "ZENML_STORE_URL")?.value).toBe("http://zenml.zenml.svc.cluster.local");
     expect(container[0].env.find((e) => e.name === "ZENML_STORE_PASSWORD")).toEqual({ name: "ZENML_STORE_PASSWORD", valueFrom: { secretKeyRef: { name: "zenml-platform-admin", key: "password" } } });
     expect(job.options.dependsOn).toContain(named(p(), "zenml-server-release").urn);
@@ -98,7 +99,7 @@ describe("registration across environments", () => {
   });
 
   it("derives the digest from version, spec and script", () => {
-    const spec = buildStackSpec({ environmentName: "staging", stackName: "aws-staging", region: "eu-west-1", connectorRoleArn: "arn:aws:iam::1:role/c", bucketName: "b", registryUri: "r", repositoryName: "n", clusterName: "c", pipelinesNamespace: "p", pipelinesServiceAccount: "s", codeBuildProject: "cb" });
+    const spec = buildStackSpec({ environmentName: "staging", stackName: "aws-staging", region: "eu-west-1", connectorRoleArn: "arn:aws:iam::1:role/c", bucketName: "b", registryUri: "r", repositoryName: "n", clusterName: "c", pipelinesNamespace: "p", pipelinesServiceAccount: "s", codeBuildProject: "cb", sessionPolicy: "{}" });
     const base = registrationDigest("0.98.0", spec, "script");
     expect(registrationDigest("0.98.0", spec, "script")).toBe(base);
     expect(registrationDigest("0.98.1", spec, "script")).not.toBe(base);

@@ -3,7 +3,7 @@
 Run by the bootstrap Job with the master user; idempotent, and it resets the user's password to
 the generated one, so re-running after a credential rotation converges. Settings come from the
 environment: DB_HOST, DB_PORT, DB_MASTER_USER, DB_MASTER_PASSWORD, MLFLOW_DB_USER,
-MLFLOW_DB_PASSWORD, MLFLOW_DATABASES (comma-separated).
+MLFLOW_DB_PASSWORD, MLFLOW_DATABASES (comma-separated), DB_SSL_CA (CA bundle path, optional).
 """
 import os
 import re
@@ -22,10 +22,11 @@ def main() -> int:
         if not NAME.match(name):
             print(f"refusing identifier {name!r}: letters, digits and _ only", file=sys.stderr)
             return 2
-    # TLS without verification: the instance requires TLS and the image has no RDS CA bundle.
+    # Verified TLS with the region's RDS CAs (DB_SSL_CA) when given; the instance requires TLS.
+    ca = env.get("DB_SSL_CA")
     conn = pymysql.connect(
         host=env["DB_HOST"], port=int(env.get("DB_PORT", "3306")), user=env["DB_MASTER_USER"],
-        password=env["DB_MASTER_PASSWORD"], ssl={"check_hostname": False}, autocommit=True,
+        password=env["DB_MASTER_PASSWORD"], ssl={"ca": ca} if ca else {"check_hostname": False}, autocommit=True,
     )
     with conn.cursor() as cur:
         for db in databases:

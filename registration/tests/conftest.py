@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -19,6 +20,26 @@ HERE = Path(__file__).resolve().parent
 SCRIPT = HERE.parent / "register_stack.py"
 
 
+#: The server process, so a test can read what it runs with.
+SERVER_PROCESS: Dict[str, subprocess.Popen] = {}
+
+
+def restricted(cmd: List[str]) -> List[str]:
+    """`cmd` the way the pods run it: no privilege escalation (no_new_privs), no capabilities.
+
+    The cluster also applies the RuntimeDefault seccomp profile and uid 1000, which this cannot
+    reproduce portably (a root CI box's Python may live where uid 1000 cannot read it).
+    """
+    if shutil.which("setpriv") is None:
+        pytest.fail("setpriv (util-linux) is missing: it runs the server the way the pods' restricted context does")
+    prefix = ["setpriv", "--no-new-privs", "--inh-caps=-all"]
+    if os.geteuid() == 0:
+        # Empty bounding set: even root execs with no capabilities. Dropping it needs CAP_SETPCAP,
+        # and a non-root runner has no capabilities to drop in the first place.
+        prefix += ["--bounding-set=-all"]
+    return [*prefix, *cmd]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -28,7 +49,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]:
     root = tmp_path_factory.mktemp("zenml-server")
-    port = free_port()
+    port = int(os.environ.get("REGISTRATION_SERVER_PORT") or free_port())
     password = secrets.token_urlsafe(24)
     env = {
         **os.environ,
@@ -44,11 +65,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]
     }
     log = open(root / "server.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "zenml.zen_server.zen_server_api:app", "--host", "127.0.0.1", "--port", str(port)],
+        restricted([sys.executable, "-m", "uvicorn", "zenml.zen_server.zen_server_api:app", "--host", "127.0.0.1", "--port", str(port)]),
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    SERVER_PROCESS["server"] = proc
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while True:
@@ -107,7 +129,7 @@ def run_script(server: Dict[str, str], tmp_path: Path, args: List[str], **extra_
     env.update(server)
     env.pop("ZENML_CONFIG_PATH", None)  # the script makes its own, as in the job
     env.update(extra_env)
-    return subprocess.run([client_python(), *args], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    return subprocess.run(restricted([client_python(), *args]), env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
 
 
 def run_registration(server: Dict[str, str], spec: Dict[str, Any], tmp_path: Path, **extra_env: str) -> subprocess.CompletedProcess:

@@ -41,7 +41,7 @@ describe("runSmoke against a fake ZenML server", () => {
     fake = await startFake();
     const r = await run(cfg(fake.url, { expectStack: "default" }));
     expect(r.ok).toBe(true);
-    expect(statuses(r)).toEqual({ health: "pass", info: "pass", login: "pass", "current-user": "pass", stacks: "pass", "expect-stack": "pass" });
+    expect(statuses(r)).toEqual({ health: "pass", info: "pass", login: "pass", "wrong-key-refused": "pass", "current-user": "pass", stacks: "pass", "expect-stack": "pass" });
     expect(step(r, "info").detail).toBe("version 0.98.0, mysql, kubernetes");
     expect(step(r, "stacks").detail).toBe("1 stack(s)");
     const login = fake.requests.find((q) => q.path === "/api/v1/login")!;

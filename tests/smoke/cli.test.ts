@@ -36,7 +36,7 @@ describe("smoke CLI", () => {
     const report = JSON.parse(r.stdout) as { ok: boolean; steps: Array<{ name: string; status: string; detail: string }> };
     expect(report.ok).toBe(false);
     expect(report.steps.map((s) => [s.name, s.status])).toEqual([
-      ["health", "pass"], ["info", "fail"], ["login", "skip"], ["current-user", "skip"], ["stacks", "skip"],
+      ["health", "pass"], ["info", "fail"], ["login", "skip"], ["current-user", "skip"], ["stacks", "skip"], ["wrong-key-refused", "skip"],
     ]);
     expect(report.steps[1].detail).toBe("version is 0.97.0, expected 0.98.0");
   });

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
+import { crossStackProblems, parseConfig } from "../../components/config";
 import { ORGANIZATION, deployedOutputs, pinnedParts, runPlan, type Plan } from "../offline/plan";
 import type { StackOutputsByName } from "../offline/mocks";
 import { readProjectFile, readStackConfig, readWrittenConfig } from "../offline/stack-files";
@@ -92,5 +93,11 @@ export async function checkMirror(options: MirrorOptions): Promise<MirrorResult>
   const left: Side = { stack: "staging", file: label(files.staging), config: readWrittenConfig(files.staging, project).values, plan: plans.staging };
   const right: Side = { stack: "prod", file: label(files.prod), config: readWrittenConfig(files.prod, project).values, plan: plans.prod };
   const differences = compareStacks(left, right, allow, { componentFiles: componentFiles(dir), allowFile: label(allowFile) });
+  // What neither stack can see alone: both configs parsed (the plans above already proved they parse).
+  const parsed = (stack: "staging" | "prod") => { const c = readStackConfig(dir, stack, files[stack]); return parseConfig(stack, c.values, c.secretKeys); };
+  for (const problem of crossStackProblems(parsed("staging"), parsed("prod"))) {
+    const [where, ...rest] = problem.split(": ");
+    differences.push({ kind: "cross-stack", where, allowed: false, note: rest.join(": "), edit: [label(files.staging), label(files.prod)] });
+  }
   return { left, right, differences, violations: differences.filter((d) => !d.allowed), unused: unusedAllowances(allow, differences) };
 }

@@ -26,7 +26,7 @@ export interface AllowList {
   resources: ResourceAllowance[];
 }
 
-export type DifferenceKind = "config-key-missing" | "config-value" | "version-order" | "resource-missing" | "setting";
+export type DifferenceKind = "config-key-missing" | "config-value" | "version-order" | "resource-missing" | "setting" | "cross-stack";
 
 export interface Difference {
   kind: DifferenceKind;

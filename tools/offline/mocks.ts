@@ -99,6 +99,14 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
     if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") {
       return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/ci-deployer`, userId: "AROAMOCK", id: MOCK_ACCOUNT };
     }
+    // The load balancer the ingress controller creates, looked up by the alarms.
+    if (args.token === "aws:lb/getLoadBalancer:getLoadBalancer") {
+      const lb = String(args.inputs.name ?? "alb");
+      return { ...args.inputs, name: lb, arn: `arn:aws:elasticloadbalancing:${this.region}:${MOCK_ACCOUNT}:loadbalancer/app/${lb}/mock`, arnSuffix: `app/${lb}/mock` };
+    }
+    if (args.token === "aws:lb/getTargetGroup:getTargetGroup") {
+      return { ...args.inputs, arn: `arn:aws:elasticloadbalancing:${this.region}:${MOCK_ACCOUNT}:targetgroup/k8s-zenml/mock`, arnSuffix: "targetgroup/k8s-zenml/mock" };
+    }
     return args.inputs;
   }
 }

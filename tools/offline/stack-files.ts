@@ -62,8 +62,14 @@ export function readWrittenConfig(file: string, projectName: string): StackConfi
   }
   const values: Record<string, string> = {};
   const secretKeys: string[] = [];
+  const unqualified = Object.keys(doc?.config ?? {}).filter((k) => !k.includes(":"));
+  if (unqualified.length > 0) {
+    // Pulumi files them under the project, where they silently override the qualified key that bump/promote edit.
+    const lines = unqualified.map((k) => `  - ${k.length > 80 ? `${k.slice(0, 80)}…` : k}: write it as ${projectName}:${k.length > 80 ? "…" : k}${`${projectName}:${k}` in (doc?.config ?? {}) ? ", and keep only one of the two (this one overrides it)" : ""}`);
+    throw new StackFileError(`${path.basename(file)}: keys without a namespace are refused:\n${lines.join("\n")}`);
+  }
   for (const [rawKey, value] of Object.entries(doc?.config ?? {})) {
-    const key = rawKey.includes(":") ? rawKey : `${projectName}:${rawKey}`;
+    const key = rawKey;
     if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value) {
       values[key] = SECRET_PLACEHOLDER;
       secretKeys.push(key);

@@ -1,4 +1,5 @@
 // The smoke steps against a ZenML server, and the runner that retries them with backoff.
+import { randomBytes } from "node:crypto";
 import { backoffDelay } from "./args";
 import { FailureKind, StepFailure, oneLine, requestJson } from "./http";
 
@@ -115,6 +116,25 @@ export function buildSteps(cfg: CheckConfig): Step[] {
       async run(ctx) {
         const page = await listStacks(ctx, u("/api/v1/stacks?size=100"));
         return `${page.total} stack(s)`;
+      },
+    },
+    {
+      // A server that accepts any key passes every other step: prove a wrong one is refused.
+      name: "wrong-key-refused",
+      async run() {
+        const wrongKey = `ZENKEY_smoke_wrong_${randomBytes(12).toString("hex")}`;
+        const refusedWith = async (request: () => Promise<unknown>, what: string) => {
+          try {
+            await request();
+          } catch (e) {
+            if (e instanceof StepFailure && e.kind === "unauthorized") return;
+            throw e;
+          }
+          throw new StepFailure("check", `${what} was accepted: the server does not check credentials`, false);
+        };
+        await refusedWith(() => requestJson({ method: "POST", url: u("/api/v1/login"), form: { password: wrongKey }, timeoutMs: t }), "a wrong API key");
+        await refusedWith(() => requestJson({ method: "GET", url: u("/api/v1/current-user"), headers: { authorization: `Bearer ${wrongKey}` }, timeoutMs: t }), "a forged bearer token");
+        return "a wrong API key and a forged token get 401";
       },
     },
   ];

@@ -9,6 +9,7 @@ export type FailureKind =
   | "unauthorized" // 401/403: the API key is wrong, expired or lacks rights
   | "http" // other unexpected HTTP status
   | "non-json" // the body is not the JSON a ZenML server sends
+  | "too-large" // the body exceeds the cap: not a ZenML answer, or a misbehaving proxy
   | "check" // the server answered, but not what we expect
   | "config"; // missing input (API key, token from an earlier step)
 
@@ -37,6 +38,35 @@ export interface RequestSpec {
   timeoutMs: number;
   /** "text" accepts any body (ZenML's /health answers text/plain "ok"). Default "json". */
   expect?: "json" | "text";
+  /** Bytes of body read at most; more fails the step. Default MAX_BODY_BYTES. */
+  maxBytes?: number;
+}
+
+/** Every answer the smoke check reads is small (a page of 100 stacks is tens of kB). */
+export const MAX_BODY_BYTES = 1 << 20;
+
+/** Reads at most `limit` bytes of the body, cancelling the stream as soon as it is exceeded. */
+async function readCapped(res: Response, limit: number, what: string): Promise<string> {
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > limit) {
+    await res.body?.cancel();
+    throw new StepFailure("too-large", `${what} announced a ${declared}-byte body, over the ${limit}-byte cap`, false);
+  }
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      throw new StepFailure("too-large", `${what} sent more than the ${limit}-byte cap`, false);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 const TLS_CODES = new Set([
@@ -130,8 +160,9 @@ export async function requestJson(spec: RequestSpec): Promise<HttpResponse> {
     status = res.status;
     contentType = res.headers.get("content-type") ?? "";
     location = res.headers.get("location");
-    text = await res.text(); // still under the same timeout signal
+    text = await readCapped(res, spec.maxBytes ?? MAX_BODY_BYTES, `${spec.method} ${path}`); // still under the same timeout signal
   } catch (e) {
+    if (e instanceof StepFailure) throw e;
     throw classifyNetworkError(e, spec.url, spec.timeoutMs);
   }
   if (status === 401 || status === 403) {
