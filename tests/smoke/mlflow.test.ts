@@ -71,6 +71,16 @@ describe("MLflow smoke against a fake tracking server", () => {
     expect(JSON.stringify(after)).not.toContain(PASSWORD);
   });
 
+  it("fails when the tracking API accepts a wrong password", async () => {
+    const state = { experiments: new Map<string, string>(), runs: new Map<string, FakeRun>() };
+    const routes = mlflowRoutes("3.17.2", state);
+    // Any Basic header passes, none is refused: a server that checks presence, not the password.
+    routes.set("GET /api/2.0/mlflow/experiments/search", (q, res) => (q.headers.authorization ? json(res, 200, { experiments: [] }) : json(res, 401, {})));
+    fake = await startFake(routes);
+    const r = await runMlflowSmoke(config(fake.url));
+    expect(r.steps.find((s) => s.status === "fail")).toMatchObject({ name: "anonymous-refused", detail: "the tracking API answers a wrong password: authentication is off" });
+  });
+
   it("fails when the tracking API answers without credentials", async () => {
     fake = await startFake(mlflowRoutes("3.17.2", { experiments: new Map(), runs: new Map() }, { authOff: true }));
     const r = await runMlflowSmoke(config(fake.url));

@@ -1,6 +1,7 @@
 // The MLflow tracking server's smoke steps: health, version, authentication (anonymous refused,
 // admin accepted), a new experiment and run with a metric read back, and a run recorded before
 // the upgrade read back unchanged.
+import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { UsageError, normalizeUrl } from "./args";
 import { runSteps, type SmokeReport, type StepResult } from "./checks";
@@ -59,15 +60,21 @@ export function buildMlflowSteps(cfg: MlflowSmokeConfig, clock: () => number = D
       },
     },
     {
+      // A server that accepts anyone passes every other step: prove anonymous and wrong credentials are refused.
       name: "anonymous-refused",
       async run() {
-        try {
-          await requestJson({ method: "GET", url: `${cfg.url}/api/2.0/mlflow/experiments/search?max_results=1`, timeoutMs: t });
-        } catch (e) {
-          if (e instanceof StepFailure && e.kind === "unauthorized") return "anonymous request refused (401)";
-          throw e;
-        }
-        throw new StepFailure("check", "the tracking API answers without credentials: authentication is off", false);
+        const refused = async (headers: Record<string, string>, what: string) => {
+          try {
+            await requestJson({ method: "GET", url: `${cfg.url}/api/2.0/mlflow/experiments/search?max_results=1`, headers, timeoutMs: t });
+          } catch (e) {
+            if (e instanceof StepFailure && e.kind === "unauthorized") return;
+            throw e;
+          }
+          throw new StepFailure("check", `the tracking API answers ${what}: authentication is off`, false);
+        };
+        await refused({}, "without credentials");
+        await refused({ authorization: `Basic ${Buffer.from(`${cfg.username}:wrong-${randomBytes(9).toString("hex")}`).toString("base64")}` }, "a wrong password");
+        return "anonymous and wrong-password requests refused (401)";
       },
     },
     {
