@@ -17,8 +17,42 @@ export interface ClusterArgs {
   nodePoolCpuLimit: number;
   /** Protects the secrets encryption key from deletion (prod). */
   protect: boolean;
+  /** IAM roles given cluster admin by access entry (never the cluster's creator: EKS made it admin). Default: none. */
+  adminRoleArns?: string[];
+  /** IAM roles given read-only access by access entry (the preview roles). Default: none. */
+  viewerRoleArns?: string[];
+  /** Where the Helm release lives: viewers may also read its Secrets, Helm's release records. */
+  releaseNamespace: string;
+  /** ARN partition of the region ("aws", "aws-cn", ...), for the EKS access policy ARNs. */
+  partition: string;
   /** Scheme of the ALBs the ingress class creates. Default: internet-facing. */
   ingressScheme?: "internet-facing" | "internal";
+}
+
+
+/**
+ * Access entries by role: admins get cluster admin; viewers get view everywhere plus AdminView
+ * (which includes Secrets) in the release's namespace, because a Helm release's diff reads the
+ * release records Helm stores as Secrets there.
+ */
+export function accessEntries(adminRoleArns: string[], viewerRoleArns: string[], releaseNamespace: string, partition: string): eks.ClusterArgs["accessEntries"] {
+  const ACCESS_POLICY = (name: string) => `arn:${partition}:eks::aws:cluster-access-policy/${name}`;
+  const entries: NonNullable<eks.ClusterArgs["accessEntries"]> = {};
+  // Keys by position, not by role name: role names carry the stack name, and staging's entries must
+  // mirror prod's. Reordering a list re-creates its entries, a brief loss of that role's access.
+  for (const [i, arn] of adminRoleArns.entries()) {
+    entries[`admin-${i + 1}`] = { principalArn: arn, accessPolicies: { admin: { policyArn: ACCESS_POLICY("AmazonEKSClusterAdminPolicy"), accessScope: { type: "cluster" } } } };
+  }
+  for (const [i, arn] of viewerRoleArns.entries()) {
+    entries[`viewer-${i + 1}`] = {
+      principalArn: arn,
+      accessPolicies: {
+        view: { policyArn: ACCESS_POLICY("AmazonEKSViewPolicy"), accessScope: { type: "cluster" } },
+        release: { policyArn: ACCESS_POLICY("AmazonEKSAdminViewPolicy"), accessScope: { type: "namespace", namespaces: [releaseNamespace] } },
+      },
+    };
+  }
+  return entries;
 }
 
 /**
@@ -80,6 +114,7 @@ export class Cluster extends pulumi.ComponentResource {
         // Standard support only: an old version is force-upgraded rather than billed as extended support.
         upgradePolicy: { supportType: "STANDARD" },
         authenticationMode: eks.AuthenticationMode.Api,
+        accessEntries: accessEntries(args.adminRoleArns ?? [], args.viewerRoleArns ?? [], args.releaseNamespace, args.partition),
         // Only the "system" built-in pool: workloads land on the capped "zenml" pool below.
         autoMode: { enabled: true, computeConfig: { nodePools: ["system"] } },
         vpcId: args.vpcId,

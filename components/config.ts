@@ -63,6 +63,7 @@ const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(\d|
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const K8S_CPU = /^(\d+m|\d+(\.\d+)?)$/;
 const K8S_MEMORY = /^\d+(Mi|Gi)$/;
+const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 /** CPU in millicores of a Kubernetes quantity the K8S_CPU pattern accepts. */
 const millicores = (q: string) => (q.endsWith("m") ? Number(q.slice(0, -1)) : Number(q) * 1000);
 const mebibytes = (q: string) => Number(q.slice(0, -2)) * (q.endsWith("Gi") ? 1024 : 1);
@@ -97,6 +98,8 @@ export const FIELDS = {
   natGateways: { kind: "string", allowed: "Single or OnePerAz (prod: OnePerAz)", schema: z.enum(["Single", "OnePerAz"]) },
   kubernetesVersion: { kind: "string", allowed: `an EKS minor version "1.NN", 1.31..1.35`, schema: text(/^1\.(3[1-5])$/) },
   clusterPublicAccessCidrs: { kind: "array", allowed: "a non-empty list of public IPv4 CIDRs (each /8 or narrower, host bits clear) allowed to reach the Kubernetes API; 0.0.0.0/0 is refused", schema: z.array(z.unknown()).min(1).superRefine(check((l: unknown[]) => allowListProblems(l, { publicSources: true }))) },
+  clusterAdminRoleArns: { kind: "array", allowed: `a list of IAM role ARNs arn:aws:iam::<account>:role/<name> given cluster admin through EKS access entries; not the role that created the cluster (EKS made it admin already)`, schema: z.array(text(IAM_ROLE_ARN)).refine((a) => new Set(a).size === a.length), default: [] },
+  clusterViewerRoleArns: { kind: "array", allowed: `a list of IAM role ARNs arn:aws:iam::<account>:role/<name> (the preview roles) given read-only cluster access through EKS access entries`, schema: z.array(text(IAM_ROLE_ARN)).refine((a) => new Set(a).size === a.length), default: [] },
   nodePoolCpuLimit: { kind: "integer", allowed: "an integer 4..1000 (vCPUs the ZenML node pool may grow to)", schema: int(4, 1000) },
   dbInstanceClass: { kind: "string", allowed: `an RDS class like "db.t4g.medium" or "db.m7g.large"`, schema: text(/^db\.[a-z0-9]+\.[a-z0-9]+$/).superRefine(check(explainRdsClass)) },
   dbEngineVersion: { kind: "string", allowed: `a MySQL major version: "8.0" or "8.4" (minor versions auto-upgrade)`, schema: z.enum(["8.0", "8.4"]) },
@@ -160,6 +163,8 @@ export interface PlatformConfig {
   natGateways: "Single" | "OnePerAz";
   kubernetesVersion: string;
   clusterPublicAccessCidrs: string[];
+  clusterAdminRoleArns: string[];
+  clusterViewerRoleArns: string[];
   nodePoolCpuLimit: number;
   dbInstanceClass: string;
   dbEngineVersion: string;
@@ -375,6 +380,9 @@ function crossFieldProblems(stack: string, c: Partial<Fields>, prefix: string, r
     }
   }
 
+  if (has("clusterViewerRoleArns", "clusterAdminRoleArns")) {
+    for (const arn of c.clusterViewerRoleArns!.filter((x) => c.clusterAdminRoleArns!.includes(x))) add("clusterViewerRoleArns", `${arn} is also in clusterAdminRoleArns; a role gets one access entry, so list it once`);
+  }
   if (has("vpcCidr", "availabilityZones")) {
     const prefixLength = Number(c.vpcCidr!.split("/")[1]);
     if (!subnetsFit(prefixLength, c.availabilityZones!)) add("vpcCidr", `${c.vpcCidr} cannot hold a /${SUBNET_MASKS.public} public and a /${SUBNET_MASKS.private} private subnet in each of ${c.availabilityZones} AZs (${addressesPerAz()} addresses per AZ slot)`);

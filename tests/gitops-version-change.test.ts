@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { beforeEach, describe, expect, it } from "vitest";
 import { locatePin, PinFileError, verifyOnlyPinChanged, withPin } from "../tools/gitops/pin-file";
-import { gateMessage, overrideReason } from "../tools/gitops/staging-gate";
+import { pinChanges } from "../tools/gitops/pin-changes";
 import { bump, promote } from "../tools/gitops/version-change";
 import { PROJECT_DIR } from "./helpers/plan";
 
@@ -43,7 +43,8 @@ describe("npm run bump", () => {
     expect(changedLines(before, read("staging").toString())).toEqual(["  zenml-platform:zenmlVersion: 0.99.0"]);
     expect(result.message).toMatch(/staging: 0\.98\.0 -> 0\.99\.0/);
     expect(result.message).toMatch(/branch: upgrade-zenml-0\.99\.0/);
-    expect(result.message).toMatch(/Next: open the PR to staging/);
+    expect(result.message).toMatch(/base: {3}staging/);
+    expect(result.message).toMatch(/Next: commit, open the PR to staging/);
   });
 
   it("keeps the quoting style of the value", () => {
@@ -148,34 +149,6 @@ describe("the CLIs", () => {
   });
 });
 
-describe("prod deploy gate", () => {
-  it("passes only when a successful staging run deployed the same pin", () => {
-    const runs = [{ headSha: "a1", pin: "0.98.0" }, { headSha: "b2", pin: "0.97.0" }, { headSha: "c3" }];
-    expect(gateMessage("0.97.0", runs)).toEqual({ ok: true, message: expect.stringContaining("0.97.0 at b2") });
-    const refused = gateMessage("0.99.0", runs);
-    expect(refused.ok).toBe(false);
-    expect(refused.message).toMatch(/no successful staging deploy of 0\.99\.0 among the last 3 \(versions seen: 0\.98\.0, 0\.97\.0\)/);
-    expect(gateMessage("0.98.0", []).ok).toBe(false);
-  });
-
-  it("lets the program's emergency override through, loudly, and only a non-empty one", () => {
-    const runs = [{ headSha: "a1", pin: "0.98.0" }];
-    expect(gateMessage("0.99.0", runs, "   ").ok).toBe(false);
-    const overridden = gateMessage("0.99.0", runs, "CVE-2026-0001 hotfix, staging is down");
-    expect(overridden).toMatchObject({ ok: true, overridden: true });
-    expect(overridden.message).toMatch(/^OVERRIDDEN: no successful staging deploy of 0\.99\.0.*promotionOverrideReason: CVE-2026-0001 hotfix/);
-    // A verified run needs no override, and says so without the word.
-    expect(gateMessage("0.98.0", runs, "some reason here").overridden).toBeUndefined();
-  });
-
-  it("reads the override reason from the real prod file's key", () => {
-    const prod = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8");
-    expect(overrideReason(prod)).toBe("");
-    expect(overrideReason(prod.replace('promotionOverrideReason: ""', 'promotionOverrideReason: "  staging region outage  "'))).toBe("staging region outage");
-    expect(overrideReason("config: {}\n")).toBe("");
-  });
-});
-
 describe("the edit's own check (verifyOnlyPinChanged)", () => {
   const before = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.staging.yaml"), "utf8");
   const pin = locatePin(before, "Pulumi.staging.yaml");
@@ -195,55 +168,16 @@ describe("the edit's own check (verifyOnlyPinChanged)", () => {
   });
 });
 
-describe("the staging-gate CLI (real git history, a stand-in gh)", () => {
-  const TSX = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
-  const GATE = path.join(PROJECT_DIR, "tools", "gitops", "staging-gate.ts");
-  const stagingText = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.staging.yaml"), "utf8");
-  const prodText = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8");
-
-  /** A repo whose staging file pinned 0.97.0 then 0.98.0; gh reports the given commits as green runs. */
-  function repo(greenPins: string[]): { cwd: string; env: NodeJS.ProcessEnv } {
-    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "zenml-gate-"));
-    const git = (...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
+describe("npm run pin-changes (what the dossier job feeds to upgrade-notes)", () => {
+  it("names each stack whose pin differs from the base revision, and nothing else", () => {
+    const git = (...args: string[]) => execFileSync("git", ["-C", dir, ...args], { stdio: "ignore" });
     git("init", "-q");
-    const shas: Record<string, string> = {};
-    for (const v of ["0.97.0", "0.98.0"]) {
-      fs.writeFileSync(path.join(cwd, "Pulumi.staging.yaml"), stagingText.replace("zenmlVersion: 0.98.0", `zenmlVersion: ${v}`));
-      git("add", ".");
-      git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", v);
-      shas[v] = git("rev-parse", "HEAD");
-    }
-    const runs = greenPins.map((v) => ({ headSha: shas[v], url: `https://example.invalid/runs/${v}` }));
-    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "zenml-gh-"));
-    fs.writeFileSync(path.join(bin, "gh"), `#!/bin/sh\ncat <<'JSON'\n${JSON.stringify(runs)}\nJSON\n`, { mode: 0o755 });
-    return { cwd, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } };
-  }
-
-  const gate = (r: { cwd: string; env: NodeJS.ProcessEnv }, prod: string) => {
-    fs.writeFileSync(path.join(r.cwd, "Pulumi.prod.yaml"), prod);
-    return execFileSync(TSX, [GATE, "--prod-file", "Pulumi.prod.yaml"], { ...r, encoding: "utf8", stdio: "pipe" });
-  };
-  const exitOf = (fn: () => unknown) => {
-    try {
-      fn();
-      return 0;
-    } catch (e) {
-      return (e as { status: number }).status;
-    }
-  };
-
-  it("passes when a green staging run pinned prod's version, naming the run", () => {
-    expect(gate(repo(["0.98.0", "0.97.0"]), prodText)).toMatch(/staging deployed and smoke-tested 0\.97\.0 at [0-9a-f]{40} \(https:\/\/example\.invalid\/runs\/0\.97\.0\)/);
+    git("add", ".");
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base");
+    expect(pinChanges(dir, "HEAD")).toEqual([]);
+    bump(dir, "staging", "0.99.0");
+    expect(pinChanges(dir, "HEAD")).toEqual([{ stack: "staging", from: "0.98.0", to: "0.99.0" }]);
+    fs.writeFileSync(file("prod"), read("prod").toString().replace("# Prod mirrors", "# A comment change only. Prod mirrors"));
+    expect(pinChanges(dir, "HEAD").map((c) => c.stack)).toEqual(["staging"]);
   });
-
-  it("exits 1 when no green staging run pinned it, and passes with an annotation under the override", () => {
-    const r = repo(["0.98.0"]);
-    expect(exitOf(() => gate(r, prodText))).toBe(1);
-    const out = gate(r, prodText.replace('promotionOverrideReason: ""', 'promotionOverrideReason: "staging region outage, CVE fix"'));
-    expect(out).toMatch(/^::warning title=staging gate overridden::staging-gate: OVERRIDDEN/);
-  });
-
-  it("exits 2 when prod's file has no pin", () => {
-    expect(exitOf(() => gate(repo(["0.97.0"]), "config: {}\n"))).toBe(2);
-  });
-}, 60_000);
+});

@@ -327,7 +327,7 @@ describe("bump's PR body carries the dossier", () => {
     expect(body).toContain("    **6 database migrations, 3 destructive.**");
     expect(body).toContain("    | 5 | `c1` | Rename ethic | **yes**: renames column model.ethic to ethics |");
     expect(body).toContain("    Rehearsed 0.97.0 -> 0.99.0: migration 4.5 s, API downtime 18.2 s, whole rehearsal 150.3 s; every check passed.");
-    expect(message).toMatch(/\nNext: open the PR to staging/);
+    expect(message).toMatch(/\nNext: commit, open the PR to staging/);
   });
 
   it("warns when the rehearsed database did not end at the new release's head", () => {

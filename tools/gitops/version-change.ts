@@ -23,13 +23,16 @@ function requireStack(dir: string, stack: string): string {
 /** Extra PR-body lines for a move of prod from one version to another (the upgrade dossier). */
 export type DossierSource = (prodFrom: string, to: string) => string[];
 
-function prText(stack: string, from: string, to: string, nextStep: string, dossier: string[] = []): string {
+/** The pull request bump and promote print: branch, base, title and body, then the next step. */
+export function prText(stack: string, from: string, to: string, nextStep: string, dossier: string[] = []): string {
   const skipped = skippedMinors(from, to);
   const branch = stack === "prod" ? `promote-zenml-${to}` : `upgrade-zenml-${to}`;
   const title = stack === "prod" ? `Promote ZenML ${to} to prod` : `Upgrade ZenML to ${to} on ${stack}`;
   return [
     `Pull request:`,
     `  branch: ${branch}`,
+    // Every change lands on staging first, prod's pin included (docs/GITOPS.md, "Branch model").
+    `  base:   staging`,
     `  title:  ${title}`,
     `  body:`,
     `    ZenML ${from} -> ${to} on ${stack} (${PIN_KEY} in Pulumi.${stack}.yaml).`,
@@ -63,7 +66,10 @@ export function bump(dir: string, stack: string, version: string, dossier: Dossi
   // The dossier covers what prod will go through: from prod's pin to the new one.
   const prodPin = stack === "prod" || !listStacks(dir).includes("prod") ? from : readPin(stackFilePath(dir, "prod")).pin.value;
   writeAtomically(file, replacePin(text, pin, version, path.basename(file)));
-  const next = stack === "prod" ? "open the PR to main; after approval the prod deploy runs." : `open the PR to ${stack}; CI previews both stacks. After merge, staging deploys and runs the smoke suite; then npm run promote.`;
+  const next =
+    stack === "prod"
+      ? "commit, open the PR to staging; after merge staging redeploys this commit unchanged and smoke-tests it; then open the PR staging -> main."
+      : `commit, open the PR to staging; CI previews both stacks. After merge staging deploys and is smoke-tested; then npm run promote on a branch off staging.`;
   return { changed: true, file, from, to: version, message: `${stack}: ${from} -> ${version}\n${prText(stack, from, version, next, dossier(prodPin, version))}` };
 }
 
@@ -86,6 +92,6 @@ export function promote(dir: string, dossier: DossierSource = () => []): ChangeR
     file: prodFile,
     from,
     to: staging,
-    message: `prod: ${from} -> ${staging}\n${prText("prod", from, staging, "open the PR to main. The prod deploy waits for approval and checks that staging deployed and smoke-tested this version.", dossier(from, staging))}`,
+    message: `prod: ${from} -> ${staging}\n${prText("prod", from, staging, "commit, open the PR to staging; after merge staging redeploys this commit unchanged and smoke-tests it; then open the PR staging -> main and fast-forward main to it. The prod deploy's gate checks the commit, staging's latest run of it and the upgrade path before approval.", dossier(from, staging))}`,
   };
 }

@@ -1,0 +1,240 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildRecord, type DeployRecord, failedEntries, RECORD_FILE } from "../tools/gitops/deploy-record";
+import { fakeGh } from "./helpers/fake-gh";
+import { evaluateGate, type GateSources, missingTooling, overrideReason, type WorkflowRun } from "../tools/gitops/staging-gate";
+import { annotationLine } from "../tools/gitops/workflow-commands";
+import { PROJECT_DIR } from "./helpers/plan";
+
+const sha = (n: number) => n.toString(16).padStart(40, "a");
+const GREEN = ["up", "post-upgrade", "smoke-server", "smoke-pipelines"].map((c) => `${c}=success`);
+
+interface FakeRun {
+  run: WorkflowRun;
+  record?: DeployRecord;
+}
+
+let nextId = 1;
+function run(workflow: "staging" | "prod", commit: string, opts: { from?: string; to: string; conclusion?: string; status?: string; checks?: string[]; at: string }): FakeRun {
+  const id = nextId++;
+  const conclusion = opts.conclusion ?? "success";
+  const status = opts.status ?? "completed";
+  const checks = opts.checks ?? (conclusion === "success" ? GREEN : ["up=success", "post-upgrade=success", "smoke-server=failure", "smoke-pipelines=success"]);
+  return {
+    run: { databaseId: id, headSha: commit, status, conclusion: status === "completed" ? conclusion : "", createdAt: opts.at, url: `https://github.invalid/runs/${id}` },
+    record: status === "completed" ? buildRecord({ stack: workflow, sha: commit, from: opts.from ?? "none", to: opts.to, checks }) : undefined,
+  };
+}
+
+/** Sources from lists of runs; `pins` maps a commit to staging's pin there. */
+function sources(staging: FakeRun[], prod: FakeRun[], pins: Record<string, string>): GateSources {
+  const all = [...staging, ...prod];
+  return {
+    runs: (workflow) => (workflow === "deploy-staging.yml" ? staging : prod).map((r) => r.run),
+    record: (r) => all.find((x) => x.run.databaseId === r.databaseId)?.record,
+    pinAt: (commit) => pins[commit],
+  };
+}
+
+describe("prod's staging gate", () => {
+  // Staging ran 0.97 -> 0.98 at c1 and then the promotion commit c2 (prod's pin 0.98, staging unchanged).
+  const c1 = sha(1);
+  const c2 = sha(2);
+  const pins = { [c1]: "0.98.0", [c2]: "0.98.0" };
+  const prodAt097 = [run("prod", sha(0), { from: "0.96.0", to: "0.97.0", at: "2026-11-01T00:00:00Z" })];
+  const base = [run("staging", c1, { from: "0.97.0", to: "0.98.0", at: "2026-11-02T00:00:00Z" }), run("staging", c2, { from: "0.98.0", to: "0.98.0", at: "2026-11-03T00:00:00Z" })];
+  const input = { sha: c2, prodPin: "0.98.0", overrideReason: "" };
+
+  it("passes a commit staging deployed green whose upgrade staging performed, naming each check", () => {
+    const v = evaluateGate(input, sources(base, prodAt097, pins));
+    expect(v.ok).toBe(true);
+    expect(v.checks.map((c) => [c.name, c.ok])).toEqual([["commit", true], ["latest staging run", true], ["upgrade path", true]]);
+    expect(v.checks[2].detail).toMatch(/staging performed 0\.97\.0 -> 0\.98\.0 green at aaaa/);
+    expect(v.message).toMatch(/prod may deploy .*ZenML 0\.97\.0 -> 0\.98\.0/);
+  });
+
+  it("refuses a commit staging never deployed, although its version was green on staging", () => {
+    // main received a commit that changes components/ but keeps the pin: it never ran on staging.
+    const v = evaluateGate({ ...input, sha: sha(9) }, sources(base, prodAt097, pins));
+    expect(v.ok).toBe(false);
+    expect(v.message).toBe(`staging never deployed commit ${sha(9).slice(0, 12)}: push it to staging and let deploy-staging pass first (main only takes commits staging deployed)`);
+  });
+
+  it("refuses when the latest staging run of the commit is red, even after a green one", () => {
+    const redLater = [...base, run("staging", c2, { from: "0.98.0", to: "0.98.0", conclusion: "failure", at: "2026-11-04T00:00:00Z" })];
+    const v = evaluateGate(input, sources(redLater, prodAt097, pins));
+    expect(v.ok).toBe(false);
+    expect(v.checks.find((c) => !c.ok)?.name).toBe("latest staging run");
+    expect(v.message).toMatch(/^the latest staging run of aaaa\w+ ended failure \(https:\/\/github\.invalid\/runs\/\d+\); re-run it green before promoting$/);
+    // ...and a later green re-run of the same commit lets it through again.
+    const greenAgain = [...redLater, run("staging", c2, { from: "0.98.0", to: "0.98.0", at: "2026-11-05T00:00:00Z" })];
+    expect(evaluateGate(input, sources(greenAgain, prodAt097, pins)).ok).toBe(true);
+  });
+
+  it("refuses while the commit's latest staging run is still running", () => {
+    const running = [...base, run("staging", c2, { to: "0.98.0", status: "in_progress", at: "2026-11-04T00:00:00Z" })];
+    expect(evaluateGate(input, sources(running, prodAt097, pins)).message).toMatch(/is still in_progress/);
+  });
+
+  it("refuses a green run that left no deploy record of this commit", () => {
+    const noRecord = base.map((r) => (r.run.headSha === c2 ? { run: r.run } : r));
+    expect(evaluateGate(input, sources(noRecord, prodAt097, pins)).message).toMatch(/has no green deploy record for this commit/);
+  });
+
+  it("refuses an upgrade path staging did not perform (staging 0.98 -> 0.99, prod 0.97 -> 0.99)", () => {
+    const c3 = sha(3);
+    const c4 = sha(4);
+    const staging = [
+      ...base,
+      run("staging", c3, { from: "0.98.0", to: "0.99.0", at: "2026-11-05T00:00:00Z" }),
+      run("staging", c4, { from: "0.99.0", to: "0.99.0", at: "2026-11-06T00:00:00Z" }),
+    ];
+    const p = { ...pins, [c3]: "0.99.0", [c4]: "0.99.0" };
+    const v = evaluateGate({ sha: c4, prodPin: "0.99.0", overrideReason: "" }, sources(staging, prodAt097, p));
+    expect(v.ok).toBe(false);
+    expect(v.message).toBe("prod would move 0.97.0 -> 0.99.0, which staging never performed green (staging did: 0.98.0 -> 0.99.0); promote the step staging performed, or set zenml-platform:promotionOverrideReason in Pulumi.prod.yaml");
+    // The recorded override lets the path through, loudly; it never excuses the other two checks.
+    const overridden = evaluateGate({ sha: c4, prodPin: "0.99.0", overrideReason: "CVE-2026-0001, 0.98 has a data-loss bug" }, sources(staging, prodAt097, p));
+    expect(overridden).toMatchObject({ ok: true, overridden: true });
+    expect(overridden.checks[2].detail).toMatch(/^OVERRIDDEN: prod would move 0\.97\.0 -> 0\.99\.0.*promotionOverrideReason: CVE-2026-0001/);
+    expect(evaluateGate({ sha: sha(9), prodPin: "0.99.0", overrideReason: "CVE-2026-0001, 0.98 has a data-loss bug" }, sources(staging, prodAt097, p)).ok).toBe(false);
+  });
+
+  it("a red staging run of the upgrade does not count as having performed it", () => {
+    const red = [run("staging", c1, { from: "0.97.0", to: "0.98.0", conclusion: "failure", at: "2026-11-02T00:00:00Z" }), base[1]];
+    expect(evaluateGate(input, sources(red, prodAt097, pins)).message).toMatch(/staging did: no green staging deploy reached 0\.98\.0/);
+  });
+
+  it("takes prod's version from its newest record whose up succeeded, else main's previous head", () => {
+    const prodSmokeRed = [...prodAt097, run("prod", sha(5), { from: "0.97.0", to: "0.98.0", conclusion: "failure", at: "2026-11-04T00:00:00Z" })];
+    // prod's up to 0.98 succeeded (only smoke failed): prod runs 0.98, nothing left to upgrade.
+    expect(evaluateGate(input, sources(base, prodSmokeRed, pins)).checks[2].detail).toBe("prod stays at 0.98.0: no upgrade");
+    const upFailed = [...prodAt097, run("prod", sha(5), { from: "0.97.0", to: "0.98.0", conclusion: "failure", checks: ["up=failure", "smoke-server=skipped"], at: "2026-11-04T00:00:00Z" })];
+    expect(evaluateGate(input, sources(base, upFailed, pins)).checks[2].detail).toMatch(/performed 0\.97\.0 -> 0\.98\.0/);
+    // No prod record left (expired): the prod pin at the push's `before` commit.
+    const src = sources(base, [], { ...pins });
+    src.pinAt = (commit, stack) => (stack === "prod" && commit === sha(7) ? "0.97.0" : pins[commit]);
+    expect(evaluateGate({ ...input, before: sha(7) }, src).checks[2].detail).toMatch(/performed 0\.97\.0 -> 0\.98\.0/);
+  });
+
+  it("reads the override reason from the real prod file's key", () => {
+    const prod = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8");
+    expect(overrideReason(prod)).toBe("");
+    expect(overrideReason(prod.replace('promotionOverrideReason: ""', 'promotionOverrideReason: "  staging region outage  "'))).toBe("staging region outage");
+    expect(overrideReason("config: {}\n")).toBe("");
+  });
+
+  it("says in one line what is missing: gh, or a token", () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "no-gh-"));
+    expect(missingTooling({ PATH: empty, GH_TOKEN: "x" })).toMatch(/^the GitHub CLI `gh` is not on PATH/);
+    fs.writeFileSync(path.join(empty, "gh"), "#!/bin/sh\n", { mode: 0o755 });
+    expect(missingTooling({ PATH: empty })).toMatch(/^no GitHub token: set GH_TOKEN/);
+    expect(missingTooling({ PATH: empty, GITHUB_TOKEN: "x" })).toBeUndefined();
+  });
+});
+
+describe("the deploy record", () => {
+  it("is green only when every check succeeded", () => {
+    expect(buildRecord({ stack: "staging", sha: sha(1), from: "0.97.0", to: "0.98.0", checks: GREEN }).result).toBe("success");
+    const red = buildRecord({ stack: "staging", sha: sha(1), from: "none", to: "0.98.0", checks: ["up=success", "smoke-server=skipped"] });
+    expect(red).toMatchObject({ result: "failure", from: null });
+  });
+
+  it.each([
+    ["a short sha", { sha: "abc" }, /--sha must be a full 40-character commit id/],
+    ["an unknown outcome", { checks: ["up=green"] }, /--check "up=green": expected name=success\|failure\|cancelled\|skipped/],
+    ["no check", { checks: [] }, /at least one --check/],
+  ])("refuses %s", (_what, change, message) => {
+    expect(() => buildRecord({ stack: "staging", sha: sha(1), from: "none", to: "0.98.0", checks: GREEN, ...change })).toThrow(message);
+  });
+
+  it("lists the failed entries of the reports the checks wrote", () => {
+    const smoke = JSON.stringify({ ok: false, steps: [{ name: "health", status: "pass", detail: "200" }, { name: "login", status: "fail", detail: "401 Unauthorized\nmore" }] });
+    const rehearsal = JSON.stringify({ checks: [{ name: "old-artifacts-load", status: "fail", detail: "KeyError" }, { name: "x", status: "staging-only" }] });
+    expect(failedEntries(smoke)).toEqual(["login: 401 Unauthorized"]);
+    expect(failedEntries(rehearsal)).toEqual(["old-artifacts-load: KeyError"]);
+    expect(failedEntries("not json")).toEqual([]);
+    expect(failedEntries(undefined)).toEqual([]);
+  });
+
+  it("escapes an annotation so a reason stays one line", () => {
+    expect(annotationLine("error", "smoke: a, b", "100% down\nnext")).toBe("::error title=smoke%3A a%2C b::100%25 down%0Anext");
+  });
+});
+
+describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
+  const TSX = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
+  const tool = (name: string) => path.join(PROJECT_DIR, "tools", "gitops", `${name}.ts`);
+
+  it("deploy-record writes the record, the summary naming the failed check, and an error annotation", () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "record-"));
+    const summary = path.join(tmp, "summary.md");
+    fs.writeFileSync(path.join(tmp, "smoke-report.json"), JSON.stringify({ ok: false, steps: [{ name: "login", status: "fail", detail: "401" }] }));
+    const r = spawnSync(TSX, [tool("deploy-record"), "--stack", "staging", "--sha", sha(1), "--from", "0.97.0", "--to", "0.98.0", "--check", "up=success", "--check", "smoke-server=failure", "--report", "smoke-server=smoke-report.json"], {
+      cwd: tmp,
+      env: { ...process.env, GITHUB_STEP_SUMMARY: summary },
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`::error title=staging%3A smoke-server failure::smoke-server failure on staging at ${sha(1)} (login: 401)`);
+    expect(fs.readFileSync(summary, "utf8")).toMatch(/Failed: smoke-server\.[\s\S]*- login: 401/);
+    expect(JSON.parse(fs.readFileSync(path.join(tmp, RECORD_FILE), "utf8"))).toMatchObject({ result: "failure", from: "0.97.0", to: "0.98.0" });
+  }, 30_000);
+
+  /** A git repo with staging's pin at c1, and a gh that serves runs and records from files. */
+  function world(stagingRuns: FakeRun[], prodRuns: FakeRun[]) {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "zenml-gate-"));
+    const git = (...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
+    git("init", "-q");
+    for (const f of ["Pulumi.staging.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(cwd, f));
+    git("add", ".");
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "c1");
+    const head = git("rev-parse", "HEAD");
+    const gh = fakeGh();
+    for (const [stack, runs] of [["staging", stagingRuns], ["prod", prodRuns]] as const) {
+      for (const r of runs) gh.addRun(stack, { ...r.run, headSha: head }, r.record && { ...r.record, sha: head });
+    }
+    const bin = gh.bin;
+    const gate = (...args: string[]) => spawnSync(TSX, [tool("staging-gate"), "--sha", head, ...args], { cwd, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, GH_TOKEN: "t" }, encoding: "utf8" });
+    return { head, gate, bin };
+  }
+
+  it("passes (exit 0) and refuses a red latest run (exit 1, one line and an error annotation)", () => {
+    // The real files: staging 0.98.0, prod 0.97.0.
+    const staging = [run("staging", sha(100), { from: "0.97.0", to: "0.98.0", at: "2026-11-02T00:00:00Z" })];
+    const prod = [run("prod", sha(101), { from: "none", to: "0.97.0", at: "2026-11-01T00:00:00Z" })];
+    const w = world(staging, prod);
+    // The promotion: prod's file pins 0.98.0, the move 0.97.0 -> 0.98.0 that staging made.
+    const promoted = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "prod-file-")), "Pulumi.prod.yaml");
+    fs.writeFileSync(promoted, fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8").replace("zenmlVersion: 0.97.0", "zenmlVersion: 0.98.0"));
+    const ok = w.gate("--prod-file", promoted);
+    expect(ok.stderr).toBe("");
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/^staging-gate: prod may deploy \w{12} \(ZenML 0\.97\.0 -> 0\.98\.0\)/m);
+
+    const red = world([...staging, run("staging", sha(100), { from: "0.98.0", to: "0.98.0", conclusion: "failure", at: "2026-11-03T00:00:00Z" })], prod);
+    const refused = red.gate("--prod-file", promoted);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^staging-gate: the latest staging run of \w{12} ended failure/)]);
+    expect(refused.stdout).toMatch(/^::error title=staging gate%3A latest staging run::/);
+  }, 60_000);
+
+  it("exit 2 with one line for --help, a missing token and a missing gh", () => {
+    const w = world([], []);
+    const help = w.gate("--help");
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: npm run --silent staging-gate -- --sha <commit>/);
+    const env = (extra: NodeJS.ProcessEnv) => spawnSync(TSX, [tool("staging-gate"), "--sha", w.head], { cwd: PROJECT_DIR, env: { PATH: path.dirname(process.execPath), ...extra }, encoding: "utf8" });
+    const noGh = env({});
+    expect(noGh.status).toBe(2);
+    expect(noGh.stderr).toMatch(/^staging-gate: the GitHub CLI `gh` is not on PATH[^\n]*\n$/);
+    const noToken = env({ PATH: `${w.bin}:${path.dirname(process.execPath)}` });
+    expect(noToken.status).toBe(2);
+    expect(noToken.stderr).toMatch(/^staging-gate: no GitHub token: set GH_TOKEN[^\n]*\n$/);
+    const badSha = w.gate("--sha", "main");
+    expect(badSha.status).toBe(2);
+  }, 60_000);
+});

@@ -1,0 +1,237 @@
+// Two consecutive ZenML upgrades through the documented loop (docs/GITOPS.md, "The upgrade loop"),
+// replayed in a temporary Git repository with a bare `origin`: bump, PR to staging, merge, staging
+// deploy + record, promote, PR to staging, merge, staging deploy + record, PR staging -> main,
+// fast-forward, gate, prod deploy + record; then the same again. Every PR's previews are the
+// offline plan of the PR's merge result against what each stack runs at that point (the outputs of
+// its last simulated deploy), and a stack the PR cannot change must plan exactly as before.
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { isDeepStrictEqual } from "node:util";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import type { StackOutputsByName } from "../tools/offline/mocks";
+import { ORGANIZATION, runPlan, type Plan } from "../tools/offline/plan";
+import { buildRecord } from "../tools/gitops/deploy-record";
+import { fakeGh } from "./helpers/fake-gh";
+import { PROJECT_DIR } from "./helpers/plan";
+
+const STACKS = ["staging", "prod"] as const;
+type Stack = (typeof STACKS)[number];
+const ref = (stack: Stack) => `${ORGANIZATION}/zenml-platform/${stack}`;
+const GREEN = ["up", "post-upgrade", "smoke-server", "smoke-pipelines"].map((c) => `${c}=success`);
+
+/** The commands of docs/GITOPS.md's upgrade loop, by step: every `git ...` or `npm ...` span. */
+export function documentedLoop(): Map<number, string[]> {
+  const text = fs.readFileSync(path.join(PROJECT_DIR, "docs", "GITOPS.md"), "utf8");
+  const section = text.slice(text.indexOf("## The upgrade loop"), text.indexOf("\n## ", text.indexOf("## The upgrade loop") + 3));
+  const steps = new Map<number, string[]>();
+  for (const m of section.matchAll(/^(\d)\. (.*)$/gm)) steps.set(Number(m[1]), [...m[2].matchAll(/`((?:git|npm) [^`]+)`/g)].map((c) => c[1]));
+  return steps;
+}
+
+const workflowStep = (file: string, job: string, pattern: RegExp) => {
+  const wf = parse(fs.readFileSync(path.join(PROJECT_DIR, ".github", "workflows", file), "utf8")) as { jobs: Record<string, { steps: { id?: string; run?: string }[] }> };
+  return wf.jobs[job].steps.find((s) => pattern.test(s.run ?? ""))!.run!;
+};
+
+/** The preview workflow's own docs-only / quiet-stacks filter, run against the real diff. */
+const filterScript = workflowStep("preview.yml", "changes", /quiet-stacks/);
+/** deploy-prod.yml's gate step, run as written. */
+const gateScript = workflowStep("deploy-prod.yml", "gate", /staging-gate/);
+
+const LOOP = documentedLoop();
+
+class Replay {
+  readonly root = fs.mkdtempSync(path.join(os.tmpdir(), "zenml-replay-"));
+  readonly origin = path.join(this.root, "origin.git");
+  readonly work = path.join(this.root, "work");
+  readonly gh = fakeGh();
+  /** What each stack reports as deployed: the outputs of its last deploy. */
+  deployed: StackOutputsByName = {};
+  /** The commit each stack last deployed. */
+  deployedAt: Partial<Record<Stack, string>> = {};
+  private runId = 1;
+  private clock = Date.parse("2026-11-01T00:00:00Z");
+  readonly log: string[] = [];
+
+  constructor() {
+    execFileSync("git", ["init", "-q", "--bare", "-b", "main", this.origin]);
+    execFileSync("git", ["clone", "-q", this.origin, this.work], { stdio: "ignore" });
+    this.git("config", "user.name", "Platform Team");
+    this.git("config", "user.email", "platform@example.com");
+    // The project's scripts, so `npm run ...` works in the checkout as in the real repository.
+    fs.copyFileSync(path.join(PROJECT_DIR, "package.json"), path.join(this.work, "package.json"));
+    for (const dir of ["node_modules", "tools"]) fs.symlinkSync(path.join(PROJECT_DIR, dir), path.join(this.work, dir));
+    fs.appendFileSync(path.join(this.work, ".git", "info", "exclude"), "package.json\nnode_modules\ntools\n");
+  }
+
+  /** A command from the docs (or a workflow step), in the checkout, with the stand-in gh. */
+  sh(command: string, env: Record<string, string> = {}): string {
+    const r = spawnSync("bash", ["-e", "-c", command], { cwd: this.work, encoding: "utf8", env: { ...process.env, PATH: `${this.gh.bin}:${process.env.PATH}`, GH_TOKEN: "replay", ...env } });
+    if (r.status !== 0) throw new Error(`\`${command}\` exited ${r.status}: ${r.stderr.trim().split("\n").pop()}`);
+    return r.stdout;
+  }
+
+  git(...args: string[]): string {
+    return execFileSync("git", args, { cwd: this.work, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  }
+
+  pin(stack: Stack, rev = "HEAD"): string {
+    return (parse(this.git("show", `${rev}:Pulumi.${stack}.yaml`)) as { config: Record<string, string> }).config["zenml-platform:zenmlVersion"];
+  }
+
+  private readonly plans = new Map<string, Plan>();
+
+  /** The plan of a stack at a commit against what runs now (the same inputs give the same plan). */
+  private async plan(stack: Stack, rev: string): Promise<Plan> {
+    const project = this.git("show", `${rev}:Pulumi.yaml`);
+    const file = this.git("show", `${rev}:Pulumi.${stack}.yaml`);
+    const key = JSON.stringify([stack, project, file, this.deployed]);
+    if (!this.plans.has(key)) {
+      const dir = fs.mkdtempSync(path.join(this.root, `tree-${stack}-`));
+      fs.writeFileSync(path.join(dir, "Pulumi.yaml"), project);
+      fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), file + "\n");
+      this.plans.set(key, await runPlan({ stack, projectDir: dir, stackOutputs: structuredClone(this.deployed) }));
+    }
+    return this.plans.get(key)!;
+  }
+
+  /** The PR's checks as CI would run them on its merge commit; returns the merge commit. */
+  async openPr(branch: string, base: "staging" | "main"): Promise<string> {
+    this.git("push", "-q", "origin", branch);
+    this.git("fetch", "-q", "origin");
+    // GitHub checks a PR out as its merge into the base.
+    this.git("switch", "-q", "--detach", `origin/${base}`);
+    this.git("merge", "-q", "--no-ff", "--no-edit", `origin/${branch}`);
+    const merge = this.git("rev-parse", "HEAD");
+    const out = path.join(this.root, `filter-${merge}`);
+    execFileSync("bash", ["-e", "-c", filterScript], { cwd: this.work, env: { ...process.env, GITHUB_OUTPUT: out, GITHUB_BASE_REF: base, GITHUB_HEAD_REF: branch }, stdio: "ignore" });
+    const quiet = JSON.parse(/quiet-stacks=(.*)/.exec(fs.readFileSync(out, "utf8"))![1]) as Stack[];
+    for (const stack of STACKS) {
+      const head = await this.plan(stack, merge);
+      if (quiet.includes(stack)) {
+        // No changes = the PR's desired state is the desired state of the commit the stack runs.
+        const running = await this.plan(stack, this.deployedAt[stack]!);
+        expect(isDeepStrictEqual(head.resources, running.resources) && isDeepStrictEqual(head.outputs, running.outputs), `${branch} -> ${base}: ${stack}'s preview must show no changes`).toBe(true);
+        expect(head.outputs.upgrade).toMatchObject({ kind: "unchanged" });
+      }
+      this.log.push(`PR ${branch} -> ${base}: ${stack} previews ${quiet.includes(stack) ? "no changes" : `${(this.deployed[ref(stack)]?.zenmlVersion as string) ?? "none"} -> ${this.pin(stack, merge)}`}`);
+    }
+    return merge;
+  }
+
+  /** Merges the PR (a merge commit, as GitHub's button makes) and pushes the base. */
+  merge(branch: string, base: "staging"): string {
+    this.git("switch", "-q", "-C", base, `origin/${base}`);
+    this.git("merge", "-q", "--no-ff", "--no-edit", `origin/${branch}`);
+    this.git("push", "-q", "origin", base);
+    return this.git("rev-parse", "HEAD");
+  }
+
+  /** deploy-staging.yml / deploy-prod.yml: `up` (the plan against what runs), then the record. */
+  async deploy(stack: Stack, sha: string): Promise<void> {
+    const from = (this.deployed[ref(stack)]?.zenmlVersion as string | undefined) ?? "none";
+    const up = await this.plan(stack, sha);
+    this.deployed[ref(stack)] = up.outputs;
+    this.deployedAt[stack] = sha;
+    const run = { databaseId: this.runId++, headSha: sha, status: "completed", conclusion: "success", createdAt: new Date((this.clock += 3_600_000)).toISOString(), url: `https://github.invalid/runs/${this.runId}` };
+    this.gh.addRun(stack, run, buildRecord({ stack, sha, from, to: this.pin(stack, sha), checks: GREEN }));
+    this.log.push(`deploy ${stack} at ${sha.slice(0, 7)}: ${from} -> ${up.outputs.zenmlVersion as string}`);
+  }
+
+  /** The promotion to main: a fast-forward to staging's head, then deploy-prod's gate and deploy. */
+  async promoteToMain(): Promise<void> {
+    await this.openPr("staging", "main");
+    this.git("fetch", "-q", "origin");
+    const before = this.git("rev-parse", "origin/main");
+    // Step 4's command: no merge commit, main becomes exactly the commit staging deployed.
+    for (const command of LOOP.get(4)!) this.sh(command);
+    this.git("fetch", "-q", "origin");
+    const head = this.git("rev-parse", "origin/main");
+    expect(head).toBe(this.git("rev-parse", "origin/staging"));
+    // deploy-prod.yml checks out the pushed commit and runs its gate step as written.
+    this.git("switch", "-q", "--detach", head);
+    this.log.push(this.sh(gateScript, { GITHUB_SHA: head, BEFORE: before }).trim());
+    await this.deploy("prod", head);
+  }
+
+  /** One upgrade, exactly as the five documented steps say. */
+  async upgrade(version: string): Promise<void> {
+    const run = (step: number) => LOOP.get(step)!.forEach((command) => this.sh(command.replace(/X\.Y\.Z/g, version)));
+    // 1. Bump on a branch off staging, PR to staging.
+    run(1);
+    this.git("commit", "-qam", `Upgrade ZenML to ${version} on staging`);
+    await this.openPr(`upgrade-zenml-${version}`, "staging");
+    // 2. Merge: staging deploys and records.
+    await this.deploy("staging", this.merge(`upgrade-zenml-${version}`, "staging"));
+    // 3. Promote on a branch off staging, PR to staging, merge: staging redeploys that commit.
+    run(3);
+    this.git("commit", "-qam", `Promote ZenML ${version} to prod`);
+    await this.openPr(`promote-zenml-${version}`, "staging");
+    await this.deploy("staging", this.merge(`promote-zenml-${version}`, "staging"));
+    // 4 and 5. PR staging -> main, fast-forward, gate, prod deploys.
+    await this.promoteToMain();
+  }
+}
+
+describe("two consecutive upgrades through the documented commands", () => {
+  it("the docs' loop has the commands the replay runs, and the branch model reads the same everywhere", () => {
+    expect([...LOOP.keys()]).toEqual([1, 2, 3, 4, 5]);
+    expect(LOOP.get(1)).toEqual([expect.stringMatching(/origin\/staging && npm run bump -- --stack staging --version X\.Y\.Z$/)]);
+    expect(LOOP.get(3)).toEqual([expect.stringMatching(/origin\/staging && npm run promote$/)]);
+    expect(LOOP.get(4)).toEqual(["git fetch origin && git push origin origin/staging:main"]);
+    const model = (file: string) => {
+      const text = fs.readFileSync(path.join(PROJECT_DIR, file), "utf8");
+      const start = text.indexOf("1. Every change lands on `staging` by PR");
+      return text.slice(start, text.indexOf("\n\n", start)).split("\n");
+    };
+    expect(model("docs/GITOPS.md")).toHaveLength(5);
+    expect(model("docs/UPGRADING.md")).toEqual(model("docs/GITOPS.md"));
+    expect(model("README.md")).toEqual(model("docs/GITOPS.md"));
+  });
+
+  it("every PR previews green on both stacks, staging-only PRs leave prod unchanged and the reverse, and the gate lets each promotion through", async () => {
+    const r = new Replay();
+    // The starting point: both stacks run 0.97.0 from the same commit on main and staging.
+    for (const stack of STACKS) {
+      const text = fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8").replace(/zenmlVersion: \S+/, "zenmlVersion: 0.97.0");
+      fs.writeFileSync(path.join(r.work, `Pulumi.${stack}.yaml`), text);
+    }
+    fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(r.work, "Pulumi.yaml"));
+    r.git("add", ".");
+    r.git("commit", "-qm", "Both stacks on 0.97.0");
+    r.git("push", "-q", "origin", "HEAD:main", "HEAD:staging");
+    const c0 = r.git("rev-parse", "HEAD");
+    await r.deploy("staging", c0);
+    await r.deploy("prod", c0);
+
+    await r.upgrade("0.98.0");
+    await r.upgrade("0.99.0");
+    if (process.env.REPLAY_LOG) console.log(r.log.join("\n"));
+
+    expect(r.deployed[ref("staging")]).toMatchObject({ zenmlVersion: "0.99.0", zenmlVersionHistory: ["0.97.0", "0.98.0", "0.99.0"] });
+    expect(r.deployed[ref("prod")]).toMatchObject({ zenmlVersion: "0.99.0", zenmlVersionHistory: ["0.97.0", "0.98.0", "0.99.0"] });
+    // main never diverged: it is staging's head, and every file on staging matches prod's deploy.
+    r.git("fetch", "-q", "origin");
+    expect(r.git("rev-parse", "origin/main")).toBe(r.git("rev-parse", "origin/staging"));
+    expect(r.log.filter((l) => l.startsWith("staging-gate:"))).toEqual([
+      expect.stringMatching(/prod may deploy \w+ \(ZenML 0\.97\.0 -> 0\.98\.0\)/),
+      expect.stringMatching(/prod may deploy \w+ \(ZenML 0\.98\.0 -> 0\.99\.0\)/),
+    ]);
+    // Which stack each PR could change: the bump touches staging only, the promotion prod only.
+    expect(r.log.filter((l) => l.startsWith("PR upgrade-zenml-0.99.0"))).toEqual(["PR upgrade-zenml-0.99.0 -> staging: staging previews 0.98.0 -> 0.99.0", "PR upgrade-zenml-0.99.0 -> staging: prod previews no changes"]);
+    expect(r.log.filter((l) => l.startsWith("PR promote-zenml-0.99.0"))).toEqual(["PR promote-zenml-0.99.0 -> staging: staging previews no changes", "PR promote-zenml-0.99.0 -> staging: prod previews 0.98.0 -> 0.99.0"]);
+    expect(r.log.filter((l) => l.startsWith("PR staging -> main")).slice(-2)).toEqual(["PR staging -> main: staging previews no changes", "PR staging -> main: prod previews 0.98.0 -> 0.99.0"]);
+
+    // A commit that reaches main without staging (a hotfix pushed past it) is refused by the gate.
+    r.git("switch", "-q", "-c", "hotfix", "origin/main");
+    fs.appendFileSync(path.join(r.work, "Pulumi.prod.yaml"), "# hotfix\n");
+    r.git("commit", "-qam", "Hotfix straight to main");
+    expect(() => r.sh(gateScript, { GITHUB_SHA: r.git("rev-parse", "HEAD"), BEFORE: r.git("rev-parse", "origin/main") })).toThrow(/exited 1: staging-gate: staging never deployed commit \w{12}/);
+    // And promote refuses a branch that does not contain staging's head (the old "branch off main").
+    r.git("switch", "-q", "-c", "stale", "origin/main~3");
+    expect(() => r.sh("npm run promote")).toThrow(/exited 2: promote: this checkout does not contain origin\/staging/);
+  }, 240_000);
+});
