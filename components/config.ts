@@ -8,6 +8,7 @@ import { explainRdsClass, KNOWN_REGIONS, partitionOf } from "./aws-facts";
 import { rdsCaBundle } from "./rds-ca";
 import { allowListProblems, boundedText, isOpenToAll, overlaps, parseCidr } from "./cidr";
 import { UserFacingError } from "./errors";
+import { explainBadMlflowImage } from "./mlflow-policy";
 import { EKS_ADDONS, explainBadPin, parseSnapshotId } from "./version-policy";
 import { backupOverlapsMaintenance, parseDailyWindow, parseWeeklyWindow } from "./windows";
 
@@ -134,6 +135,19 @@ export const FIELDS = {
     default: [],
   },
   dbMajorUpgradeApplyImmediately: { kind: "boolean", allowed: "true or false (false: a MySQL major upgrade waits for dbMaintenanceWindow)", schema: z.boolean(), default: false },
+  mlflowVersion: {
+    kind: "string",
+    allowed: `"" (no MLflow server) or an exact MLflow release "X.Y.Z", 2.5.0 or later (e.g. "3.17.2")`,
+    schema: z.string().superRefine((v, ctx) => {
+      if (v === "") return;
+      const why = explainBadPin(v) ?? (semver.lt(v, "2.5.0") ? `"${v}" predates MLflow's basic-auth app (2.5.0); the server is never run without authentication` : undefined);
+      if (why) ctx.addIssue({ code: "custom", message: why });
+    }),
+    default: "",
+  },
+  mlflowImage: { kind: "string", allowed: `"" without mlflowVersion, else "<registry>/<repository>:<mlflowVersion>@sha256:<digest>" built from images/mlflow/Dockerfile`, schema: z.string(), default: "" },
+  mlflowHostname: { kind: "string", allowed: `"" without mlflowVersion, else a lower-case DNS name other than serverHostname, such as mlflow.staging.example.com`, schema: z.string().regex(/^$/).or(text(DNS_NAME)), default: "" },
+  mlflowCertificateArn: { kind: "string", allowed: `"" (use certificateArn, which must then cover mlflowHostname) or an ACM certificate ARN`, schema: z.string().regex(/^$|^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/), default: "" },
 } satisfies Record<string, Field>;
 
 export type ConfigKey = keyof typeof FIELDS;
@@ -183,6 +197,10 @@ export interface PlatformConfig {
   partition: string;
   eksAddonVersions: string[];
   dbMajorUpgradeApplyImmediately: boolean;
+  mlflowVersion: string;
+  mlflowImage: string;
+  mlflowHostname: string;
+  mlflowCertificateArn: string;
 }
 
 type Fields = Omit<PlatformConfig, "stack" | "region" | "isProd" | "partition">;
@@ -407,6 +425,7 @@ function crossFieldProblems(stack: string, c: Partial<Fields>, prefix: string, r
     // Rolling back pins exactly the snapshot's "from" version; later upgrades may only go up from it.
     if (has("zenmlVersion") && semver.lt(c.zenmlVersion!, snap.fromVersion)) add("rollbackSnapshot", `"${c.rollbackSnapshot}" was taken before upgrading ${snap.fromVersion} -> ${snap.toVersion}, so zenmlVersion must be "${snap.fromVersion}" or later (it is "${c.zenmlVersion}")`);
   }
+  if (has("mlflowVersion", "mlflowImage", "mlflowHostname", "mlflowCertificateArn", "serverHostname")) mlflowProblems(c as Fields, add);
   return problems;
 }
 
@@ -422,4 +441,21 @@ export function crossStackProblems(a: PlatformConfig, b: PlatformConfig): string
     if (c.promotionSourceStack !== "" && self(c) !== other.stack && environmentKindOf(self(c)) === other.environment) problems.push(`${PROJECT}:promotionSourceStack: ${c.stack} is promoted from "${c.promotionSourceStack}", not from ${other.stack}, the stack it is compared with`);
   }
   return problems;
+}
+
+/** MLflow's keys only mean something together: a pin needs its image and hostname, and no pin needs neither. */
+function mlflowProblems(c: Pick<Fields, "mlflowVersion" | "mlflowImage" | "mlflowHostname" | "mlflowCertificateArn" | "serverHostname">, add: (key: ConfigKey, message: string) => void): void {
+  if (c.mlflowVersion === "") {
+    for (const key of ["mlflowImage", "mlflowHostname", "mlflowCertificateArn"] as const) {
+      if (c[key] !== "") add(key, `is set but mlflowVersion is empty, so no MLflow server runs; set mlflowVersion or clear ${key}`);
+    }
+    return;
+  }
+  if (c.mlflowImage === "") add("mlflowImage", `is required with mlflowVersion "${c.mlflowVersion}"`);
+  else {
+    const why = explainBadMlflowImage(c.mlflowImage, c.mlflowVersion);
+    if (why) add("mlflowImage", why);
+  }
+  if (c.mlflowHostname === "") add("mlflowHostname", `is required with mlflowVersion "${c.mlflowVersion}"`);
+  else if (c.mlflowHostname === c.serverHostname) add("mlflowHostname", `"${c.mlflowHostname}" is serverHostname; MLflow is served next to ZenML on its own name`);
 }

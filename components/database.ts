@@ -27,6 +27,8 @@ export interface DatabaseArgs {
   protect: boolean;
   /** When set, a manual snapshot with this identifier is taken of the active instance (before an upgrade). */
   preUpgradeSnapshotId?: string;
+  /** What must happen before that snapshot, e.g. stopping a server that writes to the database. Default: nothing. */
+  preUpgradeSnapshotAfter?: pulumi.Resource[];
   /** When set, a second instance is restored from this snapshot and becomes the active one (rollback). Default: none. */
   restoreFromSnapshot?: { snapshotIdentifier: string; label: string };
   /** This update upgrades the MySQL major (e.g. 8.0 -> 8.4): snapshot first, new parameter group, then the switch. Default: none. */
@@ -142,7 +144,7 @@ export class Database extends pulumi.ComponentResource {
       this.preUpgradeSnapshot = new aws.rds.Snapshot(
         `${name}-${args.preUpgradeSnapshotId}`,
         { dbInstanceIdentifier: active.identifier, dbSnapshotIdentifier: args.preUpgradeSnapshotId, tags: { ...tags, purpose: "pre-upgrade" } },
-        { parent: this, retainOnDelete: true, dependsOn: [active] },
+        { parent: this, retainOnDelete: true, dependsOn: [active, ...(args.preUpgradeSnapshotAfter ?? [])] },
       );
     }
 

@@ -7,6 +7,7 @@ import { ContainerRegistry } from "./container-registry";
 import { Database } from "./database";
 import { Alarms } from "./alarms";
 import { ImageMirror } from "./image-mirror";
+import { MLFLOW_ADMIN_USER, MlflowServer, scaleMlflowToZero } from "./mlflow-server";
 import { Network } from "./network";
 import { NetworkPolicies } from "./network-policies";
 import type { PipelineCatalogue, SourceFiles } from "./pipeline-catalogue";
@@ -26,6 +27,8 @@ export interface ZenmlEnvironmentArgs {
   addonVersions: Record<string, string>;
   /** This update upgrades the MySQL major: the version it comes from and the snapshot to take first. Default: none. */
   mysqlMajorUpgrade?: { fromVersion: string; snapshotId: string };
+  /** MLflow upgrade of a running server: scale it to zero before the snapshot, migrate after it. Default: none. */
+  mlflowUpgrade?: { from: string; to: string };
 }
 
 /** One complete ZenML environment. Staging and prod are two instances of this, differing only in config. */
@@ -45,6 +48,8 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
   public readonly zenmlStackName: pulumi.Output<string>;
   public readonly zenmlStackRegistrationJob: pulumi.Output<string>;
   public readonly postUpgradeJob: pulumi.Output<string>;
+  /** Undefined unless mlflowVersion is set. */
+  public readonly mlflow?: MlflowServer;
 
   constructor(name: string, args: ZenmlEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zenml-platform:index:ZenmlEnvironment", name, {}, opts);
@@ -88,6 +93,8 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
     );
     const artifacts = new ArtifactStore(`${name}-artifacts`, { environmentName: env, noncurrentVersionDays: c.artifactNoncurrentVersionDays, protect: c.isProd }, child);
     const registry = new ContainerRegistry(`${name}-registry`, { environmentName: env, untaggedImageDays: c.ecrUntaggedImageDays, protect: c.isProd }, child);
+    // Upgrade order: scale MLflow to zero -> snapshot -> migration Job -> new server.
+    const mlflowStopped = args.mlflowUpgrade && scaleMlflowToZero(`${name}-mlflow`, { provider: cluster.provider, ...args.mlflowUpgrade }, child);
     const database = new Database(
       `${name}-database`,
       {
@@ -105,6 +112,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         maintenanceWindow: c.dbMaintenanceWindow,
         protect: c.isProd,
         preUpgradeSnapshotId: args.preUpgradeSnapshotId,
+        preUpgradeSnapshotAfter: mlflowStopped ? [mlflowStopped] : [],
         restoreFromSnapshot: args.rollback && { snapshotIdentifier: args.rollback.snapshotIdentifier, label: args.rollback.fromVersion.replace(/\./g, "-") },
         majorUpgrade: args.mysqlMajorUpgrade && { ...args.mysqlMajorUpgrade, applyImmediately: c.dbMajorUpgradeApplyImmediately },
       },
@@ -138,6 +146,33 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
       },
       child,
     );
+    if (c.mlflowVersion !== "") {
+      this.mlflow = new MlflowServer(
+        `${name}-mlflow`,
+        {
+          environmentName: env,
+          mlflowVersion: c.mlflowVersion,
+          image: c.mlflowImage,
+          provider: cluster.provider,
+          oidcProviderArn: cluster.oidcProviderArn,
+          oidcProviderUrl: cluster.oidcProviderUrl,
+          databaseAddress: database.address,
+          databaseMasterPassword: database.password,
+          bucketName: artifacts.bucketName,
+          bucketArn: artifacts.bucketArn,
+          bucketKmsKeyArn: artifacts.kmsKeyArn,
+          hostname: c.mlflowHostname,
+          certificateArn: c.mlflowCertificateArn === "" ? c.certificateArn : c.mlflowCertificateArn,
+          ingressCidrs: c.serverIngressCidrs,
+          ingressScheme: c.serverIngressScheme,
+          region: c.region,
+          replicas: c.serverReplicas,
+          protect: c.isProd,
+          migrationDependsOn: [...(mlflowStopped ? [mlflowStopped] : []), ...(database.preUpgradeSnapshot ? [database.preUpgradeSnapshot] : [])],
+        },
+        child,
+      );
+    }
     const zenmlStack = new ZenmlStack(
       `${name}-stack`,
       {
@@ -159,6 +194,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         serverRoleArn: server.serviceAccountRoleArn,
         serverRoleName: server.serviceAccountRoleName,
         server: server.release,
+        mlflow: this.mlflow && { trackingUri: this.mlflow.url, username: MLFLOW_ADMIN_USER, password: this.mlflow.adminPassword, server: this.mlflow.deployment },
         imageRepository: images.serverImageRepository,
         partition: c.partition,
         vpcId: network.vpcId,

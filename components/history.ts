@@ -12,6 +12,8 @@ export const HISTORY_OUTPUTS = {
   parts: "partVersions",
   /** Every version each part has run, oldest first. */
   partHistory: "partVersionHistory",
+  /** The MLflow part's latest pre-upgrade snapshot (ZenML's stays in `snapshot`, which a rollback reads). */
+  mlflowSnapshot: "latestMlflowPreUpgradeSnapshot",
 } as const;
 
 const nonEmpty = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
@@ -30,15 +32,15 @@ function partHistories(version: string | undefined, versions: string[], parts: u
   return out;
 }
 
-async function readOutputs(ref: pulumi.StackReference): Promise<{ version?: string; versions: string[]; snapshot?: string; snapshots: string[]; rollback?: string; parts: Record<string, PartHistory> }> {
-  const keys = [HISTORY_OUTPUTS.version, HISTORY_OUTPUTS.versions, HISTORY_OUTPUTS.snapshot, HISTORY_OUTPUTS.snapshots, HISTORY_OUTPUTS.rollback, HISTORY_OUTPUTS.parts, HISTORY_OUTPUTS.partHistory];
-  const [version, versions, snapshot, snapshots, rollback, parts, partHistory] = await Promise.all(keys.map(async (key) => (await ref.getOutputDetails(key)).value));
+async function readOutputs(ref: pulumi.StackReference): Promise<{ version?: string; versions: string[]; snapshot?: string; snapshots: string[]; rollback?: string; parts: Record<string, PartHistory>; mlflowSnapshot?: string }> {
+  const keys = [HISTORY_OUTPUTS.version, HISTORY_OUTPUTS.versions, HISTORY_OUTPUTS.snapshot, HISTORY_OUTPUTS.snapshots, HISTORY_OUTPUTS.rollback, HISTORY_OUTPUTS.parts, HISTORY_OUTPUTS.partHistory, HISTORY_OUTPUTS.mlflowSnapshot];
+  const [version, versions, snapshot, snapshots, rollback, parts, partHistory, mlflowSnapshot] = await Promise.all(keys.map(async (key) => (await ref.getOutputDetails(key)).value));
   const v = nonEmpty(version);
-  return { version: v, versions: strings(versions), snapshot: nonEmpty(snapshot), snapshots: strings(snapshots), rollback: nonEmpty(rollback), parts: partHistories(v, strings(versions), parts, partHistory) };
+  return { version: v, versions: strings(versions), snapshot: nonEmpty(snapshot), snapshots: strings(snapshots), rollback: nonEmpty(rollback), parts: partHistories(v, strings(versions), parts, partHistory), mlflowSnapshot: nonEmpty(mlflowSnapshot) };
 }
 
 /** What this stack deployed last, read from its own previous outputs; empty on the first deploy. */
-export async function readOwnHistory(parent?: pulumi.Resource): Promise<DeploymentHistory & { parts: Record<string, PartHistory> }> {
+export async function readOwnHistory(parent?: pulumi.Resource): Promise<DeploymentHistory & { parts: Record<string, PartHistory>; latestMlflowSnapshot?: string }> {
   const self = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
   const ref = new pulumi.StackReference("deployed-state", { name: self }, { parent });
   const out = await readOutputs(ref);
@@ -49,6 +51,7 @@ export async function readOwnHistory(parent?: pulumi.Resource): Promise<Deployme
     snapshots: out.snapshots.length > 0 ? out.snapshots : out.snapshot ? [out.snapshot] : [],
     activeRollbackSnapshot: out.rollback,
     parts: out.parts,
+    latestMlflowSnapshot: out.mlflowSnapshot,
   };
 }
 

@@ -6,6 +6,7 @@ import { UserFacingError } from "./errors";
 import { resolveAddonVersions } from "./cluster";
 import { bundleSources, readCatalogue } from "./pipeline-catalogue";
 import { HISTORY_OUTPUTS, readOwnHistory, readPromotionSource } from "./history";
+import { mlflowPreUpgradeSnapshotId, mlflowRecordForPolicy, mlflowTurnedOffWarning } from "./mlflow-policy";
 import { upgradeReportText } from "./upgrade-report";
 import {
   EKS_ADDONS,
@@ -82,12 +83,13 @@ async function build(): Promise<Record<string, unknown>> {
   const addonVersions = await resolveAddonVersions(config.kubernetesVersion, config.eksAddonVersions, EKS_ADDONS);
   // Every registered part pinned by a config key; a new part (e.g. MLflow) is one PARTS entry.
   const desired: Record<string, string> = {};
-  for (const rule of Object.values(PARTS)) if (rule.configKey) desired[rule.name] = String(config[rule.configKey as keyof PlatformConfig]);
+  // An optional part pinned "" (MLflow off) is not desired at all.
+  for (const rule of Object.values(PARTS)) if (rule.configKey && config[rule.configKey as keyof PlatformConfig] !== "") desired[rule.name] = String(config[rule.configKey as keyof PlatformConfig]);
   for (const [addon, version] of Object.entries(addonVersions)) desired[addonPart(addon)] = version;
   const parts = decideParts({
     stack,
     desired,
-    own: history.parts,
+    own: history.parts.mlflow ? { ...history.parts, mlflow: mlflowRecordForPolicy(history.parts.mlflow)! } : history.parts,
     deployedBefore: history.deployedVersion !== undefined,
     source: source && { stackName: source.stackName, parts: source.parts },
     promotionOverrideReason: config.promotionOverrideReason,
@@ -95,6 +97,8 @@ async function build(): Promise<Record<string, unknown>> {
   });
   refusals.push(...parts.refusals.filter((r) => !refusals.includes(r)));
   warnings.push(...parts.warnings);
+  const turnedOff = mlflowTurnedOffWarning(stack, config.mlflowVersion, history.parts.mlflow);
+  if (turnedOff) warnings.push(turnedOff);
   if (parts.overridden.length > 0) promotionOverride = config.promotionOverrideReason.trim();
   const support = eksSupportWarning(stack, config.kubernetesVersion, new Date());
   if (support) warnings.push(support);
@@ -108,8 +112,15 @@ async function build(): Promise<Record<string, unknown>> {
   const mysql = parts.entries.find((e) => e.part === "mysql");
   const mysqlMajorUpgrade =
     mysql?.move === "upgrade" && mysql.deployed ? { fromVersion: mysql.deployed, snapshotId: mysqlPreUpgradeSnapshotId(stack, mysql.deployed, mysql.desired, history.snapshots) } : undefined;
-  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId, rollback, addonVersions, mysqlMajorUpgrade, pipelines });
-  const taken = [snapshotId, mysqlMajorUpgrade?.snapshotId].filter((x): x is string => x !== undefined);
+  // MLflow's upgrade uses ZenML's snapshot mechanism (one part moves per update, so one snapshot);
+  // a server paused while MLflow was off has no pods to stop, but its kept database is snapshotted.
+  const mlflow = parts.entries.find((e) => e.part === "mlflow");
+  const mlflowSnapshotId = mlflow?.move === "upgrade" && mlflow.deployed ? mlflowPreUpgradeSnapshotId(stack, mlflow.deployed, mlflow.desired, history.snapshots) : undefined;
+  const mlflowUpgrade = mlflowSnapshotId && history.parts.mlflow?.deployed ? { from: mlflow!.deployed!, to: mlflow!.desired } : undefined;
+  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId ?? mlflowSnapshotId, rollback, addonVersions, mysqlMajorUpgrade, pipelines, mlflowUpgrade });
+  const taken = [snapshotId, mysqlMajorUpgrade?.snapshotId, mlflowSnapshotId].filter((x): x is string => x !== undefined);
+  // Parts not desired now (MLflow off) keep their history, so turning them on again is checked.
+  const partHistory = { ...Object.fromEntries(Object.entries(history.parts).filter(([part]) => part !== "zenml").map(([part, h]) => [part, h.versions])), ...Object.fromEntries(Object.entries(desired).map(([part, v]) => [part, recordOnce(history.parts[part]?.versions ?? [], v)])) };
 
   return {
     serverUrl: env.serverUrl,
@@ -121,7 +132,10 @@ async function build(): Promise<Record<string, unknown>> {
     upgrade: { kind: decision.kind, from: decision.from ?? null, to: decision.to, warnings },
     promotionOverrideReason: promotionOverride ?? null,
     [HISTORY_OUTPUTS.parts]: desired,
-    [HISTORY_OUTPUTS.partHistory]: Object.fromEntries(Object.entries(desired).map(([part, v]) => [part, recordOnce(history.parts[part]?.versions ?? [], v)])),
+    [HISTORY_OUTPUTS.partHistory]: partHistory,
+    [HISTORY_OUTPUTS.mlflowSnapshot]: mlflowSnapshotId ?? history.latestMlflowSnapshot ?? "",
+    mlflowUrl: env.mlflow?.url ?? null,
+    mlflowAdminPassword: env.mlflow?.adminPassword ?? null,
     upgradeReport: { parts: parts.entries, warnings },
     bucketName: env.bucketName,
     registryUrl: env.registryUrl,

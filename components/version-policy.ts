@@ -196,6 +196,8 @@ export interface PartRule {
   order: number;
   /** Part whose move legitimately carries this one in the same update (add-ons follow the cluster version). */
   follows?: string;
+  /** Off unless its config key is set (MLflow): no record means it never ran, not "deployed by an older program". */
+  optional?: boolean;
   /** Why going down is impossible, for the refusal. */
   noDowngrade: string;
   /** A refusal when from -> to is not one allowed step, else undefined. */
@@ -262,7 +264,37 @@ export const PARTS: Record<string, PartRule> = {
     stepWarnings: (stack, from, to) => decideUpgrade(stack, to, { deployedVersion: from, versions: [from], snapshots: [] }).warnings,
     effects: () => ["retained pre-upgrade RDS snapshot, available before the Helm release", "Helm migration hook (zenml migrate-database)", "rolling restart of the server (maxUnavailable 0)"],
   },
+  // Optional: only registered while mlflowVersion is set (components/mlflow-policy.ts).
+  mlflow: {
+    name: "mlflow",
+    configKey: "mlflowVersion",
+    order: 50,
+    optional: true,
+    noDowngrade: "MLflow cannot run on a database schema a newer version migrated; restore its pre-upgrade snapshot instead (docs/MLFLOW.md, Rollback)",
+    stepWarnings: (stack, from, to) => mlflowStepWarnings(stack, from, to),
+    effects: (from, to) => [
+      `MLflow server ${from} scaled to zero`,
+      "retained pre-upgrade RDS snapshot, after the scale-down",
+      `migration Job with ${to} (mlflow db upgrade, then the basic-auth store), after the snapshot`,
+      `MLflow server ${to} started after the Job`,
+    ],
+  },
 };
+
+/** What an accepted MLflow step warns about: skipped minors, and a major that may break clients. */
+export function mlflowStepWarnings(stack: string, from: string, to: string): string[] {
+  const warnings: string[] = [];
+  const skipped = skippedMinors(from, to);
+  if (skipped.length > 0) warnings.push(`Stack "${stack}": MLflow ${from} -> ${to} jumps over ${skipped.length} minor release(s) (${skipped.join(", ")}); every schema migration between them runs in one Job.`);
+  if (semver.major(to) !== semver.major(from)) {
+    warnings.push(
+      `Stack "${stack}": MLflow ${from} -> ${to} crosses a major version, which may break clients: ` +
+        `keep every client (pipeline images, notebooks, ZenML's mlflow integration) at ${semver.major(from)}.x or ${to} and never newer than the server, ` +
+        `re-test code using removed or renamed APIs, and read MLflow's ${semver.major(to)}.0 migration notes before applying.`,
+    );
+  }
+  return warnings;
+}
 
 export const partsInOrder = (): PartRule[] => Object.values(PARTS).sort((a, b) => a.order - b.order);
 
@@ -338,8 +370,8 @@ export function decideParts(input: PartsInput): PartsDecision {
       if (entry.move === "upgrade" && deployed) entry.effects = rule.effects(deployed, desired);
       if (entry.move === "rollback") entry.effects = ["restore the pre-upgrade snapshot into a new instance", "Helm release back to the snapshot's version"];
     } else if (deployed === undefined) {
-      entry.move = input.deployedBefore ? "first-record" : "first-deploy";
-      if (input.deployedBefore) warnings.push(`Stack "${stack}": no ${rule.name} version was recorded by the last update (an older program deployed it); recording "${desired}" now, so the next change is checked.`);
+      entry.move = input.deployedBefore && !rule.optional ? "first-record" : "first-deploy";
+      if (entry.move === "first-record") warnings.push(`Stack "${stack}": no ${rule.name} version was recorded by the last update (an older program deployed it); recording "${desired}" now, so the next change is checked.`);
     } else {
       const order = compareDotted(desired, deployed);
       if (order < 0) refuse(`Stack "${stack}": ${key} "${desired}" for ${rule.name} is lower than the deployed "${deployed}": ${rule.noDowngrade}. Set it back to "${deployed}" or higher.`);
@@ -356,8 +388,10 @@ export function decideParts(input: PartsInput): PartsDecision {
     // ZenML's own gate (checkPromotion) runs in the program; this covers every other part, when it
     // moves or is first deployed (a version prod already runs is not a promotion).
     if (input.source && (entry.move === "upgrade" || entry.move === "first-deploy") && rule.name !== "zenml") {
-      const ran = input.source.parts[rule.name];
-      if (ran === undefined || (ran.versions.length === 0 && ran.deployed === undefined)) {
+      // A source that records its parts but not an optional one never ran it.
+      const recordsParts = Object.keys(input.source.parts).some((p) => p !== "zenml");
+      const ran = input.source.parts[rule.name] ?? (rule.optional && recordsParts ? { versions: [] } : undefined);
+      if (ran === undefined || (!rule.optional && ran.versions.length === 0 && ran.deployed === undefined)) {
         warnings.push(`Stack "${stack}": ${input.source.stackName} reports no ${rule.name} history (deployed by an older program); the promotion gate for ${rule.name} is not checked this time.`);
       } else if (!new Set([...ran.versions, ...(ran.deployed ? [ran.deployed] : [])]).has(desired)) {
         const seen = ran.deployed ? `it runs "${ran.deployed}"` : "it reports no deployed version";

@@ -21,7 +21,12 @@ export interface StackSpecInputs {
   codeBuildProject: string;
   /** Session policy of every connector session: the pipeline statements, never "allow *". */
   sessionPolicy: string;
+  /** The environment's MLflow server, when mlflowVersion is set: registered as the experiment tracker. */
+  mlflow?: { trackingUri: string };
 }
+
+/** Environment variables of the registration job that carry the MLflow credentials into a ZenML secret. */
+export const MLFLOW_CREDENTIAL_ENV = { username: "MLFLOW_TRACKING_USERNAME", password: "MLFLOW_TRACKING_PASSWORD" } as const;
 
 export interface ComponentSpec {
   name: string;
@@ -36,12 +41,14 @@ export interface StackSpec {
   environment: string;
   stack: { name: string };
   connector: { name: string; type: "aws"; auth_method: "implicit"; configuration: Record<string, string> };
-  components: { artifact_store: ComponentSpec; container_registry: ComponentSpec; orchestrator: ComponentSpec; image_builder: ComponentSpec };
+  components: { artifact_store: ComponentSpec; container_registry: ComponentSpec; orchestrator: ComponentSpec; image_builder: ComponentSpec; experiment_tracker?: ComponentSpec };
+  /** ZenML secrets the job creates from its own environment (values never appear in the spec). */
+  secrets?: { name: string; values_from_env: Record<string, string> }[];
 }
 
 export function buildStackSpec(i: StackSpecInputs): StackSpec {
   const env = i.environmentName;
-  return {
+  const spec: StackSpec = {
     owner: STACK_OWNER,
     environment: env,
     stack: { name: i.stackName },
@@ -67,6 +74,17 @@ export function buildStackSpec(i: StackSpecInputs): StackSpec {
       image_builder: { name: `codebuild-${env}`, flavor: "aws", configuration: { code_build_project: i.codeBuildProject }, connector_resource_id: i.region },
     },
   };
+  if (i.mlflow) {
+    // Pipelines reach MLflow over HTTPS with the admin's credentials, read from a ZenML secret at run time.
+    const secret = `mlflow-${env}`;
+    spec.secrets = [{ name: secret, values_from_env: { ...MLFLOW_CREDENTIAL_ENV } }];
+    spec.components.experiment_tracker = {
+      name: `mlflow-${env}`,
+      flavor: "mlflow",
+      configuration: { tracking_uri: i.mlflow.trackingUri, tracking_username: `{{${secret}.username}}`, tracking_password: `{{${secret}.password}}` },
+    };
+  }
+  return spec;
 }
 
 /** Short digest naming the registration job: a new version, spec or script means a new job. */

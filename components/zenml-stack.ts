@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { irsaTrustPolicy } from "./irsa";
 import { baseTags } from "./tags";
 import { ADMIN_SECRET, IN_CLUSTER_URL, NAMESPACE, RESTRICTED_CONTAINER, RESTRICTED_POD } from "./zenml-server";
-import { buildStackSpec, registrationDigest, type StackSpec } from "./zenml-stack-spec";
+import { MLFLOW_CREDENTIAL_ENV, buildStackSpec, registrationDigest, type StackSpec } from "./zenml-stack-spec";
 
 export const REGISTRATION_SCRIPT = path.join(__dirname, "..", "registration", "register_stack.py");
 export const PIPELINES_SERVICE_ACCOUNT = "zenml-pipelines";
@@ -36,6 +36,8 @@ export interface ZenmlStackArgs {
   serverRoleName: pulumi.Input<string>;
   /** The server's Helm release; registration waits for it. */
   server: pulumi.Resource;
+  /** The environment's MLflow server, registered as the experiment tracker. Default: none. */
+  mlflow?: { trackingUri: pulumi.Input<string>; username: string; password: pulumi.Input<string>; server: pulumi.Resource };
   /** Where the registration client's image comes from (our ECR cache). Default: Docker Hub. */
   imageRepository?: pulumi.Input<string>;
   /** ARN partition of the region ("aws", "aws-cn", "aws-us-gov"). */
@@ -229,8 +231,16 @@ export class ZenmlStack extends pulumi.ComponentResource {
       { ...k8sOpts, dependsOn: [pipelinesNs] },
     );
 
+    // MLflow's credentials, copied into this namespace for the job (a pod reads only its own namespace's secrets).
+    const mlflowCredentials =
+      args.mlflow &&
+      new k8s.core.v1.Secret(
+        `${name}-mlflow-credentials`,
+        { metadata: { name: "zenml-platform-mlflow", namespace: NAMESPACE }, type: "Opaque", stringData: { username: args.mlflow.username, password: pulumi.secret(args.mlflow.password) } },
+        k8sOpts,
+      );
     const script = readRegistrationScript();
-    const spec = pulumi.all([connectorRole.arn, args.bucketName, args.registryUri, args.repositoryName, args.clusterName, sessionPolicy]).apply(([connectorRoleArn, bucketName, registryUri, repositoryName, clusterName, connectorSessionPolicy]) =>
+    const spec = pulumi.all([connectorRole.arn, args.bucketName, args.registryUri, args.repositoryName, args.clusterName, sessionPolicy, args.mlflow?.trackingUri ?? ""]).apply(([connectorRoleArn, bucketName, registryUri, repositoryName, clusterName, connectorSessionPolicy, trackingUri]) =>
       buildStackSpec({
         environmentName: env,
         stackName: args.stackName,
@@ -244,6 +254,7 @@ export class ZenmlStack extends pulumi.ComponentResource {
         pipelinesServiceAccount: PIPELINES_SERVICE_ACCOUNT,
         codeBuildProject: codeBuildProjectName,
         sessionPolicy: connectorSessionPolicy,
+        mlflow: args.mlflow ? { trackingUri } : undefined,
       }),
     );
     const digest = spec.apply((s) => registrationDigest(args.zenmlVersion, s, script));
@@ -280,6 +291,12 @@ export class ZenmlStack extends pulumi.ComponentResource {
                     { name: "ZENML_STORE_USERNAME", ...credential("username") },
                     { name: "ZENML_STORE_PASSWORD", ...credential("password") },
                     { name: "ZENML_ANALYTICS_OPT_IN", value: "false" },
+                    ...(mlflowCredentials
+                      ? [
+                          { name: MLFLOW_CREDENTIAL_ENV.username, valueFrom: { secretKeyRef: { name: "zenml-platform-mlflow", key: "username" } } },
+                          { name: MLFLOW_CREDENTIAL_ENV.password, valueFrom: { secretKeyRef: { name: "zenml-platform-mlflow", key: "password" } } },
+                        ]
+                      : []),
                   ],
                   volumeMounts: [{ name: "files", mountPath: "/opt/zenml-platform", readOnly: true }],
                   resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
@@ -290,7 +307,7 @@ export class ZenmlStack extends pulumi.ComponentResource {
           },
         },
       },
-      { ...k8sOpts, dependsOn: [args.server, files] },
+      { ...k8sOpts, dependsOn: [args.server, files, ...(args.mlflow && mlflowCredentials ? [args.mlflow.server, mlflowCredentials] : [])] },
     );
 
     this.stackName = pulumi.output(args.stackName);

@@ -29,6 +29,14 @@ COMPONENT_TYPES = {
     "orchestrator": "orchestrator",
     "image_builder": "image_builder",
 }
+# Registered only when the spec names them (the environment runs the service behind them).
+OPTIONAL_COMPONENT_TYPES = {
+    "experiment_tracker": "experiment_tracker",
+}
+# A ZenML secret has no labels: this value marks the secrets the script created and may update.
+SECRET_OWNER_KEY = "zenml_platform_owner"
+# Environment variables holding secret values; scrub() keeps them out of every message.
+SECRET_ENV_VARS = ["ZENML_STORE_PASSWORD", "ZENML_STORE_API_KEY", "ZENML_STORE_API_TOKEN"]
 
 
 class RegistrationError(Exception):
@@ -87,8 +95,8 @@ def validate_spec(spec: Any) -> None:
     components = spec["components"]
     missing = [k for k in COMPONENT_TYPES if k not in components]
     need(not missing, f"components lack {', '.join(missing)}")
-    extra = [k for k in components if k not in COMPONENT_TYPES]
-    need(not extra, f"unknown component(s) {', '.join(extra)}; expected {', '.join(COMPONENT_TYPES)}")
+    extra = [k for k in components if k not in COMPONENT_TYPES and k not in OPTIONAL_COMPONENT_TYPES]
+    need(not extra, f"unknown component(s) {', '.join(extra)}; expected {', '.join(COMPONENT_TYPES)} and optionally {', '.join(OPTIONAL_COMPONENT_TYPES)}")
     for key, comp in components.items():
         need(isinstance(comp, dict), f"components.{key} must be an object")
         text(comp, "name", f"components.{key}")
@@ -96,6 +104,23 @@ def validate_spec(spec: Any) -> None:
         need(isinstance(comp.get("configuration"), dict), f"components.{key}.configuration must be an object")
         rid = comp.get("connector_resource_id")
         need(rid is None or (isinstance(rid, str) and rid != ""), f"components.{key}.connector_resource_id must be a non-empty string or absent")
+    secrets = spec.get("secrets", [])
+    need(isinstance(secrets, list), "spec.secrets must be a list or absent")
+    for i, secret in enumerate(secrets):
+        need(isinstance(secret, dict), f"secrets[{i}] must be an object")
+        text(secret, "name", f"secrets[{i}]")
+        env = secret.get("values_from_env")
+        need(isinstance(env, dict) and env and all(isinstance(k, str) and k and isinstance(v, str) and v for k, v in env.items()), f"secrets[{i}].values_from_env must map value names to environment variable names")
+        need(SECRET_OWNER_KEY not in env, f"secrets[{i}].values_from_env may not set {SECRET_OWNER_KEY}")
+
+
+def component_keys(spec: Dict[str, Any]) -> List[str]:
+    """The spec's components in registration order: the required four, then the optional ones it names."""
+    return [*COMPONENT_TYPES, *(k for k in OPTIONAL_COMPONENT_TYPES if k in spec["components"])]
+
+
+def component_type(key: str) -> str:
+    return {**COMPONENT_TYPES, **OPTIONAL_COMPONENT_TYPES}[key]
 
 
 def ownership(spec: Dict[str, Any]) -> Dict[str, str]:
@@ -142,7 +167,7 @@ def first_line(err: BaseException) -> str:
 
 def scrub(message: str) -> str:
     """Removes any credential value from a message before it is printed."""
-    for key in ("ZENML_STORE_PASSWORD", "ZENML_STORE_API_KEY", "ZENML_STORE_API_TOKEN"):
+    for key in SECRET_ENV_VARS:
         value = os.environ.get(key)
         if value and len(value) >= 4:
             message = message.replace(value, "***")
@@ -207,7 +232,7 @@ def ensure_component(client: Any, spec: Dict[str, Any], key: str, existing: Opti
     from zenml.enums import StackComponentType
 
     want = spec["components"][key]
-    ctype = StackComponentType(COMPONENT_TYPES[key])
+    ctype = StackComponentType(component_type(key))
     name = want["name"]
     label = f"{ctype.value}:{name}"
     if existing is not None:
@@ -248,7 +273,7 @@ def ensure_stack(client: Any, spec: Dict[str, Any], existing: Optional[Any], com
 
     name = spec["stack"]["name"]
     label = f"stack:{name}"
-    wanted = {COMPONENT_TYPES[key]: comp.id for key, comp in components.items()}
+    wanted = {component_type(key): comp.id for key, comp in components.items()}
     if existing is None:
         stack = client.create_stack(
             name=name, components={StackComponentType(t): cid for t, cid in wanted.items()}, labels=ownership(spec)
@@ -307,10 +332,11 @@ def prune(client: Any, spec: Dict[str, Any], keep: Dict[str, Any], connector: An
 class Existing:
     """What the spec's names already denote on the server, looked up once before any write."""
 
-    def __init__(self, connector: Optional[Any], components: Dict[str, Optional[Any]], stack: Optional[Any]) -> None:
+    def __init__(self, connector: Optional[Any], components: Dict[str, Optional[Any]], stack: Optional[Any], secrets: Dict[str, Optional[Any]]) -> None:
         self.connector = connector
         self.components = components
         self.stack = stack
+        self.secrets = secrets
 
 
 def preflight(client: Any, spec: Dict[str, Any]) -> Existing:
@@ -324,9 +350,9 @@ def preflight(client: Any, spec: Dict[str, Any]) -> Existing:
         if connector.connector_type != want_connector["type"] and getattr(connector.connector_type, "connector_type", None) != want_connector["type"]:
             raise RegistrationError(f"service connector '{connector.name}' is of another type; remove it by hand to change its type")
     components: Dict[str, Optional[Any]] = {}
-    for key in COMPONENT_TYPES:
+    for key in component_keys(spec):
         want = spec["components"][key]
-        existing = find(client.get_stack_component, StackComponentType(COMPONENT_TYPES[key]), want["name"])
+        existing = find(client.get_stack_component, StackComponentType(component_type(key)), want["name"])
         components[key] = existing
         if existing is None:
             continue
@@ -336,18 +362,62 @@ def preflight(client: Any, spec: Dict[str, Any]) -> Existing:
     stack = find(client.get_stack, spec["stack"]["name"])
     if stack is not None:
         refuse_foreign("stack", stack.name, stack.labels, spec)
-    return Existing(connector, components, stack)
+    secrets: Dict[str, Optional[Any]] = {}
+    for want in spec.get("secrets", []):
+        missing = [env for env in want["values_from_env"].values() if not os.environ.get(env)]
+        if missing:
+            raise RegistrationError(f"secret '{want['name']}' takes its values from {', '.join(missing)}, which the job's environment does not set")
+        existing = find_secret(client, want["name"])
+        if existing is not None and existing.secret_values.get(SECRET_OWNER_KEY) != owner_mark(spec):
+            raise RegistrationError(f"secret '{want['name']}' exists but was not created by {spec['owner']} for '{spec['environment']}' (no {SECRET_OWNER_KEY} value of ours); rename it or remove it by hand")
+        secrets[want["name"]] = existing
+    return Existing(connector, components, stack, secrets)
+
+
+def owner_mark(spec: Dict[str, Any]) -> str:
+    return f"{spec['owner']}/{spec['environment']}"
+
+
+def find_secret(client: Any, name: str) -> Optional[Any]:
+    from zenml.exceptions import ZenKeyError
+
+    try:
+        return client.get_secret(name, allow_partial_name_match=False, allow_partial_id_match=False)
+    except (KeyError, ZenKeyError):
+        return None
+
+
+def ensure_secret(client: Any, spec: Dict[str, Any], want: Dict[str, Any], existing: Optional[Any], summary: Summary) -> None:
+    """A ZenML secret whose values come from the job's environment, never from the spec."""
+    values = {key: os.environ[env] for key, env in want["values_from_env"].items()}
+    values[SECRET_OWNER_KEY] = owner_mark(spec)
+    label = f"secret:{want['name']}"
+    if existing is None:
+        client.create_secret(name=want["name"], values=values)
+        summary.created.append(label)
+        return
+    current = dict(existing.secret_values)
+    if current == values:
+        summary.unchanged.append(label)
+        return
+    client.update_secret(existing.id, add_or_update_values=values, remove_values=[k for k in current if k not in values] or None)
+    summary.updated.append(label)
 
 
 def register(spec: Dict[str, Any]) -> Dict[str, List[str]]:
     client = connect()
     existing = preflight(client, spec)
     summary = Summary()
-    step = "the service connector"
+    step = "the secrets"
     try:
+        # Secrets first: components refer to them as {{name.key}}.
+        for want in spec.get("secrets", []):
+            step = f"the secret '{want['name']}'"
+            ensure_secret(client, spec, want, existing.secrets[want["name"]], summary)
+        step = "the service connector"
         connector = ensure_connector(client, spec, existing.connector, summary)
         components = {}
-        for key in COMPONENT_TYPES:
+        for key in component_keys(spec):
             step = f"the {key.replace('_', ' ')} '{spec['components'][key]['name']}'"
             components[key] = ensure_component(client, spec, key, existing.components[key], connector, summary)
         step = f"the stack '{spec['stack']['name']}'"
@@ -375,7 +445,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.environ.setdefault("ZENML_CONFIG_PATH", tempfile.mkdtemp(prefix="zenml-register-"))
     os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
     try:
-        summary = register(load_spec(args.spec))
+        spec = load_spec(args.spec)
+        SECRET_ENV_VARS.extend(env for secret in spec.get("secrets", []) for env in secret["values_from_env"].values())
+        summary = register(spec)
     except RegistrationError as err:
         print(scrub(f"register_stack: {err}"), file=sys.stderr)
         return 1

@@ -78,7 +78,7 @@ describe("npm run plan", () => {
   it("refuses an unknown part and reports every refused move with the report", async () => {
     const bad = await plan("--stack", "staging", "--deployed", "postgres=16");
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^plan: --deployed postgres=16: unknown part "postgres" \(parts: kubernetes, addon:amazon-cloudwatch-observability, mysql, zenml\)/);
+    expect(bad.stderr).toMatch(/^plan: --deployed postgres=16: unknown part "postgres" \(parts: kubernetes, addon:amazon-cloudwatch-observability, mysql, zenml, mlflow\)/);
     const two = await plan("--stack", "staging", "--deployed-version", "0.97.0", "--deployed", "kubernetes=1.31");
     expect(two.code).toBe(2);
     expect(two.stderr).toMatch(/^plan: Stack "staging": kubernetesVersion 1\.31 -> 1\.33 for kubernetes is refused/);

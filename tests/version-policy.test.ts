@@ -153,7 +153,7 @@ describe("the parts registry", () => {
   });
 
   it("lists the parts in upgrade order, infrastructure first", () => {
-    expect(partsInOrder().map((p) => p.name)).toEqual(["kubernetes", "addon:amazon-cloudwatch-observability", "mysql", "zenml"]);
+    expect(partsInOrder().map((p) => p.name)).toEqual(["kubernetes", "addon:amazon-cloudwatch-observability", "mysql", "zenml", "mlflow"]);
     for (const p of Object.values(PARTS)) if (p.configKey) expect(p.configKey in FIELDS, p.name).toBe(true);
   });
 

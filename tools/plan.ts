@@ -1,4 +1,4 @@
-// `npm run plan -- --stack <name> [--json] [--deployed part=version ...] [--deployed-version X.Y.Z] [--source-version X.Y.Z]`
+// `npm run plan -- --stack <name> [--json] [--deployed part=version ...] [--deployed-version X.Y.Z] [--source-version X.Y.Z] [--set key=value ...]`
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ORGANIZATION, ProgramFailed, deployedOutputs, runPlan, steadyStateOutputs, type Plan } from "./offline/plan";
@@ -15,7 +15,8 @@ const USAGE = `usage: npm run plan -- --stack <name> [--json] [--deployed <part>
                       (e.g. --deployed zenml=0.97.0 --deployed kubernetes=1.33 --deployed mysql=8.4);
                       parts not given run what the file pins
   --deployed-version  ZenML shorthand: --deployed zenml=X ("none" = first deploy of everything)
-  --source-version    what the promotion source stack runs (default: the version its file pins)`;
+  --source-version    what the promotion source stack runs (default: the version its file pins)
+  --set key=value     override one config key of the stack file (repeatable), e.g. --set mlflowVersion=3.17.2`;
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`plan: ${message}\n`);
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
         "deployed-version": { type: "string" },
         deployed: { type: "string", multiple: true },
         "source-version": { type: "string" },
+        set: { type: "string", multiple: true },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -82,9 +84,17 @@ async function main(): Promise<void> {
     }
   }
 
+  const configOverrides: Record<string, string> = {};
+  for (const pair of args.set ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) fail(`--set takes key=value, got "${pair}"\n${USAGE}`);
+    const key = pair.slice(0, eq);
+    configOverrides[key.includes(":") ? key : `${project}:${key}`] = pair.slice(eq + 1);
+  }
+
   let plan: Plan;
   try {
-    plan = await runPlan({ stack: args.stack, projectDir, stackOutputs });
+    plan = await runPlan({ stack: args.stack, projectDir, stackOutputs, overrides: configOverrides });
   } catch (err) {
     if (err instanceof StackFileError) fail(err.message);
     if (err instanceof ProgramFailed && err.userFacing) {

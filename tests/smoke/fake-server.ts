@@ -8,6 +8,8 @@ export interface Recorded {
   path: string;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** The query string without "?" ("" when none). */
+  query: string;
 }
 
 export type Handler = (req: Recorded, res: http.ServerResponse) => void;
@@ -54,8 +56,9 @@ export async function startFake(routes: Map<string, Handler> = healthyRoutes()):
     let body = "";
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {
-      const path = new URL(req.url ?? "/", "http://x").pathname;
-      const rec: Recorded = { method: req.method ?? "", path, headers: req.headers, body };
+      const parsed = new URL(req.url ?? "/", "http://x");
+      const path = parsed.pathname;
+      const rec: Recorded = { method: req.method ?? "", path, headers: req.headers, body, query: parsed.search.replace(/^\?/, "") };
       requests.push(rec);
       const h = routes.get(`${rec.method} ${path}`);
       if (h) h(rec, res);

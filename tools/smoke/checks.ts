@@ -182,14 +182,27 @@ export async function runSmoke(
   cfg: CheckConfig,
   opts: { sleep?: Sleep; now?: () => number; onStep?: (r: StepResult) => void } = {},
 ): Promise<SmokeReport> {
+  const ctx: Ctx = { cfg };
+  return runSteps(buildSteps(cfg), ctx, { ...cfg, secrets: () => [cfg.apiKey, ctx.token] }, cfg.url, cfg.expectVersion, opts);
+}
+
+/** The retrying runner behind runSmoke, for any list of steps over one context (e.g. MLflow's). */
+export async function runSteps<C>(
+  steps: { name: string; run(ctx: C): Promise<string> }[],
+  ctx: C,
+  policy: { retries: number; backoffMs: number; maxBackoffMs: number; secrets: () => Array<string | undefined> },
+  url: string,
+  expectedVersion: string,
+  opts: { sleep?: Sleep; now?: () => number; onStep?: (r: StepResult) => void } = {},
+): Promise<SmokeReport> {
+  const cfg = policy;
   const sleep = opts.sleep ?? realSleep;
   const now = opts.now ?? (() => performance.now());
-  const ctx: Ctx = { cfg };
   const started = now();
   const startedAt = new Date().toISOString();
   const results: StepResult[] = [];
   let failed = false;
-  for (const step of buildSteps(cfg)) {
+  for (const step of steps) {
     if (failed) {
       results.push({ name: step.name, status: "skip", attempts: 0, durationMs: 0, detail: "skipped: an earlier step failed" });
       continue;
@@ -215,13 +228,13 @@ export async function runSmoke(
         break;
       }
     }
-    result.detail = redact(result.detail, [cfg.apiKey, ctx.token]);
+    result.detail = redact(result.detail, policy.secrets());
     results.push(result);
     opts.onStep?.(result);
   }
   return {
-    url: cfg.url,
-    expectedVersion: cfg.expectVersion,
+    url,
+    expectedVersion,
     ok: !failed,
     startedAt,
     durationMs: Math.round(now() - started),

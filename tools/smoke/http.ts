@@ -33,6 +33,8 @@ export interface RequestSpec {
   url: string;
   headers?: Record<string, string>;
   form?: Record<string, string>;
+  /** A JSON request body (MLflow's REST API). */
+  json?: unknown;
   timeoutMs: number;
   /** "text" accepts any body (ZenML's /health answers text/plain "ok"). Default "json". */
   expect?: "json" | "text";
@@ -138,6 +140,9 @@ export async function requestJson(spec: RequestSpec): Promise<HttpResponse> {
   if (spec.form) {
     headers["content-type"] = "application/x-www-form-urlencoded";
     body = new URLSearchParams(spec.form).toString();
+  } else if (spec.json !== undefined) {
+    headers["content-type"] = "application/json";
+    body = JSON.stringify(spec.json);
   }
   const path = new URL(spec.url).pathname;
   let status: number;
