@@ -119,19 +119,16 @@ def ensure_venv(ctx: Context, version: str) -> Path:
     """A venv with exactly the image's requirements (images/mlflow/requirements.txt) for this version."""
     reqs = (IMAGE_DIR / "requirements.txt").read_text().replace("${MLFLOW_VERSION}", version)
     venv = ctx.venvs / f"mlflow-{version}"
-    marker = venv / ".ok"
-    if marker.exists() and marker.read_text() == reqs:
-        return venv
-    shutil.rmtree(venv, ignore_errors=True)
-    log(f"creating {venv}")
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    (venv / "requirements.txt").write_text(reqs)
+    # One venv builder for every rehearsal (uv, cached, rebuilt when the requirements change).
+    ctx.venvs.mkdir(parents=True, exist_ok=True)
+    reqs_file = ctx.venvs / f"mlflow-{version}.requirements.txt"
+    reqs_file.write_text(reqs)
     logf = ctx.work.parent / f"venv-{version}.log"
-    run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", "-r", str(venv / "requirements.txt")], logf)
+    run(["bash", str(Path(__file__).resolve().parent / "build-venv.sh"), str(venv), str(reqs_file)], logf)
     got = subprocess.run([str(venv / "bin" / "python"), "-c", "import mlflow, pymysql, boto3; print(mlflow.__version__)"], capture_output=True, text=True)
     if got.stdout.strip() != version:
+        (venv / ".ok").unlink(missing_ok=True)
         raise StepFailed(f"{venv} does not import mlflow {version} with its drivers: {got.stdout.strip() or got.stderr.strip()[-300:]}")
-    marker.write_text(reqs)
     return venv
 
 

@@ -1,9 +1,12 @@
 // The closing line of .ci/run: every test the run ran, from each suite's own report.
-//   node .ci/run.d/count-tests.cjs <vitest json> <pytest junit xml> <rehearsal report json>
+//   node .ci/run.d/count-tests.cjs <vitest json> <pytest junit xml>... <rehearsal report json>...
+// Each pytest suite and each rehearsal writes its own report; every one given is counted.
 // A missing or unreadable report is a failure: a suite that reported nothing did not pass.
 "use strict";
 const fs = require("node:fs");
-const [vitestFile, junitFile, rehearsalFile] = process.argv.slice(2);
+const [vitestFile, ...rest] = process.argv.slice(2);
+const junitFiles = rest.filter((f) => f.endsWith(".xml"));
+const rehearsalFiles = rest.filter((f) => f.endsWith(".json"));
 const suites = [];
 const problems = [];
 
@@ -21,16 +24,18 @@ if (vitest !== undefined) {
   const r = JSON.parse(vitest);
   suites.push({ name: "vitest", passed: r.numPassedTests, failed: r.numFailedTests, other: r.numPendingTests + r.numTodoTests, otherLabel: "skipped" });
 }
-const junit = read(junitFile, "pytest");
-if (junit !== undefined) {
+for (const junitFile of junitFiles) {
+  const junit = read(junitFile, "pytest");
+  if (junit === undefined) continue;
   // pytest writes one <testsuite> with the totals as attributes.
   const attr = (name) => Number(new RegExp(`<testsuite\\b[^>]*\\b${name}="(\\d+)"`).exec(junit)?.[1] ?? NaN);
   const [tests, failures, errors, skipped] = ["tests", "failures", "errors", "skipped"].map(attr);
   if ([tests, failures, errors, skipped].some(Number.isNaN)) problems.push(`pytest: ${junitFile} has no testsuite totals`);
   else suites.push({ name: "pytest", passed: tests - failures - errors - skipped, failed: failures + errors, other: skipped, otherLabel: "skipped" });
 }
-const rehearsal = read(rehearsalFile, "rehearsal");
-if (rehearsal !== undefined) {
+for (const rehearsalFile of rehearsalFiles) {
+  const rehearsal = read(rehearsalFile, "rehearsal");
+  if (rehearsal === undefined) continue;
   const checks = JSON.parse(rehearsal).checks;
   if (!Array.isArray(checks) || checks.length === 0) problems.push(`rehearsal: ${rehearsalFile} lists no checks`);
   else {
@@ -38,6 +43,16 @@ if (rehearsal !== undefined) {
     suites.push({ name: "rehearsal checks", passed: count("pass"), failed: count("fail"), other: checks.length - count("pass") - count("fail"), otherLabel: "staging-only" });
   }
 }
+
+// Suites of one kind are summed, so the detail reads "pytest 42", not one entry per file.
+const merged = [];
+for (const s of suites) {
+  const m = merged.find((x) => x.name === s.name);
+  if (m) for (const k of ["passed", "failed", "other"]) m[k] += s[k];
+  else merged.push({ ...s });
+}
+suites.length = 0;
+suites.push(...merged);
 
 const total = (key) => suites.reduce((n, s) => n + s[key], 0);
 const detail = suites.map((s) => `${s.name} ${s.passed}${s.failed ? ` (${s.failed} failed)` : ""}${s.other ? ` (+${s.other} ${s.otherLabel})` : ""}`).join(", ");
