@@ -4,6 +4,9 @@
 import * as semver from "semver";
 import type { PartHistory } from "./version-policy";
 
+/** The basic-auth admin the program creates; pure, so the smoke CLI can name it without Pulumi. */
+export const MLFLOW_ADMIN_USER = "admin";
+
 /** Highest version in a history: the schema the MLflow database was last migrated to. */
 export function highestVersion(versions: readonly string[]): string | undefined {
   return [...versions].filter((v) => semver.valid(v)).sort(semver.compare).pop();

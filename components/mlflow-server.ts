@@ -8,9 +8,12 @@ import * as random from "@pulumi/random";
 import { INGRESS_CLASS } from "./cluster";
 import { DB_PORT, DB_USER } from "./database";
 import { irsaTrustPolicy } from "./irsa";
+import { MLFLOW_ADMIN_USER } from "./mlflow-policy";
 import { rdsCaBundle } from "./rds-ca";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "./zenml-server";
 import { baseTags } from "./tags";
+
+export { MLFLOW_ADMIN_USER };
 
 export const MLFLOW_NAMESPACE = "mlflow";
 /** Fixed names: the scale-down before an upgrade and the registration job refer to them. */
@@ -18,7 +21,6 @@ export const MLFLOW_DEPLOYMENT = "mlflow";
 export const MLFLOW_SERVICE_ACCOUNT = "mlflow";
 /** Holds the MLflow admin's generated credentials; the ZenML registration job reads it. */
 export const MLFLOW_CREDENTIALS_SECRET = "mlflow-credentials";
-export const MLFLOW_ADMIN_USER = "admin";
 /** Its own databases on the environment's RDS instance: tracking data and basic-auth users. */
 export const MLFLOW_DB_NAME = "mlflow";
 export const MLFLOW_AUTH_DB_NAME = "mlflow_auth";

@@ -285,7 +285,7 @@ exit 9
               if (!/secrets\./.test(v)) continue;
               // A secret goes to pulumi itself, to a script that reads the stack (smoke, post-upgrade,
               // alarms), or as GH_TOKEN to gh (the release watch's optional token).
-              expect(s.run ?? "", `${f} ${name} ${k}`).toMatch(/pulumi (up|preview|stack output)|pulumi "\$\{args\[@\]\}"|npm run --silent (smoke:stack|smoke:pipelines|post-upgrade:wait|alarm-watch)|\bgh (api|pr|auth)\b/);
+              expect(s.run ?? "", `${f} ${name} ${k}`).toMatch(/pulumi (up|preview|stack output)|pulumi "\$\{args\[@\]\}"|npm run --silent (smoke:stack|smoke:pipelines|smoke:mlflow|post-upgrade:wait|alarm-watch)|\bgh (api|pr|auth)\b/);
               if (/\bgh /.test(s.run ?? "") && !/pulumi|npm run/.test(s.run ?? "")) expect(k).toBe("GH_TOKEN");
             }
           }

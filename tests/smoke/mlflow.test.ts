@@ -106,3 +106,33 @@ describe("MLflow smoke against a fake tracking server", () => {
     expect(err.join("\n")).toMatch(/^smoke:mlflow: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD must be set/);
   });
 });
+
+describe("smoke:mlflow --stack", () => {
+  it("passes with a note when the stack runs no MLflow, without contacting anything", async () => {
+    const out: string[] = [];
+    const code = await mlflowMain({ argv: ["--stack", "staging"], env: {}, stdout: (s) => out.push(s), stderr: () => undefined, readOutputs: () => ({ serverUrl: "https://zenml.example.com", mlflowUrl: null }) });
+    expect(code).toBe(0);
+    expect(out.join("\n")).toMatch(/runs no MLflow/);
+  });
+
+  it("checks the stack's own server with its admin password, which it never prints", async () => {
+    const state = { experiments: new Map<string, string>(), runs: new Map<string, FakeRun>() };
+    fake = await startFake(mlflowRoutes("3.17.2", state));
+    const printed: string[] = [];
+    const outputs = { mlflowUrl: fake.url, partVersions: { mlflow: "3.17.2" }, mlflowAdminPassword: PASSWORD };
+    const code = await mlflowMain({ argv: ["--stack", "staging", "--json"], env: {}, stdout: (s) => printed.push(s), stderr: (s) => printed.push(s), readOutputs: () => outputs });
+    expect(code).toBe(0);
+    expect(printed.join("\n")).not.toContain(PASSWORD);
+  });
+
+  it("refuses a stack that serves MLflow without its version or password, and --stack mixed with --url (exit 2)", async () => {
+    const err: string[] = [];
+    const run = (argv: string[], outputs: Record<string, unknown>) => mlflowMain({ argv, env: {}, stdout: () => undefined, stderr: (s) => err.push(s), readOutputs: () => outputs });
+    expect(await run(["--stack", "prod"], { mlflowUrl: "https://mlflow.example.com", mlflowAdminPassword: "x" })).toBe(2);
+    expect(err.pop()).toMatch(/reports no partVersions\.mlflow/);
+    expect(await run(["--stack", "prod"], { mlflowUrl: "https://mlflow.example.com", partVersions: { mlflow: "3.17.2" } })).toBe(2);
+    expect(err.pop()).toMatch(/reports no mlflowAdminPassword/);
+    expect(await run(["--stack", "prod", "--url", "https://x.example.com"], {})).toBe(2);
+    expect(err.pop()).toMatch(/either --stack or --url/);
+  });
+});

@@ -3,6 +3,7 @@
 // the upgrade read back unchanged.
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
+import { MLFLOW_ADMIN_USER } from "../../components/mlflow-policy";
 import { UsageError, normalizeUrl } from "./args";
 import { runSteps, type SmokeReport, type StepResult } from "./checks";
 import { StepFailure, oneLine, requestJson } from "./http";
@@ -163,7 +164,10 @@ export async function runMlflowSmoke(cfg: MlflowSmokeConfig, opts: { sleep?: (ms
 }
 
 export const MLFLOW_USAGE = `Usage: npm run smoke:mlflow -- --url <mlflow url> --expect-version <X.Y.Z> [--expect-run <run id>] [--json]
+       npm run smoke:mlflow -- --stack <stack> [--json]
 
+  --stack <stack>           read url, version and admin password from the stack's outputs; passes
+                            with a note when the stack runs no MLflow (mlflowVersion unset)
   --url <url>               MLflow tracking server base URL (http/https)
   --expect-version <X.Y.Z>  version /version must report
   --expect-run <id>         a run recorded before the upgrade that must read back (default: the newest earlier smoke run, if any)
@@ -174,7 +178,22 @@ export const MLFLOW_USAGE = `Usage: npm run smoke:mlflow -- --url <mlflow url> -
 Environment: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (required); never printed.
 Exit codes: 0 all steps passed, 1 a step failed, 2 usage/configuration error.`;
 
-export function parseMlflowArgs(argv: string[], env: Record<string, string | undefined>): MlflowSmokeConfig & { json: boolean; help: boolean } {
+/** What a deployed stack says about its MLflow server; "off" when it runs none. */
+export type MlflowStackTarget = "off" | { url: string; expectVersion: string; username: string; password: string };
+
+/** Pure: url, version and credentials out of `pulumi stack output --json --show-secrets`. */
+export function mlflowTargetFromOutputs(outputs: Record<string, unknown>, stack: string): MlflowStackTarget {
+  const url = outputs.mlflowUrl;
+  if (url === null || url === undefined || url === "") return "off";
+  const version = (outputs.partVersions as Record<string, unknown> | undefined)?.mlflow;
+  const password = outputs.mlflowAdminPassword;
+  if (typeof url !== "string") throw new UsageError(`stack ${stack}: output mlflowUrl is not a string`);
+  if (typeof version !== "string" || !/^\d+\.\d+\.\d+$/.test(version)) throw new UsageError(`stack ${stack} serves MLflow at ${url} but reports no partVersions.mlflow`);
+  if (typeof password !== "string" || password === "") throw new UsageError(`stack ${stack} serves MLflow but reports no mlflowAdminPassword`);
+  return { url: normalizeUrl(url), expectVersion: version, username: MLFLOW_ADMIN_USER, password };
+}
+
+export function parseMlflowArgs(argv: string[], env: Record<string, string | undefined>): MlflowSmokeConfig & { json: boolean; help: boolean; stack?: string } {
   let v;
   try {
     v = parseArgs({
@@ -182,6 +201,7 @@ export function parseMlflowArgs(argv: string[], env: Record<string, string | und
       strict: true,
       options: {
         url: { type: "string" },
+        stack: { type: "string" },
         "expect-version": { type: "string" },
         "expect-run": { type: "string" },
         timeout: { type: "string" },
@@ -202,7 +222,11 @@ export function parseMlflowArgs(argv: string[], env: Record<string, string | und
   };
   const base = { json: v.json ?? false, help, timeoutMs: number("timeout", v.timeout, 10) * 1000, retries: Math.floor(number("retries", v.retries, 5)), backoffMs: 1000, maxBackoffMs: 30000 };
   if (help) return { ...base, url: "", username: "", password: "", expectVersion: "" };
-  if (v.url === undefined) throw new UsageError("--url is required");
+  if (v.stack !== undefined) {
+    if (v.url !== undefined || v["expect-version"] !== undefined) throw new UsageError("--stack reads url and version from the stack: give either --stack or --url with --expect-version");
+    return { ...base, stack: v.stack, url: "", username: "", password: "", expectVersion: "", expectRun: v["expect-run"] };
+  }
+  if (v.url === undefined) throw new UsageError("--url is required (or --stack)");
   if (v["expect-version"] === undefined || !/^\d+\.\d+\.\d+$/.test(v["expect-version"])) throw new UsageError(`--expect-version must be X.Y.Z, got "${v["expect-version"] ?? ""}"`);
   const username = env.MLFLOW_TRACKING_USERNAME ?? "";
   const password = env.MLFLOW_TRACKING_PASSWORD ?? "";

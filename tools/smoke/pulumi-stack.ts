@@ -28,11 +28,11 @@ export function readStackTarget(stack: string): StackTarget {
   return targetFromOutputs(readStackOutputs(stack), stack);
 }
 
-/** `pulumi stack output --json` of a stack (secrets stay hidden). */
-export function readStackOutputs(stack: string): Record<string, unknown> {
+/** `pulumi stack output --json` of a stack; secrets stay hidden unless a caller needs one in memory. */
+export function readStackOutputs(stack: string, options: { showSecrets?: boolean } = {}): Record<string, unknown> {
   let out: string;
   try {
-    out = execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets=false", "--stack", stack], {
+    out = execFileSync("pulumi", ["stack", "output", "--json", `--show-secrets=${options.showSecrets === true}`, "--stack", stack], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
     });
