@@ -5,9 +5,7 @@
 # Extra arguments go to pytest.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-pin() { sed -nE 's/^ *zenml-platform:zenmlVersion: *"?([0-9][0-9A-Za-z.]*)"?.*/\1/p' "$root/Pulumi.$1.yaml"; }
-new="${TO:-$(pin staging)}" old="${FROM:-$(pin prod)}"
-[[ -n "$new" && -n "$old" ]] || { echo "FATAL: cannot read the version pins from Pulumi.staging.yaml / Pulumi.prod.yaml" >&2; exit 3; }
+new="${TO:-$(bash "$root/rehearsal/pin.sh" staging)}" old="${FROM:-$(bash "$root/rehearsal/pin.sh" prod)}"
 new_venv="$(bash "$root/rehearsal/ensure-venv.sh" "$new")"
 old_venv="$(bash "$root/rehearsal/ensure-venv.sh" "$old")"
 export POST_UPGRADE_OLD_PYTHON="$old_venv/bin/python"

@@ -11,9 +11,9 @@ _env_dbp="${DB_PORT:-}" _env_sp="${SERVER_PORT:-}"
 # shellcheck source=versions.env
 source "$ROOT/rehearsal/versions.env"
 export DB_PORT="${_env_dbp:-$DB_PORT}" SERVER_PORT="${_env_sp:-$SERVER_PORT}"
-pin() { sed -nE 's/^ *zenml-platform:zenmlVersion: *"?([0-9][0-9A-Za-z.]*)"?.*/\1/p' "$ROOT/Pulumi.$1.yaml"; }
-export FROM="${FROM:-$(pin prod)}" TO="${TO:-$(pin staging)}"
-[[ -n "$FROM" && -n "$TO" ]] || die "cannot read the version pins from Pulumi.prod.yaml / Pulumi.staging.yaml"
+FROM="${FROM:-$(bash "$ROOT/rehearsal/pin.sh" prod)}" || die "cannot read prod's pin"
+TO="${TO:-$(bash "$ROOT/rehearsal/pin.sh" staging)}" || die "cannot read staging's pin"
+export FROM TO
 
 if ! command -v mariadbd >/dev/null || ! command -v mariadb-dump >/dev/null; then
   echo "[rehearse] installing MariaDB from Debian"

@@ -5,10 +5,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 t0=$SECONDS
-_env_from="${FROM:-}" _env_to="${TO:-}"
-# shellcheck source=../../rehearsal/versions.env
-source rehearsal/versions.env
-FROM="${_env_from:-$FROM}" TO="${_env_to:-$TO}"
+# The rehearsal's versions: prod's pin -> staging's pin (FROM/TO in the environment override).
+FROM="${FROM:-$(bash rehearsal/pin.sh prod)}" TO="${TO:-$(bash rehearsal/pin.sh staging)}"
 
 if ! command -v mariadbd >/dev/null || ! command -v mariadb-dump >/dev/null; then
   echo "[prepare] installing MariaDB from Debian"
