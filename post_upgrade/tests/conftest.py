@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
@@ -24,64 +20,20 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SCRIPT = HERE.parent / "post_upgrade.py"
 SEED = HERE.parent / "seed_items.py"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(ROOT / "testing"))
+from local_zenml_server import local_zenml_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]:
     root = tmp_path_factory.mktemp("zenml-server")
-    port = int(os.environ.get("POST_UPGRADE_SERVER_PORT") or free_port())
-    password = secrets.token_urlsafe(24)
-    env = {
-        **os.environ,
-        "ZENML_CONFIG_PATH": str(root / "server-config"),
-        "ZENML_STORE_URL": f"sqlite:///{root / 'zenml.db'}",
-        "ZENML_SERVER_AUTO_ACTIVATE": "1",
-        "ZENML_DEFAULT_USER_NAME": "admin",
-        "ZENML_DEFAULT_USER_PASSWORD": password,
-        "ZENML_SERVER_JWT_SECRET_KEY": secrets.token_hex(32),
-        "ZENML_ANALYTICS_OPT_IN": "false",
-    }
-    log = open(root / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "zenml.zen_server.zen_server_api:app", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"ZenML server did not start; log: {(root / 'server.log').read_text()[-2000:]}")
-        time.sleep(0.5)
-    client_env = {
-        "ZENML_STORE_URL": url,
-        "ZENML_STORE_USERNAME": "admin",
-        "ZENML_STORE_PASSWORD": password,
-        "ZENML_ANALYTICS_OPT_IN": "false",
-        "ZENML_LOCAL_STORES_PATH": str(root / "artifacts"),
-        "ZENML_DISABLE_CLIENT_SERVER_MISMATCH_WARNING": "True",
-    }
-    try:
-        yield client_env
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    port = int(os.environ.get("POST_UPGRADE_SERVER_PORT") or 0) or None
+    with local_zenml_server(root, port) as srv:
+        yield {
+            **srv.client_env(),
+            "ZENML_LOCAL_STORES_PATH": str(root / "artifacts"),
+            "ZENML_DISABLE_CLIENT_SERVER_MISMATCH_WARNING": "True",
+        }
 
 
 def old_python() -> str:

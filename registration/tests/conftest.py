@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent / "testing"))
+from local_zenml_server import local_zenml_server  # noqa: E402
 SCRIPT = HERE.parent / "register_stack.py"
 
 
@@ -40,66 +38,15 @@ def restricted(cmd: List[str]) -> List[str]:
     return [*prefix, *cmd]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]:
     root = tmp_path_factory.mktemp("zenml-server")
-    port = int(os.environ.get("REGISTRATION_SERVER_PORT") or free_port())
-    password = secrets.token_urlsafe(24)
-    env = {
-        **os.environ,
-        "ZENML_CONFIG_PATH": str(root / "server-config"),
-        "ZENML_STORE_URL": f"sqlite:///{root / 'zenml.db'}",
-        "ZENML_SERVER_AUTO_ACTIVATE": "1",
-        "ZENML_DEFAULT_USER_NAME": "admin",
-        "ZENML_DEFAULT_USER_PASSWORD": password,
-        "ZENML_SERVER_JWT_SECRET_KEY": secrets.token_hex(32),
-        # What the Helm values set: connectors assume their IAM role with the server's credentials.
-        "ZENML_ENABLE_IMPLICIT_AUTH_METHODS": "true",
-        "ZENML_ANALYTICS_OPT_IN": "false",
-    }
-    log = open(root / "server.log", "w")
-    proc = subprocess.Popen(
-        restricted([sys.executable, "-m", "uvicorn", "zenml.zen_server.zen_server_api:app", "--host", "127.0.0.1", "--port", str(port)]),
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    SERVER_PROCESS["server"] = proc
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"ZenML server did not start; log: {(root / 'server.log').read_text()[-2000:]}")
-        time.sleep(0.5)
-    client_env = {
-        "ZENML_STORE_URL": url,
-        "ZENML_STORE_USERNAME": "admin",
-        "ZENML_STORE_PASSWORD": password,
-        "ZENML_CONFIG_PATH": str(root / "client-config"),
-        "ZENML_ANALYTICS_OPT_IN": "false",
-    }
-    try:
-        yield client_env
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    port = int(os.environ.get("REGISTRATION_SERVER_PORT") or 0) or None
+    # What the Helm values set: connectors assume their IAM role with the server's credentials.
+    extra = {"ZENML_ENABLE_IMPLICIT_AUTH_METHODS": "true"}
+    with local_zenml_server(root, port, extra, wrap=restricted) as srv:
+        SERVER_PROCESS["server"] = srv.process
+        yield {**srv.client_env(), "ZENML_CONFIG_PATH": str(root / "client-config")}
 
 
 @pytest.fixture(scope="session")
