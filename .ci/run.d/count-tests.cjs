@@ -8,6 +8,12 @@ const [vitestFile, ...rest] = process.argv.slice(2);
 const junitFiles = rest.filter((f) => f.endsWith(".xml"));
 const rehearsalFiles = rest.filter((f) => f.endsWith(".json"));
 const suites = [];
+// Suites of one kind are summed, so the detail reads "pytest 42", not one entry per report.
+function add(suite) {
+  const same = suites.find((s) => s.name === suite.name);
+  if (!same) suites.push(suite);
+  else for (const k of ["passed", "failed", "other"]) same[k] += suite[k];
+}
 const problems = [];
 
 function read(file, what) {
@@ -22,7 +28,7 @@ function read(file, what) {
 const vitest = read(vitestFile, "vitest");
 if (vitest !== undefined) {
   const r = JSON.parse(vitest);
-  suites.push({ name: "vitest", passed: r.numPassedTests, failed: r.numFailedTests, other: r.numPendingTests + r.numTodoTests, otherLabel: "skipped" });
+  add({ name: "vitest", passed: r.numPassedTests, failed: r.numFailedTests, other: r.numPendingTests + r.numTodoTests, otherLabel: "skipped" });
 }
 for (const junitFile of junitFiles) {
   const junit = read(junitFile, "pytest");
@@ -31,7 +37,7 @@ for (const junitFile of junitFiles) {
   const attr = (name) => Number(new RegExp(`<testsuite\\b[^>]*\\b${name}="(\\d+)"`).exec(junit)?.[1] ?? NaN);
   const [tests, failures, errors, skipped] = ["tests", "failures", "errors", "skipped"].map(attr);
   if ([tests, failures, errors, skipped].some(Number.isNaN)) problems.push(`pytest: ${junitFile} has no testsuite totals`);
-  else suites.push({ name: "pytest", passed: tests - failures - errors - skipped, failed: failures + errors, other: skipped, otherLabel: "skipped" });
+  else add({ name: "pytest", passed: tests - failures - errors - skipped, failed: failures + errors, other: skipped, otherLabel: "skipped" });
 }
 for (const rehearsalFile of rehearsalFiles) {
   const rehearsal = read(rehearsalFile, "rehearsal");
@@ -40,19 +46,9 @@ for (const rehearsalFile of rehearsalFiles) {
   if (!Array.isArray(checks) || checks.length === 0) problems.push(`rehearsal: ${rehearsalFile} lists no checks`);
   else {
     const count = (status) => checks.filter((c) => c.status === status).length;
-    suites.push({ name: "rehearsal checks", passed: count("pass"), failed: count("fail"), other: checks.length - count("pass") - count("fail"), otherLabel: "staging-only" });
+    add({ name: "rehearsal checks", passed: count("pass"), failed: count("fail"), other: checks.length - count("pass") - count("fail"), otherLabel: "staging-only" });
   }
 }
-
-// Suites of one kind are summed, so the detail reads "pytest 42", not one entry per file.
-const merged = [];
-for (const s of suites) {
-  const m = merged.find((x) => x.name === s.name);
-  if (m) for (const k of ["passed", "failed", "other"]) m[k] += s[k];
-  else merged.push({ ...s });
-}
-suites.length = 0;
-suites.push(...merged);
 
 const total = (key) => suites.reduce((n, s) => n + s[key], 0);
 const detail = suites.map((s) => `${s.name} ${s.passed}${s.failed ? ` (${s.failed} failed)` : ""}${s.other ? ` (+${s.other} ${s.otherLabel})` : ""}`).join(", ");
