@@ -429,16 +429,43 @@ function crossFieldProblems(stack: string, c: Partial<Fields>, prefix: string, r
   return problems;
 }
 
-/** Problems between two stacks' configs that neither stack can see alone (run by mirror-check). */
-export function crossStackProblems(a: PlatformConfig, b: PlatformConfig): string[] {
+/**
+ * What one stack must not share with its mirror. Every stack exports these (output
+ * `crossStackFacts`), so prod's preview can check them against its promotion source's.
+ */
+export interface CrossStackFacts {
+  stack: string;
+  vpcCidr: string;
+  serverHostname: string;
+  mlflowHostname: string;
+  promotionSourceStack: string;
+}
+
+export const crossStackFacts = (c: CrossStackFacts): CrossStackFacts => ({
+  stack: c.stack,
+  vpcCidr: c.vpcCidr,
+  serverHostname: c.serverHostname,
+  mlflowHostname: c.mlflowHostname,
+  promotionSourceStack: c.promotionSourceStack,
+});
+
+/** Problems between two stacks that neither stack can see alone (mirror-check, and prod's preview). */
+export function crossStackProblems(a: CrossStackFacts, b: CrossStackFacts): string[] {
   const problems: string[] = [];
   const ra = parseCidr(a.vpcCidr);
   const rb = parseCidr(b.vpcCidr);
   if ("range" in ra && "range" in rb && overlaps(ra.range, rb.range)) problems.push(`${PROJECT}:vpcCidr: ${a.stack}'s ${a.vpcCidr} and ${b.stack}'s ${b.vpcCidr} overlap; give each environment its own range so they can be peered and never share addresses`);
-  if (a.serverHostname === b.serverHostname) problems.push(`${PROJECT}:serverHostname: ${a.stack} and ${b.stack} both serve ${a.serverHostname}; each environment needs its own hostname`);
-  const self = (c: PlatformConfig) => c.promotionSourceStack.split("/")[2];
+  const names = (c: CrossStackFacts) => [["serverHostname", c.serverHostname], ["mlflowHostname", c.mlflowHostname]].filter(([, name]) => name !== "");
+  for (const [keyA, nameA] of names(a)) {
+    for (const [keyB, nameB] of names(b)) {
+      if (nameA !== nameB) continue;
+      const keys = keyA === keyB ? keyA : `${keyA} / ${keyB}`;
+      problems.push(`${PROJECT}:${keys}: ${a.stack} and ${b.stack} both serve ${nameA}; each environment needs its own hostname`);
+    }
+  }
+  const self = (c: CrossStackFacts) => c.promotionSourceStack.split("/")[2];
   for (const [c, other] of [[a, b], [b, a]] as const) {
-    if (c.promotionSourceStack !== "" && self(c) !== other.stack && environmentKindOf(self(c)) === other.environment) problems.push(`${PROJECT}:promotionSourceStack: ${c.stack} is promoted from "${c.promotionSourceStack}", not from ${other.stack}, the stack it is compared with`);
+    if (c.promotionSourceStack !== "" && self(c) !== other.stack && environmentKindOf(self(c)) === environmentKindOf(other.stack)) problems.push(`${PROJECT}:promotionSourceStack: ${c.stack} is promoted from "${c.promotionSourceStack}", not from ${other.stack}, the stack it is compared with`);
   }
   return problems;
 }

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { CrossStackFacts } from "./config";
 import type { DeploymentHistory, PartHistory, PromotionSource } from "./version-policy";
 
 /** Stack outputs this program writes and reads back on the next update. Renaming one breaks the guard. */
@@ -14,6 +15,8 @@ export const HISTORY_OUTPUTS = {
   partHistory: "partVersionHistory",
   /** The MLflow part's latest pre-upgrade snapshot (ZenML's stays in `snapshot`, which a rollback reads). */
   mlflowSnapshot: "latestMlflowPreUpgradeSnapshot",
+  /** What this stack must not share with its mirror (components/config.ts CrossStackFacts). */
+  crossStack: "crossStackFacts",
 } as const;
 
 const nonEmpty = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
@@ -55,9 +58,16 @@ export async function readOwnHistory(parent?: pulumi.Resource): Promise<Deployme
   };
 }
 
-/** What the promotion source (staging) runs and has run. */
-export async function readPromotionSource(stackName: string, parent?: pulumi.Resource): Promise<PromotionSource & { parts: Record<string, PartHistory> }> {
+/** Facts a stack exported, if it deployed with a version of this program that exports them. */
+function facts(v: unknown): CrossStackFacts | undefined {
+  const r = record(v);
+  const keys = ["stack", "vpcCidr", "serverHostname", "mlflowHostname", "promotionSourceStack"] as const;
+  return keys.every((k) => typeof r[k] === "string") ? (Object.fromEntries(keys.map((k) => [k, r[k]])) as unknown as CrossStackFacts) : undefined;
+}
+
+/** What the promotion source (staging) runs and has run, and what it must not share with us. */
+export async function readPromotionSource(stackName: string, parent?: pulumi.Resource): Promise<PromotionSource & { parts: Record<string, PartHistory>; facts?: CrossStackFacts }> {
   const ref = new pulumi.StackReference("promotion-source", { name: stackName }, { parent });
-  const out = await readOutputs(ref);
-  return { stackName, currentVersion: out.version, versions: out.versions, parts: out.parts };
+  const [out, crossStack] = await Promise.all([readOutputs(ref), ref.getOutputDetails(HISTORY_OUTPUTS.crossStack)]);
+  return { stackName, currentVersion: out.version, versions: out.versions, parts: out.parts, facts: facts(crossStack.value) };
 }

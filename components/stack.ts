@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig, type PlatformConfig } from "./config";
+import { crossStackFacts, crossStackProblems, parseConfig, type PlatformConfig } from "./config";
 import { ZenmlEnvironment } from "./environment";
 import { UserFacingError } from "./errors";
 import { resolveAddonVersions } from "./cluster";
@@ -77,6 +77,8 @@ async function build(): Promise<Record<string, unknown>> {
       warnings.push(...gate.warnings);
       if (gate.overridden) promotionOverride = config.promotionOverrideReason.trim();
     });
+    // What only both stacks together show (a shared VPC range or hostname), from what the source deployed.
+    if (from.facts) for (const problem of crossStackProblems(from.facts, crossStackFacts(config))) refusals.push(`${problem} (stack ${stack}; ${from.stackName} deployed its values)`);
   }
 
   // Every other versioned part: recorded like ZenML's, never down, one step, one part per update, staging first.
@@ -134,6 +136,7 @@ async function build(): Promise<Record<string, unknown>> {
     [HISTORY_OUTPUTS.parts]: desired,
     [HISTORY_OUTPUTS.partHistory]: partHistory,
     [HISTORY_OUTPUTS.mlflowSnapshot]: mlflowSnapshotId ?? history.latestMlflowSnapshot ?? "",
+    [HISTORY_OUTPUTS.crossStack]: crossStackFacts(config),
     mlflowUrl: env.mlflow?.url ?? null,
     mlflowAdminPassword: env.mlflow?.adminPassword ?? null,
     upgradeReport: { parts: parts.entries, warnings },

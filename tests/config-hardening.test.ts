@@ -3,9 +3,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { crossStackProblems, parseConfig } from "../components/config";
+import { crossStackFacts as crossStackFactsOf, crossStackProblems, parseConfig } from "../components/config";
+import { ProgramFailed } from "../tools/offline/plan";
 import { readStackConfig, StackFileError } from "../tools/offline/stack-files";
-import { PROJECT_DIR } from "./helpers/plan";
+import { PROJECT_DIR, plan, stackRef } from "./helpers/plan";
 
 const K = (key: string) => (key.includes(":") ? key : `zenml-platform:${key}`);
 const list = (...cidrs: string[]) => JSON.stringify(cidrs);
@@ -170,6 +171,35 @@ describe("cross-stack checks", () => {
     expect(crossStackProblems(staging(), prod({ vpcCidr: "10.20.0.0/16" }))).toEqual([expect.stringMatching(/vpcCidr: staging's 10\.20\.0\.0\/16 and prod's 10\.20\.0\.0\/16 overlap/)]);
     expect(crossStackProblems(staging(), prod({ vpcCidr: "10.0.0.0/8".replace("/8", "/16") }))).toEqual([]);
     expect(crossStackProblems(staging(), prod({ serverHostname: "zenml.staging.example.com" }))).toEqual([expect.stringMatching(/serverHostname: staging and prod both serve zenml\.staging\.example\.com/)]);
+  });
+
+  it("refuses an MLflow hostname either environment already serves", () => {
+    const mlflowAt = (name: string) => ({ ...crossStackFactsOf(staging()), mlflowHostname: name });
+    expect(crossStackProblems(mlflowAt("zenml.example.com"), prod())).toEqual([expect.stringMatching(/mlflowHostname \/ serverHostname: staging and prod both serve zenml\.example\.com/)]);
+    expect(crossStackProblems(mlflowAt("mlflow.example.com"), { ...crossStackFactsOf(prod()), mlflowHostname: "mlflow.example.com" })).toEqual([expect.stringMatching(/^zenml-platform:mlflowHostname: staging and prod both serve mlflow\.example\.com/)]);
+  });
+
+  // The same checks in prod's own preview, against what staging deployed (its crossStackFacts output).
+  const prodPreviewFailure = async (overrides: Record<string, string>, staging?: Record<string, unknown>) => {
+    const deployed = staging ? { [stackRef("staging")]: staging } : undefined;
+    return (await plan("prod", { overrides, deployed }).then(() => undefined, (e: unknown) => e)) as ProgramFailed | undefined;
+  };
+
+  it("prod's preview refuses a VPC range or hostname that staging deployed, before registering anything", async () => {
+    const failure = await prodPreviewFailure({ vpcCidr: "10.20.0.0/16", serverHostname: "zenml.staging.example.com" });
+    expect(failure).toBeInstanceOf(ProgramFailed);
+    expect(failure!.userFacing).toBe(true);
+    expect(failure!.message).toMatch(/^zenml-platform:vpcCidr: staging's 10\.20\.0\.0\/16 and prod's 10\.20\.0\.0\/16 overlap.*\(stack prod; organization\/zenml-platform\/staging deployed its values\)$/m);
+    expect(failure!.message).toMatch(/^zenml-platform:serverHostname: staging and prod both serve zenml\.staging\.example\.com/m);
+    expect(failure!.registeredTypes.filter((t) => t !== "pulumi:pulumi:StackReference")).toEqual([]);
+  });
+
+  it("prod's preview passes against a staging that deployed before it exported its facts, and every stack exports them", async () => {
+    const older = { ...(await plan("staging")).outputs };
+    delete older.crossStackFacts;
+    expect(await prodPreviewFailure({ vpcCidr: "10.20.0.0/16" }, older)).toBeUndefined();
+    const prodPlan = await plan("prod");
+    expect(prodPlan.outputs.crossStackFacts).toEqual({ stack: "prod", vpcCidr: "10.30.0.0/16", serverHostname: "zenml.example.com", mlflowHostname: "", promotionSourceStack: "organization/zenml-platform/staging" });
   });
 
   it("refuses a promotion source that is the stack itself, within the one stack file", () => {

@@ -78,6 +78,7 @@ export async function checkMirror(options: MirrorOptions): Promise<MirrorResult>
   const project = readProjectFile(dir).name;
   const pins = (stack: "staging" | "prod") => pinnedParts(readStackConfig(dir, stack, files[stack]).values, project);
   // Both stacks as if deployed at their pins, staging having run prod's pin of every part: desired state, no gate in the way.
+  // No crossStackFacts: the cross-stack problems are reported below as violations, not as a failed plan.
   const [staging, prod] = [pins("staging"), pins("prod")];
   const outputs: StackOutputsByName = {
     [`${ORGANIZATION}/${project}/staging`]: deployedOutputs(staging, Object.fromEntries(Object.entries(prod).map(([part, v]) => [part, [v]]))),

@@ -35,6 +35,12 @@ export function deployedOutputs(parts: Record<string, string>, history: Record<s
   return { ...(parts.zenml ? { zenmlVersion: parts.zenml, zenmlVersionHistory: partHistory.zenml } : {}), partVersions: parts, partVersionHistory: partHistory };
 }
 
+/** The `crossStackFacts` output a stack deployed from this file reports (components/config.ts). */
+export function crossStackFactsOf(stack: string, values: Record<string, string>, project: string): Record<string, string> {
+  const value = (key: string) => values[`${project}:${key}`] ?? "";
+  return { stack, vpcCidr: value("vpcCidr"), serverHostname: value("serverHostname"), mlflowHostname: value("mlflowHostname"), promotionSourceStack: value("promotionSourceStack") };
+}
+
 /**
  * Outputs that make every stack look like it already runs what its own file pins, having run
  * every lower version pinned anywhere in the repo (staging ran prod's pin before its own), for
@@ -42,10 +48,13 @@ export function deployedOutputs(parts: Record<string, string>, history: Record<s
  */
 export function steadyStateOutputs(projectDir: string, project: string): StackOutputsByName {
   const pins = new Map<string, Record<string, string>>();
+  const facts = new Map<string, Record<string, string>>();
   for (const stack of listStacks(projectDir)) {
     try {
-      const parts = pinnedParts(readStackConfig(projectDir, stack).values, project);
+      const values = readStackConfig(projectDir, stack).values;
+      const parts = pinnedParts(values, project);
       if (parts.zenml && semver.valid(parts.zenml)) pins.set(stack, parts);
+      facts.set(stack, crossStackFactsOf(stack, values, project));
     } catch {
       // An unreadable stack file reports nothing; planning that stack reports why.
     }
@@ -57,7 +66,7 @@ export function steadyStateOutputs(projectDir: string, project: string): StackOu
       const all = [...new Set([...pins.values()].map((p) => p[part]).filter((v): v is string => v !== undefined))].sort(compareDotted);
       history[part] = all.filter((v) => compareDotted(v, version) <= 0);
     }
-    outputs[`${ORGANIZATION}/${project}/${stack}`] = deployedOutputs(parts, history);
+    outputs[`${ORGANIZATION}/${project}/${stack}`] = { ...deployedOutputs(parts, history), crossStackFacts: facts.get(stack) };
   }
   return outputs;
 }
