@@ -7,7 +7,7 @@ import { buildRecord, type DeployRecord, failedEntries, RECORD_FILE } from "../t
 import { fakeGh } from "./helpers/fake-gh";
 import { evaluateGate, type GateSources, missingTooling, overrideReason, type WorkflowRun } from "../tools/gitops/staging-gate";
 import { annotationLine } from "../tools/gitops/workflow-commands";
-import { PROJECT_DIR } from "./helpers/plan";
+import { PROJECT_DIR, runTs } from "./helpers/plan";
 
 const sha = (n: number) => n.toString(16).padStart(40, "a");
 const GREEN = ["up", "post-upgrade", "smoke-server", "smoke-pipelines"].map((c) => `${c}=success`);
@@ -166,14 +166,13 @@ describe("the deploy record", () => {
 });
 
 describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
-  const TSX = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
   const tool = (name: string) => path.join(PROJECT_DIR, "tools", "gitops", `${name}.ts`);
 
   it("deploy-record writes the record, the summary naming the failed check, and an error annotation", () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "record-"));
     const summary = path.join(tmp, "summary.md");
     fs.writeFileSync(path.join(tmp, "smoke-report.json"), JSON.stringify({ ok: false, steps: [{ name: "login", status: "fail", detail: "401" }] }));
-    const r = spawnSync(TSX, [tool("deploy-record"), "--stack", "staging", "--sha", sha(1), "--from", "0.97.0", "--to", "0.98.0", "--check", "up=success", "--check", "smoke-server=failure", "--report", "smoke-server=smoke-report.json"], {
+    const r = spawnSync(process.execPath, [...runTs(), tool("deploy-record"), "--stack", "staging", "--sha", sha(1), "--from", "0.97.0", "--to", "0.98.0", "--check", "up=success", "--check", "smoke-server=failure", "--report", "smoke-server=smoke-report.json"], {
       cwd: tmp,
       env: { ...process.env, GITHUB_STEP_SUMMARY: summary },
       encoding: "utf8",
@@ -198,7 +197,7 @@ describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
       for (const r of runs) gh.addRun(stack, { ...r.run, headSha: head }, r.record && { ...r.record, sha: head });
     }
     const bin = gh.bin;
-    const gate = (...args: string[]) => spawnSync(TSX, [tool("staging-gate"), "--sha", head, ...args], { cwd, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, GH_TOKEN: "t" }, encoding: "utf8" });
+    const gate = (...args: string[]) => spawnSync(process.execPath, [...runTs(), tool("staging-gate"), "--sha", head, ...args], { cwd, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, GH_TOKEN: "t" }, encoding: "utf8" });
     return { head, gate, bin };
   }
 
@@ -227,7 +226,7 @@ describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
     const help = w.gate("--help");
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^usage: npm run --silent staging-gate -- --sha <commit>/);
-    const env = (extra: NodeJS.ProcessEnv) => spawnSync(TSX, [tool("staging-gate"), "--sha", w.head], { cwd: PROJECT_DIR, env: { PATH: path.dirname(process.execPath), ...extra }, encoding: "utf8" });
+    const env = (extra: NodeJS.ProcessEnv) => spawnSync(process.execPath, [...runTs(), tool("staging-gate"), "--sha", w.head], { cwd: PROJECT_DIR, env: { PATH: path.dirname(process.execPath), ...extra }, encoding: "utf8" });
     const noGh = env({});
     expect(noGh.status).toBe(2);
     expect(noGh.stderr).toMatch(/^staging-gate: the GitHub CLI `gh` is not on PATH[^\n]*\n$/);

@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { locatePin, PinFileError, verifyOnlyPinChanged, withPin } from "../tools/gitops/pin-file";
 import { pinChanges } from "../tools/gitops/pin-changes";
 import { bump, promote } from "../tools/gitops/version-change";
-import { PROJECT_DIR } from "./helpers/plan";
+import { PROJECT_DIR, runTs } from "./helpers/plan";
 
 let dir: string;
 const file = (stack: string) => path.join(dir, `Pulumi.${stack}.yaml`);
@@ -138,13 +138,12 @@ describe("npm run promote", () => {
 
 describe("the CLIs", () => {
   const run = promisify(execFile);
-  const TSX = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
   it("exit 2 with one line on refusal and 0 on success", async () => {
-    const refused = await run(TSX, ["tools/gitops/bump.ts", "--stack", "staging", "--version", "0.97.0", "--dir", dir], { cwd: PROJECT_DIR }).catch((e: { code: number; stderr: string }) => e);
+    const refused = await run(process.execPath, [...runTs(), "tools/gitops/bump.ts", "--stack", "staging", "--version", "0.97.0", "--dir", dir], { cwd: PROJECT_DIR }).catch((e: { code: number; stderr: string }) => e);
     expect((refused as { code: number }).code).toBe(2);
     expect((refused as { stderr: string }).stderr).toMatch(/^bump: refusing to lower staging/);
     // No package index: the PR body's dossier says it is unavailable instead of downloading wheels.
-    const ok = await run(TSX, ["tools/gitops/promote.ts", "--dir", dir], { cwd: PROJECT_DIR, env: { ...process.env, UPGRADE_NOTES_WHEELS: dir, PIP_NO_INDEX: "1" } });
+    const ok = await run(process.execPath, [...runTs(), "tools/gitops/promote.ts", "--dir", dir], { cwd: PROJECT_DIR, env: { ...process.env, UPGRADE_NOTES_WHEELS: dir, PIP_NO_INDEX: "1" } });
     expect(ok.stdout).toMatch(/prod: 0\.97\.0 -> 0\.98\.0/);
   });
 });

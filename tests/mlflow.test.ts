@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import * as path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../components/config";
@@ -8,7 +7,7 @@ import { explainBadMlflowImage, mlflowPreUpgradeSnapshotId, mlflowRecordForPolic
 import { mlflowStepWarnings } from "../components/version-policy";
 import { ProgramFailed, steadyStateOutputs, type Plan, type PlannedResource } from "../tools/offline/plan";
 import { SECRET_PLACEHOLDER, readStackConfig } from "../tools/offline/stack-files";
-import { PROJECT_DIR, STACKS, at, named, ofType, one, plan, stackRef } from "./helpers/plan";
+import { PROJECT_DIR, STACKS, at, named, ofType, one, plan, runTs, stackRef } from "./helpers/plan";
 
 const DIGEST = "sha256:" + "0123456789abcdef".repeat(4);
 const image = (version: string) => `123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlflow-server:${version}@${DIGEST}`;
@@ -284,10 +283,9 @@ describe("MLflow rules (pure)", () => {
 });
 
 describe("npm run plan with MLflow", () => {
-  const TSX = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
   const cli = async (...args: string[]) => {
     try {
-      return { code: 0, ...(await promisify(execFile)(TSX, ["tools/plan.ts", ...args], { cwd: PROJECT_DIR, maxBuffer: 32 * 1024 * 1024 })) };
+      return { code: 0, ...(await promisify(execFile)(process.execPath, [...runTs(), "tools/plan.ts", ...args], { cwd: PROJECT_DIR, maxBuffer: 32 * 1024 * 1024 })) };
     } catch (err) {
       return err as { code: number; stdout: string; stderr: string };
     }

