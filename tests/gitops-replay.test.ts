@@ -15,7 +15,7 @@ import type { StackOutputsByName } from "../tools/offline/mocks";
 import { ORGANIZATION, runPlan, type Plan } from "../tools/offline/plan";
 import { buildRecord } from "../tools/gitops/deploy-record";
 import { fakeGh } from "./helpers/fake-gh";
-import { PROJECT_DIR } from "./helpers/plan";
+import { PROJECT_DIR, cachedPlan } from "./helpers/plan";
 
 const STACKS = ["staging", "prod"] as const;
 type Stack = (typeof STACKS)[number];
@@ -90,10 +90,14 @@ class Replay {
     const file = this.git("show", `${rev}:Pulumi.${stack}.yaml`);
     const key = JSON.stringify([stack, project, file, this.deployed]);
     if (!this.plans.has(key)) {
-      const dir = fs.mkdtempSync(path.join(this.root, `tree-${stack}-`));
-      fs.writeFileSync(path.join(dir, "Pulumi.yaml"), project);
-      fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), file + "\n");
-      this.plans.set(key, await runPlan({ stack, projectDir: dir, stackOutputs: structuredClone(this.deployed) }));
+      // Through the suite's plan cache: the same inputs planned by an earlier run are not planned again.
+      const computed = await cachedPlan(["replay", key], () => {
+        const dir = fs.mkdtempSync(path.join(this.root, `tree-${stack}-`));
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), project);
+        fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), file + "\n");
+        return runPlan({ stack, projectDir: dir, stackOutputs: structuredClone(this.deployed) });
+      });
+      this.plans.set(key, computed);
     }
     return this.plans.get(key)!;
   }

@@ -48,7 +48,7 @@ function planSourcesDigest(): string {
 // Plans warn by date (Kubernetes support windows), so yesterday's plan is not today's.
 const TODAY = new Date().toISOString().slice(0, 10);
 const PLAN_CACHE = path.join(PROJECT_DIR, "node_modules", ".cache", "zenml-platform", "plans");
-async function cachedPlan(key: unknown, compute: () => Promise<Plan>): Promise<Plan> {
+export async function cachedPlan(key: unknown, compute: () => Promise<Plan>): Promise<Plan> {
   const file = path.join(PLAN_CACHE, `${createHash("sha256").update(planSourcesDigest()).update(TODAY).update(JSON.stringify(key)).digest("hex")}.json`);
   try {
     return JSON.parse(fs.readFileSync(file, "utf8")) as Plan;
