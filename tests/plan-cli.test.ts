@@ -5,12 +5,22 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { runPlan } from "../tools/offline/plan";
+import { main } from "../tools/plan";
 import { readStackConfig } from "../tools/offline/stack-files";
 import { PROJECT_DIR, STACKS, runTs } from "./helpers/plan";
 
 const run = promisify(execFile);
 
+/** The CLI in-process: the same main() the script runs, without a process start per case. */
 async function plan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+/** The script npm runs, as a real process. */
+async function planProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [...runTs("tools/plan.ts"), ...args], { cwd: PROJECT_DIR, maxBuffer: 32 * 1024 * 1024 });
     return { code: 0, stdout, stderr };
@@ -83,6 +93,15 @@ describe("npm run plan", () => {
     expect(two.code).toBe(2);
     expect(two.stderr).toMatch(/^plan: Stack "staging": kubernetesVersion 1\.31 -> 1\.33 for kubernetes is refused/);
     expect(two.stderr).toMatch(/kubernetes +1\.31 -> 1\.33 {2}REFUSED/);
+  });
+
+  it("is the script npm runs: the real process prints the same document, and exits 2 with one line on stderr", async () => {
+    const [real, inProcess] = await Promise.all([planProcess("--stack", "staging", "--json"), plan("--stack", "staging", "--json")]);
+    expect(real.code).toBe(0);
+    expect(JSON.parse(real.stdout)).toEqual(JSON.parse(inProcess.stdout));
+    const refused = await planProcess("--stack", "qa");
+    expect(refused).toMatchObject({ code: 2, stdout: "" });
+    expect(refused.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^plan: No stack file for "qa"/)]);
   });
 
   it("runs the program index.ts exports", async () => {

@@ -18,15 +18,42 @@ const USAGE = `usage: npm run plan -- --stack <name> [--json] [--deployed <part>
   --source-version    what the promotion source stack runs (default: the version its file pins)
   --set key=value     override one config key of the stack file (repeatable), e.g. --set mlflowVersion=3.17.2`;
 
-function fail(message: string, code = 2): never {
-  process.stderr.write(`plan: ${message}\n`);
-  process.exit(code);
+/** Ends the command with `plan: <message>` on stderr and this exit code. */
+class CliFailure extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
 }
 
-async function main(): Promise<void> {
+function fail(message: string, code = 2): never {
+  throw new CliFailure(message, code);
+}
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** The whole CLI, callable in-process (the tests) as well as from the command line; returns the exit code. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  try {
+    await plan(argv, io);
+    return 0;
+  } catch (err) {
+    const failure = err instanceof CliFailure ? err : new CliFailure(`internal error: ${err instanceof Error ? err.stack : String(err)}`, 1);
+    io.stderr(`plan: ${failure.message}\n`);
+    return failure.code;
+  }
+}
+
+async function plan(argv: string[], io: CliIo): Promise<void> {
   let args;
   try {
     args = parseArgs({
+      args: argv,
       options: {
         stack: { type: "string" },
         json: { type: "boolean", default: false },
@@ -42,7 +69,7 @@ async function main(): Promise<void> {
     fail(`${(err as Error).message}\n${USAGE}`);
   }
   if (args.help) {
-    process.stdout.write(USAGE + "\n");
+    io.stdout(USAGE + "\n");
     return;
   }
   const projectDir = path.resolve(__dirname, "..");
@@ -92,9 +119,9 @@ async function main(): Promise<void> {
     configOverrides[key.includes(":") ? key : `${project}:${key}`] = pair.slice(eq + 1);
   }
 
-  let plan: Plan;
+  let planned: Plan;
   try {
-    plan = await runPlan({ stack: args.stack, projectDir, stackOutputs, overrides: configOverrides });
+    planned = await runPlan({ stack: args.stack, projectDir, stackOutputs, overrides: configOverrides });
   } catch (err) {
     if (err instanceof StackFileError) fail(err.message);
     if (err instanceof ProgramFailed && err.userFacing) {
@@ -103,8 +130,10 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`);
-  process.stdout.write(args.json ? JSON.stringify(plan, null, 2) + "\n" : renderTree(plan));
+  for (const w of planned.warnings) io.stderr(`warning: ${w}\n`);
+  io.stdout(args.json ? JSON.stringify(planned, null, 2) + "\n" : renderTree(planned));
 }
 
-main().catch((err: unknown) => fail(`internal error: ${err instanceof Error ? err.stack : String(err)}`, 1));
+if (require.main === module) {
+  void main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then((code) => (process.exitCode = code));
+}
