@@ -18,33 +18,44 @@ Exit codes: 0 mirrored, 1 violations, 2 bad input (arguments, stack files, allow
 
 class UsageError extends Error {}
 
-async function main(): Promise<number> {
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** The whole CLI, callable in-process (the tests) as well as from the command line; returns the exit code. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  try {
+    return await check(argv, io);
+  } catch (err) {
+    const known = err instanceof UsageError || err instanceof MirrorInputError || err instanceof StackFileError || (err instanceof ProgramFailed && err.userFacing);
+    io.stderr(`mirror-check: ${known ? (err as Error).message : err instanceof Error ? err.stack : String(err)}\n`);
+    return known ? 2 : 1;
+  }
+}
+
+async function check(argv: string[], io: CliIo): Promise<number> {
   let values: { json?: boolean; help?: boolean; "staging-file"?: string; "prod-file"?: string; allow?: string };
   try {
-    ({ values } = parseArgs({ options: { json: { type: "boolean", default: false }, help: { type: "boolean", short: "h" }, "staging-file": { type: "string" }, "prod-file": { type: "string" }, allow: { type: "string" } }, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: { json: { type: "boolean", default: false }, help: { type: "boolean", short: "h" }, "staging-file": { type: "string" }, "prod-file": { type: "string" }, allow: { type: "string" } }, strict: true }));
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n${USAGE}`);
   }
   if (values.help) {
-    process.stdout.write(USAGE);
+    io.stdout(USAGE);
     return 0;
   }
   const projectDir = path.resolve(__dirname, "..");
   const abs = (f?: string) => (f ? path.resolve(f) : undefined);
   const result = await checkMirror({ projectDir, stagingFile: abs(values["staging-file"]), prodFile: abs(values["prod-file"]), allowFile: abs(values.allow) });
   if (values.json) {
-    process.stdout.write(JSON.stringify({ ok: result.violations.length === 0, violations: result.violations, allowed: result.differences.filter((d) => d.allowed), unusedAllowances: result.unused }, null, 2) + "\n");
+    io.stdout(JSON.stringify({ ok: result.violations.length === 0, violations: result.violations, allowed: result.differences.filter((d) => d.allowed), unusedAllowances: result.unused }, null, 2) + "\n");
   } else {
-    process.stdout.write(renderReport(result.left, result.right, result.differences, result.unused));
+    io.stdout(renderReport(result.left, result.right, result.differences, result.unused));
   }
   return result.violations.length === 0 ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const known = err instanceof UsageError || err instanceof MirrorInputError || err instanceof StackFileError || (err instanceof ProgramFailed && err.userFacing);
-    process.stderr.write(`mirror-check: ${known ? (err as Error).message : err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(known ? 2 : 1);
-  },
-);
+if (require.main === module) {
+  void main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then((code) => (process.exitCode = code));
+}
