@@ -29,6 +29,8 @@ export interface ZenmlEnvironmentArgs {
   mysqlMajorUpgrade?: { fromVersion: string; snapshotId: string };
   /** MLflow upgrade of a running server: scale it to zero before the snapshot, migrate after it. Default: none. */
   mlflowUpgrade?: { from: string; to: string };
+  /** The server image's tag for the chart and the Jobs: `<version>@sha256:<digest>` when images.lock.yaml pins it. Default: the version. */
+  serverImageTag?: string;
 }
 
 /** One complete ZenML environment. Staging and prod are two instances of this, differing only in config. */
@@ -143,6 +145,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         jwtExpiryMinutes: c.serverJwtExpiryMinutes,
         region: c.region,
         imageRepository: images.serverImageRepository,
+        imageTag: args.serverImageTag,
       },
       child,
     );
@@ -196,6 +199,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         server: server.release,
         mlflow: this.mlflow && { trackingUri: this.mlflow.url, username: MLFLOW_ADMIN_USER, password: this.mlflow.adminPassword, server: this.mlflow.deployment },
         imageRepository: images.serverImageRepository,
+        imageTag: args.serverImageTag,
         partition: c.partition,
         vpcId: network.vpcId,
         privateSubnetIds: network.privateSubnetIds,
@@ -226,6 +230,8 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
       {
         environmentName: env,
         zenmlVersion: c.zenmlVersion,
+        imageRepository: images.serverImageRepository,
+        imageTag: args.serverImageTag,
         stackName: zenmlStack.stackName,
         catalogue: args.pipelines.catalogue,
         sources: args.pipelines.sources,

@@ -17,11 +17,16 @@ export const HISTORY_OUTPUTS = {
   mlflowSnapshot: "latestMlflowPreUpgradeSnapshot",
   /** What this stack must not share with its mirror (components/config.ts CrossStackFacts). */
   crossStack: "crossStackFacts",
+  /** The server image digest each ZenML version ran with, by version (components/image-lock.ts). */
+  imageDigests: "serverImageDigests",
 } as const;
 
 const nonEmpty = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
 
 const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
+
+/** A version -> digest map, keeping only well-formed entries. */
+const digests = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(record(v)).filter((e): e is [string, string] => typeof e[1] === "string"));
 
 const record = (v: unknown): Record<string, unknown> => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
@@ -35,15 +40,24 @@ function partHistories(version: string | undefined, versions: string[], parts: u
   return out;
 }
 
-async function readOutputs(ref: pulumi.StackReference): Promise<{ version?: string; versions: string[]; snapshot?: string; snapshots: string[]; rollback?: string; parts: Record<string, PartHistory>; mlflowSnapshot?: string }> {
-  const keys = [HISTORY_OUTPUTS.version, HISTORY_OUTPUTS.versions, HISTORY_OUTPUTS.snapshot, HISTORY_OUTPUTS.snapshots, HISTORY_OUTPUTS.rollback, HISTORY_OUTPUTS.parts, HISTORY_OUTPUTS.partHistory, HISTORY_OUTPUTS.mlflowSnapshot];
-  const [version, versions, snapshot, snapshots, rollback, parts, partHistory, mlflowSnapshot] = await Promise.all(keys.map(async (key) => (await ref.getOutputDetails(key)).value));
+async function readOutputs(ref: pulumi.StackReference): Promise<{ version?: string; versions: string[]; snapshot?: string; snapshots: string[]; rollback?: string; parts: Record<string, PartHistory>; mlflowSnapshot?: string; imageDigests: Record<string, string> }> {
+  const keys = [HISTORY_OUTPUTS.version, HISTORY_OUTPUTS.versions, HISTORY_OUTPUTS.snapshot, HISTORY_OUTPUTS.snapshots, HISTORY_OUTPUTS.rollback, HISTORY_OUTPUTS.parts, HISTORY_OUTPUTS.partHistory, HISTORY_OUTPUTS.mlflowSnapshot, HISTORY_OUTPUTS.imageDigests];
+  const [version, versions, snapshot, snapshots, rollback, parts, partHistory, mlflowSnapshot, imageDigests] = await Promise.all(keys.map(async (key) => (await ref.getOutputDetails(key)).value));
   const v = nonEmpty(version);
-  return { version: v, versions: strings(versions), snapshot: nonEmpty(snapshot), snapshots: strings(snapshots), rollback: nonEmpty(rollback), parts: partHistories(v, strings(versions), parts, partHistory), mlflowSnapshot: nonEmpty(mlflowSnapshot) };
+  return {
+    version: v,
+    versions: strings(versions),
+    snapshot: nonEmpty(snapshot),
+    snapshots: strings(snapshots),
+    rollback: nonEmpty(rollback),
+    parts: partHistories(v, strings(versions), parts, partHistory),
+    mlflowSnapshot: nonEmpty(mlflowSnapshot),
+    imageDigests: digests(imageDigests),
+  };
 }
 
 /** What this stack deployed last, read from its own previous outputs; empty on the first deploy. */
-export async function readOwnHistory(parent?: pulumi.Resource): Promise<DeploymentHistory & { parts: Record<string, PartHistory>; latestMlflowSnapshot?: string }> {
+export async function readOwnHistory(parent?: pulumi.Resource): Promise<DeploymentHistory & { parts: Record<string, PartHistory>; latestMlflowSnapshot?: string; imageDigests: Record<string, string> }> {
   const self = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
   const ref = new pulumi.StackReference("deployed-state", { name: self }, { parent });
   const out = await readOutputs(ref);
@@ -55,6 +69,7 @@ export async function readOwnHistory(parent?: pulumi.Resource): Promise<Deployme
     activeRollbackSnapshot: out.rollback,
     parts: out.parts,
     latestMlflowSnapshot: out.mlflowSnapshot,
+    imageDigests: out.imageDigests,
   };
 }
 
@@ -66,8 +81,8 @@ function facts(v: unknown): CrossStackFacts | undefined {
 }
 
 /** What the promotion source (staging) runs and has run, and what it must not share with us. */
-export async function readPromotionSource(stackName: string, parent?: pulumi.Resource): Promise<PromotionSource & { parts: Record<string, PartHistory>; facts?: CrossStackFacts }> {
+export async function readPromotionSource(stackName: string, parent?: pulumi.Resource): Promise<PromotionSource & { parts: Record<string, PartHistory>; facts?: CrossStackFacts; imageDigests: Record<string, string> }> {
   const ref = new pulumi.StackReference("promotion-source", { name: stackName }, { parent });
   const [out, crossStack] = await Promise.all([readOutputs(ref), ref.getOutputDetails(HISTORY_OUTPUTS.crossStack)]);
-  return { stackName, currentVersion: out.version, versions: out.versions, parts: out.parts, facts: facts(crossStack.value) };
+  return { stackName, currentVersion: out.version, versions: out.versions, parts: out.parts, facts: facts(crossStack.value), imageDigests: out.imageDigests };
 }

@@ -2,8 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { baseTags } from "./tags";
 
-/** The upstream image the server, its migration hook and the registration Job all run. */
-export const ZENML_SERVER_IMAGE = "zenmldocker/zenml-server";
+import { ZENML_SERVER_IMAGE } from "./image-lock";
+
+export { ZENML_SERVER_IMAGE };
 /** ECR repository prefix under which Docker Hub images are cached. */
 export const DOCKER_HUB_PREFIX = "docker-hub";
 

@@ -3,11 +3,12 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { POST_UPGRADE_CONTAINER, POST_UPGRADE_NAMESPACE, postUpgradeDigest, type PipelineCatalogue, type SourceFiles } from "./pipeline-catalogue";
+import { ZENML_SERVER_IMAGE } from "./image-mirror";
 import { ADMIN_SECRET, IN_CLUSTER_URL, RESTRICTED_CONTAINER, RESTRICTED_POD } from "./zenml-server";
 
 export const POST_UPGRADE_SCRIPT = path.join(__dirname, "..", "post_upgrade", "post_upgrade.py");
 // The server image of the pinned version: zenml plus boto3 and kubernetes (the connector's libraries).
-const ZENML_CLIENT_IMAGE = "zenmldocker/zenml-server";
+const ZENML_CLIENT_IMAGE = ZENML_SERVER_IMAGE;
 // What the stack's flavors (s3, aws, kubernetes) need on the client beyond that image; ZenML itself
 // names the versions that match this client.
 const STACK_INTEGRATIONS = ["s3", "aws", "kubernetes"];
@@ -16,6 +17,10 @@ export interface PostUpgradeArgs {
   environmentName: string;
   /** The client in the job runs exactly the server's version. */
   zenmlVersion: string;
+  /** Where the client's image comes from (our ECR cache). Default: Docker Hub. */
+  imageRepository?: pulumi.Input<string>;
+  /** The image's tag as rendered: the version, `<version>@sha256:<digest>` when images.lock.yaml pins it. Default: the version. */
+  imageTag?: string;
   /** The ZenML stack the pipelines run on (registered by ZenmlStack). */
   stackName: pulumi.Input<string>;
   catalogue: PipelineCatalogue;
@@ -42,7 +47,7 @@ export class PostUpgrade extends pulumi.ComponentResource {
     // The admin credentials' Secret lives in the server's namespace, which is this one.
     const k8sOpts = { parent: this, provider: args.provider };
     const script = readPostUpgradeScript();
-    const digest = postUpgradeDigest(args.zenmlVersion, args.catalogue, args.sources, script);
+    const digest = postUpgradeDigest(args.imageTag ?? args.zenmlVersion, args.catalogue, args.sources, script);
     const resourceName = `zenml-post-upgrade-${digest}`;
     const labels = { "app.kubernetes.io/managed-by": "zenml-platform", "app.kubernetes.io/component": "post-upgrade" };
 
@@ -89,7 +94,7 @@ export class PostUpgrade extends pulumi.ComponentResource {
                 {
                   name: POST_UPGRADE_CONTAINER,
                   securityContext: RESTRICTED_CONTAINER,
-                  image: `${ZENML_CLIENT_IMAGE}:${args.zenmlVersion}`,
+                  image: pulumi.interpolate`${args.imageRepository ?? ZENML_CLIENT_IMAGE}:${args.imageTag ?? args.zenmlVersion}`,
                   command: ["sh", "-ec", `${install}\nexec ${run}`],
                   env: [
                     { name: "ZENML_STORE_URL", value: IN_CLUSTER_URL },

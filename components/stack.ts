@@ -5,6 +5,7 @@ import { ZenmlEnvironment } from "./environment";
 import { UserFacingError } from "./errors";
 import { resolveAddonVersions } from "./cluster";
 import { bundleSources, readCatalogue } from "./pipeline-catalogue";
+import { ZENML_SERVER_IMAGE, imageDigestCheck, lockedTag, readImageLock, recordDigest, type ImageLock } from "./image-lock";
 import { HISTORY_OUTPUTS, readOwnHistory, readPromotionSource } from "./history";
 import { mlflowPreUpgradeSnapshotId, mlflowRecordForPolicy, mlflowTurnedOffWarning } from "./mlflow-policy";
 import { upgradeReportText } from "./upgrade-report";
@@ -28,9 +29,9 @@ import {
  * The whole program: validate config, check the upgrade against what is deployed, build the
  * environment, return the stack outputs. Nothing is registered before every check has passed.
  */
-export async function defineStack(): Promise<Record<string, unknown>> {
+export async function defineStack(inputs: StackInputs = {}): Promise<Record<string, unknown>> {
   try {
-    return await build();
+    return await build(inputs);
   } catch (err) {
     // A clean message for the user instead of a stack trace from deep inside the runtime.
     if (err instanceof UserFacingError) throw new pulumi.RunError(err.message);
@@ -38,13 +39,20 @@ export async function defineStack(): Promise<Record<string, unknown>> {
   }
 }
 
-async function build(): Promise<Record<string, unknown>> {
+/** What the program reads from the checkout besides config; tests may pass their own. */
+export interface StackInputs {
+  /** images.lock.yaml's entries. Default: the project's file. */
+  imageLock?: ImageLock;
+}
+
+async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
   const stack = pulumi.getStack();
   const raw = pulumi.runtime.allConfig();
   const config = parseConfig(stack, raw, secretConfigKeys(raw));
   const projectDir = path.join(__dirname, "..");
   const catalogue = readCatalogue(projectDir, stack);
   const pipelines = { catalogue, sources: bundleSources(projectDir, catalogue) };
+  const serverImage = lockedTag(inputs.imageLock ?? readImageLock(projectDir), ZENML_SERVER_IMAGE, config.zenmlVersion);
 
   let rollback: RollbackRequest | undefined;
   if (config.rollbackSnapshot !== "") {
@@ -80,6 +88,12 @@ async function build(): Promise<Record<string, unknown>> {
     // What only both stacks together show (a shared VPC range or hostname), from what the source deployed.
     if (from.facts) for (const problem of crossStackProblems(from.facts, crossStackFacts(config))) refusals.push(`${problem} (stack ${stack}; ${from.stackName} deployed its values)`);
   }
+
+  // The image bytes a version ran never change under it, here or on the way from staging.
+  const digestRecords = [{ stackName: stack, digests: history.imageDigests }, ...(source ? [{ stackName: source.stackName, digests: source.imageDigests }] : [])];
+  const imageCheck = imageDigestCheck(stack, ZENML_SERVER_IMAGE, config.zenmlVersion, serverImage.digest, digestRecords);
+  refusals.push(...imageCheck.refusals);
+  warnings.push(...imageCheck.warnings);
 
   // Every other versioned part: recorded like ZenML's, never down, one step, one part per update, staging first.
   const addonVersions = await resolveAddonVersions(config.kubernetesVersion, config.eksAddonVersions, EKS_ADDONS);
@@ -119,7 +133,7 @@ async function build(): Promise<Record<string, unknown>> {
   const mlflow = parts.entries.find((e) => e.part === "mlflow");
   const mlflowSnapshotId = mlflow?.move === "upgrade" && mlflow.deployed ? mlflowPreUpgradeSnapshotId(stack, mlflow.deployed, mlflow.desired, history.snapshots) : undefined;
   const mlflowUpgrade = mlflowSnapshotId && history.parts.mlflow?.deployed ? { from: mlflow!.deployed!, to: mlflow!.desired } : undefined;
-  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId ?? mlflowSnapshotId, rollback, addonVersions, mysqlMajorUpgrade, pipelines, mlflowUpgrade });
+  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId ?? mlflowSnapshotId, rollback, addonVersions, mysqlMajorUpgrade, pipelines, mlflowUpgrade, serverImageTag: serverImage.tag });
   const taken = [snapshotId, mysqlMajorUpgrade?.snapshotId, mlflowSnapshotId].filter((x): x is string => x !== undefined);
   // Parts not desired now (MLflow off) keep their history, so turning them on again is checked.
   const partHistory = { ...Object.fromEntries(Object.entries(history.parts).filter(([part]) => part !== "zenml").map(([part, h]) => [part, h.versions])), ...Object.fromEntries(Object.entries(desired).map(([part, v]) => [part, recordOnce(history.parts[part]?.versions ?? [], v)])) };
@@ -137,6 +151,7 @@ async function build(): Promise<Record<string, unknown>> {
     [HISTORY_OUTPUTS.partHistory]: partHistory,
     [HISTORY_OUTPUTS.mlflowSnapshot]: mlflowSnapshotId ?? history.latestMlflowSnapshot ?? "",
     [HISTORY_OUTPUTS.crossStack]: crossStackFacts(config),
+    [HISTORY_OUTPUTS.imageDigests]: recordDigest(history.imageDigests, config.zenmlVersion, serverImage.digest),
     mlflowUrl: env.mlflow?.url ?? null,
     mlflowAdminPassword: env.mlflow?.adminPassword ?? null,
     upgradeReport: { parts: parts.entries, warnings },

@@ -69,6 +69,8 @@ export interface ZenmlServerArgs {
   region: string;
   /** Server image repository (our ECR pull-through cache). Default: the chart's (Docker Hub). */
   imageRepository?: pulumi.Input<string>;
+  /** The image's tag as rendered: the version, `<version>@sha256:<digest>` when images.lock.yaml pins it. Default: the version. */
+  imageTag?: string;
 }
 
 /** The ZenML server as a Helm release, so the chart's migration hook runs before new pods start. */
@@ -152,7 +154,7 @@ export class ZenmlServer extends pulumi.ComponentResource {
         maxHistory: 10,
         values: {
           zenml: {
-            image: { tag: args.zenmlVersion, ...(args.imageRepository ? { repository: args.imageRepository } : {}) },
+            image: { tag: args.imageTag ?? args.zenmlVersion, ...(args.imageRepository ? { repository: args.imageRepository } : {}) },
             replicaCount: args.replicas,
             debug: false,
             analyticsOptIn: false,

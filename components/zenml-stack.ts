@@ -6,13 +6,14 @@ import * as k8s from "@pulumi/kubernetes";
 import { irsaTrustPolicy } from "./irsa";
 import { baseTags } from "./tags";
 import { ADMIN_SECRET, IN_CLUSTER_URL, NAMESPACE, RESTRICTED_CONTAINER, RESTRICTED_POD } from "./zenml-server";
+import { ZENML_SERVER_IMAGE } from "./image-mirror";
 import { MLFLOW_CREDENTIAL_ENV, buildStackSpec, registrationDigest, type StackSpec } from "./zenml-stack-spec";
 
 export const REGISTRATION_SCRIPT = path.join(__dirname, "..", "registration", "register_stack.py");
 export const PIPELINES_SERVICE_ACCOUNT = "zenml-pipelines";
 // The server image of the pinned version: the same zenml, plus the AWS connector's libraries
 // that creating an AWS service connector needs (the plain client image lacks boto3).
-const ZENML_CLIENT_IMAGE = "zenmldocker/zenml-server";
+const ZENML_CLIENT_IMAGE = ZENML_SERVER_IMAGE;
 
 export interface ZenmlStackArgs {
   environmentName: string;
@@ -40,6 +41,8 @@ export interface ZenmlStackArgs {
   mlflow?: { trackingUri: pulumi.Input<string>; username: string; password: pulumi.Input<string>; server: pulumi.Resource };
   /** Where the registration client's image comes from (our ECR cache). Default: Docker Hub. */
   imageRepository?: pulumi.Input<string>;
+  /** The image's tag as rendered: the version, `<version>@sha256:<digest>` when images.lock.yaml pins it. Default: the version. */
+  imageTag?: string;
   /** ARN partition of the region ("aws", "aws-cn", "aws-us-gov"). */
   partition: string;
   /** CodeBuild runs inside the VPC's private subnets, egress only. */
@@ -257,7 +260,7 @@ export class ZenmlStack extends pulumi.ComponentResource {
         mlflow: args.mlflow ? { trackingUri } : undefined,
       }),
     );
-    const digest = spec.apply((s) => registrationDigest(args.zenmlVersion, s, script));
+    const digest = spec.apply((s) => registrationDigest(args.imageTag ?? args.zenmlVersion, s, script));
     const resourceName = pulumi.interpolate`zenml-register-stack-${digest}`;
     const labels = { "app.kubernetes.io/managed-by": "zenml-platform", "app.kubernetes.io/component": "stack-registration" };
 
@@ -283,7 +286,7 @@ export class ZenmlStack extends pulumi.ComponentResource {
               containers: [
                 {
                   name: "register",
-                  image: pulumi.interpolate`${args.imageRepository ?? ZENML_CLIENT_IMAGE}:${args.zenmlVersion}`,
+                  image: pulumi.interpolate`${args.imageRepository ?? ZENML_CLIENT_IMAGE}:${args.imageTag ?? args.zenmlVersion}`,
                   securityContext: RESTRICTED_CONTAINER,
                   command: ["python", "/opt/zenml-platform/register_stack.py", "--spec", "/opt/zenml-platform/spec.json"],
                   env: [

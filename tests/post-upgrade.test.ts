@@ -123,7 +123,8 @@ describe.each(STACKS)("post-upgrade Job on %s", (stack) => {
   it("runs the script in-cluster with a client of exactly the server's version, after the release and the registration", () => {
     const version = stack === "prod" ? "0.97.0" : "0.98.0";
     const containers = at(job().inputs, "spec.template.spec.containers") as { image: string; command: string[]; env: { name: string; value?: string }[] }[];
-    expect(containers[0].image).toBe(`zenmldocker/zenml-server:${version}`);
+    // From our ECR cache of the upstream image, like the server (not Docker Hub at every start).
+    expect(containers[0].image).toBe(`123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub-${stack}/zenmldocker/zenml-server:${version}`);
     expect(containers[0].command.join(" ")).toContain("post_upgrade.py --catalogue /opt/zenml-platform/catalogue.json");
     expect(containers[0].env.find((e) => e.name === "ZENML_PLATFORM_STACK")?.value).toBe(`aws-${stack}`);
     // `zenml integration export-requirements` prints nothing on stdout: the list must come from its --output-file.
@@ -154,7 +155,7 @@ describe("post-upgrade Job in the upgrade plan", () => {
     const upgrade = await plan("staging", { deployed: { [stackRef("staging")]: { zenmlVersion: "0.97.0", zenmlVersionHistory: ["0.97.0"] } } });
     const text = renderTree(upgrade);
     const block = text.slice(text.indexOf("zenml-post-upgrade-job"));
-    expect(block).toMatch(/^zenml-post-upgrade-job[^\n]*\n\s+metadata\.name: zenml-post-upgrade-[0-9a-f]{10}\n\s+spec\.template\.spec\.containers\.0\.image: zenmldocker\/zenml-server:0\.98\.0\n\s+dependsOn: zenml-server-release, zenml-stack-registration/);
+    expect(block).toMatch(/^zenml-post-upgrade-job[^\n]*\n\s+metadata\.name: zenml-post-upgrade-[0-9a-f]{10}\n\s+spec\.template\.spec\.containers\.0\.image: \d+\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/docker-hub-staging\/zenmldocker\/zenml-server:0\.98\.0\n\s+dependsOn: zenml-server-release, zenml-stack-registration/);
     expect(String(at(named(upgrade, "zenml-post-upgrade-job").inputs, "metadata.name"))).toBe(String(at(named(plans.staging, "zenml-post-upgrade-job").inputs, "metadata.name")));
   });
 
@@ -162,6 +163,6 @@ describe("post-upgrade Job in the upgrade plan", () => {
     const bumped = await plan("prod", { overrides: { zenmlVersion: "0.98.0" }, deployed: { [stackRef("staging")]: { zenmlVersion: "0.98.0", zenmlVersionHistory: ["0.97.0", "0.98.0"] }, [stackRef("prod")]: { zenmlVersion: "0.97.0", zenmlVersionHistory: ["0.97.0"] } } });
     const name = (p: Plan) => String(at(named(p, "zenml-post-upgrade-job").inputs, "metadata.name"));
     expect(name(bumped)).not.toBe(name(plans.prod));
-    expect(at(named(bumped, "zenml-post-upgrade-job").inputs, "spec.template.spec.containers.0.image")).toBe("zenmldocker/zenml-server:0.98.0");
+    expect(at(named(bumped, "zenml-post-upgrade-job").inputs, "spec.template.spec.containers.0.image")).toBe("123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub-prod/zenmldocker/zenml-server:0.98.0");
   });
 });

@@ -16,6 +16,8 @@ export interface TestPlanOptions {
   /** Replaces what each stack reports as deployed, merged over the steady state; null = never deployed. */
   deployed?: Record<string, StackOutputsByName[string] | null>;
   stackFile?: string;
+  /** images.lock.yaml's entries instead of the project's (components/image-lock.ts). */
+  imageLock?: Record<string, Record<string, string>>;
 }
 
 /**
@@ -70,10 +72,11 @@ export function plan(stack: string, options: TestPlanOptions = {}): Promise<Plan
   const stackOutputs: StackOutputsByName = {};
   for (const [name, outputs] of Object.entries(merged)) if (outputs) stackOutputs[name] = outputs;
   const stackFile = options.stackFile ? fs.readFileSync(options.stackFile, "utf8") : null;
-  return cachedPlan({ stack, overrides, stackOutputs, stackFile }, async () => {
+  const imageLock = options.imageLock;
+  return cachedPlan({ stack, overrides, stackOutputs, stackFile, ...(imageLock ? { imageLock } : {}) }, async () => {
     // Loaded on a cache miss only: a test file whose plans are all cached never loads Pulumi.
     const [{ runPlan }, { defineStack }] = await Promise.all([import("../../tools/offline/plan.js"), import("../../components/stack.js")]);
-    return runPlan({ stack, projectDir: PROJECT_DIR, overrides, stackOutputs, stackFile: options.stackFile, program: defineStack });
+    return runPlan({ stack, projectDir: PROJECT_DIR, overrides, stackOutputs, stackFile: options.stackFile, program: () => defineStack({ imageLock }) });
   });
 }
 

@@ -2,6 +2,7 @@
 // deployed. Kept apart from the program, so callers (the tests' plan cache) read them without loading it.
 import * as semver from "semver";
 import { EKS_ADDONS, PARTS, addonPart, compareDotted } from "../../components/version-policy";
+import { ZENML_SERVER_IMAGE, readImageLock, type ImageLock } from "../../components/image-lock";
 import { mockAddonVersion, type StackOutputsByName } from "./mocks";
 import { listStacks, readStackConfig } from "./stack-files";
 
@@ -59,6 +60,12 @@ export function steadyStateOutputs(projectDir: string, project: string): StackOu
       // An unreadable stack file reports nothing; planning that stack reports why.
     }
   }
+  let lock: ImageLock = {};
+  try {
+    lock = readImageLock(projectDir);
+  } catch {
+    // a broken lock is the program's to report
+  }
   const outputs: StackOutputsByName = {};
   for (const [stack, parts] of pins) {
     const history: Record<string, string[]> = {};
@@ -66,7 +73,9 @@ export function steadyStateOutputs(projectDir: string, project: string): StackOu
       const all = [...new Set([...pins.values()].map((p) => p[part]).filter((v): v is string => v !== undefined))].sort(compareDotted);
       history[part] = all.filter((v) => compareDotted(v, version) <= 0);
     }
-    outputs[`${ORGANIZATION}/${project}/${stack}`] = { ...deployedOutputs(parts, history), crossStackFacts: facts.get(stack) };
+    // The digests the lock pins for every version the stack ran: an unchanged lock is a steady state.
+    const digests = Object.fromEntries((history.zenml ?? []).flatMap((v) => (lock[ZENML_SERVER_IMAGE]?.[v] ? [[v, lock[ZENML_SERVER_IMAGE][v]]] : [])));
+    outputs[`${ORGANIZATION}/${project}/${stack}`] = { ...deployedOutputs(parts, history), crossStackFacts: facts.get(stack), serverImageDigests: digests };
   }
   return outputs;
 }

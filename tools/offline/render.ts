@@ -28,8 +28,10 @@ const KEY_PATHS: Record<string, string[]> = {
 const atPath = (value: unknown, dotted: string): unknown =>
   dotted.split(".").reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), value);
 
-function short(value: unknown): string {
+function short(value: unknown, key = ""): string {
   const text = typeof value === "string" ? value : JSON.stringify(value);
+  // An image reference is what a reviewer checks (tag and digest): never cut it.
+  if (key.endsWith("image") && text.length <= 300) return text;
   return text.length > 90 ? `${text.slice(0, 87)}...` : text;
 }
 
@@ -51,11 +53,11 @@ export function renderTree(plan: Plan): string {
       lines.push(`${indent}${r.name}  (${r.type})${flags.length ? `  [${flags.join(", ")}]` : ""}`);
       for (const key of KEY_SETTINGS[r.type] ?? []) {
         const value = key.split(".").reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), r.inputs);
-        if (value !== undefined) lines.push(`${indent}    ${key}: ${short(value)}`);
+        if (value !== undefined) lines.push(`${indent}    ${key}: ${short(value, key)}`);
       }
       for (const key of KEY_PATHS[r.type] ?? []) {
         const value = atPath(r.inputs, key);
-        if (value !== undefined) lines.push(`${indent}    ${key}: ${short(value)}`);
+        if (value !== undefined) lines.push(`${indent}    ${key}: ${short(value, key)}`);
       }
       if (r.options.dependsOn.length > 0) lines.push(`${indent}    dependsOn: ${r.options.dependsOn.map((u) => nameOf(u, byUrn)).join(", ")}`);
       walk(r.urn, indent + "  ");
