@@ -1,10 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { ZENML_SERVER_IMAGE } from "./image-lock";
 import { baseTags } from "./tags";
 
-import { ZENML_SERVER_IMAGE } from "./image-lock";
-
-export { ZENML_SERVER_IMAGE };
 /** ECR repository prefix under which Docker Hub images are cached. */
 export const DOCKER_HUB_PREFIX = "docker-hub";
 

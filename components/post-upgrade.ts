@@ -3,12 +3,10 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { POST_UPGRADE_CONTAINER, POST_UPGRADE_NAMESPACE, postUpgradeDigest, type PipelineCatalogue, type SourceFiles } from "./pipeline-catalogue";
-import { ZENML_SERVER_IMAGE } from "./image-mirror";
+import { ZENML_SERVER_IMAGE } from "./image-lock";
 import { ADMIN_SECRET, IN_CLUSTER_URL, RESTRICTED_CONTAINER, RESTRICTED_POD } from "./zenml-server";
 
 export const POST_UPGRADE_SCRIPT = path.join(__dirname, "..", "post_upgrade", "post_upgrade.py");
-// The server image of the pinned version: zenml plus boto3 and kubernetes (the connector's libraries).
-const ZENML_CLIENT_IMAGE = ZENML_SERVER_IMAGE;
 // What the stack's flavors (s3, aws, kubernetes) need on the client beyond that image; ZenML itself
 // names the versions that match this client.
 const STACK_INTEGRATIONS = ["s3", "aws", "kubernetes"];
@@ -94,7 +92,8 @@ export class PostUpgrade extends pulumi.ComponentResource {
                 {
                   name: POST_UPGRADE_CONTAINER,
                   securityContext: RESTRICTED_CONTAINER,
-                  image: pulumi.interpolate`${args.imageRepository ?? ZENML_CLIENT_IMAGE}:${args.imageTag ?? args.zenmlVersion}`,
+                  // The server image as the client: zenml plus boto3 and kubernetes (the connector's libraries).
+                  image: pulumi.interpolate`${args.imageRepository ?? ZENML_SERVER_IMAGE}:${args.imageTag ?? args.zenmlVersion}`,
                   command: ["sh", "-ec", `${install}\nexec ${run}`],
                   env: [
                     { name: "ZENML_STORE_URL", value: IN_CLUSTER_URL },

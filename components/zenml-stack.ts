@@ -6,14 +6,11 @@ import * as k8s from "@pulumi/kubernetes";
 import { irsaTrustPolicy } from "./irsa";
 import { baseTags } from "./tags";
 import { ADMIN_SECRET, IN_CLUSTER_URL, NAMESPACE, RESTRICTED_CONTAINER, RESTRICTED_POD } from "./zenml-server";
-import { ZENML_SERVER_IMAGE } from "./image-mirror";
+import { ZENML_SERVER_IMAGE } from "./image-lock";
 import { MLFLOW_CREDENTIAL_ENV, buildStackSpec, registrationDigest, type StackSpec } from "./zenml-stack-spec";
 
 export const REGISTRATION_SCRIPT = path.join(__dirname, "..", "registration", "register_stack.py");
 export const PIPELINES_SERVICE_ACCOUNT = "zenml-pipelines";
-// The server image of the pinned version: the same zenml, plus the AWS connector's libraries
-// that creating an AWS service connector needs (the plain client image lacks boto3).
-const ZENML_CLIENT_IMAGE = ZENML_SERVER_IMAGE;
 
 export interface ZenmlStackArgs {
   environmentName: string;
@@ -286,7 +283,9 @@ export class ZenmlStack extends pulumi.ComponentResource {
               containers: [
                 {
                   name: "register",
-                  image: pulumi.interpolate`${args.imageRepository ?? ZENML_CLIENT_IMAGE}:${args.imageTag ?? args.zenmlVersion}`,
+                  // The server image as the client: the same zenml plus the libraries creating an AWS
+                  // service connector needs (the plain client image lacks boto3).
+                  image: pulumi.interpolate`${args.imageRepository ?? ZENML_SERVER_IMAGE}:${args.imageTag ?? args.zenmlVersion}`,
                   securityContext: RESTRICTED_CONTAINER,
                   command: ["python", "/opt/zenml-platform/register_stack.py", "--spec", "/opt/zenml-platform/spec.json"],
                   env: [

@@ -80,6 +80,16 @@ describe("resolving a tag to its digest", () => {
     await expect(resolveDigest(registry.url, REPO, "huge")).rejects.toThrow(/more than a manifest can be/);
   });
 
+  it("reports an unreachable registry as such, not as fetch's TypeError", async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const err = await resolveDigest(`http://127.0.0.1:${port}`, REPO, "0.98.0").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as Error).message).toMatch(new RegExp(`^127\\.0\\.0\\.1:${port} cannot be reached: fetch failed \\(.*ECONNREFUSED`));
+  });
+
   it("parses quoted and bare challenge parameters", () => {
     expect(parseBearerChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:a/b:pull"')).toEqual({ realm: "https://auth.docker.io/token", service: "registry.docker.io", scope: "repository:a/b:pull" });
     expect(parseBearerChallenge("Bearer realm=https://x/token")).toEqual({ realm: "https://x/token" });

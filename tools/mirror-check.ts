@@ -6,6 +6,7 @@ import { ProgramFailed } from "./offline/plan";
 import { StackFileError } from "./offline/stack-files";
 import { MirrorInputError, checkMirror } from "./mirror/check";
 import { renderReport } from "./mirror/compare";
+import { runFromCommandLine, type CliIo } from "./cli-io";
 
 const USAGE = `usage: npm run mirror-check -- [--json] [--staging-file FILE] [--prod-file FILE] [--allow FILE]
   Plans staging and prod offline and fails (exit 1) on any difference mirror.allow.yaml does not allow.
@@ -17,11 +18,6 @@ Exit codes: 0 mirrored, 1 violations, 2 bad input (arguments, stack files, allow
 `;
 
 class UsageError extends Error {}
-
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
 
 /** The whole CLI, callable in-process (the tests) as well as from the command line; returns the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -56,6 +52,4 @@ async function check(argv: string[], io: CliIo): Promise<number> {
   return result.violations.length === 0 ? 0 : 1;
 }
 
-if (require.main === module) {
-  void main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then((code) => (process.exitCode = code));
-}
+if (require.main === module) runFromCommandLine(main);

@@ -6,6 +6,7 @@ import { EKS_ADDONS, PARTS, addonPart } from "../components/version-policy";
 import { mockAddonVersion } from "./offline/mocks";
 import { StackFileError, listStacks, readProjectFile } from "./offline/stack-files";
 import { renderTree } from "./offline/render";
+import { runFromCommandLine, type CliIo } from "./cli-io";
 
 const USAGE = `usage: npm run plan -- --stack <name> [--json] [--deployed <part>=<version> ...] [--deployed-version X.Y.Z|none] [--source-version X.Y.Z]
 
@@ -30,11 +31,6 @@ class CliFailure extends Error {
 
 function fail(message: string, code = 2): never {
   throw new CliFailure(message, code);
-}
-
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
 }
 
 /** The whole CLI, callable in-process (the tests) as well as from the command line; returns the exit code. */
@@ -134,6 +130,4 @@ async function plan(argv: string[], io: CliIo): Promise<void> {
   io.stdout(args.json ? JSON.stringify(planned, null, 2) + "\n" : renderTree(planned));
 }
 
-if (require.main === module) {
-  void main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then((code) => (process.exitCode = code));
-}
+if (require.main === module) runFromCommandLine(main);

@@ -2,23 +2,20 @@
 // Exit 0: pinned (or verified); 1: an upstream tag moved, or the registry failed; 2: bad input.
 import { parseArgs } from "node:util";
 import { UserFacingError } from "../../components/errors";
+import { ZENML_SERVER_IMAGE } from "../../components/image-lock";
+import { runFromCommandLine, type CliIo } from "../cli-io";
 import { StackFileError } from "../offline/stack-files";
 import { DOCKER_HUB_REGISTRY, RegistryError, resolveDigest } from "./registry";
 import { pinImages, pinnedVersions } from "./pin";
 
 const USAGE = `usage: npm run pin-images -- [--version X.Y.Z ...] [--check] [--registry URL] [--dir .]
-  Records in images.lock.yaml the digest of zenmldocker/zenml-server:<version> for every version a
+  Records in images.lock.yaml the digest of ${ZENML_SERVER_IMAGE}:<version> for every version a
   stack file pins (or each --version), so the stacks pull those exact bytes. A recorded digest is
   never rewritten.
   --check         also re-resolve recorded digests and fail (exit 1) if an upstream tag moved
   --registry URL  registry to ask (default ${DOCKER_HUB_REGISTRY}, which the ECR cache mirrors)
 Exit codes: 0 pinned or verified, 1 a tag moved or the registry failed, 2 bad input.
 `;
-
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
 
 /** The whole CLI, callable in-process (the tests); returns the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -37,21 +34,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const versions = values.version ?? pinnedVersions(values.dir!);
     const outcomes = await pinImages(values.dir!, versions, (repository, tag) => resolveDigest(values.registry!, repository, tag), values.check ?? false);
     for (const o of outcomes) {
-      io.stdout(o.status === "moved" ? `zenmldocker/zenml-server:${o.tag} MOVED upstream: locked ${o.digest}, registry now ${o.upstream}; the lock keeps ${o.digest}\n` : `zenmldocker/zenml-server:${o.tag} ${o.status} ${o.digest}\n`);
+      const image = `${ZENML_SERVER_IMAGE}:${o.tag}`;
+      io.stdout(o.status === "moved" ? `${image} MOVED upstream: locked ${o.digest}, registry now ${o.upstream}; the lock keeps ${o.digest}\n` : `${image} ${o.status} ${o.digest}\n`);
     }
     return outcomes.some((o) => o.status === "moved") ? 1 : 0;
   } catch (err) {
     const input = err instanceof UserFacingError || err instanceof StackFileError;
-    if (input || err instanceof RegistryError || (err as Error).name === "TimeoutError" || (err as Error).name === "TypeError") {
-      io.stderr(`pin-images: ${(err as Error).message}${(err as { cause?: Error }).cause ? ` (${(err as { cause: Error }).cause.message})` : ""}\n`);
-      return input ? 2 : 1;
-    }
-    throw err;
+    if (!input && !(err instanceof RegistryError)) throw err;
+    io.stderr(`pin-images: ${err.message}\n`);
+    return input ? 2 : 1;
   }
 }
 
-if (require.main === module) {
-  void main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then((code) => {
-    process.exitCode = code;
-  });
-}
+if (require.main === module) runFromCommandLine(main);

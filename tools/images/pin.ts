@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import { isMap, parseDocument, Scalar, YAMLMap } from "yaml";
 import { ZENML_SERVER_IMAGE, imageLockPath, parseImageLock } from "../../components/image-lock";
 import { listStacks, readStackConfig } from "../offline/stack-files";
-import { writeAtomically } from "../gitops/pin-file";
+import { PIN_KEY, writeAtomically } from "../gitops/pin-file";
 
 export type Resolver = (repository: string, tag: string) => Promise<string>;
 
@@ -20,7 +20,7 @@ export interface PinOutcome {
 export function pinnedVersions(projectDir: string): string[] {
   const versions = new Set<string>();
   for (const stack of listStacks(projectDir)) {
-    const v = readStackConfig(projectDir, stack).values["zenml-platform:zenmlVersion"];
+    const v = readStackConfig(projectDir, stack).values[PIN_KEY];
     if (v) versions.add(v);
   }
   return [...versions].sort();

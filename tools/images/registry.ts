@@ -45,12 +45,12 @@ async function readCapped(response: Response, what: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function anonymousToken(challenge: Record<string, string>, repository: string, doFetch: typeof fetch, signal: AbortSignal): Promise<string> {
+async function anonymousToken(challenge: Record<string, string>, repository: string, fetchOnce: (url: URL) => Promise<Response>): Promise<string> {
   if (!challenge.realm) throw new RegistryError("the registry asked for a bearer token without saying where to get one (no realm)");
   const url = new URL(challenge.realm);
   if (challenge.service) url.searchParams.set("service", challenge.service);
   url.searchParams.set("scope", challenge.scope ?? `repository:${repository}:pull`);
-  const response = await doFetch(url, { signal });
+  const response = await fetchOnce(url);
   if (!response.ok) throw new RegistryError(`the token service ${url.origin} answered ${response.status} for ${repository}`);
   const body = JSON.parse((await readCapped(response, "the token response")).toString("utf8")) as { token?: unknown; access_token?: unknown };
   const token = typeof body.token === "string" ? body.token : body.access_token;
@@ -58,19 +58,32 @@ async function anonymousToken(challenge: Record<string, string>, repository: str
   return token;
 }
 
+/** fetch, with a network failure or a timeout reported as what it is rather than as fetch's TypeError. */
+async function request(doFetch: typeof fetch, url: string | URL, init: RequestInit & { signal: AbortSignal }, timeoutMs: number): Promise<Response> {
+  try {
+    return await doFetch(url, init);
+  } catch (err) {
+    const host = new URL(url).host;
+    if (init.signal.aborted) throw new RegistryError(`${host} did not answer within ${timeoutMs / 1000} s`);
+    const cause = (err as { cause?: { message?: string } }).cause?.message;
+    throw new RegistryError(`${host} cannot be reached: ${(err as Error).message}${cause ? ` (${cause})` : ""}`);
+  }
+}
+
 /** `sha256:<hex>` of the manifest (or index) `repository:tag` names in `registry` (a base URL). */
 export async function resolveDigest(registry: string, repository: string, tag: string, options: ResolveOptions = {}): Promise<string> {
   const doFetch = options.fetch ?? fetch;
-  const signal = AbortSignal.timeout(options.timeoutMs ?? 30_000);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const signal = AbortSignal.timeout(timeoutMs);
   const url = `${registry.replace(/\/+$/, "")}/v2/${repository}/manifests/${encodeURIComponent(tag)}`;
   const headers: Record<string, string> = { Accept: MANIFEST_TYPES.join(", ") };
-  let response = await doFetch(url, { headers, signal });
+  let response = await request(doFetch, url, { headers, signal }, timeoutMs);
   if (response.status === 401) {
     const challenge = parseBearerChallenge(response.headers.get("www-authenticate"));
     if (!challenge) throw new RegistryError(`${registry} refused anonymous access to ${repository} and offered no bearer token`);
     await response.body?.cancel();
-    headers.Authorization = `Bearer ${await anonymousToken(challenge, repository, doFetch, signal)}`;
-    response = await doFetch(url, { headers, signal });
+    headers.Authorization = `Bearer ${await anonymousToken(challenge, repository, (tokenUrl) => request(doFetch, tokenUrl, { signal }, timeoutMs))}`;
+    response = await request(doFetch, url, { headers, signal }, timeoutMs);
   }
   if (response.status === 404) throw new RegistryError(`${repository}:${tag} does not exist in ${registry}`);
   if (!response.ok) throw new RegistryError(`${registry} answered ${response.status} for ${repository}:${tag}`);
