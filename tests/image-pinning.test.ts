@@ -13,6 +13,7 @@ import { ProgramFailed, type Plan } from "../tools/offline/plan";
 import { main as pinCli } from "../tools/images/pin-cli";
 import { RegistryError, parseBearerChallenge, resolveDigest } from "../tools/images/registry";
 import { withLockedDigest } from "../tools/images/pin";
+import { runMain } from "./helpers/cli";
 import { PROJECT_DIR, at, named, one, plan, stackRef } from "./helpers/plan";
 
 const REPO = "zenmldocker/zenml-server";
@@ -103,12 +104,7 @@ describe("npm run pin-images", () => {
     for (const f of ["Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", IMAGE_LOCK_FILE]) fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(dir, f));
     return dir;
   };
-  const run = async (argv: string[]) => {
-    let stdout = "";
-    let stderr = "";
-    const code = await pinCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-    return { code, stdout, stderr };
-  };
+  const run = (argv: string[]) => runMain(pinCli, argv);
 
   it("pins every version a stack file pins, keeps the file's comments, and never rewrites a recorded digest", async () => {
     const dir = project();

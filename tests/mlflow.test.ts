@@ -1,5 +1,3 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../components/config";
 import { contextFor, evaluate } from "../policy/rules";
@@ -7,7 +5,9 @@ import { explainBadMlflowImage, mlflowPreUpgradeSnapshotId, mlflowRecordForPolic
 import { mlflowStepWarnings } from "../components/version-policy";
 import { ProgramFailed, steadyStateOutputs, type Plan, type PlannedResource } from "../tools/offline/plan";
 import { SECRET_PLACEHOLDER, readStackConfig } from "../tools/offline/stack-files";
-import { PROJECT_DIR, STACKS, at, named, ofType, one, plan, runTs, stackRef } from "./helpers/plan";
+import { main } from "../tools/plan";
+import { runMain } from "./helpers/cli";
+import { PROJECT_DIR, STACKS, at, named, ofType, one, plan, stackRef } from "./helpers/plan";
 
 const DIGEST = "sha256:" + "0123456789abcdef".repeat(4);
 const image = (version: string) => `123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlflow-server:${version}@${DIGEST}`;
@@ -283,13 +283,7 @@ describe("MLflow rules (pure)", () => {
 });
 
 describe("npm run plan with MLflow", () => {
-  const cli = async (...args: string[]) => {
-    try {
-      return { code: 0, ...(await promisify(execFile)(process.execPath, [...runTs(), "tools/plan.ts", ...args], { cwd: PROJECT_DIR, maxBuffer: 32 * 1024 * 1024 })) };
-    } catch (err) {
-      return err as { code: number; stdout: string; stderr: string };
-    }
-  };
+  const cli = (...args: string[]) => runMain(main, args);
 
   it("--set and --deployed mlflow=<old> show the upgrade order in the tree", async () => {
     const set = Object.entries(mlflowConfig("staging", "3.17.2")).flatMap(([k, v]) => ["--set", `${k}=${v}`]);

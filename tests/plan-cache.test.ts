@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { PROJECT_DIR, plan } from "./helpers/plan";
+import { PROJECT_DIR, cachedRunPlan, plan } from "./helpers/plan";
 
 describe("the shared plan cache", () => {
   it("gives each caller its own copy", async () => {
@@ -37,5 +37,25 @@ describe("the shared plan cache", () => {
     const renamed = JSON.stringify(await plan("staging", { overrides: { zenmlStackName: "team-cache" } }));
     expect(renamed).toContain("team-cache");
     expect(JSON.stringify(await plan("staging"))).not.toContain("team-cache");
+  });
+
+  it("keys a Planner's call on the files of its project folder, which may be a temporary tree", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zenml-plan-cache-"));
+    try {
+      fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+      const original = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.staging.yaml"), "utf8");
+      const replicas = async (count: number) => {
+        fs.writeFileSync(path.join(dir, "Pulumi.staging.yaml"), original.replace(/serverReplicas: *\d+/, `serverReplicas: ${count}`));
+        const p = await cachedRunPlan({ stack: "staging", projectDir: dir });
+        return JSON.stringify(p.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release").map((r) => r.inputs.values));
+      };
+      expect(await replicas(5)).toMatch(/"replicaCount":5/);
+      expect(await replicas(6)).toMatch(/"replicaCount":6/);
+      // What the stacks report as deployed is read from the tree too: a changed default is a new key.
+      const explicit = await cachedRunPlan({ stack: "staging", projectDir: dir, stackOutputs: {} });
+      expect(explicit.outputs.upgrade).toMatchObject({ kind: "first-deploy" });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

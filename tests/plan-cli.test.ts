@@ -4,20 +4,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { defineStack } from "../components/stack";
 import { runPlan } from "../tools/offline/plan";
 import { main } from "../tools/plan";
 import { readStackConfig } from "../tools/offline/stack-files";
+import { runMain } from "./helpers/cli";
 import { PROJECT_DIR, STACKS, runTs } from "./helpers/plan";
 
 const run = promisify(execFile);
 
-/** The CLI in-process: the same main() the script runs, without a process start per case. */
-async function plan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
+const plan = (...args: string[]) => runMain(main, args);
 
 /** The script npm runs, as a real process. */
 async function planProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -104,9 +100,9 @@ describe("npm run plan", () => {
     expect(refused.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^plan: No stack file for "qa"/)]);
   });
 
+  // That the SDK's runner loads index.ts and runs it is preview-load.test.ts's real-runner test.
   it("runs the program index.ts exports", async () => {
-    const { stdout } = await run(process.execPath, runTs("-e", 'console.log(require("./index") === require("./components/stack").defineStack)'), { cwd: PROJECT_DIR });
-    expect(stdout.trim()).toBe("true");
+    expect((await import("../index.js")).default).toBe(defineStack);
   });
 });
 

@@ -2,7 +2,7 @@
 // Exit 0: the stacks mirror each other; 1: violations (report says what and where); 2: bad input.
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ProgramFailed } from "./offline/plan";
+import { ProgramFailed, runPlan, type Planner } from "./offline/plan";
 import { StackFileError } from "./offline/stack-files";
 import { MirrorInputError, checkMirror } from "./mirror/check";
 import { renderReport } from "./mirror/compare";
@@ -20,9 +20,9 @@ Exit codes: 0 mirrored, 1 violations, 2 bad input (arguments, stack files, allow
 class UsageError extends Error {}
 
 /** The whole CLI, callable in-process (the tests) as well as from the command line; returns the exit code. */
-export async function main(argv: string[], io: CliIo): Promise<number> {
+export async function main(argv: string[], io: CliIo, planner: Planner = runPlan): Promise<number> {
   try {
-    return await check(argv, io);
+    return await check(argv, io, planner);
   } catch (err) {
     const known = err instanceof UsageError || err instanceof MirrorInputError || err instanceof StackFileError || (err instanceof ProgramFailed && err.userFacing);
     io.stderr(`mirror-check: ${known ? (err as Error).message : err instanceof Error ? err.stack : String(err)}\n`);
@@ -30,7 +30,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-async function check(argv: string[], io: CliIo): Promise<number> {
+async function check(argv: string[], io: CliIo, planner: Planner): Promise<number> {
   let values: { json?: boolean; help?: boolean; "staging-file"?: string; "prod-file"?: string; allow?: string };
   try {
     ({ values } = parseArgs({ args: argv, options: { json: { type: "boolean", default: false }, help: { type: "boolean", short: "h" }, "staging-file": { type: "string" }, "prod-file": { type: "string" }, allow: { type: "string" } }, strict: true }));
@@ -43,7 +43,7 @@ async function check(argv: string[], io: CliIo): Promise<number> {
   }
   const projectDir = path.resolve(__dirname, "..");
   const abs = (f?: string) => (f ? path.resolve(f) : undefined);
-  const result = await checkMirror({ projectDir, stagingFile: abs(values["staging-file"]), prodFile: abs(values["prod-file"]), allowFile: abs(values.allow) });
+  const result = await checkMirror({ projectDir, stagingFile: abs(values["staging-file"]), prodFile: abs(values["prod-file"]), allowFile: abs(values.allow), planner });
   if (values.json) {
     io.stdout(JSON.stringify({ ok: result.violations.length === 0, violations: result.violations, allowed: result.differences.filter((d) => d.allowed), unusedAllowances: result.unused }, null, 2) + "\n");
   } else {

@@ -1,7 +1,7 @@
 // `npm run plan -- --stack <name> [--json] [--deployed part=version ...] [--deployed-version X.Y.Z] [--source-version X.Y.Z] [--set key=value ...]`
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ORGANIZATION, ProgramFailed, deployedOutputs, runPlan, steadyStateOutputs, type Plan } from "./offline/plan";
+import { ORGANIZATION, ProgramFailed, deployedOutputs, runPlan, steadyStateOutputs, type Plan, type Planner } from "./offline/plan";
 import { EKS_ADDONS, PARTS, addonPart } from "../components/version-policy";
 import { mockAddonVersion } from "./offline/mocks";
 import { StackFileError, listStacks, readProjectFile } from "./offline/stack-files";
@@ -34,9 +34,9 @@ function fail(message: string, code = 2): never {
 }
 
 /** The whole CLI, callable in-process (the tests) as well as from the command line; returns the exit code. */
-export async function main(argv: string[], io: CliIo): Promise<number> {
+export async function main(argv: string[], io: CliIo, planner: Planner = runPlan): Promise<number> {
   try {
-    await plan(argv, io);
+    await plan(argv, io, planner);
     return 0;
   } catch (err) {
     const failure = err instanceof CliFailure ? err : new CliFailure(`internal error: ${err instanceof Error ? err.stack : String(err)}`, 1);
@@ -45,7 +45,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-async function plan(argv: string[], io: CliIo): Promise<void> {
+async function plan(argv: string[], io: CliIo, planner: Planner): Promise<void> {
   let args;
   try {
     args = parseArgs({
@@ -117,7 +117,7 @@ async function plan(argv: string[], io: CliIo): Promise<void> {
 
   let planned: Plan;
   try {
-    planned = await runPlan({ stack: args.stack, projectDir, stackOutputs, overrides: configOverrides });
+    planned = await planner({ stack: args.stack, projectDir, stackOutputs, overrides: configOverrides });
   } catch (err) {
     if (err instanceof StackFileError) fail(err.message);
     if (err instanceof ProgramFailed && err.userFacing) {

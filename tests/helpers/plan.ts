@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StackOutputsByName } from "../../tools/offline/mocks";
-import type { Plan, PlannedResource } from "../../tools/offline/plan";
+import type { Plan, PlannedResource, Planner } from "../../tools/offline/plan";
 import { ORGANIZATION, steadyStateOutputs } from "../../tools/offline/plan-inputs";
+import { readProjectFile } from "../../tools/offline/stack-files";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
 export const STACKS = ["staging", "prod"] as const;
@@ -50,20 +51,51 @@ function planSourcesDigest(): string {
 // Plans warn by date (Kubernetes support windows), so yesterday's plan is not today's.
 const TODAY = new Date().toISOString().slice(0, 10);
 const PLAN_CACHE = path.join(PROJECT_DIR, "node_modules", ".cache", "zenml-platform", "plans");
+let currentCacheDir: string | undefined;
+/** This state of the sources' folder; the folders of earlier states are removed (a plan is ~130 KB, a run makes ~90). */
+function planCacheDir(): string {
+  if (currentCacheDir) return currentCacheDir;
+  const current = createHash("sha256").update(planSourcesDigest()).update(TODAY).digest("hex").slice(0, 32);
+  fs.mkdirSync(path.join(PLAN_CACHE, current), { recursive: true });
+  for (const d of fs.readdirSync(PLAN_CACHE)) if (d !== current) fs.rmSync(path.join(PLAN_CACHE, d), { recursive: true, force: true });
+  return (currentCacheDir = path.join(PLAN_CACHE, current));
+}
+
 export async function cachedPlan(key: unknown, compute: () => Promise<Plan>): Promise<Plan> {
-  const file = path.join(PLAN_CACHE, `${createHash("sha256").update(planSourcesDigest()).update(TODAY).update(JSON.stringify(key)).digest("hex")}.json`);
+  const file = path.join(planCacheDir(), `${createHash("sha256").update(JSON.stringify(key)).digest("hex")}.json`);
   try {
     return JSON.parse(fs.readFileSync(file, "utf8")) as Plan;
   } catch {
     // not planned yet in this state of the sources
   }
   const fresh = await compute();
-  fs.mkdirSync(PLAN_CACHE, { recursive: true });
   const partial = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(partial, JSON.stringify(fresh));
   fs.renameSync(partial, file); // whole or absent, even with workers writing the same plan
   return JSON.parse(JSON.stringify(fresh)) as Plan;
 }
+
+/**
+ * runPlan through the cache, for code that takes a Planner (the CLIs, checkMirror). Keyed on what
+ * runPlan reads besides the repository: the project and stack files of `projectDir`, which may be
+ * a temporary tree. A custom program cannot be keyed, so it is always run.
+ */
+export const cachedRunPlan: Planner = async (options) => {
+  const load = () => import("../../tools/offline/plan.js");
+  if (options.program) return (await load()).runPlan(options);
+  const text = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : null);
+  const project = text(path.join(options.projectDir, "Pulumi.yaml"));
+  const stackFile = text(options.stackFile ?? path.join(options.projectDir, `Pulumi.${options.stack}.yaml`));
+  // runPlan's default, resolved here so that it is part of the key.
+  let stackOutputs = options.stackOutputs;
+  try {
+    stackOutputs ??= steadyStateOutputs(options.projectDir, readProjectFile(options.projectDir).name);
+  } catch {
+    return (await load()).runPlan(options); // an unreadable project: runPlan reports why
+  }
+  const resolved = { ...options, stackOutputs };
+  return cachedPlan({ runPlan: { stack: options.stack, project, stackFile, overrides: options.overrides ?? {}, stackOutputs } }, async () => (await load()).runPlan(resolved));
+};
 
 /** Plans a stack with the real program, from the real stack files, under mocks. */
 export function plan(stack: string, options: TestPlanOptions = {}): Promise<Plan> {

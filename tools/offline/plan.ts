@@ -47,6 +47,9 @@ export interface PlanOptions {
   program?: () => Promise<Record<string, unknown>>;
 }
 
+/** Computes a plan: runPlan itself, or a caller's stand-in that remembers plans (the tests' cache). */
+export type Planner = (options: PlanOptions) => Promise<Plan>;
+
 /** The program refused to run; `registeredTypes` shows how far it got (reads and resources). */
 export class ProgramFailed extends Error {
   constructor(
