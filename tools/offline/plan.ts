@@ -6,6 +6,7 @@ import { PlatformMocks, type StackOutputsByName } from "./mocks";
 import { defineStack } from "../../components/stack";
 import { ORGANIZATION, steadyStateOutputs } from "./plan-inputs";
 import { SECRET_PLACEHOLDER, readProjectFile, readStackConfig } from "./stack-files";
+import { skippingPromiseRecords } from "../loader/promise-stacks.cjs";
 
 // Re-exported: the plan's inputs live apart so that reading them does not load the program.
 export { ORGANIZATION, deployedOutputs, pinnedParts, steadyStateOutputs } from "./plan-inputs";
@@ -102,6 +103,17 @@ async function dependencyUrns(dependsOn: unknown): Promise<string[]> {
 }
 
 export async function runPlan(options: PlanOptions): Promise<Plan> {
+  // Whoever runs the plan (our loader, the test runner) formats stacks its own way, but not Pulumi's unread ones.
+  const originalPrepare = Error.prepareStackTrace;
+  Error.prepareStackTrace = skippingPromiseRecords(originalPrepare);
+  try {
+    return await planUnderMocks(options);
+  } finally {
+    Error.prepareStackTrace = originalPrepare;
+  }
+}
+
+async function planUnderMocks(options: PlanOptions): Promise<Plan> {
   const project = readProjectFile(options.projectDir).name;
   const config = readStackConfig(options.projectDir, options.stack, options.stackFile);
   const values = { ...config.values, ...(options.overrides ?? {}) };
@@ -115,6 +127,7 @@ export async function runPlan(options: PlanOptions): Promise<Plan> {
   const program = options.program ?? defineStack;
   const originalWarn = pulumi.log.warn;
   pulumi.log.warn = async (msg: string) => { warnings.push(msg); };
+
   // Kept as the program returned them: the runtime's resolved copy has lost which values are secret.
   let returned: Record<string, unknown> = {};
   // Caught inside the stack's init: a rejection escaping it also surfaces as an unhandled one.
