@@ -71,18 +71,62 @@ def client_python() -> str:
     return python
 
 
-def run_script(server: Dict[str, str], tmp_path: Path, args: List[str], **extra_env: str) -> subprocess.CompletedProcess:
+def script_env(server: Dict[str, str], **extra_env: str) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZENML_")}
     env.update(server)
     env.pop("ZENML_CONFIG_PATH", None)  # the script makes its own, as in the job
     env.update(extra_env)
-    return subprocess.run(restricted([client_python(), *args]), env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    return env
+
+
+def run_script(server: Dict[str, str], tmp_path: Path, args: List[str], **extra_env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(restricted([client_python(), *args]), env=script_env(server, **extra_env), capture_output=True, text=True, timeout=300, cwd=tmp_path)
+
+
+def registration_args(spec: Dict[str, Any], tmp_path: Path) -> List[str]:
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(spec))
+    return [str(SCRIPT), "--spec", str(spec_file)]
 
 
 def run_registration(server: Dict[str, str], spec: Dict[str, Any], tmp_path: Path, **extra_env: str) -> subprocess.CompletedProcess:
-    spec_file = tmp_path / "spec.json"
-    spec_file.write_text(json.dumps(spec))
-    return run_script(server, tmp_path, [str(SCRIPT), "--spec", str(spec_file)], **extra_env)
+    return run_script(server, tmp_path, registration_args(spec, tmp_path), **extra_env)
+
+
+#: Nothing listens there: ZenML's client retries a refused connection for about 30 s before failing.
+DOWN_SERVER = {"ZENML_STORE_URL": "http://127.0.0.1:9", "ZENML_STORE_USERNAME": "admin", "ZENML_STORE_PASSWORD": "s3cret-not-printed"}
+
+
+class EarlyRun:
+    """A script run started at session start, whose result a test reads when it gets there."""
+
+    def __init__(self, args: List[str], cwd: Path) -> None:
+        self.args = args
+        self._process = subprocess.Popen(restricted([client_python(), *args]), env=script_env(DOWN_SERVER), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+
+    def result(self) -> subprocess.CompletedProcess:
+        stdout, stderr = self._process.communicate(timeout=300)
+        return subprocess.CompletedProcess(self.args, self._process.returncode, stdout, stderr)
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.communicate()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def against_a_down_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, EarlyRun]]:
+    """The runs against a server that is down only wait out the client's retries (a minute of a
+    four-minute suite), so they start before the first test and wait while the others run."""
+    spec = json.loads((HERE.parent / "example-spec.json").read_text())
+    register_dir, check_dir = tmp_path_factory.mktemp("down-register"), tmp_path_factory.mktemp("down-check")
+    runs = {
+        "register": EarlyRun(registration_args(spec, register_dir), register_dir),
+        "check": EarlyRun([str(HERE.parent / "check_stack.py"), spec["stack"]["name"]], check_dir),
+    }
+    yield runs
+    for run in runs.values():
+        run.stop()
 
 
 def summary_of(result: subprocess.CompletedProcess) -> Dict[str, Any]:
