@@ -15,6 +15,7 @@ import type { StackOutputsByName } from "../tools/offline/mocks";
 import { ORGANIZATION, runPlan, type Plan } from "../tools/offline/plan";
 import { buildRecord } from "../tools/gitops/deploy-record";
 import { fakeGh } from "./helpers/fake-gh";
+import { migration, writeFakeWheel } from "./helpers/fake-wheel";
 import { PROJECT_DIR, cachedPlan } from "./helpers/plan";
 
 const STACKS = ["staging", "prod"] as const;
@@ -43,11 +44,24 @@ const gateScript = workflowStep("deploy-prod.yml", "gate", /staging-gate/);
 
 const LOOP = documentedLoop();
 
+/** Wheels of the releases the replay moves through: bump's and promote's dossiers come from them, never from an index. */
+function releaseWheels(dir: string): Record<string, string> {
+  const migrations: Record<string, string> = {};
+  let previous: string | null = null;
+  for (const version of ["0.97.0", "0.98.0", "0.99.0"]) {
+    migrations[`${version.replace(/\./g, "_")}.py`] = migration(version, previous, `Release ${version}`, "pass");
+    writeFakeWheel(dir, { version, migrations: { ...migrations } });
+    previous = version;
+  }
+  return { UPGRADE_NOTES_WHEELS: dir, PIP_NO_INDEX: "1", PIP_FIND_LINKS: dir };
+}
+
 class Replay {
   readonly root = fs.mkdtempSync(path.join(os.tmpdir(), "zenml-replay-"));
   readonly origin = path.join(this.root, "origin.git");
   readonly work = path.join(this.root, "work");
   readonly gh = fakeGh();
+  readonly wheelsEnv = releaseWheels(path.join(this.root, "wheels"));
   /** What each stack reports as deployed: the outputs of its last deploy. */
   deployed: StackOutputsByName = {};
   /** The commit each stack last deployed. */
@@ -69,7 +83,7 @@ class Replay {
 
   /** A command from the docs (or a workflow step), in the checkout, with the stand-in gh. */
   sh(command: string, env: Record<string, string> = {}): string {
-    const r = spawnSync("bash", ["-e", "-c", command], { cwd: this.work, encoding: "utf8", env: { ...process.env, PATH: `${this.gh.bin}:${process.env.PATH}`, GH_TOKEN: "replay", ...env } });
+    const r = spawnSync("bash", ["-e", "-c", command], { cwd: this.work, encoding: "utf8", env: { ...process.env, ...this.wheelsEnv, PATH: `${this.gh.bin}:${process.env.PATH}`, GH_TOKEN: "replay", ...env } });
     if (r.status !== 0) throw new Error(`\`${command}\` exited ${r.status}: ${r.stderr.trim().split("\n").pop()}`);
     return r.stdout;
   }
@@ -163,15 +177,17 @@ class Replay {
 
   /** One upgrade, exactly as the five documented steps say. */
   async upgrade(version: string): Promise<void> {
-    const run = (step: number) => LOOP.get(step)!.forEach((command) => this.sh(command.replace(/X\.Y\.Z/g, version)));
-    // 1. Bump on a branch off staging, PR to staging.
-    run(1);
+    const run = (step: number) => LOOP.get(step)!.map((command) => this.sh(command.replace(/X\.Y\.Z/g, version))).join("");
+    // 1. Bump on a branch off staging, PR to staging; its PR body carries the dossier of the move.
+    this.git("fetch", "-q", "origin");
+    const [stagingPin, prodPin] = [this.pin("staging", "origin/staging"), this.pin("prod", "origin/staging")];
+    expect(run(1)).toContain(`## Upgrade dossier: ZenML ${stagingPin} -> ${version}`);
     this.git("commit", "-qam", `Upgrade ZenML to ${version} on staging`);
     await this.openPr(`upgrade-zenml-${version}`, "staging");
     // 2. Merge: staging deploys and records.
     await this.deploy("staging", this.merge(`upgrade-zenml-${version}`, "staging"));
     // 3. Promote on a branch off staging, PR to staging, merge: staging redeploys that commit.
-    run(3);
+    expect(run(3)).toContain(`## Upgrade dossier: ZenML ${prodPin} -> ${version}`);
     this.git("commit", "-qam", `Promote ZenML ${version} to prod`);
     await this.openPr(`promote-zenml-${version}`, "staging");
     await this.deploy("staging", this.merge(`promote-zenml-${version}`, "staging"));

@@ -8,6 +8,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { decide, finalReleases, readHold, type PypiProject } from "../tools/upgrade-notes/release-watch";
+import { main } from "../tools/upgrade-notes/release-watch-cli";
+import { runMain } from "./helpers/cli";
 import { migration, writeFakeWheel } from "./helpers/fake-wheel";
 import { PROJECT_DIR, runTs } from "./helpers/plan";
 
@@ -128,28 +130,36 @@ describe("npm run release-watch (a stand-in PyPI, fake wheels)", () => {
     const body = JSON.stringify({ releases: { "0.98.0": [wheel], "0.99.1": [wheel], "0.100.0rc1": [wheel] } });
     server = http.createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(body));
     await new Promise<void>((resolve) => server.listen(PORT, "127.0.0.1", resolve));
+    saved = Object.fromEntries(Object.keys(standIns()).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, standIns()); // for the in-process runs
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(async () => {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  let saved: Record<string, string | undefined> = {};
+  const standIns = () => ({ RELEASE_WATCH_PYPI_URL: `http://127.0.0.1:${PORT}/pypi/zenml/json`, UPGRADE_NOTES_WHEELS: wheels, PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels });
 
   const project = () => {
     const dir = tmp("watch-project-");
     for (const f of ["Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "release-watch.yaml"]) fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(dir, f));
     return dir;
   };
-  const watch = (dir: string, args: string[]) =>
-    run(process.execPath, [...runTs(), "tools/upgrade-notes/release-watch-cli.ts", "--dir", dir, ...args], {
-      cwd: PROJECT_DIR,
-      env: { ...process.env, RELEASE_WATCH_PYPI_URL: `http://127.0.0.1:${PORT}/pypi/zenml/json`, UPGRADE_NOTES_WHEELS: wheels, PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels },
-    });
+  /** In-process: the same main() the script runs. */
+  const watch = (dir: string, args: string[]) => runMain(main, ["--dir", dir, ...args]);
+  /** The script npm runs, as a real process. */
+  const watchProcess = (dir: string, args: string[]) =>
+    run(process.execPath, [...runTs(), "tools/upgrade-notes/release-watch-cli.ts", "--dir", dir, ...args], { cwd: PROJECT_DIR, env: { ...process.env, ...standIns() } });
 
   it("writes the outputs, then bumps staging and writes the PR body with the dossier from prod's pin", async () => {
     const dir = project();
     const out = path.join(dir, "github-output");
     const decided = await watch(dir, ["--github-output", out]);
+    expect(decided.code).toBe(0);
     expect(decided.stdout).toBe("release-watch: ZenML 0.99.1 is out; staging pins 0.98.0\n");
     expect(fs.readFileSync(out, "utf8")).toBe("action=bump\nversion=0.99.1\nbranch=upgrade-zenml-0.99.1\ntitle=Upgrade ZenML to 0.99.1 on staging\n");
     const bodyFile = path.join(dir, "body.md");
-    await watch(dir, ["--apply", "--version", "0.99.1", "--body-file", bodyFile]);
+    expect((await watch(dir, ["--apply", "--version", "0.99.1", "--body-file", bodyFile])).code).toBe(0);
     expect(fs.readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8")).toContain("zenml-platform:zenmlVersion: 0.99.1");
     const body = fs.readFileSync(bodyFile, "utf8");
     expect(body).toContain("## Upgrade dossier: ZenML 0.97.0 -> 0.99.1");
@@ -157,10 +167,10 @@ describe("npm run release-watch (a stand-in PyPI, fake wheels)", () => {
     expect(body).toContain("set `hold` in `release-watch.yaml`");
   });
 
-  it("refuses to apply a version other than the one it decides on, changing nothing", async () => {
+  it("refuses to apply a version other than the one it decides on, changing nothing (the real process)", async () => {
     const dir = project();
     const before = fs.readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8");
-    const r = await watch(dir, ["--apply", "--version", "0.99.0", "--body-file", path.join(dir, "b.md")]).catch((e: { code: number; stderr: string }) => e);
+    const r = await watchProcess(dir, ["--apply", "--version", "0.99.0", "--body-file", path.join(dir, "b.md")]).catch((e: { code: number; stderr: string }) => e);
     expect(r).toMatchObject({ code: 1, stderr: "release-watch: the newest release is now 0.99.1, not 0.99.0: nothing changed, the next run proposes it\n" });
     expect(fs.readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8")).toBe(before);
   });
@@ -170,6 +180,7 @@ describe("npm run release-watch (a stand-in PyPI, fake wheels)", () => {
     fs.writeFileSync(path.join(dir, "release-watch.yaml"), 'hold: "staging is being rebuilt"\n');
     const out = path.join(dir, "github-output");
     const r = await watch(dir, ["--github-output", out]);
+    expect(r.code).toBe(0);
     expect(r.stdout).toBe("release-watch: held by release-watch.yaml: staging is being rebuilt (newer: 0.99.1)\n");
     expect(fs.readFileSync(out, "utf8")).toMatch(/^action=none\nversion=\n/);
   });

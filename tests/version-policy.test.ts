@@ -188,13 +188,15 @@ describe("the parts registry", () => {
   });
 
   it("takes a new part as one registry entry: ordered, stepped and counted like the others", () => {
+    // The registry is shared by every file a test worker runs: the real entry comes back after.
+    const registered = PARTS.mlflow;
     PARTS.mlflow = { name: "mlflow", configKey: "mlflowVersion", order: 50, noDowngrade: "MLflow cannot downgrade a migrated database", effects: () => ["mlflow db upgrade"] };
     try {
       const d = decideParts({ ...base, desired: { zenml: "0.98.0", mlflow: "3.1.0" }, own: own({ zenml: "0.97.0", mlflow: "3.0.0" }), zenml: { kind: "upgrade" } });
       expect(d.refusals.join()).toMatch(/1\. zenml 0\.97\.0 -> 0\.98\.0 \(zenmlVersion\), 2\. mlflow 3\.0\.0 -> 3\.1\.0 \(mlflowVersion\)/);
       expect(decideParts({ ...base, desired: { mlflow: "2.9.0" }, own: own({ mlflow: "3.0.0" }) }).refusals.join()).toMatch(/mlflowVersion "2\.9\.0" for mlflow is lower than the deployed "3\.0\.0": MLflow cannot downgrade/);
     } finally {
-      delete PARTS.mlflow;
+      PARTS.mlflow = registered;
     }
   });
 

@@ -9,9 +9,24 @@ import { PinFileError } from "../gitops/pin-file";
 import { bump } from "../gitops/version-change";
 import { buildDossier, DossierError, renderMarkdown } from "./dossier";
 import { decide, fetchPypiProject, finalReleases, pins, pullRequestBody, readHold, WatchError } from "./release-watch";
+import { runFromCommandLine, type CliIo } from "../cli-io";
 
-async function main(): Promise<void> {
+/** The whole CLI, callable in-process (the tests) as well as from the command line; returns the exit code. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  try {
+    await watch(argv, io);
+    return 0;
+  } catch (err) {
+    const e = err as Error & { code?: string; exitCode?: number };
+    io.stderr(e.message.split("\n").map((l) => `release-watch: ${l}\n`).join(""));
+    const usage = e.code?.startsWith("ERR_PARSE_ARGS") || err instanceof PinFileError;
+    return err instanceof WatchError || err instanceof DossierError ? e.exitCode! : usage ? 2 : 1;
+  }
+}
+
+async function watch(argv: string[], io: CliIo): Promise<void> {
   const { values } = parseArgs({
+    args: argv,
     options: { apply: { type: "boolean", default: false }, version: { type: "string" }, "body-file": { type: "string" }, "github-output": { type: "string" }, dir: { type: "string", default: path.resolve(__dirname, "../..") } },
     strict: true,
   });
@@ -20,7 +35,7 @@ async function main(): Promise<void> {
   const settings = readHold(dir);
   const current = pins(dir);
   const decision = decide(finalReleases(await fetchPypiProject()), current.staging, settings);
-  process.stdout.write(`release-watch: ${decision.reason}\n`);
+  io.stdout(`release-watch: ${decision.reason}\n`);
   const outputs: Record<string, string> = { action: decision.action, version: "", branch: "", title: "" };
   if (decision.action === "bump") {
     Object.assign(outputs, { version: decision.version, branch: `upgrade-zenml-${decision.version}`, title: `Upgrade ZenML to ${decision.version} on staging` });
@@ -29,15 +44,10 @@ async function main(): Promise<void> {
       const dossier = renderMarkdown(buildDossier(dir, current.prod, decision.version));
       const result = bump(dir, "staging", decision.version);
       fs.writeFileSync(values["body-file"]!, pullRequestBody(decision.version, current.staging, current.prod, dossier, result.message));
-      process.stdout.write(`release-watch: staging bumped to ${decision.version}; PR body in ${values["body-file"]}\n`);
+      io.stdout(`release-watch: staging bumped to ${decision.version}; PR body in ${values["body-file"]}\n`);
     }
   }
   if (values["github-output"]) fs.appendFileSync(values["github-output"], Object.entries(outputs).map(([k, v]) => `${k}=${v}\n`).join(""));
 }
 
-main().catch((err: unknown) => {
-  const e = err as Error & { code?: string; exitCode?: number };
-  process.stderr.write(e.message.split("\n").map((l) => `release-watch: ${l}\n`).join(""));
-  const usage = e.code?.startsWith("ERR_PARSE_ARGS") || err instanceof PinFileError;
-  process.exit(err instanceof WatchError || err instanceof DossierError ? e.exitCode! : usage ? 2 : 1);
-});
+if (require.main === module) runFromCommandLine(main);

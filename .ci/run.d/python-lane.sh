@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The Python half of CI, started by .ci/run in the background right after `npm ci`, so that it
+# runs beside the Node checks instead of after them. First every venv and MariaDB (each once,
+# prepare-python.sh), then two sub-lanes side by side, each about one core's worth of work:
+#   1. stack registration, then the post-upgrade script and rehearsal driver (real ZenML servers)
+#   2. the ZenML upgrade rehearsal, with the MLflow rehearsal beside it (it mostly waits on servers)
+# Every suite writes its own log under .cache/lanes/; this prints them in a fixed order at the end
+# and exits non-zero when any suite failed, naming it.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+T0=$SECONDS
+logs=.cache/lanes
+mkdir -p "$logs"
+
+echo "[lane] preparing venvs and MariaDB"
+if ! bash .ci/run.d/prepare-python.sh >"$logs/prepare.log" 2>&1; then
+  cat "$logs/prepare.log"
+  echo "FAILED: preparing the Python venvs or MariaDB (log above)" >&2
+  exit 1
+fi
+cat "$logs/prepare.log"
+echo "[lane] suites start at ${SECONDS}s"
+
+# Each pytest session its own temporary root: three sessions at once must not prune each other's.
+suite() {
+  local name=$1
+  shift
+  local start=$SECONDS rc=0
+  "$@" >"$logs/$name.log" 2>&1 || rc=$?
+  echo "$rc $((SECONDS - start))" >"$logs/$name.status"
+}
+(
+  suite registration bash registration/run-tests.sh --junitxml="$PWD/.cache/registration-junit.xml" --basetemp="$PWD/.cache/pytest/registration"
+  suite post-upgrade bash post_upgrade/run-tests.sh --junitxml="$PWD/.cache/post-upgrade-junit.xml" --basetemp="$PWD/.cache/pytest/post-upgrade"
+) &
+servers=$!
+suite rehearse-mlflow bash .ci/run.d/rehearse-mlflow.sh &
+mlflow=$!
+suite rehearse bash .ci/run.d/rehearse.sh
+wait "$servers" "$mlflow"
+
+failed=()
+for name in registration post-upgrade rehearse rehearse-mlflow; do
+  read -r rc took <"$logs/$name.status" 2>/dev/null || { rc=1 took=?; }
+  echo "== $name: exit $rc in ${took}s"
+  if [[ $name == rehearse-mlflow && $rc -eq 0 ]]; then tail -n 40 "$logs/$name.log"; else cat "$logs/$name.log"; fi
+  [[ $rc -eq 0 ]] || failed+=("$name (log .cache/lanes/$name.log)")
+done
+echo "[lane] done in $((SECONDS - T0))s"
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "FAILED: ${failed[*]}" >&2
+  exit 1
+fi
