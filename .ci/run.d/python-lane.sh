@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 T0=$SECONDS
 logs=.cache/lanes
-mkdir -p "$logs"
+mkdir -p "$logs" .cache/pytest
 
 echo "[lane] preparing venvs and MariaDB"
 if ! bash .ci/run.d/prepare-python.sh >"$logs/prepare.log" 2>&1; then
