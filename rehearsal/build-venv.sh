@@ -27,10 +27,14 @@ echo "[venv] building $venv from $reqs_file" >&2
 rm -rf "$venv"
 mkdir -p "$(dirname "$venv")"
 if uv="$(uv_bin)"; then
-  # --seed: the venv keeps pip, for whoever installs into it by hand. --compile-bytecode, as pip
-  # does: otherwise each of the many processes that import zenml in the tests compiles it again.
+  # Bytecode: where Python may not write it (PYTHONDONTWRITEBYTECODE), every process that imports
+  # zenml would compile it again, so all of it is compiled here. Otherwise each module's first
+  # import writes it, which compiles only what runs: an MLflow venv's full compile is 45 s of CPU.
+  compile=()
+  [[ -n "${PYTHONDONTWRITEBYTECODE:-}" ]] && compile=(--compile-bytecode)
+  # --seed: the venv keeps pip, for whoever installs into it by hand.
   "$uv" venv --quiet --seed --python "$python" "$venv" >&2 \
-    && "$uv" pip install --quiet --compile-bytecode --python "$venv/bin/python" -r "$reqs_file" >&2 \
+    && "$uv" pip install --quiet "${compile[@]}" --python "$venv/bin/python" -r "$reqs_file" >&2 \
     || { echo "FATAL: uv could not install $reqs_file into $venv (is PyPI reachable?)" >&2; exit 3; }
 else
   echo "[venv] uv $UV_VERSION unavailable, installing with pip" >&2

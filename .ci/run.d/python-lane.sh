@@ -9,6 +9,9 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 T0=$SECONDS
+# The venvs under .cache are this run's own: their modules' bytecode is written on first import
+# (only what runs is compiled, rehearsal/build-venv.sh) and reused by every later process.
+unset PYTHONDONTWRITEBYTECODE
 logs=.cache/lanes
 mkdir -p "$logs" .cache/pytest
 

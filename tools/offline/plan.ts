@@ -127,7 +127,6 @@ async function planUnderMocks(options: PlanOptions): Promise<Plan> {
   const program = options.program ?? defineStack;
   const originalWarn = pulumi.log.warn;
   pulumi.log.warn = async (msg: string) => { warnings.push(msg); };
-
   // Kept as the program returned them: the runtime's resolved copy has lost which values are secret.
   let returned: Record<string, unknown> = {};
   // Caught inside the stack's init: a rejection escaping it also surfaces as an unhandled one.

@@ -1,0 +1,78 @@
+// What makes a plan cheap must not change what it computes or hide what a user needs to see.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { rdsCaBundle } from "../components/rds-ca";
+import { runPlan } from "../tools/offline/plan";
+import { readProjectFile, readStackConfig } from "../tools/offline/stack-files";
+import { PROJECT_DIR } from "./helpers/plan";
+
+/** Runs `body` with a prepareStackTrace that counts the stacks formatted for Pulumi's promise records. */
+async function countPromiseStacks(body: () => Promise<unknown>): Promise<{ promiseStacks: number; others: number }> {
+  const outer = Error.prepareStackTrace;
+  const counts = { promiseStacks: 0, others: 0 };
+  Error.prepareStackTrace = (error, frames) => {
+    if (frames[0]?.getFunctionName() === "debuggablePromise") counts.promiseStacks++;
+    else counts.others++;
+    return outer ? outer(error, frames) : String(error);
+  };
+  try {
+    await body();
+    return counts;
+  } finally {
+    Error.prepareStackTrace = outer;
+  }
+}
+
+describe("Pulumi's per-promise stacks during a plan", () => {
+  it("are not formatted unless PULUMI_DEBUG_PROMISE_LEAKS asks for them, and the caller's formatter is back afterwards", async () => {
+    const before = Error.prepareStackTrace;
+    const quiet = await countPromiseStacks(() => runPlan({ stack: "staging", projectDir: PROJECT_DIR }));
+    expect(quiet.promiseStacks).toBe(0);
+    expect(Error.prepareStackTrace).toBe(before);
+    process.env.PULUMI_DEBUG_PROMISE_LEAKS = "1";
+    try {
+      const debugging = await countPromiseStacks(() => runPlan({ stack: "staging", projectDir: PROJECT_DIR }));
+      expect(debugging.promiseStacks).toBeGreaterThan(100);
+    } finally {
+      delete process.env.PULUMI_DEBUG_PROMISE_LEAKS;
+    }
+  });
+
+  it("other errors keep their whole stack", async () => {
+    const err = await runPlan({ stack: "staging", projectDir: PROJECT_DIR, program: async () => { throw new Error("from the program"); } }).then(() => new Error("the plan did not fail"), (e: Error) => e);
+    expect(err.message).toBe("from the program");
+    expect(err.stack).toMatch(/\n\s+at .*plan-speed\.test\.ts/);
+  });
+});
+
+describe("stack files read once per content", () => {
+  it("hand out copies, and a changed file is read again", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zenml-stack-files-"));
+    try {
+      fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+      const original = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.staging.yaml"), "utf8");
+      fs.writeFileSync(path.join(dir, "Pulumi.staging.yaml"), original);
+      const first = readStackConfig(dir, "staging");
+      first.values["zenml-platform:serverReplicas"] = "changed by a caller";
+      readProjectFile(dir).config.serverReplicas = { type: "integer", default: 99 };
+      expect(readStackConfig(dir, "staging").values["zenml-platform:serverReplicas"]).not.toBe("changed by a caller");
+      expect(readProjectFile(dir).config.serverReplicas?.default).not.toBe(99);
+      fs.writeFileSync(path.join(dir, "Pulumi.staging.yaml"), original.replace(/serverReplicas: *\d+/, "serverReplicas: 7"));
+      expect(readStackConfig(dir, "staging").values["zenml-platform:serverReplicas"]).toBe("7");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the RDS CA bundle, parsed once per process", () => {
+  it("still answers by region and by date", () => {
+    const today = rdsCaBundle("eu-west-1");
+    expect(today).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(rdsCaBundle("eu-west-1")).toBe(today);
+    expect(rdsCaBundle("us-east-1")).not.toBe(today);
+    expect(rdsCaBundle("eu-west-1", new Date("2200-01-01"))).toBe("");
+  });
+});
