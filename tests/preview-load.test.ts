@@ -27,7 +27,7 @@ describe("Pulumi.yaml's runtime options", () => {
     expect(options.typescript).toBe(false);
     expect(options.nodeargs).toBe("--require ./tools/loader/register.cjs");
     const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as { scripts: Record<string, string> };
-    expect(pkg.scripts.typecheck).toBe("tsc --noEmit -p tsconfig.json");
+    expect(pkg.scripts.typecheck).toBe("tsgo --noEmit -p tsconfig.json");
     const tsconfig = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "tsconfig.json"), "utf8")) as { include: string[]; compilerOptions: Record<string, unknown> };
     expect(tsconfig.compilerOptions.noCheck).toBeUndefined();
     const main = (parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { main: string }).main;
@@ -35,6 +35,22 @@ describe("Pulumi.yaml's runtime options", () => {
     // ...and a pull request runs it: a type error still fails the PR.
     const workflows = fs.readdirSync(path.join(PROJECT_DIR, ".github", "workflows")).map((f) => fs.readFileSync(path.join(PROJECT_DIR, ".github", "workflows", f), "utf8"));
     expect(workflows.some((w) => /pull_request/.test(w) && /run: npm run typecheck\b/.test(w))).toBe(true);
+  });
+
+  it("type-check with a compiler that fails on a type error under the project's options (tsgo, TypeScript's native port)", () => {
+    // Inside the project, so that `types: ["node"]` resolves as it does for the real config.
+    fs.mkdirSync(path.join(PROJECT_DIR, "node_modules", ".cache"), { recursive: true });
+    const dir = fs.mkdtempSync(path.join(PROJECT_DIR, "node_modules", ".cache", "zenml-typecheck-"));
+    try {
+      fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ extends: path.join(PROJECT_DIR, "tsconfig.json"), compilerOptions: { incremental: false }, include: ["broken.ts", "fine.ts"], exclude: [] }));
+      fs.writeFileSync(path.join(dir, "fine.ts"), "export const replicas: number = 2;\n");
+      fs.writeFileSync(path.join(dir, "broken.ts"), 'import { replicas } from "./fine";\nexport const label: string = replicas;\n');
+      const run = spawnSync(path.join(PROJECT_DIR, "node_modules", ".bin", "tsgo"), ["--noEmit", "-p", path.join(dir, "tsconfig.json")], { encoding: "utf8" });
+      expect(run.status).not.toBe(0); // a PR whose type-check step exits non-zero fails
+      expect(run.stdout).toMatch(/broken\.ts\(2,14\): error TS2322: Type 'number' is not assignable to type 'string'/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("report a TypeScript error in the program with the .ts file and line, not the transpiled ones", () => {

@@ -95,8 +95,10 @@ async function main(): Promise<void> {
     }
     absolute(`plan in-process ${stack}`, samples, undefined, "s");
   }
+  const tsgo = path.join(projectDir, "node_modules", ".bin", "tsgo");
+  absolute("typecheck (npm run typecheck: tsgo)", Array.from({ length: Math.min(runs, 3) }, () => seconds({ argv: [tsgo, "--noEmit", "-p", "tsconfig.json"] })), 8, "s");
   const tsc = path.join(projectDir, "node_modules", "typescript", "bin", "tsc");
-  absolute("typecheck (npm run typecheck), incremental", Array.from({ length: Math.min(runs, 3) }, () => seconds({ argv: [process.execPath, tsc, "--noEmit", "-p", "tsconfig.json"] })), 8, "s");
+  absolute("typecheck:tsc (JavaScript tsc), incremental", Array.from({ length: Math.min(runs, 3) }, () => seconds({ argv: [process.execPath, tsc, "--noEmit", "-p", "tsconfig.json"] })), undefined, "s");
   if (!args["skip-tests"]) {
     const vitest = path.join(projectDir, "node_modules", "vitest", "vitest.mjs");
     absolute("test suite (vitest run)", Array.from({ length: Math.min(runs, 3) }, () => seconds({ argv: [process.execPath, vitest, "run", "--reporter=dot"] })), 30, "s");
