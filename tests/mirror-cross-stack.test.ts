@@ -2,9 +2,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkMirror } from "../tools/mirror/check";
+import { checkMirror, type MirrorOptions } from "../tools/mirror/check";
 import { ProgramFailed } from "../tools/offline/plan";
 import { PROJECT_DIR, cachedRunPlan } from "./helpers/plan";
+
+/** checkMirror on the project, its plans through the suite's cache. */
+const mirror = (options: Omit<MirrorOptions, "projectDir" | "planner">) => checkMirror({ planner: cachedRunPlan, projectDir: PROJECT_DIR, ...options });
 
 /** Prod's stack file with some lines replaced, written to a temp dir. */
 function prodFileWith(replace: Record<string, string>): string {
@@ -20,19 +23,19 @@ function prodFileWith(replace: Record<string, string>): string {
 
 describe("mirror-check reads both stack files and refuses what neither sees alone", () => {
   it("fails when prod's VPC overlaps staging's", async () => {
-    const result = await checkMirror({ planner: cachedRunPlan, projectDir: PROJECT_DIR, prodFile: prodFileWith({ "vpcCidr: 10.30.0.0/16": "vpcCidr: 10.20.0.0/16" }) });
+    const result = await mirror({ prodFile: prodFileWith({ "vpcCidr: 10.30.0.0/16": "vpcCidr: 10.20.0.0/16" }) });
     expect(result.violations.map((v) => [v.kind, v.where])).toEqual([["cross-stack", "zenml-platform:vpcCidr"]]);
     expect(result.violations[0].note).toMatch(/staging's 10\.20\.0\.0\/16 and prod's 10\.20\.0\.0\/16 overlap/);
   });
 
   it("fails when both environments serve the same hostname", async () => {
-    const result = await checkMirror({ planner: cachedRunPlan, projectDir: PROJECT_DIR, prodFile: prodFileWith({ "serverHostname: zenml.example.com": "serverHostname: zenml.staging.example.com" }) });
+    const result = await mirror({ prodFile: prodFileWith({ "serverHostname: zenml.example.com": "serverHostname: zenml.staging.example.com" }) });
     expect(result.violations.map((v) => v.where)).toContain("zenml-platform:serverHostname");
     expect(result.violations.find((v) => v.kind === "cross-stack")?.note).toMatch(/both serve zenml\.staging\.example\.com/);
   });
 
   it("does not believe a prod file that declares itself staging", async () => {
-    const failure = await checkMirror({ planner: cachedRunPlan, projectDir: PROJECT_DIR, prodFile: prodFileWith({ "zenml-platform:environment: prod": "zenml-platform:environment: staging" }) }).catch((e: unknown) => e);
+    const failure = await mirror({ prodFile: prodFileWith({ "zenml-platform:environment: prod": "zenml-platform:environment: staging" }) }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ProgramFailed);
     expect((failure as ProgramFailed).message).toMatch(/environment: "staging" disagrees with the stack name "prod"/);
   });

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import * as semver from "semver";
 import { describe, expect, it } from "vitest";
 import { main } from "../tools/mirror-check";
-import { MirrorInputError, checkMirror, componentFiles, readAllowList } from "../tools/mirror/check";
+import { MirrorInputError, checkMirror, componentFiles, readAllowList, type MirrorOptions } from "../tools/mirror/check";
 import { compareStacks, flatten, normalise, unusedAllowances, type Side } from "../tools/mirror/compare";
 import type { Plan, PlannedResource } from "../tools/offline/plan";
 import { runMain } from "./helpers/cli";
@@ -16,6 +16,8 @@ const FIXTURES = path.join(PROJECT_DIR, "tests", "fixtures", "mirror");
 const fixture = (name: string, stack: string) => path.join(FIXTURES, name, `Pulumi.${stack}.yaml`);
 const label = (name: string, stack: string) => `tests/fixtures/mirror/${name}/Pulumi.${stack}.yaml`;
 const runCli = (args: string[]) => runMain(main, args);
+/** checkMirror on the project, its plans through the suite's cache. */
+const mirror = (options: Omit<MirrorOptions, "projectDir" | "planner"> = {}) => checkMirror({ planner: cachedRunPlan, projectDir: PROJECT_DIR, ...options });
 /** The script npm runs, as a real process. */
 const runProcess = (args: string[]) =>
   promisify(execFile)(process.execPath, [...runTs("tools/mirror-check.ts"), ...args], { cwd: PROJECT_DIR, maxBuffer: 16 << 20 }).then(
@@ -25,7 +27,7 @@ const runProcess = (args: string[]) =>
 
 describe("mirror-check on the real stack files", () => {
   it("passes, with every difference declared and explained", async () => {
-    const result = await checkMirror({ planner: cachedRunPlan, projectDir: PROJECT_DIR });
+    const result = await mirror();
     expect(result.violations).toEqual([]);
     const allowedKeys = result.differences.filter((d) => d.kind !== "setting" && d.kind !== "resource-missing").map((d) => d.where);
     expect(allowedKeys).toEqual(expect.arrayContaining(["zenml-platform:zenmlVersion", "zenml-platform:dbInstanceClass", "zenml-platform:serverHostname"]));
@@ -33,27 +35,27 @@ describe("mirror-check on the real stack files", () => {
   });
 
   it("lists the allowances only an upgrade or rollback in flight needs as unused, not as failures", async () => {
-    const { unused } = await checkMirror({ planner: cachedRunPlan, projectDir: PROJECT_DIR });
+    const { unused } = await mirror();
     expect(unused).toEqual(expect.arrayContaining(["aws:rds/snapshot:Snapshot (in one stack only)", "config zenml-platform:rollbackSnapshot"]));
   });
 });
 
 describe("mirror-check on fixtures that each break the mirror one way", () => {
   it("a config key present in one file only", async () => {
-    const { violations } = await checkMirror({ planner: cachedRunPlan, projectDir: PROJECT_DIR, prodFile: fixture("missing-key", "prod") });
+    const { violations } = await mirror({ prodFile: fixture("missing-key", "prod") });
     expect(violations).toHaveLength(1);
     expect(violations[0]).toMatchObject({ kind: "config-key-missing", where: "zenml-platform:pipelinesNamespace", edit: [label("missing-key", "prod")] });
     expect(violations[0].note).toMatch(/set zenml-platform:pipelinesNamespace in tests\/fixtures\/mirror\/missing-key\/Pulumi\.prod\.yaml too/);
   });
 
   it("a config key present in the other file only (a provider setting)", async () => {
-    const { violations } = await checkMirror({ planner: cachedRunPlan, projectDir: PROJECT_DIR, stagingFile: fixture("extra-key", "staging") });
+    const { violations } = await mirror({ stagingFile: fixture("extra-key", "staging") });
     expect(violations).toHaveLength(1);
     expect(violations[0]).toMatchObject({ kind: "config-key-missing", where: "aws:allowedAccountIds", left: JSON.stringify(["123456789012"]), edit: ["Pulumi.prod.yaml"] });
   });
 
   it("prod ahead of staging on the MySQL major (config + RDS + parameter group)", async () => {
-    const { violations, differences } = await checkMirror({ planner: cachedRunPlan, projectDir: PROJECT_DIR, stagingFile: fixture("engine-differs", "staging") });
+    const { violations, differences } = await mirror({ stagingFile: fixture("engine-differs", "staging") });
     expect(violations).toHaveLength(1);
     expect(violations[0]).toMatchObject({ kind: "version-order", where: "zenml-platform:dbEngineVersion", left: "8.0", right: "8.4", edit: [label("engine-differs", "staging"), "Pulumi.prod.yaml"] });
     expect(violations[0].note).toMatch(/prod \(8\.4\) must never be ahead of staging \(8\.0\)/);
@@ -68,20 +70,20 @@ describe("mirror-check on fixtures that each break the mirror one way", () => {
   });
 
   it("a database window changed in prod only", async () => {
-    const { violations } = await checkMirror({ planner: cachedRunPlan, projectDir: PROJECT_DIR, prodFile: fixture("window-differs", "prod") });
+    const { violations } = await mirror({ prodFile: fixture("window-differs", "prod") });
     expect(violations.map((v) => `${v.kind} ${v.where} ${v.path ?? ""}`.trim())).toEqual(["config-value zenml-platform:dbBackupWindow", "setting aws:rds/instance:Instance zenml-database-instance backupWindow"]);
     expect(violations[1]).toMatchObject({ left: "02:00-03:00", right: "01:00-02:00" });
   });
 
   it("prod ahead of staging", async () => {
-    const { violations } = await checkMirror({ planner: cachedRunPlan, projectDir: PROJECT_DIR, prodFile: fixture("prod-ahead", "prod") });
+    const { violations } = await mirror({ prodFile: fixture("prod-ahead", "prod") });
     expect(violations).toHaveLength(1);
     expect(violations[0]).toMatchObject({ kind: "version-order", where: "zenml-platform:zenmlVersion", left: "0.98.0", right: "0.99.0" });
     expect(violations[0].note).toMatch(/prod \(0\.99\.0\) must never be ahead of staging \(0\.98\.0\)/);
   });
 
   it("a resource in one stack only that nothing allows", async () => {
-    const { violations } = await checkMirror({ planner: cachedRunPlan, projectDir: PROJECT_DIR, allowFile: path.join(FIXTURES, "no-promotion-allowance", "mirror.allow.yaml") });
+    const { violations } = await mirror({ allowFile: path.join(FIXTURES, "no-promotion-allowance", "mirror.allow.yaml") });
     expect(violations).toHaveLength(1);
     expect(violations[0]).toMatchObject({ kind: "resource-missing", where: "pulumi:pulumi:StackReference promotion-source" });
     expect(violations[0].note).toMatch(/exists only in prod; no unallowed config difference explains it: declare it with a reason in tests\/fixtures\/mirror\/no-promotion-allowance\/mirror\.allow\.yaml/);
@@ -97,13 +99,13 @@ describe("mirror-check on fixtures that each break the mirror one way", () => {
   });
 
   it("prod ahead of staging on Kubernetes", async () => {
-    const { violations } = await checkMirror({ planner: cachedRunPlan, projectDir: PROJECT_DIR, prodFile: fixture("k8s-differs", "prod") });
+    const { violations } = await mirror({ prodFile: fixture("k8s-differs", "prod") });
     expect(violations.map((v) => `${v.kind} ${v.where}`)).toEqual(["version-order zenml-platform:kubernetesVersion"]);
     expect(violations[0].note).toMatch(/prod \(1\.34\) must never be ahead of staging \(1\.33\)/);
   });
 
   it("staging ahead on Kubernetes is a rollout in flight: allowed, cluster and add-on included", async () => {
-    const { violations, differences } = await checkMirror({ planner: cachedRunPlan, projectDir: PROJECT_DIR, stagingFile: fixture("k8s-staging-ahead", "staging") });
+    const { violations, differences } = await mirror({ stagingFile: fixture("k8s-staging-ahead", "staging") });
     expect(violations).toEqual([]);
     expect(differences.map((d) => `${d.kind} ${d.where} ${d.path ?? ""}`.trim())).toEqual(
       expect.arrayContaining(["version-order zenml-platform:kubernetesVersion", "setting eks:index:Cluster zenml-cluster version", "setting aws:eks/addon:Addon zenml-logging-addon addonVersion"]),

@@ -2,24 +2,23 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { rdsCaBundle } from "../components/rds-ca";
 import { runPlan } from "../tools/offline/plan";
 import { readProjectFile, readStackConfig } from "../tools/offline/stack-files";
 import { PROJECT_DIR } from "./helpers/plan";
 
 /** Runs `body` with a prepareStackTrace that counts the stacks formatted for Pulumi's promise records. */
-async function countPromiseStacks(body: () => Promise<unknown>): Promise<{ promiseStacks: number; others: number }> {
+async function countPromiseStacks(body: () => Promise<unknown>): Promise<number> {
   const outer = Error.prepareStackTrace;
-  const counts = { promiseStacks: 0, others: 0 };
+  let promiseStacks = 0;
   Error.prepareStackTrace = (error, frames) => {
-    if (frames[0]?.getFunctionName() === "debuggablePromise") counts.promiseStacks++;
-    else counts.others++;
+    if (frames[0]?.getFunctionName() === "debuggablePromise") promiseStacks++;
     return outer ? outer(error, frames) : String(error);
   };
   try {
     await body();
-    return counts;
+    return promiseStacks;
   } finally {
     Error.prepareStackTrace = outer;
   }
@@ -28,15 +27,13 @@ async function countPromiseStacks(body: () => Promise<unknown>): Promise<{ promi
 describe("Pulumi's per-promise stacks during a plan", () => {
   it("are not formatted unless PULUMI_DEBUG_PROMISE_LEAKS asks for them, and the caller's formatter is back afterwards", async () => {
     const before = Error.prepareStackTrace;
-    const quiet = await countPromiseStacks(() => runPlan({ stack: "staging", projectDir: PROJECT_DIR }));
-    expect(quiet.promiseStacks).toBe(0);
+    expect(await countPromiseStacks(() => runPlan({ stack: "staging", projectDir: PROJECT_DIR }))).toBe(0);
     expect(Error.prepareStackTrace).toBe(before);
-    process.env.PULUMI_DEBUG_PROMISE_LEAKS = "1";
+    vi.stubEnv("PULUMI_DEBUG_PROMISE_LEAKS", "1");
     try {
-      const debugging = await countPromiseStacks(() => runPlan({ stack: "staging", projectDir: PROJECT_DIR }));
-      expect(debugging.promiseStacks).toBeGreaterThan(100);
+      expect(await countPromiseStacks(() => runPlan({ stack: "staging", projectDir: PROJECT_DIR }))).toBeGreaterThan(100);
     } finally {
-      delete process.env.PULUMI_DEBUG_PROMISE_LEAKS;
+      vi.unstubAllEnvs();
     }
   });
 

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { decide, finalReleases, readHold, type PypiProject } from "../tools/upgrade-notes/release-watch";
 import { main } from "../tools/upgrade-notes/release-watch-cli";
@@ -130,14 +130,12 @@ describe("npm run release-watch (a stand-in PyPI, fake wheels)", () => {
     const body = JSON.stringify({ releases: { "0.98.0": [wheel], "0.99.1": [wheel], "0.100.0rc1": [wheel] } });
     server = http.createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(body));
     await new Promise<void>((resolve) => server.listen(PORT, "127.0.0.1", resolve));
-    saved = Object.fromEntries(Object.keys(standIns()).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, standIns()); // for the in-process runs
+    for (const [k, v] of Object.entries(standIns())) vi.stubEnv(k, v); // for the in-process runs
   });
   afterAll(async () => {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    vi.unstubAllEnvs();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  let saved: Record<string, string | undefined> = {};
   const standIns = () => ({ RELEASE_WATCH_PYPI_URL: `http://127.0.0.1:${PORT}/pypi/zenml/json`, UPGRADE_NOTES_WHEELS: wheels, PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels });
 
   const project = () => {

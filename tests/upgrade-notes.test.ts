@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { bump, promote } from "../tools/gitops/version-change";
 import {
   analyseMigrationDir,
@@ -308,13 +308,11 @@ describe("bump's PR body carries the dossier", () => {
   // Wheels from the fixtures only: pip may look them up, never on the network.
   const offlineEnv = () => ({ UPGRADE_NOTES_WHEELS: wheels, PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels });
   const source = (from: string, to: string) => {
-    const saved = { ...process.env };
-    Object.assign(process.env, offlineEnv());
+    for (const [k, v] of Object.entries(offlineEnv())) vi.stubEnv(k, v);
     try {
       return dossierForPullRequest(dir, from, to);
     } finally {
-      for (const key of Object.keys(offlineEnv())) if (saved[key] === undefined) delete process.env[key];
-      Object.assign(process.env, saved);
+      vi.unstubAllEnvs();
     }
   };
 

@@ -25,7 +25,6 @@ fi
 cat "$logs/prepare.log"
 echo "[lane] suites start at ${SECONDS}s"
 
-# Each pytest session its own temporary root: three sessions at once must not prune each other's.
 suite() {
   local name=$1
   shift
@@ -33,6 +32,7 @@ suite() {
   "$@" >"$logs/$name.log" 2>&1 || rc=$?
   echo "$rc $((SECONDS - start))" >"$logs/$name.status"
 }
+# Each pytest session its own temporary root (--basetemp): sessions at once must not prune each other's.
 suite registration bash registration/run-tests.sh --junitxml="$PWD/.cache/registration-junit.xml" --basetemp="$PWD/.cache/pytest/registration" &
 registration=$!
 suite rehearse-mlflow bash .ci/run.d/rehearse-mlflow.sh &

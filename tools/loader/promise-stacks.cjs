@@ -12,6 +12,7 @@ function isUnreadPromiseRecord(frames) {
   return top !== undefined && top.getFunctionName() === "debuggablePromise" && (top.getFileName() ?? "").endsWith(RECORDER) && !process.env.PULUMI_DEBUG_PROMISE_LEAKS;
 }
 
+/** `Error: message` and one `at` line per frame, as Node prints a stack. */
 const plainFormat = (error, frames) => [String(error), ...frames.map((f) => `    at ${f}`)].join("\n");
 
 /** An Error.prepareStackTrace that leaves those stacks unformatted and gives every other one to `prepare`. */
@@ -20,4 +21,4 @@ function skippingPromiseRecords(prepare) {
   return (error, frames) => (isUnreadPromiseRecord(frames) ? `${error}\n    (Pulumi's promise stack: set PULUMI_DEBUG_PROMISE_LEAKS=1 to record it)` : next(error, frames));
 }
 
-module.exports = { isUnreadPromiseRecord, skippingPromiseRecords };
+module.exports = { isUnreadPromiseRecord, plainFormat, skippingPromiseRecords };

@@ -11,7 +11,7 @@ const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
 const { SourceMap } = require("node:module");
-const { skippingPromiseRecords } = require("./promise-stacks.cjs");
+const { plainFormat, skippingPromiseRecords } = require("./promise-stacks.cjs");
 
 const projectDir = path.join(__dirname, "..", "..");
 const tsconfigRaw = fs.readFileSync(path.join(projectDir, "tsconfig.json"), "utf8");
@@ -37,11 +37,7 @@ function mappedFrame(frame) {
 
 const nodePrepareStackTrace = Error.prepareStackTrace;
 Error.prepareStackTrace = skippingPromiseRecords((error, frames) =>
-  frames.some((f) => maps.has(f.getFileName()))
-    ? [String(error), ...frames.map(mappedFrame)].join("\n")
-    : nodePrepareStackTrace
-      ? nodePrepareStackTrace(error, frames)
-      : [String(error), ...frames.map((f) => `    at ${f}`)].join("\n"));
+  frames.some((f) => maps.has(f.getFileName())) ? [String(error), ...frames.map(mappedFrame)].join("\n") : (nodePrepareStackTrace ?? plainFormat)(error, frames));
 
 function transpile(source, filename) {
   esbuild ??= require("esbuild");
