@@ -237,6 +237,42 @@ describe("the dossier", () => {
   });
 });
 
+describe("each release's wheel is read once", () => {
+  const copyOf = (versions: string[]) => {
+    const dir = tmp("zenml-wheels-copy-");
+    for (const v of versions) fs.copyFileSync(path.join(wheels, `zenml-${v}-py3-none-any.whl`), path.join(dir, `zenml-${v}-py3-none-any.whl`));
+    return dir;
+  };
+  const withoutPython = <T>(f: () => T): T => {
+    vi.stubEnv("PYTHON", "/nonexistent/python3");
+    try {
+      return f();
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  };
+
+  it("keeps its analysis next to it, so a later dossier of the same releases runs no Python", () => {
+    const dir = copyOf(["0.97.0", "0.99.0"]);
+    const project = tmp("project-");
+    const first = buildDossier(project, "0.97.0", "0.99.0", { wheelsDir: dir });
+    expect(fs.readdirSync(path.join(dir, ".analysis"))).toHaveLength(2);
+    expect(withoutPython(() => buildDossier(project, "0.97.0", "0.99.0", { wheelsDir: dir }))).toEqual(first);
+  });
+
+  it("reads a wheel again when its bytes differ, and when its kept analysis is damaged", () => {
+    const dir = copyOf(["0.97.0", "0.98.0"]);
+    buildDossier(tmp("project-"), "0.97.0", "0.98.0", { wheelsDir: dir });
+    // Another 0.98.0 under the same name (a re-uploaded file): its analysis is not the old one's.
+    writeFakeWheel(dir, { version: "0.98.0", migrations: { "r0_initial.py": migration("r0", null, "Initial", "pass"), "x1_drop.py": migration("x1", "r0", "Drop", 'op.drop_table("user")') } });
+    expect(() => withoutPython(() => buildDossier(tmp("project-"), "0.97.0", "0.98.0", { wheelsDir: dir }))).toThrow(/cannot read the migrations of .*zenml-0\.98\.0-py3-none-any\.whl/);
+    const revisions = (d: ReturnType<typeof buildDossier>) => d.migrations.revisions.map((r) => r.revision);
+    expect(revisions(buildDossier(tmp("project-"), "0.97.0", "0.98.0", { wheelsDir: dir }))).toContain("x1");
+    for (const f of fs.readdirSync(path.join(dir, ".analysis"))) fs.writeFileSync(path.join(dir, ".analysis", f), '{"revisions": [');
+    expect(revisions(buildDossier(tmp("project-"), "0.97.0", "0.98.0", { wheelsDir: dir }))).toContain("x1");
+  });
+});
+
 // Each case starts its own process; running them side by side halves the wall time.
 describe.concurrent("npm run upgrade-notes", () => {
   const cli = (args: string[], env: Record<string, string> = {}) =>
@@ -285,9 +321,10 @@ describe.concurrent("npm run upgrade-notes", () => {
     const md = await cli(["--from", "0.97.0", "--to", "0.98.0"], env);
     expect(md.code).toBe(0);
     expect(md.stdout).toContain("**4 database migrations, 2 destructive.**");
-    expect(fs.readdirSync(env.UPGRADE_NOTES_WHEELS).sort()).toEqual(["zenml-0.97.0-py3-none-any.whl", "zenml-0.98.0-py3-none-any.whl"]);
-    // The cache answers now, even with no index at all.
-    const json = await cli(["--from", "0.97.0", "--to", "0.98.0", "--json"], { UPGRADE_NOTES_WHEELS: env.UPGRADE_NOTES_WHEELS, PIP_INDEX_URL: "http://127.0.0.1:47009/simple" });
+    expect(fs.readdirSync(env.UPGRADE_NOTES_WHEELS).sort()).toEqual([".analysis", "zenml-0.97.0-py3-none-any.whl", "zenml-0.98.0-py3-none-any.whl"]);
+    expect(fs.readdirSync(path.join(env.UPGRADE_NOTES_WHEELS, ".analysis"))).toHaveLength(2);
+    // The cache answers now, with no index and no Python at all: neither pip nor the classifier runs again.
+    const json = await cli(["--from", "0.97.0", "--to", "0.98.0", "--json"], { UPGRADE_NOTES_WHEELS: env.UPGRADE_NOTES_WHEELS, PIP_INDEX_URL: "http://127.0.0.1:47009/simple", PYTHON: "/nonexistent/python3" });
     expect(json.code).toBe(0);
     const d = JSON.parse(json.stdout);
     expect(d.migrations.revisions.map((r: Revision) => r.revision)).toEqual(["b1", "b2", "m1", "0.98.0"]);

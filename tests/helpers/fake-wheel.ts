@@ -1,8 +1,8 @@
-// Minimal ZenML-shaped wheels for upgrade-notes tests: migrations + METADATA, zipped by Python.
-import { execFileSync } from "node:child_process";
+// Minimal ZenML-shaped wheels for upgrade-notes tests: migrations + METADATA, zipped by fflate.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { strToU8, zipSync } from "fflate";
 
 export interface FakeRelease {
   version: string;
@@ -48,21 +48,18 @@ export function writeMigrationDir(files: Record<string, string>): string {
 
 /** Writes `zenml-<version>-py3-none-any.whl` into `dir` and returns its path. */
 export function writeFakeWheel(dir: string, release: FakeRelease): string {
-  const tree = fs.mkdtempSync(path.join(os.tmpdir(), "zenml-wheel-"));
-  const versions = path.join(tree, "zenml", "zen_stores", "migrations", "versions");
-  fs.mkdirSync(versions, { recursive: true });
-  fs.writeFileSync(path.join(versions, "__init__.py"), "");
-  for (const [name, source] of Object.entries(release.migrations)) fs.writeFileSync(path.join(versions, name), source);
-  const info = path.join(tree, `zenml-${release.version}.dist-info`);
-  fs.mkdirSync(info);
+  const versions = "zenml/zen_stores/migrations/versions/";
+  const files: Record<string, Uint8Array> = { [`${versions}__init__.py`]: strToU8("") };
+  for (const [name, source] of Object.entries(release.migrations)) files[versions + name] = strToU8(source);
   const meta = ["Metadata-Version: 2.1", "Name: zenml", `Version: ${release.version}`];
   if (release.requiresPython) meta.push(`Requires-Python: ${release.requiresPython}`);
   meta.push("Provides-Extra: server", ...(release.requiresDist ?? []).map((r) => `Requires-Dist: ${r}`));
-  fs.writeFileSync(path.join(info, "METADATA"), meta.join("\n") + "\n\n");
-  fs.writeFileSync(path.join(info, "WHEEL"), "Wheel-Version: 1.0\nGenerator: zenml-platform tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n");
+  const info = `zenml-${release.version}.dist-info/`;
+  files[`${info}METADATA`] = strToU8(meta.join("\n") + "\n\n");
+  files[`${info}WHEEL`] = strToU8("Wheel-Version: 1.0\nGenerator: zenml-platform tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n");
   fs.mkdirSync(dir, { recursive: true });
   const wheel = path.join(dir, `zenml-${release.version}-py3-none-any.whl`);
-  execFileSync("python3", ["-c", "import shutil, sys; shutil.make_archive(sys.argv[1], 'zip', sys.argv[2]); import os; os.replace(sys.argv[1] + '.zip', sys.argv[3])", wheel + ".tmp", tree, wheel]);
-  fs.rmSync(tree, { recursive: true, force: true });
+  // A fixed timestamp: the same release gives the same bytes, as a real release's wheel does.
+  fs.writeFileSync(wheel, zipSync(files, { mtime: new Date("2026-01-01T00:00:00Z") }));
   return wheel;
 }

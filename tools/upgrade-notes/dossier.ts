@@ -2,6 +2,7 @@
 // from the two releases' own wheels (migrations via migrations.py, requirements from METADATA),
 // plus the rehearsal's timing for exactly that pair when one was measured.
 import { spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as semver from "semver";
@@ -128,19 +129,56 @@ export function fetchWheel(version: string, dir: string): string {
   }
 }
 
-function runHelper(mode: "wheel" | "dir", target: string): WheelAnalysis {
-  const run = spawnSync(python(), [HELPER, mode, target], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-  if (run.error || run.status !== 0) throw new DossierError(`cannot read the migrations of ${target}: ${run.error?.message ?? run.stderr.trim().split("\n").at(-1)}`, 1);
-  return JSON.parse(run.stdout) as WheelAnalysis;
+function runHelper(mode: "wheels" | "dir", targets: string[]): unknown {
+  const run = spawnSync(python(), [HELPER, mode, ...targets], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  if (run.error || run.status !== 0) throw new DossierError(`cannot read the migrations of ${targets.join(" and ")}: ${run.error?.message ?? run.stderr.trim().split("\n").at(-1)}`, 1);
+  return JSON.parse(run.stdout);
 }
 
 /** Classifies loose migration files (the wheel's versions directory, or files a test wrote). */
 export function analyseMigrationDir(dir: string): WheelAnalysis {
-  return runHelper("dir", dir);
+  return runHelper("dir", [dir]) as WheelAnalysis;
 }
 
-export function analyseWheel(wheel: string): WheelAnalysis {
-  return runHelper("wheel", wheel);
+function readCachedAnalysis(file: string): WheelAnalysis | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as WheelAnalysis;
+  } catch {
+    return undefined; // not there yet, or cut short: read the wheel again
+  }
+}
+
+let helperDigest: string | undefined;
+/** What an analysis depends on: the wheel's bytes and the classifier's source. */
+function analysisKey(wheel: string): string {
+  helperDigest ??= crypto.createHash("sha256").update(fs.readFileSync(HELPER)).digest("hex");
+  return crypto.createHash("sha256").update(`${helperDigest}\0`).update(fs.readFileSync(wheel)).digest("hex");
+}
+
+/**
+ * Each wheel's migrations and metadata. A release's wheel never changes, so its analysis is kept
+ * next to it (`.analysis/`, by content) and every later dossier of that release reads it back;
+ * the wheels not seen yet are read by one run of the helper.
+ */
+export function analyseWheels(wheels: string[]): WheelAnalysis[] {
+  const cacheFiles = wheels.map((w) => path.join(path.dirname(w), ".analysis", `${analysisKey(w)}.json`));
+  const results = cacheFiles.map(readCachedAnalysis);
+  const missing = wheels.filter((_, i) => results[i] === undefined);
+  if (missing.length === 0) return results as WheelAnalysis[];
+  const fresh = runHelper("wheels", missing) as WheelAnalysis[];
+  for (const [i, f] of cacheFiles.entries()) {
+    if (results[i] !== undefined) continue;
+    results[i] = fresh.shift()!;
+    try {
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      const partial = `${f}.${process.pid}.tmp`;
+      fs.writeFileSync(partial, JSON.stringify(results[i]));
+      fs.renameSync(partial, f);
+    } catch {
+      // A wheel directory we cannot write to (a shared fixture) only means the next dossier reads the wheel again.
+    }
+  }
+  return results as WheelAnalysis[];
 }
 
 type Graph = Map<string, Revision>;
@@ -294,7 +332,7 @@ export function buildDossier(projectDir: string, fromArg: string | undefined, to
     }
   }
   if (problems.length > 0) throw new DossierError(problems.map((p) => p.message).join("\n"), problems.some((p) => p.exitCode === 2) ? 2 : 1);
-  const [a, b] = wheels.map(analyseWheel);
+  const [a, b] = analyseWheels(wheels);
   const warnings = [...a.errors, ...b.errors].map((e) => `${e.file}: ${e.error}`);
   for (const [v, w] of [[from, a], [to, b]] as const) if (w.migrations_found === false) warnings.push(`the ${v} wheel has no migrations directory`);
   const between = revisionsBetween(a.revisions, b.revisions);

@@ -2,6 +2,7 @@
 
 Usage:
   python3 migrations.py wheel <zenml-X.Y.Z-*.whl>   migrations + requirements of a release
+  python3 migrations.py wheels <a.whl> <b.whl> ...  the same for each, as a list (one interpreter start)
   python3 migrations.py dir <directory>            migrations of loose files (tests)
 
 A migration is judged by the operations its upgrade() performs (found with `ast`, never by
@@ -421,11 +422,13 @@ def read_wheel(path):
 
 
 def main(argv):
-    if len(argv) != 3 or argv[1] not in ("wheel", "dir"):
-        sys.stderr.write("usage: migrations.py wheel <file.whl> | dir <directory>\n")
+    if len(argv) < 3 or argv[1] not in ("wheel", "wheels", "dir") or (argv[1] != "wheels" and len(argv) != 3):
+        sys.stderr.write("usage: migrations.py wheel <file.whl> | wheels <file.whl>... | dir <directory>\n")
         return 2
     if argv[1] == "wheel":
         result = read_wheel(argv[2])
+    elif argv[1] == "wheels":
+        result = [read_wheel(w) for w in argv[2:]]
     else:
         names = sorted(f for f in os.listdir(argv[2]) if f.endswith(".py") and f != "__init__.py")
         result = revisions_of([(f, open(os.path.join(argv[2], f), encoding="utf-8").read()) for f in names])
