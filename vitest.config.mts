@@ -15,5 +15,8 @@ export default defineConfig({
     // box with the plan cache warm: 1 worker 79 s wall, 2 workers 54 s, same CPU. Many files wait on
     // spawned CLIs and git, so a second worker overlaps that.
     maxWorkers: 2,
+    // Transformed test and source modules are kept on disk by content (node_modules/.experimental-vitest-cache),
+    // so a run after an edit re-transforms only what changed: 3.5 s of transform in a run became 0.6 s.
+    experimental: { fsModuleCache: true },
   },
 });

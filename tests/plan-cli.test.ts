@@ -15,10 +15,10 @@ const run = promisify(execFile);
 
 const plan = (...args: string[]) => runMain(main, args);
 
-/** The script npm runs, as a real process. */
-async function planProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** The script npm runs, as a real process (node's own flags first). */
+async function planProcess(args: string[], nodeArgs: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [...runTs("tools/plan.ts"), ...args], { cwd: PROJECT_DIR, maxBuffer: 32 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, [...nodeArgs, ...runTs("tools/plan.ts"), ...args], { cwd: PROJECT_DIR, maxBuffer: 32 * 1024 * 1024 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -92,12 +92,16 @@ describe("npm run plan", () => {
   });
 
   it("is the script npm runs: the real process prints the same document, and exits 2 with one line on stderr", async () => {
-    const [real, inProcess] = await Promise.all([planProcess("--stack", "staging", "--json"), plan("--stack", "staging", "--json")]);
+    const [real, inProcess] = await Promise.all([planProcess(["--stack", "staging", "--json"]), plan("--stack", "staging", "--json")]);
     expect(real.code).toBe(0);
     expect(JSON.parse(real.stdout)).toEqual(JSON.parse(inProcess.stdout));
-    const refused = await planProcess("--stack", "qa");
+    // A stack name with no file is refused before Pulumi and the program load: at once, not in 2 s.
+    const withoutPulumi = ["--require", path.join(__dirname, "helpers", "forbid-pulumi.cjs")];
+    const refused = await planProcess(["--stack", "qa"], withoutPulumi);
     expect(refused).toMatchObject({ code: 2, stdout: "" });
     expect(refused.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^plan: No stack file for "qa"/)]);
+    // The guard itself: a run that plans does load Pulumi, and is stopped.
+    expect(await planProcess(["--stack", "staging"], withoutPulumi)).toMatchObject({ code: 99, stderr: expect.stringMatching(/^forbid-pulumi: @pulumi\//) });
   });
 
   // That the SDK's runner loads index.ts and runs it is preview-load.test.ts's real-runner test.

@@ -273,13 +273,21 @@ describe("each release's wheel is read once", () => {
   });
 });
 
-// Each case starts its own process; running them side by side halves the wall time.
-describe.concurrent("npm run upgrade-notes", () => {
-  const cli = (args: string[], env: Record<string, string> = {}) =>
-    run(process.execPath, [...runTs(), "tools/upgrade-notes/cli.ts", ...args], { cwd: PROJECT_DIR, env: { ...process.env, ...env } }).then(
+describe("npm run upgrade-notes", () => {
+  const cli = (args: string[]) =>
+    run(process.execPath, [...runTs(), "tools/upgrade-notes/cli.ts", ...args], { cwd: PROJECT_DIR }).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
     );
+  /** The same CLI in-process, its environment stubbed for the one synchronous call (pip still runs for real). */
+  const inProcess = (args: string[], env: Record<string, string>) => {
+    for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
+    try {
+      return upgradeNotes(args);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  };
   // pip reads these itself: an index of our three wheels only, never the network.
   const localIndex = () => ({ UPGRADE_NOTES_WHEELS: tmp("wheel-cache-"), PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels });
 
@@ -302,29 +310,29 @@ describe.concurrent("npm run upgrade-notes", () => {
     expect(r).toMatchObject({ code: 2, stdout: "", stderr: expect.stringMatching(/^upgrade-notes: refusing 0\.98\.0 -> 0\.97\.0: that is a downgrade.*\n$/) });
   });
 
-  it("refuses a version the index does not have with exit 2, naming the latest release", async () => {
-    const r = await cli(["--from", "0.97.0", "--to", "0.97.5"], localIndex());
+  it("refuses a version the index does not have with exit 2, naming the latest release", () => {
+    const r = inProcess(["--from", "0.97.0", "--to", "0.97.5"], localIndex());
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe("upgrade-notes: zenml 0.97.5 is not a release on the package index (latest final release: 0.99.0)");
   });
 
-  it("says in one line that it is offline when the index cannot be reached", async () => {
+  it("says in one line that it is offline when the index cannot be reached", () => {
     // Port 47009 is in this block and nothing listens there.
-    const r = await cli(["--from", "0.97.0", "--to", "0.98.0"], { UPGRADE_NOTES_WHEELS: tmp("wheel-cache-"), PIP_INDEX_URL: "http://127.0.0.1:47009/simple" });
+    const r = inProcess(["--from", "0.97.0", "--to", "0.98.0"], { UPGRADE_NOTES_WHEELS: tmp("wheel-cache-"), PIP_INDEX_URL: "http://127.0.0.1:47009/simple" });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^upgrade-notes: cannot download zenml 0\.97\.0 and 0\.98\.0: the package index is unreachable \(offline\?\); cached wheels live in /);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 
-  it("downloads both wheels once into its cache and prints Markdown, or JSON with --json", async () => {
+  it("downloads both wheels once into its cache and prints Markdown, or JSON with --json", () => {
     const env = localIndex();
-    const md = await cli(["--from", "0.97.0", "--to", "0.98.0"], env);
+    const md = inProcess(["--from", "0.97.0", "--to", "0.98.0"], env);
     expect(md.code).toBe(0);
     expect(md.stdout).toContain("**4 database migrations, 2 destructive.**");
     expect(fs.readdirSync(env.UPGRADE_NOTES_WHEELS).sort()).toEqual([".analysis", "zenml-0.97.0-py3-none-any.whl", "zenml-0.98.0-py3-none-any.whl"]);
     expect(fs.readdirSync(path.join(env.UPGRADE_NOTES_WHEELS, ".analysis"))).toHaveLength(2);
     // The cache answers now, with no index and no Python at all: neither pip nor the classifier runs again.
-    const json = await cli(["--from", "0.97.0", "--to", "0.98.0", "--json"], { UPGRADE_NOTES_WHEELS: env.UPGRADE_NOTES_WHEELS, PIP_INDEX_URL: "http://127.0.0.1:47009/simple", PYTHON: "/nonexistent/python3" });
+    const json = inProcess(["--from", "0.97.0", "--to", "0.98.0", "--json"], { UPGRADE_NOTES_WHEELS: env.UPGRADE_NOTES_WHEELS, PIP_INDEX_URL: "http://127.0.0.1:47009/simple", PYTHON: "/nonexistent/python3" });
     expect(json.code).toBe(0);
     const d = JSON.parse(json.stdout);
     expect(d.migrations.revisions.map((r: Revision) => r.revision)).toEqual(["b1", "b2", "m1", "0.98.0"]);

@@ -2,7 +2,7 @@
 // Exit 0: the stacks mirror each other; 1: violations (report says what and where); 2: bad input.
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ProgramFailed, runPlan, type Planner } from "./offline/plan";
+import { ProgramFailed, planOnDemand, type Planner } from "./offline/plan-result";
 import { StackFileError } from "./offline/stack-files";
 import { MirrorInputError, checkMirror } from "./mirror/check";
 import { renderReport } from "./mirror/compare";
@@ -20,7 +20,7 @@ Exit codes: 0 mirrored, 1 violations, 2 bad input (arguments, stack files, allow
 class UsageError extends Error {}
 
 /** The whole CLI, callable in-process (the tests) as well as from the command line; returns the exit code. */
-export async function main(argv: string[], io: CliIo, planner: Planner = runPlan): Promise<number> {
+export async function main(argv: string[], io: CliIo, planner: Planner = planOnDemand): Promise<number> {
   try {
     return await check(argv, io, planner);
   } catch (err) {

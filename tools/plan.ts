@@ -1,10 +1,11 @@
 // `npm run plan -- --stack <name> [--json] [--deployed part=version ...] [--deployed-version X.Y.Z] [--source-version X.Y.Z] [--set key=value ...]`
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ORGANIZATION, ProgramFailed, deployedOutputs, runPlan, steadyStateOutputs, type Plan, type Planner } from "./offline/plan";
+import { ORGANIZATION, deployedOutputs, steadyStateOutputs } from "./offline/plan-inputs";
+import { ProgramFailed, planOnDemand, type Plan, type Planner } from "./offline/plan-result";
 import { EKS_ADDONS, PARTS, addonPart } from "../components/version-policy";
 import { mockAddonVersion } from "./offline/mocks";
-import { StackFileError, listStacks, readProjectFile } from "./offline/stack-files";
+import { StackFileError, listStacks, readProjectFile, readStackConfig } from "./offline/stack-files";
 import { renderTree } from "./offline/render";
 import { runFromCommandLine, type CliIo } from "./cli-io";
 
@@ -34,7 +35,7 @@ function fail(message: string, code = 2): never {
 }
 
 /** The whole CLI, callable in-process (the tests) as well as from the command line; returns the exit code. */
-export async function main(argv: string[], io: CliIo, planner: Planner = runPlan): Promise<number> {
+export async function main(argv: string[], io: CliIo, planner: Planner = planOnDemand): Promise<number> {
   try {
     await plan(argv, io, planner);
     return 0;
@@ -70,6 +71,13 @@ async function plan(argv: string[], io: CliIo, planner: Planner): Promise<void> 
   }
   const projectDir = path.resolve(__dirname, "..");
   if (!args.stack) fail(`--stack is required (stacks: ${listStacks(projectDir).join(", ")})\n${USAGE}`);
+  // A missing or unreadable stack file is reported before Pulumi and the program load.
+  try {
+    readStackConfig(projectDir, args.stack);
+  } catch (err) {
+    if (err instanceof StackFileError) fail(err.message);
+    throw err;
+  }
   const project = readProjectFile(projectDir).name;
   const stackOutputs = steadyStateOutputs(projectDir, project);
   const self = `${ORGANIZATION}/${project}/${args.stack}`;

@@ -4,7 +4,8 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
 import { crossStackProblems, parseConfig } from "../../components/config";
-import { ORGANIZATION, deployedOutputs, pinnedParts, runPlan, type Plan, type Planner } from "../offline/plan";
+import { ORGANIZATION, deployedOutputs, pinnedParts } from "../offline/plan-inputs";
+import { planOnDemand, type Plan, type Planner } from "../offline/plan-result";
 import type { StackOutputsByName } from "../offline/mocks";
 import { readProjectFile, readStackConfig, readWrittenConfig } from "../offline/stack-files";
 import { compareStacks, unusedAllowances, type AllowList, type Difference, type Side } from "./compare";
@@ -14,7 +15,7 @@ export interface MirrorOptions {
   stagingFile?: string;
   prodFile?: string;
   allowFile?: string;
-  /** How each stack is planned (default runPlan). */
+  /** How each stack is planned (default runPlan, loaded on demand). */
   planner?: Planner;
 }
 
@@ -88,7 +89,7 @@ export async function checkMirror(options: MirrorOptions): Promise<MirrorResult>
   };
   const plans: Record<string, Plan> = {};
   for (const stack of ["staging", "prod"] as const) {
-    plans[stack] = await (options.planner ?? runPlan)({ stack, projectDir: dir, stackFile: files[stack], stackOutputs: outputs });
+    plans[stack] = await (options.planner ?? planOnDemand)({ stack, projectDir: dir, stackFile: files[stack], stackOutputs: outputs });
   }
   const label = (file: string) => path.relative(dir, file) || file;
   // As written (no defaults), so a key in one file only is a finding; secure: values compare as

@@ -2,7 +2,7 @@
 // other, and sorts every difference into allowed (with its reason) or a violation.
 import * as semver from "semver";
 import { compareDotted } from "../../components/version-policy";
-import type { Plan, PlannedResource } from "../offline/plan";
+import type { Plan, PlannedResource } from "../offline/plan-result";
 
 export interface ConfigAllowance {
   key: string;

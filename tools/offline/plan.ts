@@ -1,69 +1,17 @@
 // Runs the real program under Pulumi's mocks and records the desired environment: every resource
 // with its inputs and options, and the stack outputs. This is desired state, not a diff.
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformMocks, type StackOutputsByName } from "./mocks";
+import { PlatformMocks } from "./mocks";
 // index.ts is `export = defineStack`; importing it here would need a CommonJS-only syntax.
 import { defineStack } from "../../components/stack";
 import { ORGANIZATION, steadyStateOutputs } from "./plan-inputs";
+import { PLAN_NOTE, ProgramFailed, type Plan, type PlanOptions, type PlannedResource } from "./plan-result";
 import { SECRET_PLACEHOLDER, readProjectFile, readStackConfig } from "./stack-files";
 import { skippingPromiseRecords } from "../loader/promise-stacks.cjs";
 
-// Re-exported: the plan's inputs live apart so that reading them does not load the program.
+// Re-exported: the plan's inputs and result types live apart so that reading them does not load the program.
 export { ORGANIZATION, deployedOutputs, pinnedParts, steadyStateOutputs } from "./plan-inputs";
-
-export interface PlannedResource {
-  urn: string;
-  type: string;
-  name: string;
-  parent: string | null;
-  custom: boolean;
-  inputs: Record<string, unknown>;
-  options: { protect: boolean; retainOnDelete: boolean; dependsOn: string[] };
-}
-
-export interface Plan {
-  stack: string;
-  project: string;
-  note: string;
-  resources: PlannedResource[];
-  outputs: Record<string, unknown>;
-  warnings: string[];
-  /** Each versioned part, deployed -> desired, and what applying it does (the program's upgradeReport output). */
-  upgradeReport?: unknown;
-}
-
-export interface PlanOptions {
-  stack: string;
-  projectDir: string;
-  /** Stack file to read instead of Pulumi.<stack>.yaml (same stack name). */
-  stackFile?: string;
-  /** Raw config values that replace the file's, by fully qualified key. */
-  overrides?: Record<string, string>;
-  /**
-   * What each referenced stack reports as deployed. Default: every stack runs the version its own
-   * file pins (an unchanged deploy), which is what a PR preview shows for a mirror-only change.
-   */
-  stackOutputs?: StackOutputsByName;
-  /** The program; defaults to the real one (what index.ts exports). */
-  program?: () => Promise<Record<string, unknown>>;
-}
-
-/** Computes a plan: runPlan itself, or a caller's stand-in that remembers plans (the tests' cache). */
-export type Planner = (options: PlanOptions) => Promise<Plan>;
-
-/** The program refused to run; `registeredTypes` shows how far it got (reads and resources). */
-export class ProgramFailed extends Error {
-  constructor(
-    message: string,
-    public readonly registeredTypes: string[],
-    public readonly userFacing: boolean,
-  ) {
-    super(message);
-    this.name = "ProgramFailed";
-  }
-}
-
-export const PLAN_NOTE = "Desired state computed offline under Pulumi mocks; it is not a diff against the cloud.";
+export { PLAN_NOTE, ProgramFailed, planOnDemand, type Plan, type PlanOptions, type PlannedResource, type Planner } from "./plan-result";
 
 interface Captured {
   resource: pulumi.Resource;

@@ -1,4 +1,4 @@
-import type { Plan, PlannedResource } from "./plan";
+import type { Plan, PlannedResource } from "./plan-result";
 import { upgradeReportText } from "../../components/upgrade-report";
 import type { PartReportEntry } from "../../components/version-policy";
 
