@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # The Python half of CI, started by .ci/run in the background right after `npm ci`, so that it
 # runs beside the Node checks instead of after them. First every venv and MariaDB (each once,
-# prepare-python.sh), then two sub-lanes side by side, with the MLflow rehearsal beside both.
-# Balanced by what each took in a clean run (seconds, beside the Node checks):
-#   1. stack registration on a real ZenML server                                          ~400
-#   2. the ZenML upgrade rehearsal (~380), then the post-upgrade script and driver tests (~80)
+# prepare-python.sh), then all four suites at once: registration, the ZenML rehearsal, the MLflow
+# rehearsal and the post-upgrade tests. Each waits on its servers much of the time, so together they
+# keep both cores busy to the end; run in two sub-lanes, the last ~70 s had one suite on one core.
 # Every suite writes its own log under .cache/lanes/; this prints them in a fixed order at the end
 # and exits non-zero when any suite failed, naming it.
 set -uo pipefail
@@ -34,12 +33,10 @@ suite() {
 }
 # Each pytest session its own temporary root (--basetemp): sessions at once must not prune each other's.
 suite registration bash registration/run-tests.sh --junitxml="$PWD/.cache/registration-junit.xml" --basetemp="$PWD/.cache/pytest/registration" &
-registration=$!
+suite rehearse bash .ci/run.d/rehearse.sh &
 suite rehearse-mlflow bash .ci/run.d/rehearse-mlflow.sh &
-mlflow=$!
-suite rehearse bash .ci/run.d/rehearse.sh
-suite post-upgrade bash post_upgrade/run-tests.sh --junitxml="$PWD/.cache/post-upgrade-junit.xml" --basetemp="$PWD/.cache/pytest/post-upgrade"
-wait "$registration" "$mlflow"
+suite post-upgrade bash post_upgrade/run-tests.sh --junitxml="$PWD/.cache/post-upgrade-junit.xml" --basetemp="$PWD/.cache/pytest/post-upgrade" &
+wait
 
 failed=()
 for name in registration post-upgrade rehearse rehearse-mlflow; do
