@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildRecord, type DeployRecord, failedEntries, RECORD_FILE } from "../tools/gitops/deploy-record";
 import { fakeGh } from "./helpers/fake-gh";
-import { evaluateGate, type GateSources, missingTooling, overrideReason, type WorkflowRun } from "../tools/gitops/staging-gate";
+import { evaluateGate, type GateSources, main as stagingGate, missingTooling, overrideReason, type WorkflowRun } from "../tools/gitops/staging-gate";
 import { annotationLine } from "../tools/gitops/workflow-commands";
 import { PROJECT_DIR, runTs } from "./helpers/plan";
 
@@ -197,11 +197,22 @@ describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
       for (const r of runs) gh.addRun(stack, { ...r.run, headSha: head }, r.record && { ...r.record, sha: head });
     }
     const bin = gh.bin;
-    const gate = (...args: string[]) => spawnSync(process.execPath, [...runTs(), tool("staging-gate"), "--sha", head, ...args], { cwd, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, GH_TOKEN: "t" }, encoding: "utf8" });
-    return { head, gate, bin };
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, GH_TOKEN: "t" };
+    /** The script npm runs, as a real process. */
+    const gateProcess = (...args: string[]) => spawnSync(process.execPath, [...runTs(), tool("staging-gate"), "--sha", head, ...args], { cwd, env, encoding: "utf8" });
+    /** The same main() in-process, with this world's gh, token and checkout. */
+    const gate = (...args: string[]) => gateIn(["--sha", head, ...args], env, cwd);
+    return { head, gate, gateProcess, bin };
   }
 
-  it("passes (exit 0) and refuses a red latest run (exit 1, one line and an error annotation)", () => {
+  async function gateIn(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ status: number; stdout: string; stderr: string }> {
+    let stdout = "";
+    let stderr = "";
+    const status = await stagingGate(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) }, env, cwd);
+    return { status, stdout, stderr };
+  }
+
+  it("passes (exit 0) and refuses a red latest run (exit 1, one line and an error annotation)", async () => {
     // The real files: staging 0.98.0, prod 0.97.0.
     const staging = [run("staging", sha(100), { from: "0.97.0", to: "0.98.0", at: "2026-11-02T00:00:00Z" })];
     const prod = [run("prod", sha(101), { from: "none", to: "0.97.0", at: "2026-11-01T00:00:00Z" })];
@@ -209,31 +220,31 @@ describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
     // The promotion: prod's file pins 0.98.0, the move 0.97.0 -> 0.98.0 that staging made.
     const promoted = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "prod-file-")), "Pulumi.prod.yaml");
     fs.writeFileSync(promoted, fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8").replace("zenmlVersion: 0.97.0", "zenmlVersion: 0.98.0"));
-    const ok = w.gate("--prod-file", promoted);
+    const ok = w.gateProcess("--prod-file", promoted);
     expect(ok.stderr).toBe("");
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(/^staging-gate: prod may deploy \w{12} \(ZenML 0\.97\.0 -> 0\.98\.0\)/m);
 
     const red = world([...staging, run("staging", sha(100), { from: "0.98.0", to: "0.98.0", conclusion: "failure", at: "2026-11-03T00:00:00Z" })], prod);
-    const refused = red.gate("--prod-file", promoted);
+    const refused = await red.gate("--prod-file", promoted);
     expect(refused.status).toBe(1);
     expect(refused.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^staging-gate: the latest staging run of \w{12} ended failure/)]);
     expect(refused.stdout).toMatch(/^::error title=staging gate%3A latest staging run::/);
   }, 60_000);
 
-  it("exit 2 with one line for --help, a missing token and a missing gh", () => {
+  it("exit 2 with one line for --help, a missing token and a missing gh", async () => {
     const w = world([], []);
-    const help = w.gate("--help");
+    const help = await w.gate("--help");
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^usage: npm run --silent staging-gate -- --sha <commit>/);
-    const env = (extra: NodeJS.ProcessEnv) => spawnSync(process.execPath, [...runTs(), tool("staging-gate"), "--sha", w.head], { cwd: PROJECT_DIR, env: { PATH: path.dirname(process.execPath), ...extra }, encoding: "utf8" });
-    const noGh = env({});
+    const env = (extra: NodeJS.ProcessEnv) => gateIn(["--sha", w.head], { PATH: path.dirname(process.execPath), ...extra }, PROJECT_DIR);
+    const noGh = await env({});
     expect(noGh.status).toBe(2);
     expect(noGh.stderr).toMatch(/^staging-gate: the GitHub CLI `gh` is not on PATH[^\n]*\n$/);
-    const noToken = env({ PATH: `${w.bin}:${path.dirname(process.execPath)}` });
+    const noToken = await env({ PATH: `${w.bin}:${path.dirname(process.execPath)}` });
     expect(noToken.status).toBe(2);
     expect(noToken.stderr).toMatch(/^staging-gate: no GitHub token: set GH_TOKEN[^\n]*\n$/);
-    const badSha = w.gate("--sha", "main");
+    const badSha = await w.gate("--sha", "main");
     expect(badSha.status).toBe(2);
   }, 60_000);
 });

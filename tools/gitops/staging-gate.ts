@@ -17,7 +17,8 @@ import { parseArgs } from "node:util";
 import { parseDocument } from "yaml";
 import { type DeployRecord, parseRecord, RECORD_FILE, recordArtifact } from "./deploy-record";
 import { locatePin, readPin } from "./pin-file";
-import { annotate, summarize } from "./workflow-commands";
+import { runFromCommandLine, type CliIo } from "../cli-io";
+import { annotationLine, summarize } from "./workflow-commands";
 
 export const OVERRIDE_KEY = "zenml-platform:promotionOverrideReason";
 export const STAGING_WORKFLOW = "deploy-staging.yml";
@@ -160,8 +161,8 @@ export function verdictSummary(input: GateInput, v: GateVerdict): string {
 export class GateUsageError extends Error {}
 
 /** gh and git, as the prod workflow's gate job has them (GH_TOKEN with actions:read, full history). */
-export function ghSources(repo: string | undefined, dir = process.cwd()): GateSources {
-  const gh = (args: string[]) => execFileSync("gh", [...args, ...(repo ? ["--repo", repo] : [])], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+export function ghSources(repo: string | undefined, dir = process.cwd(), env: NodeJS.ProcessEnv = process.env): GateSources {
+  const gh = (args: string[]) => execFileSync("gh", [...args, ...(repo ? ["--repo", repo] : [])], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
   const records = new Map<number, DeployRecord | undefined>();
   return {
     runs: (workflow, branch) =>
@@ -204,43 +205,49 @@ Refuses prod's deploy unless staging's deploy workflow ran <commit>, its latest 
 and prod's from -> to is a move staging performed green (or ${OVERRIDE_KEY} is set).
 Needs gh and GH_TOKEN (actions: read) and the git history. Exit 0 pass, 1 refused, 2 bad usage, missing tooling or GitHub unreachable.`;
 
-function main(argv: string[]): number {
-  const { values } = parseArgs({
-    args: argv,
-    options: { sha: { type: "string" }, dir: { type: "string", default: process.cwd() }, "prod-file": { type: "string" }, repo: { type: "string" }, "prod-from": { type: "string" }, before: { type: "string" }, help: { type: "boolean" } },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(HELP + "\n");
-    return 0;
-  }
-  if (!values.sha || !/^[0-9a-f]{40}$/.test(values.sha)) throw new GateUsageError(`--sha must be the full 40-character commit being deployed (${HELP.split("\n")[0]})`);
-  const missing = missingTooling(process.env);
-  if (missing) throw new GateUsageError(missing);
-  const prod = readPin(values["prod-file"] ?? path.join(values.dir!, "Pulumi.prod.yaml"));
-  const prodFrom = values["prod-from"] === undefined ? undefined : values["prod-from"] === "none" ? null : values["prod-from"];
-  const input: GateInput = { sha: values.sha, prodPin: prod.pin.value, overrideReason: overrideReason(prod.text), prodFrom, before: values.before };
-  const verdict = evaluateGate(input, ghSources(values.repo, values.dir));
-  summarize(verdictSummary(input, verdict));
-  if (!verdict.ok) {
-    annotate("error", `staging gate: ${verdict.checks.find((c) => !c.ok)!.name}`, verdict.message);
-    process.stderr.write(`staging-gate: ${verdict.message}\n`);
-    return 1;
-  }
-  if (verdict.overridden) annotate("warning", "staging gate overridden", verdict.checks.find((c) => c.detail.startsWith("OVERRIDDEN"))!.detail);
-  process.stdout.write(`staging-gate: ${verdict.message}\n`);
-  return 0;
-}
-
-if (require.main === module) {
+/**
+ * The whole CLI, in-process (the tests) as from the command line: exit 0 pass, 1 refused, 2 when
+ * it could not look (bad usage, no gh or token, GitHub's own error as its last line).
+ */
+export async function main(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<number> {
   try {
-    process.exitCode = main(process.argv.slice(2));
+    return gate(argv, io, env, cwd);
   } catch (err) {
     const e = err as Error & { code?: string; stderr?: string };
     // gh's own error (bad token, unknown repo) is its last stderr line.
     const detail = e.stderr ? String(e.stderr).trim().split("\n").pop() : e.message.split("\n")[0];
-    process.stderr.write(`staging-gate: ${detail}\n`);
+    io.stderr(`staging-gate: ${detail}\n`);
     // Never 1: a gate that could not look is not a refusal of the commit.
-    process.exitCode = 2;
+    return 2;
   }
 }
+
+function gate(argv: string[], io: CliIo, env: NodeJS.ProcessEnv, cwd: string): number {
+  const { values } = parseArgs({
+    args: argv,
+    options: { sha: { type: "string" }, dir: { type: "string", default: cwd }, "prod-file": { type: "string" }, repo: { type: "string" }, "prod-from": { type: "string" }, before: { type: "string" }, help: { type: "boolean" } },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout(HELP + "\n");
+    return 0;
+  }
+  if (!values.sha || !/^[0-9a-f]{40}$/.test(values.sha)) throw new GateUsageError(`--sha must be the full 40-character commit being deployed (${HELP.split("\n")[0]})`);
+  const missing = missingTooling(env);
+  if (missing) throw new GateUsageError(missing);
+  const prod = readPin(path.resolve(cwd, values["prod-file"] ?? path.join(values.dir!, "Pulumi.prod.yaml")));
+  const prodFrom = values["prod-from"] === undefined ? undefined : values["prod-from"] === "none" ? null : values["prod-from"];
+  const input: GateInput = { sha: values.sha, prodPin: prod.pin.value, overrideReason: overrideReason(prod.text), prodFrom, before: values.before };
+  const verdict = evaluateGate(input, ghSources(values.repo, path.resolve(cwd, values.dir!), env));
+  summarize(verdictSummary(input, verdict), env);
+  if (!verdict.ok) {
+    io.stdout(annotationLine("error", `staging gate: ${verdict.checks.find((c) => !c.ok)!.name}`, verdict.message) + "\n");
+    io.stderr(`staging-gate: ${verdict.message}\n`);
+    return 1;
+  }
+  if (verdict.overridden) io.stdout(annotationLine("warning", "staging gate overridden", verdict.checks.find((c) => c.detail.startsWith("OVERRIDDEN"))!.detail) + "\n");
+  io.stdout(`staging-gate: ${verdict.message}\n`);
+  return 0;
+}
+
+if (require.main === module) runFromCommandLine(main);

@@ -20,7 +20,7 @@ export function annotate(level: "error" | "warning" | "notice", title: string, m
 }
 
 /** Appends Markdown to the job summary when running in Actions. */
-export function summarize(markdown: string): void {
-  const file = process.env.GITHUB_STEP_SUMMARY;
+export function summarize(markdown: string, env: NodeJS.ProcessEnv = process.env): void {
+  const file = env.GITHUB_STEP_SUMMARY;
   if (file) fs.appendFileSync(file, markdown.endsWith("\n") ? markdown : markdown + "\n");
 }
