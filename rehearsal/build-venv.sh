@@ -13,6 +13,10 @@ python="${PYTHON:-python3}"
 UV_VERSION=0.13.8
 tools="${ZENML_PLATFORM_TOOLS_CACHE:-$HOME/.cache/zenml-platform}/uv-$UV_VERSION"
 
+mkdir -p "$(dirname "$venv")"
+# One build at a time per venv: a second caller waits, then finds it current.
+exec 9>"$venv.lock"
+flock 9
 if [[ -f "$venv/.ok" ]] && cmp -s "$reqs_file" "$venv/.ok"; then exit 0; fi
 
 uv_bin() {

@@ -20,9 +20,12 @@ mkdir -p "$venvs"
 reqs="$venvs/zenml-$ver.requirements.txt"
 # zenml[server] brings fastapi/uvicorn (the server), connectors-aws what the server image has for
 # the AWS service connector, pytest runs the suites. Comments dropped, duplicates kept once.
+# Written aside and renamed only when it changed: suites that start together read this file to
+# decide whether the venv is current, and a half-written one made them rebuild it under each other.
 cat "$root/smoke/requirements.txt" "$root/registration/requirements.txt" \
   | sed -E -e 's/[[:space:]]*#.*$//' -e "s/^zenml(\[[^]]*\])?==.*/zenml[server,connectors-aws]==$ver/" \
-  | awk 'NF && !seen[$0]++' >"$reqs"
+  | awk 'NF && !seen[$0]++' >"$reqs.$$"
+if cmp -s "$reqs.$$" "$reqs"; then rm -f "$reqs.$$"; else mv -f "$reqs.$$" "$reqs"; fi
 
 bash "$root/rehearsal/build-venv.sh" "$venv" "$reqs"
 "$venv/bin/python" -c "import importlib.metadata as m, sys; v = m.version('zenml'); sys.exit(v != '$ver' and 'zenml ' + v)" >&2 \
