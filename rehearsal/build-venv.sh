@@ -29,7 +29,6 @@ uv_bin() {
 
 echo "[venv] building $venv from $reqs_file" >&2
 rm -rf "$venv"
-mkdir -p "$(dirname "$venv")"
 if uv="$(uv_bin)"; then
   # Bytecode: where Python may not write it (PYTHONDONTWRITEBYTECODE), every process that imports
   # zenml would compile it again, so all of it is compiled here. Otherwise each module's first

@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildRecord, type DeployRecord, failedEntries, RECORD_FILE } from "../tools/gitops/deploy-record";
+import { captureIo } from "./helpers/cli";
 import { fakeGh } from "./helpers/fake-gh";
 import { evaluateGate, type GateSources, main as stagingGate, missingTooling, overrideReason, type WorkflowRun } from "../tools/gitops/staging-gate";
 import { annotationLine } from "../tools/gitops/workflow-commands";
@@ -205,12 +206,10 @@ describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
     return { head, gate, gateProcess, bin };
   }
 
-  async function gateIn(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ status: number; stdout: string; stderr: string }> {
-    let stdout = "";
-    let stderr = "";
-    const status = await stagingGate(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) }, env, cwd);
-    return { status, stdout, stderr };
-  }
+  const gateIn = async (argv: string[], env: NodeJS.ProcessEnv, cwd: string) => {
+    const { code, stdout, stderr } = await captureIo((io) => stagingGate(argv, io, env, cwd));
+    return { status: code, stdout, stderr };
+  };
 
   it("passes (exit 0) and refuses a red latest run (exit 1, one line and an error annotation)", async () => {
     // The real files: staging 0.98.0, prod 0.97.0.

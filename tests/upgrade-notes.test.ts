@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { bump, promote } from "../tools/gitops/version-change";
 import {
   analyseMigrationDir,
@@ -19,6 +19,7 @@ import {
   type WheelMetadata,
 } from "../tools/upgrade-notes/dossier";
 import { upgradeNotes } from "../tools/upgrade-notes/cli";
+import { withEnv } from "./helpers/env";
 import { migration, writeFakeWheel, writeMigrationDir } from "./helpers/fake-wheel";
 import { PROJECT_DIR, runTs } from "./helpers/plan";
 
@@ -243,14 +244,7 @@ describe("each release's wheel is read once", () => {
     for (const v of versions) fs.copyFileSync(path.join(wheels, `zenml-${v}-py3-none-any.whl`), path.join(dir, `zenml-${v}-py3-none-any.whl`));
     return dir;
   };
-  const withoutPython = <T>(f: () => T): T => {
-    vi.stubEnv("PYTHON", "/nonexistent/python3");
-    try {
-      return f();
-    } finally {
-      vi.unstubAllEnvs();
-    }
-  };
+  const withoutPython = <T>(call: () => T): T => withEnv({ PYTHON: "/nonexistent/python3" }, call);
 
   it("keeps its analysis next to it, so a later dossier of the same releases runs no Python", () => {
     const dir = copyOf(["0.97.0", "0.99.0"]);
@@ -280,14 +274,7 @@ describe("npm run upgrade-notes", () => {
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
     );
   /** The same CLI in-process, its environment stubbed for the one synchronous call (pip still runs for real). */
-  const inProcess = (args: string[], env: Record<string, string>) => {
-    for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
-    try {
-      return upgradeNotes(args);
-    } finally {
-      vi.unstubAllEnvs();
-    }
-  };
+  const inProcess = (args: string[], env: Record<string, string>) => withEnv(env, () => upgradeNotes(args));
   // pip reads these itself: an index of our three wheels only, never the network.
   const localIndex = () => ({ UPGRADE_NOTES_WHEELS: tmp("wheel-cache-"), PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels });
 
@@ -352,14 +339,7 @@ describe("bump's PR body carries the dossier", () => {
   };
   // Wheels from the fixtures only: pip may look them up, never on the network.
   const offlineEnv = () => ({ UPGRADE_NOTES_WHEELS: wheels, PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels });
-  const source = (from: string, to: string) => {
-    for (const [k, v] of Object.entries(offlineEnv())) vi.stubEnv(k, v);
-    try {
-      return dossierForPullRequest(dir, from, to);
-    } finally {
-      vi.unstubAllEnvs();
-    }
-  };
+  const source = (from: string, to: string) => withEnv(offlineEnv(), () => dossierForPullRequest(dir, from, to));
 
   it("from prod's pin to the new pin, inside the body, with the rehearsal of that pair", () => {
     setup("0.98.0");

@@ -10,10 +10,15 @@ export interface CliResult {
 
 type Main = (argv: string[], io: CliIo, planner?: Planner) => Promise<number>;
 
-/** One of our CLIs in-process: the same main() its npm script runs, without a process start; plans go through the suite's cache. */
-export async function runMain(main: Main, argv: string[]): Promise<CliResult> {
+/** Runs a CLI's main() against strings instead of the process's streams. */
+export async function captureIo(run: (io: CliIo) => Promise<number>): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
-  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) }, cachedRunPlan);
+  const code = await run({ stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
   return { code, stdout, stderr };
+}
+
+/** One of our CLIs in-process: the same main() its npm script runs, without a process start; plans go through the suite's cache. */
+export function runMain(main: Main, argv: string[]): Promise<CliResult> {
+  return captureIo((io) => main(argv, io, cachedRunPlan));
 }
