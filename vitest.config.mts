@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
+    // One temporary root per run, removed at its end: thousands of folders piled up in /tmp before.
+    globalSetup: ["tests/helpers/temp-root.ts"],
     // Plans run the real program under mocks; each takes about a second on a shared 2-core box.
     testTimeout: 60_000,
     hookTimeout: 60_000,
