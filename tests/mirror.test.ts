@@ -127,10 +127,15 @@ describe("mirror-check on fixtures that each break the mirror one way", () => {
     const missing = await runCli(["--prod-file", "nope.yaml"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/nope\.yaml not found/);
+    // The script npm runs, as a real process: the same refusal, exit code and single line. It
+    // refuses before planning; a real process that plans costs 2 s of CPU and plan-cli has one.
+    const real = await runProcess(["--prod-file", "nope.yaml"]);
+    expect(real).toMatchObject({ code: 2, stdout: "" });
+    expect(real.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^mirror-check: .*nope\.yaml not found/)]);
   });
 
   it("the CLI exits 0 on the real files and prints the readable report", async () => {
-    const ok = await runProcess([]);
+    const ok = await runCli([]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^mirror-check: staging vs prod — 0 violation\(s\), \d+ allowed difference\(s\)/);
     expect(ok.stdout).toMatch(/ok {3}zenml-platform:zenmlVersion — a rollout in flight/);
