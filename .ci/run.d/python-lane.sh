@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The Python half of CI, started by .ci/run in the background right after `npm ci`, so that it
-# runs beside the Node checks instead of after them. First every venv and MariaDB (each once,
+# The Python half of CI, started by .ci/run in the background before `npm ci`, so that it runs
+# beside the install and the Node checks instead of after them. First every venv and MariaDB (each once,
 # prepare-python.sh), then all four suites at once: registration, the ZenML rehearsal, the MLflow
 # rehearsal and the post-upgrade tests, so that no core idles while another suite still has work
 # (in two sub-lanes the last ~70 s ran one suite on one core). The run is CPU-bound: ~870 s of CPU
@@ -23,7 +23,13 @@ if ! bash .ci/run.d/prepare-python.sh >"$logs/prepare.log" 2>&1; then
   exit 1
 fi
 cat "$logs/prepare.log"
-echo "[lane] suites start at ${SECONDS}s"
+# The suites run npm scripts: wait for .ci/run's npm ci (it kills this lane if the install fails).
+# Run on its own (no .ci/run around it), the lane uses the node_modules that are there.
+if [[ -n "${CI_WAIT_FOR_NODE_MODULES:-}" ]]; then
+  until [[ -e .cache/node-modules.ready ]]; do sleep 0.5; done
+  echo "[lane] node_modules ready at $((SECONDS - T0))s"
+fi
+echo "[lane] suites start at $((SECONDS - T0))s"
 
 suite() {
   local name=$1
