@@ -2,6 +2,8 @@
 // which compiles the TypeScript with ts-node and serves the Analyzer gRPC API on 127.0.0.1), and
 // talks to it with the protocol's own messages. No Pulumi CLI, no engine, no cloud.
 import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
@@ -27,6 +29,8 @@ export interface RunningPack {
   /** Both, as a preview does: every resource, then the stack. */
   preview(resources: PlannedResource[]): Promise<PackDiagnostic[]>;
   stop(): void;
+  /** The runner's ts-node cache, fresh as on a new CI runner: what ts-node compiled lands here. */
+  tsNodeCache: string;
 }
 
 const level = (l: number): PackDiagnostic["enforcement"] => (l === EnforcementLevel.MANDATORY ? "mandatory" : l === EnforcementLevel.ADVISORY ? "advisory" : "other");
@@ -58,7 +62,8 @@ export async function startPolicyPack(timeoutMs = 90_000): Promise<RunningPack> 
   // Like the CLI: the runner of the @pulumi/pulumi the pack resolves (its own after `npm ci --prefix policy`).
   const runner = path.dirname(require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] }));
   // The first argument is the engine address, which the runner drops; "." is the pack's program.
-  const child: ChildProcess = spawn(process.execPath, [runner, "127.0.0.1:0", "."], { cwd: packDir, stdio: ["ignore", "pipe", "pipe"] });
+  const tsNodeCache = fs.mkdtempSync(path.join(os.tmpdir(), "ts-node-cache-"));
+  const child: ChildProcess = spawn(process.execPath, [runner, "127.0.0.1:0", "."], { cwd: packDir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TS_NODE_CACHE_DIRECTORY: tsNodeCache } });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const port = await new Promise<number>((resolve, reject) => {
@@ -103,6 +108,7 @@ export async function startPolicyPack(timeoutMs = 90_000): Promise<RunningPack> 
       client.close();
       child.kill();
     },
+    tsNodeCache,
   };
   return pack;
 }
