@@ -23,10 +23,10 @@ export interface TestPlanOptions {
 
 /**
  * Everything a plan is computed from, besides its arguments: any file of the repository except
- * those a plan cannot read (tests, docs, workflows, caches). The program embeds scripts and the
+ * those a plan cannot read (tests, docs, workflows, CI scripts, caches). The program embeds scripts and the
  * catalogue's source folders, which may be anywhere, so an allow-list would go stale silently.
  */
-const NOT_PLAN_SOURCES = new Set([".git", ".cache", "node_modules", "tests", "docs", ".github", "__pycache__", ".pytest_cache"]);
+const NOT_PLAN_SOURCES = new Set([".git", ".ci", ".cache", "node_modules", "tests", "docs", ".github", "__pycache__", ".pytest_cache"]);
 let sourcesDigest: string | undefined;
 function planSourcesDigest(): string {
   if (sourcesDigest) return sourcesDigest;
