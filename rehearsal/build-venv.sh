@@ -19,10 +19,16 @@ exec 9>"$venv.lock"
 flock 9
 if [[ -f "$venv/.ok" ]] && cmp -s "$reqs_file" "$venv/.ok"; then exit 0; fi
 
+# Venvs of different names build at once, and all share one uv: its bootstrap has its own lock and
+# a marker written after the install, so no caller runs (or deletes) a uv another is still writing.
 uv_bin() {
-  if [[ ! -x "$tools/bin/uv" ]]; then
+  mkdir -p "$(dirname "$tools")"
+  exec 8>"$tools.lock"
+  flock 8
+  if [[ ! -f "$tools/.ok" ]]; then
     rm -rf "$tools"
-    "$python" -m venv "$tools" >&2 && "$tools/bin/pip" install --quiet --disable-pip-version-check "uv==$UV_VERSION" >&2 || { rm -rf "$tools"; return 1; }
+    "$python" -m venv "$tools" >&2 && "$tools/bin/pip" install --quiet --disable-pip-version-check "uv==$UV_VERSION" >&2 \
+      && touch "$tools/.ok" || { rm -rf "$tools"; return 1; }
   fi
   echo "$tools/bin/uv"
 }

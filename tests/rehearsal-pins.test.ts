@@ -55,3 +55,41 @@ describe("rehearsal/ensure-venv.sh, called by suites that start together", () =>
     expect(runs.filter((r) => r.code !== 0 || /building/.test(r.stderr))).toEqual([]);
   }, 60_000);
 });
+
+describe("rehearsal/build-venv.sh, several venvs built at once on a machine without uv yet", () => {
+  it("bootstraps the shared uv once, and no build runs or deletes a uv another is still writing", async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "zenml-uv-bootstrap-"));
+    const installs = path.join(work, "uv-installs.log");
+    // A stand-in Python whose venv's pip "installs" uv slowly, executable before it is complete, as a
+    // real wheel unpacks: a build that took the half-written uv for ready failed with "Text file busy".
+    const fakePython = path.join(work, "python");
+    fs.writeFileSync(fakePython, `#!/bin/bash
+set -e
+[[ "$1 $2" == "-m venv" ]] || exit 1
+mkdir -p "$3/bin"
+cat > "$3/bin/pip" <<'PIP'
+#!/bin/bash
+bin="$(dirname "$0")"
+echo install >> "${installs}"
+printf '#!/bin/bash\\nexit 9\\n' > "$bin/uv"; chmod +x "$bin/uv"
+sleep 0.4
+printf '#!/bin/bash\\n[[ "$1" == venv ]] && mkdir -p "\${@: -1}/bin"\\nexit 0\\n' > "$bin/uv"
+PIP
+chmod +x "$3/bin/pip"
+`, { mode: 0o755 });
+    const reqs = path.join(work, "requirements.txt");
+    fs.writeFileSync(reqs, "zenml==0.98.0\n");
+    const env = { ...process.env, PYTHON: fakePython, ZENML_PLATFORM_TOOLS_CACHE: path.join(work, "tools") };
+    const runs = await Promise.all(
+      ["a", "b", "c", "d"].map((name) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn("bash", [path.join(ROOT, "rehearsal", "build-venv.sh"), path.join(work, "venvs", name), reqs], { env });
+        let stderr = "";
+        child.stderr.on("data", (d) => (stderr += d));
+        child.on("close", (code) => resolve({ code, stderr }));
+      })),
+    );
+    expect(runs.filter((r) => r.code !== 0)).toEqual([]);
+    expect(fs.readFileSync(installs, "utf8").trim().split("\n")).toEqual(["install"]);
+    for (const name of ["a", "b", "c", "d"]) expect(fs.readFileSync(path.join(work, "venvs", name, ".ok"), "utf8")).toBe("zenml==0.98.0\n");
+  }, 60_000);
+});
