@@ -32,6 +32,11 @@ const PORT = 5000;
 /** Run by the Jobs, from a ConfigMap named by their digest. */
 export const MLFLOW_SCRIPTS_DIR = path.join(__dirname, "..", "images", "mlflow");
 const SCRIPTS = ["bootstrap_db.py", "migrate.py"] as const;
+/** How the server starts (workers, features off), shared with the upgrade rehearsal. */
+export const MLFLOW_SERVE_SCRIPT = "serve.sh";
+const SERVE_MOUNT = "/opt/mlflow-serve";
+/** The server container's requests and limits; the rehearsal measures real servers against them. */
+export const MLFLOW_SERVER_RESOURCES_FILE = "server-resources.json";
 
 export interface MlflowServerArgs {
   environmentName: string;
@@ -250,6 +255,14 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
       inNamespace,
     );
 
+    // Its own ConfigMap, not the Jobs': a change to how the server starts restarts the server only.
+    const serve = readImageFile(MLFLOW_SERVE_SCRIPT);
+    const serveMap = new k8s.core.v1.ConfigMap(
+      `${name}-serve`,
+      { metadata: { name: `mlflow-serve-${digestOf(serve)}`, namespace: MLFLOW_NAMESPACE, labels }, immutable: true, data: { [MLFLOW_SERVE_SCRIPT]: serve } },
+      inNamespace,
+    );
+
     const serverUrl = `https://${args.hostname}`;
     const deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
@@ -269,7 +282,7 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
                 {
                   name: "mlflow",
                   image: args.image,
-                  command: ["sh", "-ec", 'exec mlflow server --host 0.0.0.0 --port 5000 --app-name basic-auth --backend-store-uri "$MLFLOW_BACKEND_STORE_URI" --serve-artifacts --artifacts-destination "$MLFLOW_ARTIFACTS_DESTINATION"'],
+                  command: ["sh", `${SERVE_MOUNT}/${MLFLOW_SERVE_SCRIPT}`, "0.0.0.0", String(PORT)],
                   ports: [{ name: "http", containerPort: PORT }],
                   env: [
                     secretEnv("MLFLOW_BACKEND_STORE_URI", "backend-store-uri"),
@@ -280,20 +293,27 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
                     { name: "MLFLOW_SERVER_ALLOWED_HOSTS", value: `${args.hostname},${MLFLOW_DEPLOYMENT}.${MLFLOW_NAMESPACE}.svc.cluster.local,${MLFLOW_DEPLOYMENT}.${MLFLOW_NAMESPACE}.svc` },
                     { name: "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS", value: serverUrl },
                   ],
-                  volumeMounts: [{ name: "auth-config", mountPath: "/etc/mlflow", readOnly: true }, caMount],
+                  volumeMounts: [{ name: "auth-config", mountPath: "/etc/mlflow", readOnly: true }, caMount, { name: "serve", mountPath: SERVE_MOUNT, readOnly: true }],
                   securityContext: RESTRICTED_CONTAINER,
                   readinessProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: 5 },
                   livenessProbe: { httpGet: { path: "/health", port: "http" }, initialDelaySeconds: 30, periodSeconds: 20 },
-                  resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "1Gi" } },
+                  resources: serverResources(),
                 },
               ],
-              volumes: [{ name: "auth-config", secret: { secretName: MLFLOW_CREDENTIALS_SECRET, items: [{ key: "basic_auth.ini", path: "basic_auth.ini" }] } }, caVolume],
+              // The Service "mlflow" would otherwise put MLFLOW_PORT=tcp://<ip>:80 (and MLFLOW_SERVICE_*)
+              // into the server's environment, where MLflow reads its own settings.
+              enableServiceLinks: false,
+              volumes: [
+                { name: "auth-config", secret: { secretName: MLFLOW_CREDENTIALS_SECRET, items: [{ key: "basic_auth.ini", path: "basic_auth.ini" }] } },
+                caVolume,
+                { name: "serve", configMap: { name: serveMap.metadata.name } },
+              ],
             },
           },
         },
       },
       // The new server starts only after its migration Job succeeded.
-      { ...k8sOpts, dependsOn: [migration, serviceAccount, credentials, caBundle] },
+      { ...k8sOpts, dependsOn: [migration, serviceAccount, credentials, caBundle, serveMap] },
     );
     const service = new k8s.core.v1.Service(
       `${name}-service`,
@@ -335,14 +355,22 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
   }
 }
 
+function readImageFile(file: string): string {
+  try {
+    return fs.readFileSync(path.join(MLFLOW_SCRIPTS_DIR, file), "utf8");
+  } catch {
+    throw new Error(`The MLflow file ${path.join(MLFLOW_SCRIPTS_DIR, file)} is missing from this checkout.`);
+  }
+}
+
 function readScripts(): Record<(typeof SCRIPTS)[number], string> {
   const out = {} as Record<(typeof SCRIPTS)[number], string>;
-  for (const file of SCRIPTS) {
-    try {
-      out[file] = fs.readFileSync(path.join(MLFLOW_SCRIPTS_DIR, file), "utf8");
-    } catch {
-      throw new Error(`The MLflow job script ${path.join(MLFLOW_SCRIPTS_DIR, file)} is missing from this checkout.`);
-    }
-  }
+  for (const file of SCRIPTS) out[file] = readImageFile(file);
   return out;
+}
+
+function serverResources(): { requests: Record<string, string>; limits: Record<string, string> } {
+  const { requests, limits } = JSON.parse(readImageFile(MLFLOW_SERVER_RESOURCES_FILE)) as { requests?: Record<string, string>; limits?: Record<string, string> };
+  if (!requests?.memory || !limits?.memory) throw new Error(`${path.join(MLFLOW_SCRIPTS_DIR, MLFLOW_SERVER_RESOURCES_FILE)} must set requests.memory and limits.memory.`);
+  return { requests, limits };
 }

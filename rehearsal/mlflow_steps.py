@@ -6,7 +6,8 @@ restored under FROM. Steps are plain functions over one context, so a driver can
     python3 rehearsal/mlflow_steps.py        (env MLFLOW_FROM / MLFLOW_TO / MLFLOW_DB_PORT / MLFLOW_SERVER_PORT)
 
 Writes .cache/rehearsal/mlflow-report.json: from_version, to_version, downtime_seconds,
-phases_seconds.migration, ok, checks [{name, status, detail}], steps_seconds.
+phases_seconds.migration, memory_mib (server PSS per check), ok, checks [{name, status, detail}],
+steps_seconds.
 """
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE_DIR = ROOT / "images" / "mlflow"
+# The Deployment's start script and container resources: the rehearsal runs and measures the same.
+SERVE_SCRIPT = IMAGE_DIR / "serve.sh"
+SERVER_RESOURCES = IMAGE_DIR / "server-resources.json"
 # A real pair across a major (2 -> 3) whose tracking and auth schemas both migrate; override with env.
 DEFAULT_FROM = "2.22.5"
 DEFAULT_TO = "3.17.2"
@@ -54,6 +58,7 @@ class Context:
     steps_seconds: dict[str, float] = field(default_factory=dict)
     phases_seconds: dict[str, float] = field(default_factory=dict)
     downtime_seconds: float | None = None
+    memory_mib: dict[str, float] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     venv: dict[str, Path] = field(default_factory=dict)
 
@@ -180,13 +185,13 @@ def auth_ini(ctx: Context) -> Path:
 
 
 def start_server(ctx: Context, which: str) -> None:
-    """The server as the Deployment runs it: basic-auth app, proxied artifacts, no migration."""
+    """The server as the Deployment runs it (its serve.sh): basic-auth app, proxied artifacts, no migration."""
     venv = ctx.venv[which]
     env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(ctx.work), "LANG": "C.UTF-8",
            "MLFLOW_AUTH_CONFIG_PATH": str(auth_ini(ctx)), "MLFLOW_FLASK_SERVER_SECRET_KEY": "rehearsal-" + ctx.admin_password,
-           "MLFLOW_SERVER_ALLOWED_HOSTS": f"127.0.0.1:{ctx.server_port},localhost:{ctx.server_port}"}
-    cmd = [str(venv / "bin" / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(ctx.server_port), "--workers", "1", "--app-name", "basic-auth",
-           "--backend-store-uri", ctx.db_uri("mlflow"), "--serve-artifacts", "--artifacts-destination", f"file://{ctx.work / 'artifacts'}"]
+           "MLFLOW_SERVER_ALLOWED_HOSTS": f"127.0.0.1:{ctx.server_port},localhost:{ctx.server_port}",
+           "MLFLOW_BACKEND_STORE_URI": ctx.db_uri("mlflow"), "MLFLOW_ARTIFACTS_DESTINATION": f"file://{ctx.work / 'artifacts'}"}
+    cmd = ["sh", str(SERVE_SCRIPT), "127.0.0.1", str(ctx.server_port)]
     logf = open(ctx.work / f"server-{which}.log", "ab")
     ctx.processes["server"] = subprocess.Popen(cmd, env=env, stdout=logf, stderr=subprocess.STDOUT, cwd=ctx.work, start_new_session=True)
     deadline = time.monotonic() + 180
@@ -262,6 +267,43 @@ def check_server(ctx: Context, which: str, label: str) -> None:
     ctx.check(f"mlflow-auth-{label}", (anon, wrong, good) == (401, 401, 200), f"anonymous {anon}, wrong password {wrong}, admin {good} (want 401, 401, 200)")
 
 
+def quantity_mib(quantity: str) -> float:
+    """A Kubernetes memory quantity (512Mi, 1Gi, 1G, bytes) in MiB."""
+    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+    for suffix in sorted(units, key=len, reverse=True):
+        if quantity.endswith(suffix):
+            return float(quantity[: -len(suffix)]) * units[suffix] / 2**20
+    return float(quantity) / 2**20
+
+
+def group_pss_mib(pgid: int) -> tuple[float, int]:
+    """Proportional set size of every process in a group (shared pages counted once, as the pod's
+    memory cgroup does), and how many processes there are."""
+    total_kib, count = 0, 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            total_kib += sum(int(line.split()[1]) for line in (proc / "smaps_rollup").read_text().splitlines() if line.startswith("Pss:"))
+            count += 1
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return total_kib / 1024, count
+
+
+def check_memory(ctx: Context, which: str, label: str) -> None:
+    """The server, after serving the clients, fits the memory limit its pod gets."""
+    version = ctx.from_version if which == "from" else ctx.to_version
+    limit_text = json.loads(SERVER_RESOURCES.read_text())["limits"]["memory"]
+    limit = quantity_mib(limit_text)
+    pss, count = group_pss_mib(ctx.processes["server"].pid)
+    ctx.memory_mib[label] = round(pss)
+    ctx.check(f"mlflow-memory-{label}", 0 < pss <= limit,
+              f"MLflow {version}: {count} processes, {pss:.0f} MiB (PSS) against the pod's limit {limit_text} ({limit:.0f} MiB, {SERVER_RESOURCES.name})")
+
+
 def step_install_from(ctx: Context) -> None:
     ctx.phases_seconds["first_migration"] = round(migrate(ctx, "from"), 1)
     start_server(ctx, "from")
@@ -275,6 +317,7 @@ def step_seed(ctx: Context) -> None:
     shutil.copy(ctx.work / "state.json", ctx.work / "state-seeded.json")
     log(f"seeded on {ctx.from_version}: {result}")
     ts_smoke(ctx, ctx.from_version, "before-upgrade")
+    check_memory(ctx, "from", "before-upgrade")
 
 
 class HealthPoller(threading.Thread):
@@ -334,6 +377,7 @@ def step_verify_upgraded(ctx: Context) -> None:
     ctx.check("mlflow-seed-reads-back-on-new-server", new.get("ok", False), f"{new.get('runs_checked', 0)} runs, model, artifacts with client {ctx.to_version}; differences: {new.get('differences', [])[:3]}")
     ctx.check("mlflow-old-and-new-clients-write", old.get("ok", False) and new.get("ok", False),
               f"runs written by {ctx.from_version} and {ctx.to_version} clients read back: {new.get('differences', [])[:3]}")
+    check_memory(ctx, "to", "after-upgrade")
 
 
 def step_refuses_unmigrated(ctx: Context) -> None:
@@ -401,7 +445,7 @@ def write_report(ctx: Context, failure: str | None) -> dict:
     ok = failure is None and all(c["status"] != "fail" for c in ctx.checks)
     report = {
         "part": "mlflow", "from_version": ctx.from_version, "to_version": ctx.to_version, "ok": ok,
-        "downtime_seconds": ctx.downtime_seconds, "phases_seconds": ctx.phases_seconds,
+        "downtime_seconds": ctx.downtime_seconds, "phases_seconds": ctx.phases_seconds, "memory_mib": ctx.memory_mib,
         "checks": ctx.checks, "steps_seconds": ctx.steps_seconds, "failure": failure,
         "total_seconds": round(time.monotonic() - T0, 1),
     }

@@ -1,3 +1,7 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../components/config";
 import { contextFor, evaluate } from "../policy/rules";
@@ -79,9 +83,19 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
     // The migration Job and the server run the same digest-pinned image.
     for (const r of [migration, server]) expect(at(r.inputs, "spec.template.spec.containers")).toMatchObject([{ image: image("3.17.2") }]);
     expect(at(migration.inputs, "spec.backoffLimit")).toBe(0);
-    const command = JSON.stringify(at(server.inputs, "spec.template.spec.containers"));
-    expect(command).toContain("--app-name basic-auth");
-    expect(command).toContain("MLFLOW_AUTH_CONFIG_PATH");
+    // It starts through serve.sh (the rehearsal runs the same file), mounted from its own ConfigMap.
+    const [container] = at(server.inputs, "spec.template.spec.containers") as { command: string[]; env: { name: string }[]; volumeMounts: { name: string; mountPath: string }[]; resources: unknown }[];
+    expect(container.command).toEqual(["sh", "/opt/mlflow-serve/serve.sh", "0.0.0.0", "5000"]);
+    expect(container.env.map((e) => e.name)).toEqual(expect.arrayContaining(["MLFLOW_AUTH_CONFIG_PATH", "MLFLOW_BACKEND_STORE_URI", "MLFLOW_ARTIFACTS_DESTINATION"]));
+    const serveMap = byName(p, "kubernetes:core/v1:ConfigMap", "mlflow-serve");
+    expect(at(serveMap.inputs, "data")).toEqual({ "serve.sh": fs.readFileSync(path.join(PROJECT_DIR, "images/mlflow/serve.sh"), "utf8") });
+    expect(at(server.inputs, "spec.template.spec.volumes")).toContainEqual({ name: "serve", configMap: { name: at(serveMap.inputs, "metadata.name") } });
+    expect(container.volumeMounts).toContainEqual({ name: "serve", mountPath: "/opt/mlflow-serve", readOnly: true });
+    expect(server.options.dependsOn).toContain(serveMap.urn);
+    // The requests and limits the rehearsal measures real servers against.
+    expect(container.resources).toEqual(JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "images/mlflow/server-resources.json"), "utf8"), (k, v: unknown) => (k === "//" ? undefined : v)));
+    // No MLFLOW_PORT=tcp://... from the Service "mlflow" in the environment MLflow reads its settings from.
+    expect(at(server.inputs, "spec.template.spec.enableServiceLinks")).toBe(false);
     expect(at(server.inputs, "spec.strategy.type")).toBe("Recreate");
     const ingress = byName(p, "kubernetes:networking.k8s.io/v1:Ingress", "mlflow");
     expect(at(ingress.inputs, "spec.rules")).toMatchObject([{ host: `mlflow.${stack}.example.com` }]);
@@ -307,5 +321,32 @@ describe("npm run plan with MLflow", () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/zenml-platform:mlflowImage: "ghcr\.io\/mlflow\/mlflow:v3\.17\.2" is not pinned by digest/);
     expect(stderr).toMatch(/zenml-platform:mlflowHostname: is required with mlflowVersion "3\.17\.2"/);
+  });
+});
+
+describe("images/mlflow/serve.sh, how the Deployment and the rehearsal start the server", () => {
+  const serve = path.join(PROJECT_DIR, "images/mlflow/serve.sh");
+  // A stand-in mlflow on PATH that prints what it was started with.
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), "mlflow-stand-in-"));
+  fs.writeFileSync(path.join(bin, "mlflow"), '#!/bin/sh\necho "job-execution=${MLFLOW_SERVER_ENABLE_JOB_EXECUTION:-unset}"\necho "$@"\n', { mode: 0o755 });
+  const start = (env: Record<string, string>) =>
+    spawnSync("sh", [serve, "0.0.0.0", "5000"], { encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin`, ...env } });
+  const store = { MLFLOW_BACKEND_STORE_URI: "mysql+pymysql://mlflow@db/mlflow", MLFLOW_ARTIFACTS_DESTINATION: "s3://bucket/mlflow" };
+
+  it("starts two workers with job execution off, on the given address, whatever MLFLOW_PORT a Service link sets", () => {
+    const r = start({ ...store, MLFLOW_PORT: "tcp://10.0.0.7:80", MLFLOW_HOST: "10.0.0.7" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split("\n")).toEqual([
+      "job-execution=false",
+      "server --host 0.0.0.0 --port 5000 --workers 2 --app-name basic-auth --backend-store-uri mysql+pymysql://mlflow@db/mlflow --serve-artifacts --artifacts-destination s3://bucket/mlflow",
+      "",
+    ]);
+  });
+
+  it("refuses to start without its database URI rather than on MLflow's default local store", () => {
+    const r = start({ MLFLOW_ARTIFACTS_DESTINATION: store.MLFLOW_ARTIFACTS_DESTINATION });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("MLFLOW_BACKEND_STORE_URI");
+    expect(r.stdout).toBe("");
   });
 });
