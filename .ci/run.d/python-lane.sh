@@ -31,12 +31,15 @@ if [[ -n "${CI_WAIT_FOR_NODE_MODULES:-}" ]]; then
 fi
 echo "[lane] suites start at $((SECONDS - T0))s"
 
+# Each suite's CPU (user + sys of everything it waited for) next to its wall time: the lane is
+# CPU-bound, so that is the figure to watch when a suite gets slower.
 suite() {
   local name=$1
   shift
-  local start=$SECONDS rc=0
-  "$@" >"$logs/$name.log" 2>&1 || rc=$?
-  echo "$rc $((SECONDS - start))" >"$logs/$name.status"
+  local start=$SECONDS rc=0 TIMEFORMAT='%U %S'
+  { time "$@" >"$logs/$name.log" 2>&1 || rc=$?; } 2>"$logs/$name.cpu"
+  read -r user sys <"$logs/$name.cpu" || true
+  echo "$rc $((SECONDS - start)) $(awk -v u="${user:-0}" -v s="${sys:-0}" 'BEGIN { printf "%.0f", u + s }')" >"$logs/$name.status"
 }
 # Each pytest session its own temporary root (--basetemp): sessions at once must not prune each other's.
 suite registration bash registration/run-tests.sh --junitxml="$PWD/.cache/registration-junit.xml" --basetemp="$PWD/.cache/pytest/registration" &
@@ -47,8 +50,8 @@ wait
 
 failed=()
 for name in registration post-upgrade rehearse rehearse-mlflow; do
-  read -r rc took <"$logs/$name.status" 2>/dev/null || { rc=1 took=?; }
-  echo "== $name: exit $rc in ${took}s"
+  read -r rc took cpu <"$logs/$name.status" 2>/dev/null || { rc=1 took=? cpu=?; }
+  echo "== $name: exit $rc in ${took}s (CPU ${cpu}s)"
   if [[ $name == rehearse-mlflow && $rc -eq 0 ]]; then tail -n 40 "$logs/$name.log"; else cat "$logs/$name.log"; fi
   [[ $rc -eq 0 ]] || failed+=("$name (log .cache/lanes/$name.log)")
 done
