@@ -3,8 +3,8 @@
 # beside the install and the Node checks instead of after them. First every venv and MariaDB (each once,
 # prepare-python.sh), then all four suites at once: registration, the ZenML rehearsal, the MLflow
 # rehearsal and the post-upgrade tests, so that no core idles while another suite still has work
-# (in two sub-lanes the last ~70 s ran one suite on one core). The run is CPU-bound: ~870 s of CPU
-# on 2 cores, most of it ZenML and MLflow processes importing and migrating.
+# (in two sub-lanes the last ~70 s ran one suite on one core). The run is CPU-bound, most of it
+# ZenML and MLflow processes importing and migrating; each suite's CPU is printed at the end.
 # Every suite writes its own log under .cache/lanes/; this prints them in a fixed order at the end
 # and exits non-zero when any suite failed, naming it.
 set -uo pipefail
