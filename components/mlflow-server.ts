@@ -33,10 +33,10 @@ const PORT = 5000;
 export const MLFLOW_SCRIPTS_DIR = path.join(__dirname, "..", "images", "mlflow");
 const SCRIPTS = ["bootstrap_db.py", "migrate.py"] as const;
 /** How the server starts (workers, features off), shared with the upgrade rehearsal. */
-export const MLFLOW_SERVE_SCRIPT = "serve.sh";
+const MLFLOW_SERVE_SCRIPT = "serve.sh";
 const SERVE_MOUNT = "/opt/mlflow-serve";
 /** The server container's requests and limits; the rehearsal measures real servers against them. */
-export const MLFLOW_SERVER_RESOURCES_FILE = "server-resources.json";
+const MLFLOW_SERVER_RESOURCES_FILE = "server-resources.json";
 
 export interface MlflowServerArgs {
   environmentName: string;

@@ -6,6 +6,15 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
 const ROOT = path.resolve(__dirname, "..");
+/** Started without waiting, so that callers run at once, as the suites of a CI run do. */
+function bashAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("bash", args, { env });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stderr }));
+  });
+}
 const pinOf = (stack: string) => spawnSync("bash", [path.join(ROOT, "rehearsal/pin.sh"), stack], { encoding: "utf8" });
 
 describe("the rehearsal follows the pins", () => {
@@ -44,14 +53,7 @@ describe("rehearsal/ensure-venv.sh, called by suites that start together", () =>
     fs.mkdirSync(path.join(venv, "bin"), { recursive: true });
     fs.writeFileSync(path.join(venv, "bin", "python"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
     fs.copyFileSync(path.join(venvs, "zenml-0.98.0.requirements.txt"), path.join(venv, ".ok"));
-    const runs = await Promise.all(
-      Array.from({ length: 16 }, () => new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn("bash", [script, "0.98.0", venvs], { env });
-        let stderr = "";
-        child.stderr.on("data", (d) => (stderr += d));
-        child.on("close", (code) => resolve({ code, stderr }));
-      })),
-    );
+    const runs = await Promise.all(Array.from({ length: 16 }, () => bashAsync([script, "0.98.0", venvs], env)));
     expect(runs.filter((r) => r.code !== 0 || /building/.test(r.stderr))).toEqual([]);
   }, 60_000);
 });
@@ -80,14 +82,7 @@ chmod +x "$3/bin/pip"
     const reqs = path.join(work, "requirements.txt");
     fs.writeFileSync(reqs, "zenml==0.98.0\n");
     const env = { ...process.env, PYTHON: fakePython, ZENML_PLATFORM_TOOLS_CACHE: path.join(work, "tools") };
-    const runs = await Promise.all(
-      ["a", "b", "c", "d"].map((name) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn("bash", [path.join(ROOT, "rehearsal", "build-venv.sh"), path.join(work, "venvs", name), reqs], { env });
-        let stderr = "";
-        child.stderr.on("data", (d) => (stderr += d));
-        child.on("close", (code) => resolve({ code, stderr }));
-      })),
-    );
+    const runs = await Promise.all(["a", "b", "c", "d"].map((name) => bashAsync([path.join(ROOT, "rehearsal", "build-venv.sh"), path.join(work, "venvs", name), reqs], env)));
     expect(runs.filter((r) => r.code !== 0)).toEqual([]);
     expect(fs.readFileSync(installs, "utf8").trim().split("\n")).toEqual(["install"]);
     for (const name of ["a", "b", "c", "d"]) expect(fs.readFileSync(path.join(work, "venvs", name, ".ok"), "utf8")).toBe("zenml==0.98.0\n");

@@ -36,7 +36,7 @@ echo "[lane] suites start at $((SECONDS - T0))s"
 suite() {
   local name=$1
   shift
-  local start=$SECONDS rc=0 TIMEFORMAT='%U %S'
+  local start=$SECONDS rc=0 user sys TIMEFORMAT='%U %S'
   { time "$@" >"$logs/$name.log" 2>&1 || rc=$?; } 2>"$logs/$name.cpu"
   read -r user sys <"$logs/$name.cpu" || true
   echo "$rc $((SECONDS - start)) $(awk -v u="${user:-0}" -v s="${sys:-0}" 'BEGIN { printf "%.0f", u + s }')" >"$logs/$name.status"
