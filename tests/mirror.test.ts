@@ -164,7 +164,7 @@ describe("mirror-check on fixtures that each break the mirror one way", () => {
 });
 
 describe("comparison rules", () => {
-  const resource = (type: string, name: string, inputs: Record<string, unknown>, protect = false): PlannedResource => ({ urn: `urn:${type}::${name}`, type, name, parent: null, custom: true, inputs, options: { protect, retainOnDelete: false, dependsOn: [] } });
+  const resource = (type: string, name: string, inputs: Record<string, unknown>, protect = false): PlannedResource => ({ urn: `urn:${type}::${name}`, type, name, parent: null, custom: true, inputs, options: { protect, retainOnDelete: false, dependsOn: [], aliases: [] } });
   const side = (stack: string, resources: PlannedResource[], config: Record<string, string> = {}): Side => ({ stack, file: `Pulumi.${stack}.yaml`, config, plan: { stack, project: "p", note: "", resources, outputs: {}, warnings: [] } as Plan });
   const allow = readAllowList(path.join(PROJECT_DIR, "mirror.allow.yaml"));
 
@@ -200,7 +200,7 @@ describe("comparison rules", () => {
 
   it("compares dependsOn and parent, with the stack name left out of URNs", () => {
     const dep = (stack: string) => `urn:pulumi:${stack}::p::zenml-platform:index:Database$aws:rds/snapshot:Snapshot::snap`;
-    const r = (stack: string, deps: string[]) => ({ ...resource("t:a:B", "x", {}), parent: `urn:pulumi:${stack}::p::zenml-platform:index:ZenmlServer::srv`, options: { protect: false, retainOnDelete: false, dependsOn: deps } });
+    const r = (stack: string, deps: string[]) => ({ ...resource("t:a:B", "x", {}), parent: `urn:pulumi:${stack}::p::zenml-platform:index:ZenmlServer::srv`, options: { protect: false, retainOnDelete: false, dependsOn: deps, aliases: [] } });
     expect(compareStacks(side("staging", [r("staging", [dep("staging")])]), side("prod", [r("prod", [dep("prod")])]), allow)).toEqual([]);
     const diffs = compareStacks(side("staging", [r("staging", [dep("staging")])]), side("prod", [r("prod", [])]), allow);
     expect(diffs.map((d) => d.path)).toEqual(['options.dependsOn["aws:rds/snapshot:Snapshot::snap"]']);

@@ -35,7 +35,7 @@ describe("npm run plan", () => {
     expect(doc.resources.length).toBeGreaterThan(40);
     for (const r of doc.resources) {
       expect(r).toEqual(expect.objectContaining({ urn: expect.stringMatching(/^urn:pulumi:/), type: expect.any(String), name: expect.any(String), inputs: expect.any(Object) }));
-      expect(r.options).toEqual({ protect: expect.any(Boolean), retainOnDelete: expect.any(Boolean), dependsOn: expect.any(Array) });
+      expect(r.options).toEqual({ protect: expect.any(Boolean), retainOnDelete: expect.any(Boolean), dependsOn: expect.any(Array), aliases: expect.any(Array) });
     }
     expect(doc.outputs.kubeconfig).toBe("[secret]");
   });

@@ -219,6 +219,7 @@ export function compareStacks(left: Side, right: Side, allow: AllowList, options
       flat.set("options.retainOnDelete", r.options.retainOnDelete);
       flat.set("options.parent", r.parent ? shortUrn(r.parent) : null);
       for (const dep of r.options.dependsOn) flat.set(`options.dependsOn[${JSON.stringify(shortUrn(dep))}]`, true);
+      for (const alias of r.options.aliases ?? []) flat.set(`options.aliases[${JSON.stringify(shortUrn(alias))}]`, true);
       return new Map([...flat].map(([k, v]) => [k, normalise(v, stack)]));
     };
     const sa = settings(a, left.stack);

@@ -9,7 +9,8 @@ export interface PlannedResource {
   parent: string | null;
   custom: boolean;
   inputs: Record<string, unknown>;
-  options: { protect: boolean; retainOnDelete: boolean; dependsOn: string[] };
+  /** aliases: every earlier URN the engine will treat as this resource (own aliases and those inherited from aliased parents). */
+  options: { protect: boolean; retainOnDelete: boolean; dependsOn: string[]; aliases: string[] };
 }
 
 export interface Plan {

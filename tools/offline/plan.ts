@@ -50,6 +50,30 @@ async function dependencyUrns(dependsOn: unknown): Promise<string[]> {
   return Promise.all(list.filter((r): r is pulumi.Resource => pulumi.Resource.isInstance(r)).map((r) => valueOf(r.urn)));
 }
 
+const urnParts = (urn: string) => {
+  const [prefix, stack, project, types, ...name] = urn.split("::");
+  return { head: `${prefix}::${stack}::${project}`, types: types.split("$"), name: name.join("::") };
+};
+
+/**
+ * The URNs the engine will match this resource against: the SDK collapses its own aliases into
+ * `__aliases` in the constructor; an aliased parent gives each child one more, as the engine derives it.
+ */
+async function aliasUrns(resource: pulumi.Resource, urn: string, parentAliases: string[], parent: string | null): Promise<string[]> {
+  const own = ((resource as unknown as { __aliases?: pulumi.Output<string>[] }).__aliases ?? []).map(valueOf);
+  const result = new Set(await Promise.all(own));
+  if (parent) {
+    const self = urnParts(urn);
+    const parentName = urnParts(parent).name;
+    for (const alias of parentAliases) {
+      const aliased = urnParts(alias);
+      const name = self.name.startsWith(parentName) ? aliased.name + self.name.slice(parentName.length) : self.name;
+      result.add(`${aliased.head}::${[...aliased.types, self.types[self.types.length - 1]].join("$")}::${name}`);
+    }
+  }
+  return [...result].sort();
+}
+
 export async function runPlan(options: PlanOptions): Promise<Plan> {
   // Whoever runs the plan (our loader, the test runner) formats stacks its own way, but not Pulumi's unread ones.
   const originalPrepare = Error.prepareStackTrace;
@@ -101,15 +125,19 @@ async function planUnderMocks(options: PlanOptions): Promise<Plan> {
   }
 
   const resources: PlannedResource[] = [];
+  const aliasesByUrn = new Map<string, string[]>();
   for (const c of captured) {
+    const urn = await valueOf(c.resource.urn);
+    const parent = c.opts.parent ? await valueOf(c.opts.parent.urn) : null;
+    aliasesByUrn.set(urn, await aliasUrns(c.resource, urn, parent ? (aliasesByUrn.get(parent) ?? []) : [], parent));
     resources.push({
-      urn: await valueOf(c.resource.urn),
+      urn,
       type: c.type,
       name: c.name,
-      parent: c.opts.parent ? await valueOf(c.opts.parent.urn) : null,
+      parent,
       custom: c.custom,
       inputs: (await reveal(c.props)) as Record<string, unknown>,
-      options: { protect: c.opts.protect === true, retainOnDelete: c.opts.retainOnDelete === true, dependsOn: await dependencyUrns(c.opts.dependsOn) },
+      options: { protect: c.opts.protect === true, retainOnDelete: c.opts.retainOnDelete === true, dependsOn: await dependencyUrns(c.opts.dependsOn), aliases: aliasesByUrn.get(urn) ?? [] },
     });
   }
   const outputs = (await reveal(returned)) as Record<string, unknown>;
