@@ -1,0 +1,191 @@
+// One temporary world for the engine suite: a project folder with this repository's Pulumi.yaml
+// (its typed config schema) plus the local plugins, a `file://` backend with a passphrase secrets
+// provider, and the real program (components/stack.ts) run inline by the Automation API, so the
+// engine talks to the language runtime inside this process and no language host is needed.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { LocalWorkspace, PulumiCommand, type EngineEvent, type OpType, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
+import { parse, stringify } from "yaml";
+import { defineStack } from "../../components/stack";
+import { writePlugins } from "./plugins";
+
+export const PROJECT = "zenml-platform";
+export const ORGANIZATION = "organization";
+const PASSPHRASE = "engine-suite-only";
+
+/** One step the engine took (or planned, in a preview). */
+export interface Step {
+  op: OpType;
+  urn: string;
+  type: string;
+  /** Logical name: the URN's last part. */
+  name: string;
+  /** Inputs that differ (updates and replaces). */
+  diffs: string[];
+  /** Whether the resource being deleted is kept in the cloud (retainOnDelete). */
+  retained: boolean;
+  /** Order in which the engine started the step, and finished it (apply only). */
+  started: number;
+  finished?: number;
+}
+
+export interface Outcome {
+  ok: boolean;
+  steps: Step[];
+  /** The program's or the engine's error, in a line or a few. */
+  error?: string;
+  warnings: string[];
+  seconds: number;
+}
+
+/** Steps that change something (everything but same/read). */
+export const changes = (o: Outcome) => o.steps.filter((s) => s.op !== "same" && s.op !== "read" && s.type !== "pulumi:pulumi:Stack");
+
+/** Values a stack file may hold: scalars and lists, as in Pulumi.<stack>.yaml. */
+export type ConfigValue = string | number | boolean | string[];
+
+export class World {
+  readonly dir: string;
+  readonly backend: string;
+  private readonly stacks = new Map<string, Stack>();
+  private sequence = 0;
+
+  private constructor(
+    readonly projectDir: string,
+    private readonly command: PulumiCommand,
+    readonly cliVersion: string,
+  ) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-world-"));
+    this.backend = path.join(this.dir, "backend");
+    fs.mkdirSync(this.backend);
+    fs.mkdirSync(path.join(this.dir, "home"));
+    const project = parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
+    // The program runs inline (in this process): no entry file, no language host options.
+    delete project.main;
+    project.runtime = "nodejs";
+    project.plugins = { providers: writePlugins(path.join(this.dir, "plugins"), projectDir) };
+    fs.mkdirSync(path.join(this.dir, "project"));
+    fs.writeFileSync(path.join(this.dir, "project", "Pulumi.yaml"), stringify(project));
+  }
+
+  /** A world whose engine is the CLI at `cliPath`. */
+  static async create(projectDir: string, cliPath: string): Promise<World> {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "engine-cli-"));
+    fs.mkdirSync(path.join(root, "bin"));
+    fs.symlinkSync(cliPath, path.join(root, "bin", "pulumi"));
+    const command = await PulumiCommand.get({ root, skipVersionCheck: true });
+    return new World(projectDir, command, command.version?.toString() ?? "unknown");
+  }
+
+  get env(): Record<string, string> {
+    return {
+      PULUMI_BACKEND_URL: `file://${this.backend}`,
+      PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+      PULUMI_HOME: path.join(this.dir, "home"),
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+    };
+  }
+
+  /** The program every update runs: the real one. */
+  static readonly program: PulumiFn = async () => defineStack();
+
+  async stack(name: string): Promise<Stack> {
+    const known = this.stacks.get(name);
+    if (known) return known;
+    const stack = await LocalWorkspace.createOrSelectStack(
+      { stackName: `${ORGANIZATION}/${name}`, projectName: PROJECT, program: World.program },
+      { workDir: path.join(this.dir, "project"), envVars: this.env, pulumiCommand: this.command, secretsProvider: "passphrase" },
+    );
+    this.stacks.set(name, stack);
+    return stack;
+  }
+
+  /** Writes the stack's config: this repository's Pulumi.<stack>.yaml with `overrides` (keys without namespace) on top. */
+  async configure(name: string, overrides: Record<string, ConfigValue> = {}, raw: Record<string, unknown> = {}): Promise<void> {
+    await this.stack(name);
+    const file = path.join(this.dir, "project", `Pulumi.${name}.yaml`);
+    const settings = (fs.existsSync(file) ? parse(fs.readFileSync(file, "utf8")) : {}) ?? {};
+    const repo = parse(fs.readFileSync(path.join(this.projectDir, `Pulumi.${name}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    const config: Record<string, unknown> = { ...repo.config };
+    for (const [key, value] of Object.entries(overrides)) config[key.includes(":") ? key : `${PROJECT}:${key}`] = value;
+    fs.writeFileSync(file, stringify({ ...settings, config: { ...config, ...raw } }));
+  }
+
+  private collector(): { onEvent: (e: EngineEvent) => void; steps: Step[]; diagnostics: string[]; warnings: string[] } {
+    const steps: Step[] = [];
+    const diagnostics: string[] = [];
+    const warnings: string[] = [];
+    const onEvent = (event: EngineEvent) => {
+      const pre = event.resourcePreEvent?.metadata;
+      if (pre) {
+        const urn = pre.urn;
+        steps.push({ op: pre.op, urn, type: pre.type, name: urn.split("::").slice(3).join("::"), diffs: pre.diffs ?? [], retained: pre.old?.retainOnDelete === true, started: ++this.sequence });
+      }
+      const done = event.resOutputsEvent?.metadata;
+      if (done) {
+        const step = [...steps].reverse().find((s) => s.urn === done.urn && s.op === done.op && s.finished === undefined);
+        if (step) step.finished = ++this.sequence;
+      }
+      const diag = event.diagnosticEvent;
+      if (diag?.severity === "error") diagnostics.push(diag.message.trim());
+      if (diag?.severity === "warning") warnings.push(diag.message.trim());
+    };
+    return { onEvent, steps, diagnostics, warnings };
+  }
+
+  private async run(kind: "up" | "preview" | "destroy", name: string, program?: PulumiFn): Promise<Outcome> {
+    const stack = await this.stack(name);
+    const { onEvent, steps, diagnostics, warnings } = this.collector();
+    const t0 = Date.now();
+    try {
+      if (kind === "up") await stack.up({ onEvent, program });
+      else if (kind === "preview") await stack.preview({ onEvent, program });
+      else await stack.destroy({ onEvent });
+      return { ok: true, steps, warnings, seconds: (Date.now() - t0) / 1000 };
+    } catch (err) {
+      const message = diagnostics.length > 0 ? diagnostics.join("\n") : err instanceof Error ? err.message : String(err);
+      return { ok: false, steps, error: message, warnings, seconds: (Date.now() - t0) / 1000 };
+    }
+  }
+
+  up(name: string, program?: PulumiFn): Promise<Outcome> {
+    return this.run("up", name, program);
+  }
+
+  preview(name: string, program?: PulumiFn): Promise<Outcome> {
+    return this.run("preview", name, program);
+  }
+
+  destroy(name: string): Promise<Outcome> {
+    return this.run("destroy", name);
+  }
+
+  /** The stack's state file in the backend, as the engine wrote it. */
+  stateFile(name: string): string {
+    return path.join(this.backend, ".pulumi", "stacks", PROJECT, `${name}.json`);
+  }
+
+  /** The stack's resources as the state holds them (secrets decrypted when asked). */
+  async resources(name: string, showSecrets = false): Promise<{ urn: string; type: string; protect?: boolean; outputs?: Record<string, unknown> }[]> {
+    const stack = await this.stack(name);
+    const exported = showSecrets ? await stack.workspace.exportStack(stack.name) : await stack.exportStack();
+    void showSecrets;
+    return (exported.deployment as { resources?: { urn: string; type: string; protect?: boolean; outputs?: Record<string, unknown> }[] }).resources ?? [];
+  }
+
+  async outputs(name: string): Promise<Record<string, unknown>> {
+    const stack = await this.stack(name);
+    return Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]));
+  }
+
+  dispose(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The one place the SDK's runtime may be asked which stack runs: kept for the inline program's imports. */
+export const runtime = pulumi.runtime;
