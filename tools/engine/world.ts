@@ -5,7 +5,6 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, PulumiCommand, type EngineEvent, type OpType, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
 import { parse, stringify } from "yaml";
 import { defineStack } from "../../components/stack";
@@ -40,8 +39,30 @@ export interface Outcome {
   seconds: number;
 }
 
+/** The CLI's own `error:` lines from a failed command's output (when the engine reported no diagnostic). */
+function cliErrors(message: string): string {
+  const errors = message.split("\n").filter((l) => /^\s*error:/.test(l) && !/update failed|preview failed/.test(l)).map((l) => l.trim().replace(/^error:\s*/, ""));
+  return errors.length > 0 ? [...new Set(errors)].join("\n") : message;
+}
+
 /** Steps that change something (everything but same/read). */
 export const changes = (o: Outcome) => o.steps.filter((s) => s.op !== "same" && s.op !== "read" && s.type !== "pulumi:pulumi:Stack");
+
+/** A resource as `pulumi stack export` shows it. */
+export interface StateResource {
+  urn: string;
+  type: string;
+  id?: string;
+  parent?: string;
+  protect?: boolean;
+  retainOnDelete?: boolean;
+  inputs?: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
+  dependencies?: string[];
+  propertyDependencies?: Record<string, string[]>;
+  provider?: string;
+  aliases?: string[];
+}
 
 /** Values a stack file may hold: scalars and lists, as in Pulumi.<stack>.yaml. */
 export type ConfigValue = string | number | boolean | string[];
@@ -104,12 +125,18 @@ export class World {
     return stack;
   }
 
+  /** The stack's settings file in the project folder (its config as the engine reads it). */
+  stackFile(name: string): string {
+    return path.join(this.dir, "project", `Pulumi.${name}.yaml`);
+  }
+
   /** Writes the stack's config: this repository's Pulumi.<stack>.yaml with `overrides` (keys without namespace) on top. */
   async configure(name: string, overrides: Record<string, ConfigValue> = {}, raw: Record<string, unknown> = {}): Promise<void> {
     await this.stack(name);
-    const file = path.join(this.dir, "project", `Pulumi.${name}.yaml`);
+    const file = this.stackFile(name);
     const settings = (fs.existsSync(file) ? parse(fs.readFileSync(file, "utf8")) : {}) ?? {};
-    const repo = parse(fs.readFileSync(path.join(this.projectDir, `Pulumi.${name}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    const repoFile = path.join(this.projectDir, `Pulumi.${name}.yaml`);
+    const repo = (fs.existsSync(repoFile) ? parse(fs.readFileSync(repoFile, "utf8")) : { config: {} }) as { config: Record<string, unknown> };
     const config: Record<string, unknown> = { ...repo.config };
     for (const [key, value] of Object.entries(overrides)) config[key.includes(":") ? key : `${PROJECT}:${key}`] = value;
     fs.writeFileSync(file, stringify({ ...settings, config: { ...config, ...raw } }));
@@ -147,7 +174,7 @@ export class World {
       else await stack.destroy({ onEvent });
       return { ok: true, steps, warnings, seconds: (Date.now() - t0) / 1000 };
     } catch (err) {
-      const message = diagnostics.length > 0 ? diagnostics.join("\n") : err instanceof Error ? err.message : String(err);
+      const message = diagnostics.length > 0 ? diagnostics.join("\n") : cliErrors(err instanceof Error ? err.message : String(err));
       return { ok: false, steps, error: message, warnings, seconds: (Date.now() - t0) / 1000 };
     }
   }
@@ -169,12 +196,21 @@ export class World {
     return path.join(this.backend, ".pulumi", "stacks", PROJECT, `${name}.json`);
   }
 
-  /** The stack's resources as the state holds them (secrets decrypted when asked). */
-  async resources(name: string, showSecrets = false): Promise<{ urn: string; type: string; protect?: boolean; outputs?: Record<string, unknown> }[]> {
+  /** The stack's resources as the state holds them, secrets in plain text (`pulumi stack export --show-secrets`). */
+  async resources(name: string): Promise<StateResource[]> {
     const stack = await this.stack(name);
-    const exported = showSecrets ? await stack.workspace.exportStack(stack.name) : await stack.exportStack();
-    void showSecrets;
-    return (exported.deployment as { resources?: { urn: string; type: string; protect?: boolean; outputs?: Record<string, unknown> }[] }).resources ?? [];
+    return ((await stack.exportStack()).deployment as { resources?: StateResource[] }).resources ?? [];
+  }
+
+  /** The stack's deployment, for editing and importing back (secrets in plain text). */
+  async exportDeployment(name: string): Promise<{ version: number; deployment: Record<string, unknown> }> {
+    const stack = await this.stack(name);
+    return (await stack.exportStack()) as unknown as { version: number; deployment: Record<string, unknown> };
+  }
+
+  async importDeployment(name: string, state: { version: number; deployment: Record<string, unknown> }): Promise<void> {
+    const stack = await this.stack(name);
+    await stack.importStack(state as never);
   }
 
   async outputs(name: string): Promise<Record<string, unknown>> {
@@ -187,5 +223,3 @@ export class World {
   }
 }
 
-/** The one place the SDK's runtime may be asked which stack runs: kept for the inline program's imports. */
-export const runtime = pulumi.runtime;

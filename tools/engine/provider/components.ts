@@ -4,16 +4,31 @@
 // like the real components' children, and the component's outputs from tools/offline/outputs.ts.
 // Each output waits on the children it stands for, so a child being replaced makes it unknown in a
 // preview, and everything downstream sees that, as with the real components.
-import * as pulumi from "@pulumi/pulumi";
+// The SDK's parts, not its index: the index loads ~0.45 s of CPU more, at every plugin start.
+import { Config } from "@pulumi/pulumi/config";
+import { all, type Input, type Output } from "@pulumi/pulumi/output";
 import type { ConstructResult } from "@pulumi/pulumi/provider";
+import { ComponentResource, CustomResource, type ComponentResourceOptions, type CustomResourceOptions } from "@pulumi/pulumi/resource";
 import { parseCidr } from "../../../components/cidr";
 import { resourceOutputs } from "../../offline/outputs";
 
 type Inputs = Record<string, unknown>;
 
-/** Registers a child of the AWS provider this package pins, as the real component does through @pulumi/aws. */
-function awsChild(type: string, name: string, props: Inputs, opts: pulumi.CustomResourceOptions, awsVersion: string): pulumi.CustomResource {
-  return new pulumi.CustomResource(type, name, props, { ...opts, version: awsVersion });
+/** A child of the AWS provider this package pins, as the real component registers it through @pulumi/aws. */
+class AwsChild extends CustomResource {
+  declare readonly arn: Output<string>;
+  constructor(type: string, name: string, props: Inputs, opts: CustomResourceOptions, awsVersion: string) {
+    // `arn: undefined` asks for the output back.
+    super(type, name, { arn: undefined, ...props }, { ...opts, version: awsVersion });
+  }
+}
+
+const awsChild = (type: string, name: string, props: Inputs, opts: CustomResourceOptions, awsVersion: string) => new AwsChild(type, name, props, opts, awsVersion);
+
+class Component extends ComponentResource {
+  finish(outputs: Inputs): void {
+    this.registerOutputs(outputs);
+  }
 }
 
 const ip = (n: number) => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join(".");
@@ -39,9 +54,9 @@ export function subnetLayout(vpcCidr: string, azs: number): { public: string[]; 
 }
 
 /** An output holding `value` once every child has its ID. */
-const after = (children: pulumi.CustomResource[], value: unknown) => pulumi.all([...children.map((c) => c.id), value]).apply((all) => all[all.length - 1]);
+const after = (children: CustomResource[], value: unknown) => all([...children.map((c) => c.id), value]).apply((all) => all[all.length - 1]);
 
-function vpc(component: pulumi.ComponentResource, name: string, inputs: Inputs, region: string, awsVersion: string): Inputs {
+function vpc(component: ComponentResource, name: string, inputs: Inputs, region: string, awsVersion: string): Inputs {
   const opts = { parent: component };
   const cidr = String(inputs.cidrBlock);
   const azs = Number(inputs.numberOfAvailabilityZones ?? 2);
@@ -63,10 +78,10 @@ function vpc(component: pulumi.ComponentResource, name: string, inputs: Inputs, 
 
 type AccessEntries = Record<string, { principalArn: string; accessPolicies?: Record<string, { policyArn: string; accessScope: unknown }> }>;
 
-function eksCluster(component: pulumi.ComponentResource, name: string, inputs: Inputs, region: string, awsVersion: string): Inputs {
+function eksCluster(component: ComponentResource, name: string, inputs: Inputs, region: string, awsVersion: string): Inputs {
   const opts = { parent: component };
   const role = awsChild("aws:iam/role:Role", `${name}-eksRole`, { assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }] }) }, opts, awsVersion);
-  const subnetIds = pulumi.all([inputs.publicSubnetIds as pulumi.Input<string[]>, inputs.privateSubnetIds as pulumi.Input<string[]>]).apply(([a, b]) => [...(a ?? []), ...(b ?? [])]);
+  const subnetIds = all([inputs.publicSubnetIds as Input<string[]>, inputs.privateSubnetIds as Input<string[]>]).apply(([a, b]) => [...(a ?? []), ...(b ?? [])]);
   const cluster = awsChild(
     "aws:eks/cluster:Cluster",
     `${name}-eksCluster`,
@@ -86,7 +101,7 @@ function eksCluster(component: pulumi.ComponentResource, name: string, inputs: I
   );
   const answer = resourceOutputs("eks:index:Cluster", name, inputs, region).state;
   const oidc = awsChild("aws:iam/openIdConnectProvider:OpenIdConnectProvider", `${name}-oidcProvider`, { url: after([cluster], answer.oidcProviderUrl), clientIdLists: ["sts.amazonaws.com"] }, opts, awsVersion);
-  const entries: pulumi.CustomResource[] = [];
+  const entries: CustomResource[] = [];
   for (const [key, entry] of Object.entries((inputs.accessEntries ?? {}) as AccessEntries)) {
     const accessEntry = awsChild("aws:eks/accessEntry:AccessEntry", `${name}-${key}`, { clusterName: cluster.id, principalArn: entry.principalArn, type: "STANDARD" }, opts, awsVersion);
     entries.push(accessEntry);
@@ -103,19 +118,21 @@ function eksCluster(component: pulumi.ComponentResource, name: string, inputs: I
     oidcProviderUrl: after(known, answer.oidcProviderUrl),
     oidcIssuer: after(known, answer.oidcIssuer),
     clusterSecurityGroupId: after(known, answer.clusterSecurityGroupId),
-    autoModeNodeRoleName: after([...known, ...entries], answer.autoModeNodeRoleName),
+    autoModeNodeRoleName: after(known, answer.autoModeNodeRoleName),
+    // Known once the access entries exist: what waits for cluster access waits for them.
+    accessEntries: after(entries, inputs.accessEntries),
   };
 }
 
 /** The AWS region of the stack's config, which the engine sends along with every Construct. */
-export const awsRegion = () => new pulumi.Config("aws").get("region");
+export const awsRegion = () => new Config("aws").get("region");
 
 /** Constructs a remote component of this package; `region` is the AWS provider's. */
-export async function constructComponent(name: string, type: string, inputs: Inputs, options: pulumi.ComponentResourceOptions, region: string, awsVersion: string): Promise<ConstructResult> {
-  const component = new pulumi.ComponentResource(type, name, {}, options);
+export async function constructComponent(name: string, type: string, inputs: Inputs, options: ComponentResourceOptions, region: string, awsVersion: string): Promise<ConstructResult> {
+  const component = new Component(type, name, {}, options);
   const build = type === "awsx:ec2:Vpc" ? vpc : type === "eks:index:Cluster" ? eksCluster : undefined;
   if (!build) throw new Error(`the local ${type.split(":")[0]} plugin constructs no ${type}`);
   const state = build(component, name, inputs, region, awsVersion);
-  component.registerOutputs(state);
+  component.finish(state);
   return { urn: component.urn, state };
 }

@@ -1,19 +1,22 @@
 // One local provider plugin (aws, random, kubernetes, eks or awsx) for the engine suite: it answers
 // with the outputs the offline plan's mocks give (tools/offline/outputs.ts) and diffs with the
 // providers' own replacement rules (tools/engine/replacements.ts). Written with
-// @pulumi/pulumi/provider; its server leaves Diff's old inputs, DiffConfig and the provider's
-// configuration out, so those three answers are installed on the gRPC service here.
+// @pulumi/pulumi/provider; its server leaves Diff's old inputs, DiffConfig, the provider's
+// configuration and planned (preview) creates out, so those answers are installed on the gRPC
+// service here.
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import type * as provider from "@pulumi/pulumi/provider";
 import { invokeOutputs, resourceOutputs } from "../../offline/outputs";
-import { diffInputs, diffKubernetesProvider, type InputDiff } from "../diff";
+import { UNKNOWN, diffInputs, diffKubernetesProvider, type InputDiff } from "../diff";
 import { replacePaths } from "../replacements";
 import type { constructComponent } from "./components";
 
 // The SDK's generated protobuf modules (no typings for these paths).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const provproto = require("@pulumi/pulumi/proto/provider_pb");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Struct } = require("google-protobuf/google/protobuf/struct_pb") as { Struct: { fromJavaScript(v: unknown): unknown } };
 
 export const PACKAGES = ["aws", "random", "kubernetes", "eks", "awsx"] as const;
 export type PackageName = (typeof PACKAGES)[number];
@@ -30,7 +33,18 @@ const nameOf = (urn: string) => urn.split("::").slice(3).join("::");
 /** What the provider was configured with; the region shapes ARNs and addresses, as the mocks' does. */
 const configured: { region: string } = { region: "us-east-1" };
 
-type Call = { request: { getUrn(): string; getOlds(): Struct; getNews(): Struct; getOldInputs?(): Struct | undefined; getArgs?(): Struct | undefined; getVariablesMap?(): Map<string, string> } };
+type Call = {
+  request: {
+    getUrn(): string;
+    getOlds(): Struct;
+    getNews(): Struct;
+    getOldInputs?(): Struct | undefined;
+    getProperties?(): Struct;
+    getPreview?(): boolean;
+    getArgs?(): Struct | undefined;
+    getVariablesMap?(): Map<string, string>;
+  };
+};
 type Struct = { toJavaScript(): Record<string, unknown> };
 type Callback = (err: unknown, value?: unknown) => void;
 
@@ -70,7 +84,29 @@ function installAnswers(pkg: PackageName, impl: Record<string, unknown>): void {
     const args = call.request.getArgs?.()?.toJavaScript() ?? {};
     const region = typeof args.region === "string" ? args.region : call.request.getVariablesMap?.().get("aws:region");
     if (region) configured.region = region;
-    configure.call(impl, call, callback);
+    // Like the real providers, answer previews ourselves (planned state) instead of letting the
+    // engine echo the inputs: an update then keeps its computed outputs known, as Terraform's plan does.
+    configure.call(impl, call, (err, resp) => {
+      (resp as { setSupportspreview?(v: boolean): void } | undefined)?.setSupportspreview?.(true);
+      callback(err, resp);
+    });
+  };
+  const create = impl.create as (call: Call, callback: Callback) => void;
+  impl.create = (call: Call, callback: Callback) => {
+    if (!call.request.getPreview?.()) return create.call(impl, call, callback);
+    // A planned create: what the program set is known, what the cloud would compute is not.
+    try {
+      const req = call.request;
+      const inputs = req.getProperties!().toJavaScript();
+      const { state } = resourceOutputs(typeOf(req.getUrn()), nameOf(req.getUrn()), inputs, configured.region);
+      const planned = Object.fromEntries(Object.keys(state).map((k) => [k, k in inputs ? inputs[k] : UNKNOWN]));
+      const resp = new provproto.CreateResponse();
+      resp.setId("");
+      resp.setProperties(Struct.fromJavaScript(planned));
+      callback(undefined, resp);
+    } catch (err) {
+      callback(err);
+    }
   };
 }
 
