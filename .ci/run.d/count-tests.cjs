@@ -1,6 +1,6 @@
 // The closing line of .ci/run: every test the run ran, from each suite's own report.
-//   node .ci/run.d/count-tests.cjs <vitest json> <pytest junit xml>... <rehearsal report json>...
-// Each pytest suite and each rehearsal writes its own report; every one given is counted.
+//   node .ci/run.d/count-tests.cjs <vitest json> <pytest junit xml>... <rehearsal or engine report json>...
+// Each pytest suite, each rehearsal and the engine suite writes its own report; every one given is counted.
 // A missing or unreadable report is a failure: a suite that reported nothing did not pass.
 "use strict";
 const fs = require("node:fs");
@@ -42,6 +42,13 @@ for (const junitFile of junitFiles) {
 for (const rehearsalFile of rehearsalFiles) {
   const rehearsal = read(rehearsalFile, "rehearsal");
   if (rehearsal === undefined) continue;
+  // The engine suite's report (npm run test:engine -- --report) lists scenario results instead of checks.
+  const engine = JSON.parse(rehearsal).results;
+  if (Array.isArray(engine)) {
+    if (engine.length === 0) problems.push(`engine: ${rehearsalFile} lists no scenarios`);
+    else add({ name: "engine scenarios", passed: engine.filter((r) => r.passed).length, failed: engine.filter((r) => !r.passed).length, other: 0, otherLabel: "" });
+    continue;
+  }
   const checks = JSON.parse(rehearsal).checks;
   if (!Array.isArray(checks) || checks.length === 0) problems.push(`rehearsal: ${rehearsalFile} lists no checks`);
   else {

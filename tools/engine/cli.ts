@@ -7,8 +7,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-/** Where built CLIs are kept: <cache>/<version>/pulumi. */
-export const CLI_CACHE = process.env.ZENML_PULUMI_CLI_CACHE ?? path.join(os.homedir(), ".cache", "zenml-platform", "pulumi-cli");
+/** Where built CLIs are kept: <cache>/<version>/pulumi (ZENML_PULUMI_CLI_CACHE moves it). */
+export const cliCache = () => process.env.ZENML_PULUMI_CLI_CACHE ?? path.join(os.homedir(), ".cache", "zenml-platform", "pulumi-cli");
 
 export interface Cli {
   path: string;
@@ -84,11 +84,11 @@ async function build(version: string, target: string, log: (line: string) => voi
 }
 
 /** The CLI at the SDK's version, building it once into the cache if neither PATH nor the cache has it. */
-export async function obtainCli(version: string, log: (line: string) => void = () => undefined): Promise<Cli> {
+export async function obtainCli(version: string, log: (line: string) => void = () => undefined, pollMs = 5000): Promise<Cli> {
   const ambient = onPath();
   if (ambient && versionOf(ambient) === version) return { path: ambient, version, source: "PATH" };
-  const target = path.join(CLI_CACHE, version, "pulumi");
-  const lock = path.join(CLI_CACHE, `${version}.lock`);
+  const target = path.join(cliCache(), version, "pulumi");
+  const lock = path.join(cliCache(), `${version}.lock`);
   fs.mkdirSync(path.dirname(target), { recursive: true });
   let waited = false;
   for (;;) {
@@ -105,6 +105,6 @@ export async function obtainCli(version: string, log: (line: string) => void = (
     }
     if (!waited) log(`waiting for the Pulumi CLI ${version} being built into ${target}`);
     waited = true;
-    await sleep(5000);
+    await sleep(pollMs);
   }
 }

@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GUARD_VARIANTS, isFixed, type Variant } from "./guard-variants";
 import { Checks, type ScenarioResult, type Story } from "./story";
-import { STATEFUL_TYPES, effectiveSteps, firstLines, statefulLosses, summarize } from "./steps";
+import { STATEFUL_TYPES, effectiveSteps, firstLines, statefulLosses, stepList, summarize } from "./steps";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { World, type Outcome } from "./world";
 
@@ -21,6 +21,8 @@ export interface KeyResult {
   detail: string;
   /** Resources the edit replaces (any kind): the report's "keys that would replace something". */
   replaces: string[];
+  /** The preview's steps, one a line (empty for an edit previewed in a batch that passed). */
+  steps: string[];
   seconds: number;
 }
 
@@ -28,16 +30,17 @@ export interface KeyResult {
 const ENGINE_REFUSAL = /marked for protection|protected|cannot be (deleted|replaced)/i;
 
 /** The verdict on one previewed edit. Pure. */
-export function verdictOf(outcome: Outcome): { verdict: Verdict; detail: string; replaces: string[] } {
+export function verdictOf(outcome: Outcome): { verdict: Verdict; detail: string; replaces: string[]; steps: string[] } {
+  const steps = stepList(outcome);
   const replaces = effectiveSteps(outcome).filter((s) => s.op === "replace").map((s) => `${s.type.split(":").pop()} ${s.name}`);
   if (!outcome.ok) {
     const message = firstLines(outcome.error, 1);
-    if (ENGINE_REFUSAL.test(outcome.error ?? "")) return { verdict: "loses", detail: `the engine stops: ${message}`, replaces };
-    return { verdict: "refused", detail: message, replaces };
+    if (ENGINE_REFUSAL.test(outcome.error ?? "")) return { verdict: "loses", detail: `the engine stops: ${message}`, replaces, steps };
+    return { verdict: "refused", detail: message, replaces, steps };
   }
   const losses = statefulLosses(outcome);
-  if (losses.length > 0) return { verdict: "loses", detail: losses.map((s) => `${s.op === "replace" ? "replaces" : "deletes"} ${STATEFUL_TYPES[s.type]} ${s.name}`).join(", "), replaces };
-  return { verdict: "safe", detail: summarize(outcome, 4), replaces };
+  if (losses.length > 0) return { verdict: "loses", detail: losses.map((s) => `${s.op === "replace" ? "replaces" : "deletes"} ${STATEFUL_TYPES[s.type]} ${s.name}`).join(", "), replaces, steps };
+  return { verdict: "safe", detail: summarize(outcome, 4), replaces, steps };
 }
 
 const describe = (change: Record<string, unknown>) => Object.entries(change).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ");
@@ -99,7 +102,7 @@ async function previewBatch(story: Story, batch: Variant[], progress: (line: str
   const together = await previewKey(story, merged);
   if (together.verdict === "safe") {
     progress(`  safe    ${merged.key} (previewed together): ${together.detail}`);
-    return batch.map((v) => ({ key: v.key, change: describe(v.change), verdict: "safe", detail: `previewed with ${batch.length - 1} other edits: ${together.detail}`, replaces: [], seconds: together.seconds / batch.length }));
+    return batch.map((v) => ({ key: v.key, change: describe(v.change), verdict: "safe", detail: `previewed with ${batch.length - 1} other edits: ${together.detail}`, replaces: [], steps: [], seconds: together.seconds / batch.length }));
   }
   const half = Math.ceil(batch.length / 2);
   return [...(await previewBatch(story, batch.slice(0, half), progress)), ...(await previewBatch(story, batch.slice(half), progress))];
@@ -114,7 +117,7 @@ export interface GuardOptions {
 /** Runs every variant; returns one result per edit. */
 export async function runGuard(story: Story, options: GuardOptions = {}, progress: (line: string) => void = () => undefined): Promise<KeyResult[]> {
   await copyStaging(story.world);
-  const results: KeyResult[] = GUARD_VARIANTS.filter(isFixed).map((v) => ({ key: v.key, change: "(none)", verdict: "safe", detail: `no other valid value: ${v.fixed}`, replaces: [], seconds: 0 }));
+  const results: KeyResult[] = GUARD_VARIANTS.filter(isFixed).map((v) => ({ key: v.key, change: "(none)", verdict: "safe", detail: `no other valid value: ${v.fixed}`, replaces: [], steps: [], seconds: 0 }));
   const variants = GUARD_VARIANTS.filter((v): v is Variant => !isFixed(v));
   for (const batch of batches(variants, options.each ? 1 : (options.batchSize ?? 8))) results.push(...(await previewBatch(story, batch, progress)));
   const order = GUARD_VARIANTS.map((v) => v.key);

@@ -41,7 +41,7 @@ export interface AwsRule {
   file: string;
   /** ForceNew (SDKv2) or RequiresReplace (framework) attributes, Terraform names, nested with dots. */
   forceNew: string[];
-  /** Terraform -> Pulumi names where the bridge does more than camel-case (pluralised list blocks). */
+  /** Terraform -> Pulumi names where the bridge does more than camel-case (pluralised list blocks, renames). */
   renames?: Record<string, string>;
   /** Conditional replacements (CustomizeDiff ForceNewIf...) the table leaves to the notes. */
   note?: string;
@@ -49,7 +49,7 @@ export interface AwsRule {
 
 export const AWS_RULES: AwsRule[] = [
   { type: "aws:cloudwatch/logGroup:LogGroup", tf: "aws_cloudwatch_log_group", file: "internal/service/logs/group.go", forceNew: ["log_group_class", "name", "name_prefix"] },
-  { type: "aws:cloudwatch/metricAlarm:MetricAlarm", tf: "aws_cloudwatch_metric_alarm", file: "internal/service/cloudwatch/metric_alarm.go", forceNew: ["alarm_name"] },
+  { type: "aws:cloudwatch/metricAlarm:MetricAlarm", tf: "aws_cloudwatch_metric_alarm", file: "internal/service/cloudwatch/metric_alarm.go", forceNew: ["alarm_name"], renames: { alarm_name: "name" } },
   { type: "aws:codebuild/project:Project", tf: "aws_codebuild_project", file: "internal/service/codebuild/project.go", forceNew: ["name"] },
   { type: "aws:ec2/securityGroup:SecurityGroup", tf: "aws_security_group", file: "internal/service/ec2/vpc_security_group.go", forceNew: ["description", "name", "name_prefix", "vpc_id"] },
   { type: "aws:ecr/lifecyclePolicy:LifecyclePolicy", tf: "aws_ecr_lifecycle_policy", file: "internal/service/ecr/lifecycle_policy.go", forceNew: ["policy", "repository"] },

@@ -77,6 +77,8 @@ export class World {
     readonly projectDir: string,
     private readonly command: PulumiCommand,
     readonly cliVersion: string,
+    /** The folder whose bin/pulumi is the CLI (the Automation API's layout). */
+    private readonly cliRoot: string,
   ) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-world-"));
     this.backend = path.join(this.dir, "backend");
@@ -97,7 +99,7 @@ export class World {
     fs.mkdirSync(path.join(root, "bin"));
     fs.symlinkSync(cliPath, path.join(root, "bin", "pulumi"));
     const command = await PulumiCommand.get({ root, skipVersionCheck: true });
-    return new World(projectDir, command, command.version?.toString() ?? "unknown");
+    return new World(projectDir, command, command.version?.toString() ?? "unknown", root);
   }
 
   get env(): Record<string, string> {
@@ -220,6 +222,7 @@ export class World {
 
   dispose(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
+    fs.rmSync(this.cliRoot, { recursive: true, force: true });
   }
 }
 
