@@ -57,10 +57,12 @@ async function readOutputs(ref: pulumi.StackReference): Promise<{ version?: stri
 }
 
 /** What this stack deployed last, read from its own previous outputs; empty on the first deploy. */
-export async function readOwnHistory(parent?: pulumi.Resource): Promise<DeploymentHistory & { parts: Record<string, PartHistory>; latestMlflowSnapshot?: string; imageDigests: Record<string, string> }> {
+export async function readOwnHistory(
+  parent?: pulumi.Resource,
+): Promise<DeploymentHistory & { parts: Record<string, PartHistory>; latestMlflowSnapshot?: string; imageDigests: Record<string, string>; facts?: CrossStackFacts }> {
   const self = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
   const ref = new pulumi.StackReference("deployed-state", { name: self }, { parent });
-  const out = await readOutputs(ref);
+  const [out, crossStack] = await Promise.all([readOutputs(ref), ref.getOutputDetails(HISTORY_OUTPUTS.crossStack)]);
   return {
     deployedVersion: out.version,
     versions: out.versions.length > 0 ? out.versions : out.version ? [out.version] : [],
@@ -70,6 +72,8 @@ export async function readOwnHistory(parent?: pulumi.Resource): Promise<Deployme
     parts: out.parts,
     latestMlflowSnapshot: out.mlflowSnapshot,
     imageDigests: out.imageDigests,
+    /** What the last update deployed of what must not change under a running stack (its VPC range). */
+    facts: facts(crossStack.value),
   };
 }
 

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { crossStackFacts, crossStackProblems, parseConfig, type PlatformConfig } from "./config";
 import { ZenmlEnvironment } from "./environment";
 import { UserFacingError } from "./errors";
+import { deployedChangeRefusals } from "./deployed-changes";
 import { resolveAddonVersions } from "./cluster";
 import { bundleSources, readCatalogue } from "./pipeline-catalogue";
 import { ZENML_SERVER_IMAGE, imageDigestCheck, lockedTag, readImageLock, recordDigest, type ImageLock } from "./image-lock";
@@ -61,7 +62,8 @@ async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
   }
 
   const history = await readOwnHistory();
-  const refusals: string[] = [];
+  // Edits a deployed stack cannot take without losing what it holds (what would be lost, the safe way).
+  const refusals: string[] = deployedChangeRefusals({ stack, isProd: config.isProd, vpcCidr: config.vpcCidr, mlflowVersion: config.mlflowVersion, deployedFacts: history.facts, mlflowDeployed: history.parts.mlflow?.deployed });
   const refusalOf = (fn: () => void) => {
     try {
       fn();
