@@ -33,11 +33,16 @@ export function projectRuntimeOptions(projectDir: string): RuntimeOptions {
  * runner's: the preload must not register a TypeScript hook of its own.
  */
 function compiledMocks(projectDir: string): string {
-  const source = path.join(projectDir, "tools", "offline", "mocks.ts");
-  const out = path.join(projectDir, "node_modules", ".cache", "zenml-platform", "offline-mocks.cjs");
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, transformSync(fs.readFileSync(source, "utf8"), { loader: "ts", format: "cjs", platform: "node", target: "node20" }).code);
-  return out;
+  const dir = path.join(projectDir, "node_modules", ".cache", "zenml-platform");
+  const compile = (name: string, out: string) => {
+    const source = path.join(projectDir, "tools", "offline", `${name}.ts`);
+    fs.writeFileSync(path.join(dir, out), transformSync(fs.readFileSync(source, "utf8"), { loader: "ts", format: "cjs", platform: "node", target: "node20" }).code);
+  };
+  fs.mkdirSync(dir, { recursive: true });
+  // The mocks answer from outputs.ts (`require("./outputs")`), compiled beside them.
+  compile("outputs", "outputs.js");
+  compile("mocks", "offline-mocks.cjs");
+  return path.join(dir, "offline-mocks.cjs");
 }
 
 /** The node command line and environment the language host would use for a preview of `stack`. */
