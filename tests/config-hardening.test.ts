@@ -180,8 +180,9 @@ describe("cross-stack checks", () => {
   });
 
   // The same checks in prod's own preview, against what staging deployed (its crossStackFacts output).
-  const prodPreviewFailure = async (overrides: Record<string, string>, staging?: Record<string, unknown>) => {
-    const deployed = staging ? { [stackRef("staging")]: staging } : undefined;
+  const prodPreviewFailure = async (overrides: Record<string, string>, staging?: Record<string, unknown>, prodDeployed = true) => {
+    // A deployed prod also refuses a new range of its own (deployed-changes.ts); a prod not yet deployed has only the cross-stack checks.
+    const deployed = { ...(staging ? { [stackRef("staging")]: staging } : {}), ...(prodDeployed ? {} : { [stackRef("prod")]: null }) };
     return (await plan("prod", { overrides, deployed }).then(() => undefined, (e: unknown) => e)) as ProgramFailed | undefined;
   };
 
@@ -197,7 +198,7 @@ describe("cross-stack checks", () => {
   it("prod's preview passes against a staging that deployed before it exported its facts, and every stack exports them", async () => {
     const older = { ...(await plan("staging")).outputs };
     delete older.crossStackFacts;
-    expect(await prodPreviewFailure({ vpcCidr: "10.20.0.0/16" }, older)).toBeUndefined();
+    expect(await prodPreviewFailure({ vpcCidr: "10.20.0.0/16" }, older, false)).toBeUndefined();
     const prodPlan = await plan("prod");
     expect(prodPlan.outputs.crossStackFacts).toEqual({ stack: "prod", vpcCidr: "10.30.0.0/16", serverHostname: "zenml.example.com", mlflowHostname: "", promotionSourceStack: "organization/zenml-platform/staging" });
   });
