@@ -1,7 +1,8 @@
-// The redesign's aliases under the engine: a stack whose state holds every resource under a name it
-// had before (each alias the offline plan lists for it, the URN baseline tests/golden/urns.json's
-// first) must be taken over by today's program without a create, replace or delete: the engine
-// itself matches each alias, not our reading of how it would.
+// The redesign's aliases under the engine: a stack whose state holds each aliased resource under a
+// URN it had before (the first alias the offline plan lists for it) must be taken over by today's
+// program without a create, replace or delete: the engine itself matches each alias, not our
+// reading of how it would. (tests/golden/urns.json cannot be used as such: it holds the mocks' URNs,
+// which carry only the parent's type, where the engine's carry the whole parent chain.)
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { Checks, type ScenarioResult, type Story, type StackName } from "./story";

@@ -161,7 +161,13 @@ async function destroyProd(story: Story): Promise<ScenarioResult> {
   c.that(lost.length === 0, `prod: destroy removed protected ${lost.map((r) => r.urn.split("::").pop()).join(", ")}`);
   c.that(/protect/i.test(outcome.error ?? ""), `prod: destroy failed for another reason: ${firstLines(outcome.error)}`);
   const kept = stateful.filter((r) => after.has(r.urn)).length;
-  return c.done("destroy of prod stopped by protect", `${kept} of ${stateful.length} stateful resources still there (${stateful.length - kept} retained snapshots released); ${firstLines(outcome.error, 1)}`);
+  // The engine deletes what nothing protected depends on before it stops: say what went.
+  const gone = before.filter((r) => !after.has(r.urn) && r.type !== "pulumi:pulumi:StackReference" && !r.type.startsWith("pulumi:"));
+  const release = gone.some((r) => r.type === "kubernetes:helm.sh/v3:Release") ? ", the ZenML Helm release among them" : "";
+  return c.done(
+    "destroy of prod stopped by protect",
+    `${kept} of ${stateful.length} stateful resources kept (${stateful.length - kept} retained snapshots released); ${gone.length} other resources deleted before the engine stopped${release}`,
+  );
 }
 
 export type Scenario = (story: Story) => Promise<ScenarioResult>;

@@ -45,9 +45,6 @@ function cliErrors(message: string): string {
   return errors.length > 0 ? [...new Set(errors)].join("\n") : message;
 }
 
-/** Steps that change something (everything but same/read). */
-export const changes = (o: Outcome) => o.steps.filter((s) => s.op !== "same" && s.op !== "read" && s.type !== "pulumi:pulumi:Stack");
-
 /** A resource as `pulumi stack export` shows it. */
 export interface StateResource {
   urn: string;
