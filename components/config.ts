@@ -8,7 +8,7 @@ import { explainRdsClass, KNOWN_REGIONS, partitionOf } from "./aws-facts";
 import { rdsCaBundle } from "./rds-ca";
 import { allowListProblems, boundedText, isOpenToAll, overlaps, parseCidr } from "./cidr";
 import { UserFacingError } from "./errors";
-import { explainBadMlflowImage } from "./mlflow-policy";
+import { explainBadMlflowImage } from "./mlflow/mlflow-policy";
 import { EKS_ADDONS, explainBadPin, parseSnapshotId } from "./version-policy";
 import { backupOverlapsMaintenance, parseDailyWindow, parseWeeklyWindow } from "./windows";
 
@@ -145,7 +145,7 @@ export const FIELDS = {
     }),
     default: "",
   },
-  mlflowImage: { kind: "string", allowed: `"" without mlflowVersion, else "<registry>/<repository>:<mlflowVersion>@sha256:<digest>" built from images/mlflow/Dockerfile`, schema: z.string(), default: "" },
+  mlflowImage: { kind: "string", allowed: `"" without mlflowVersion, else "<registry>/<repository>:<mlflowVersion>@sha256:<digest>" built from components/mlflow/image/Dockerfile`, schema: z.string(), default: "" },
   mlflowHostname: { kind: "string", allowed: `"" without mlflowVersion, else a lower-case DNS name other than serverHostname, such as mlflow.staging.example.com`, schema: z.string().regex(/^$/).or(text(DNS_NAME)), default: "" },
   mlflowCertificateArn: { kind: "string", allowed: `"" (use certificateArn, which must then cover mlflowHostname) or an ACM certificate ARN`, schema: z.string().regex(/^$|^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/), default: "" },
 } satisfies Record<string, Field>;

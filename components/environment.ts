@@ -7,13 +7,13 @@ import { ContainerRegistry } from "./container-registry";
 import { Database } from "./database";
 import { Alarms } from "./alarms";
 import { ImageMirror } from "./image-mirror";
-import { MLFLOW_ADMIN_USER, MlflowServer, scaleMlflowToZero } from "./mlflow-server";
+import { MLFLOW_ADMIN_USER, MlflowServer, scaleMlflowToZero } from "./mlflow/mlflow-server";
 import { Network } from "./network";
 import { NetworkPolicies } from "./network-policies";
-import type { PipelineCatalogue, SourceFiles } from "./pipeline-catalogue";
-import { PostUpgrade } from "./post-upgrade";
+import type { PipelineCatalogue, SourceFiles } from "./post-upgrade/pipeline-catalogue";
+import { PostUpgrade } from "./post-upgrade/post-upgrade";
 import { INGRESS_STACK, NAMESPACE as SERVER_NAMESPACE, ZenmlServer, loadBalancerName } from "./zenml-server";
-import { ZenmlStack } from "./zenml-stack";
+import { ZenmlStack } from "./registration/zenml-stack";
 
 export interface ZenmlEnvironmentArgs {
   config: PlatformConfig;

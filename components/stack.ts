@@ -4,10 +4,10 @@ import { crossStackFacts, crossStackProblems, parseConfig, type PlatformConfig }
 import { ZenmlEnvironment } from "./environment";
 import { UserFacingError } from "./errors";
 import { resolveAddonVersions } from "./cluster";
-import { bundleSources, readCatalogue } from "./pipeline-catalogue";
+import { bundleSources, readCatalogue } from "./post-upgrade/pipeline-catalogue";
 import { ZENML_SERVER_IMAGE, imageDigestCheck, lockedTag, readImageLock, recordDigest, type ImageLock } from "./image-lock";
 import { HISTORY_OUTPUTS, readOwnHistory, readPromotionSource } from "./history";
-import { mlflowPreUpgradeSnapshotId, mlflowRecordForPolicy, mlflowTurnedOffWarning } from "./mlflow-policy";
+import { mlflowPreUpgradeSnapshotId, mlflowRecordForPolicy, mlflowTurnedOffWarning } from "./mlflow/mlflow-policy";
 import { upgradeReportText } from "./upgrade-report";
 import {
   EKS_ADDONS,

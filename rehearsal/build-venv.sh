@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build (or reuse) one virtualenv from a requirements text. Used by ensure-venv.sh (rehearsal, smoke)
-# and registration/run-tests.sh, so every venv of a CI run is built the same way and only once.
+# and components/registration/run-tests.sh, so every venv of a CI run is built the same way and only once.
 # Usage: rehearsal/build-venv.sh <venv dir> <requirements file>
 # Reused when its ".ok" marker (written last, after a complete install) equals the requirements;
 # anything else rebuilds it. Installs with uv (pinned, bootstrapped once into ~/.cache, and using

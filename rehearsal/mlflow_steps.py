@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
-IMAGE_DIR = ROOT / "images" / "mlflow"
+IMAGE_DIR = ROOT / "components" / "mlflow" / "image"
 # The Deployment's start script and container resources: the rehearsal runs and measures the same.
 SERVE_SCRIPT = IMAGE_DIR / "serve.sh"
 SERVER_RESOURCES = IMAGE_DIR / "server-resources.json"
@@ -121,7 +121,7 @@ def step_prerequisites(ctx: Context) -> None:
 
 
 def ensure_venv(ctx: Context, version: str) -> Path:
-    """A venv with exactly the image's requirements (images/mlflow/requirements.txt) for this version."""
+    """A venv with exactly the image's requirements (components/mlflow/image/requirements.txt) for this version."""
     reqs = (IMAGE_DIR / "requirements.txt").read_text().replace("${MLFLOW_VERSION}", version)
     venv = ctx.venvs / f"mlflow-{version}"
     # One venv builder for every rehearsal (uv, cached, rebuilt when the requirements change).
@@ -166,7 +166,7 @@ def step_database(ctx: Context) -> None:
 
 
 def migrate(ctx: Context, which: str) -> float:
-    """The migration Job's command (images/mlflow/migrate.py) with one version; returns seconds."""
+    """The migration Job's command (components/mlflow/image/migrate.py) with one version; returns seconds."""
     env = {**os.environ, "MLFLOW_BACKEND_STORE_URI": ctx.db_uri("mlflow"), "MLFLOW_AUTH_DATABASE_URI": ctx.db_uri("mlflow_auth")}
     t = time.monotonic()
     run([str(ctx.venv[which] / "bin" / "python"), str(IMAGE_DIR / "migrate.py")], ctx.work / f"migrate-{which}.log", env=env)

@@ -24,7 +24,7 @@ from driver import ROOT, Context, StepFailed, step
 BACKUP_DB = "zenml_backup"  # components/zenml-server.ts: zenml.database.backupDatabase
 RESTORE_DB = "zenml_restore"
 FAILTEST_DB = "zenml_failtest"  # the copy the injected failing migration runs on
-BUILD_STACK = "aws-staging"  # registration/example-spec.json: staging's stack, remote components
+BUILD_STACK = "aws-staging"  # components/registration/example-spec.json: staging's stack, remote components
 # What must survive an upgrade unchanged, by table.
 COUNTED = {
     "runs": "pipeline_run",
@@ -249,9 +249,9 @@ def seed(ctx: Context) -> None:
     ctx.state["api_key"] = key_file.read_text()
     v = ctx.venv_from
     must(run_client(ctx, v, ["smoke/seed.py", str(ctx.work / "seed.json")], "seed-run.log"), "the seed run", "seed-run.log")
-    must(run_client(ctx, v, ["registration/register_stack.py", "--spec", "registration/example-spec.json"], "seed-stack.log", admin=True), "registering staging's stack (connector + components)", "seed-stack.log")
+    must(run_client(ctx, v, ["components/registration/register_stack.py", "--spec", "components/registration/example-spec.json"], "seed-stack.log", admin=True), "registering staging's stack (connector + components)", "seed-stack.log")
     must(run_client(ctx, v, ["rehearsal/seed_server.py", "seed", str(ctx.work / "seed-server.json")], "seed-server.log", admin=True), "seeding users, secret and model version", "seed-server.log")
-    must(run_client(ctx, v, ["post_upgrade/seed_items.py", "--snapshot", "smoke-check", "--template", "smoke-check-template", "--schedule", "smoke-check-nightly", "--build-stack", BUILD_STACK, "--out", str(ctx.work / "seed-items.json")], "seed-items.log", admin=True), "seeding snapshot, run template and schedule", "seed-items.log")
+    must(run_client(ctx, v, ["components/post-upgrade/seed_items.py", "--snapshot", "smoke-check", "--template", "smoke-check-template", "--schedule", "smoke-check-nightly", "--build-stack", BUILD_STACK, "--out", str(ctx.work / "seed-items.json")], "seed-items.log", admin=True), "seeding snapshot, run template and schedule", "seed-items.log")
     rc, out = smoke_ts(ctx, "--expect-version", ctx.from_version, "--expect-stack", BUILD_STACK, "--retries", "2", "--backoff-ms", "500")
     (ctx.work / f"smoke-{ctx.from_version}.txt").write_text(out)
     ctx.expect("smoke-before-upgrade", rc == 0, f"TS smoke on {ctx.from_version}: exit {rc}")
@@ -372,7 +372,7 @@ def post_upgrade(ctx: Context) -> None:
     if made.returncode:
         raise StepFailed(f"bundling staging's pipeline catalogue failed: {made.stderr.strip()[:200]}")
     report_file = ctx.work / "post-upgrade-report.json"
-    result = run_client(ctx, ctx.venv_to, ["post_upgrade/post_upgrade.py", "--catalogue", str(bundle / "catalogue.json"), "--sources", str(bundle / "sources.json"), "--stack", "default",
+    result = run_client(ctx, ctx.venv_to, ["components/post-upgrade/post_upgrade.py", "--catalogue", str(bundle / "catalogue.json"), "--sources", str(bundle / "sources.json"), "--stack", "default",
                                            "--workdir", str(ctx.work), "--register-builds", BUILD_STACK, "--report", str(report_file)], "post-upgrade.log", admin=True)
     if not report_file.exists():
         raise StepFailed(f"post_upgrade.py wrote no report (exit {result.returncode}, see {ctx.work / 'post-upgrade.log'})")

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../components/config";
 import { contextFor, evaluate } from "../policy/rules";
-import { explainBadMlflowImage, mlflowPreUpgradeSnapshotId, mlflowRecordForPolicy } from "../components/mlflow-policy";
+import { explainBadMlflowImage, mlflowPreUpgradeSnapshotId, mlflowRecordForPolicy } from "../components/mlflow/mlflow-policy";
 import { mlflowStepWarnings } from "../components/version-policy";
 import { ProgramFailed, steadyStateOutputs, type Plan, type PlannedResource } from "../tools/offline/plan";
 import { SECRET_PLACEHOLDER, readStackConfig } from "../tools/offline/stack-files";
@@ -88,12 +88,12 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
     expect(container.command).toEqual(["sh", "/opt/mlflow-serve/serve.sh", "0.0.0.0", "5000"]);
     expect(container.env.map((e) => e.name)).toEqual(expect.arrayContaining(["MLFLOW_AUTH_CONFIG_PATH", "MLFLOW_BACKEND_STORE_URI", "MLFLOW_ARTIFACTS_DESTINATION"]));
     const serveMap = byName(p, "kubernetes:core/v1:ConfigMap", "mlflow-serve");
-    expect(at(serveMap.inputs, "data")).toEqual({ "serve.sh": fs.readFileSync(path.join(PROJECT_DIR, "images/mlflow/serve.sh"), "utf8") });
+    expect(at(serveMap.inputs, "data")).toEqual({ "serve.sh": fs.readFileSync(path.join(PROJECT_DIR, "components/mlflow/image/serve.sh"), "utf8") });
     expect(at(server.inputs, "spec.template.spec.volumes")).toContainEqual({ name: "serve", configMap: { name: at(serveMap.inputs, "metadata.name") } });
     expect(container.volumeMounts).toContainEqual({ name: "serve", mountPath: "/opt/mlflow-serve", readOnly: true });
     expect(server.options.dependsOn).toContain(serveMap.urn);
     // The requests and limits the rehearsal measures real servers against.
-    expect(container.resources).toEqual(JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "images/mlflow/server-resources.json"), "utf8"), (k, v: unknown) => (k === "//" ? undefined : v)));
+    expect(container.resources).toEqual(JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "components/mlflow/image/server-resources.json"), "utf8"), (k, v: unknown) => (k === "//" ? undefined : v)));
     // No MLFLOW_PORT=tcp://... from the Service "mlflow" in the environment MLflow reads its settings from.
     expect(at(server.inputs, "spec.template.spec.enableServiceLinks")).toBe(false);
     expect(at(server.inputs, "spec.strategy.type")).toBe("Recreate");
@@ -324,8 +324,8 @@ describe("npm run plan with MLflow", () => {
   });
 });
 
-describe("images/mlflow/serve.sh, how the Deployment and the rehearsal start the server", () => {
-  const serve = path.join(PROJECT_DIR, "images/mlflow/serve.sh");
+describe("components/mlflow/image/serve.sh, how the Deployment and the rehearsal start the server", () => {
+  const serve = path.join(PROJECT_DIR, "components/mlflow/image/serve.sh");
   // A stand-in mlflow on PATH that prints what it was started with.
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), "mlflow-stand-in-"));
   fs.writeFileSync(path.join(bin, "mlflow"), '#!/bin/sh\necho "job-execution=${MLFLOW_SERVER_ENABLE_JOB_EXECUTION:-unset}"\necho "$@"\n', { mode: 0o755 });

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { POST_UPGRADE_NAMESPACE, POST_UPGRADE_REPORT_PREFIX } from "../components/pipeline-catalogue";
+import { POST_UPGRADE_NAMESPACE, POST_UPGRADE_REPORT_PREFIX } from "../components/post-upgrade/pipeline-catalogue";
 import { NAMESPACE } from "../components/zenml-server";
 import { targetFromKubeconfig } from "../tools/post-upgrade/kube";
 import { main, type WaitIO } from "../tools/post-upgrade/wait";

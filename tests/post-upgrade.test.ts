@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bundleSources, postUpgradeDigest, readCatalogue, validateCatalogue, type PipelineCatalogue } from "../components/pipeline-catalogue";
+import { bundleSources, postUpgradeDigest, readCatalogue, validateCatalogue, type PipelineCatalogue } from "../components/post-upgrade/pipeline-catalogue";
 import { UserFacingError } from "../components/errors";
 import type { Plan } from "../tools/offline/plan";
 import { renderTree } from "../tools/offline/render";
@@ -141,7 +141,7 @@ describe.each(STACKS)("post-upgrade Job on %s", (stack) => {
   it("ships the environment's catalogue, its sources and the script, named by their digest", () => {
     const files = named(p(), "zenml-post-upgrade-files").inputs as { immutable: boolean; data: Record<string, string>; metadata: { name: string } };
     const catalogue = readCatalogue(PROJECT_DIR, stack);
-    const script = fs.readFileSync(path.join(PROJECT_DIR, "post_upgrade", "post_upgrade.py"), "utf8");
+    const script = fs.readFileSync(path.join(PROJECT_DIR, "components", "post-upgrade", "post_upgrade.py"), "utf8");
     expect(files.immutable).toBe(true);
     expect(JSON.parse(files.data["catalogue.json"])).toEqual(catalogue);
     expect(files.data["post_upgrade.py"]).toBe(script);

@@ -42,10 +42,10 @@ suite() {
   echo "$rc $((SECONDS - start)) $(awk -v u="${user:-0}" -v s="${sys:-0}" 'BEGIN { printf "%.0f", u + s }')" >"$logs/$name.status"
 }
 # Each pytest session its own temporary root (--basetemp): sessions at once must not prune each other's.
-suite registration bash registration/run-tests.sh --junitxml="$PWD/.cache/registration-junit.xml" --basetemp="$PWD/.cache/pytest/registration" &
+suite registration bash components/registration/run-tests.sh --junitxml="$PWD/.cache/registration-junit.xml" --basetemp="$PWD/.cache/pytest/registration" &
 suite rehearse bash .ci/run.d/rehearse.sh &
 suite rehearse-mlflow bash .ci/run.d/rehearse-mlflow.sh &
-suite post-upgrade bash post_upgrade/run-tests.sh --junitxml="$PWD/.cache/post-upgrade-junit.xml" --basetemp="$PWD/.cache/pytest/post-upgrade" &
+suite post-upgrade bash components/post-upgrade/run-tests.sh --junitxml="$PWD/.cache/post-upgrade-junit.xml" --basetemp="$PWD/.cache/pytest/post-upgrade" &
 wait
 
 failed=()

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { POST_UPGRADE_CONTAINER, POST_UPGRADE_NAMESPACE as NAMESPACE, POST_UPGRADE_REPORT_PREFIX } from "../../components/pipeline-catalogue";
+import { POST_UPGRADE_CONTAINER, POST_UPGRADE_NAMESPACE as NAMESPACE, POST_UPGRADE_REPORT_PREFIX } from "../../components/post-upgrade/pipeline-catalogue";
 import { UsageError } from "../smoke/args";
 import { readStackOutputs } from "../smoke/pulumi-stack";
 import { KubeError, kubeGet, targetFromKubeconfig, type KubeTarget } from "./kube";

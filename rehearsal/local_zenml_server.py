@@ -1,6 +1,6 @@
 """A real ZenML server (this interpreter's version, SQLite store) on 127.0.0.1, for pytest suites.
 
-Shared by registration/tests and post_upgrade/tests: both need the same server started the same
+Shared by components/registration/tests and components/post-upgrade/tests: both need the same server started the same
 way, and only differ in extra server settings and in how the process is wrapped.
 """
 

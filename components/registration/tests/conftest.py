@@ -13,7 +13,7 @@ from typing import Any, Dict, Iterator, List
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent.parent / "testing"))
+sys.path.insert(0, str(HERE.parents[2] / "rehearsal"))
 from local_zenml_server import local_zenml_server  # noqa: E402
 SCRIPT = HERE.parent / "register_stack.py"
 
@@ -67,7 +67,7 @@ def client_python() -> str:
     """
     python = os.environ.get("REGISTRATION_CLIENT_PYTHON")
     if not python or not Path(python).exists():
-        pytest.fail("REGISTRATION_CLIENT_PYTHON is not set to the client-image venv's python: run registration/run-tests.sh")
+        pytest.fail("REGISTRATION_CLIENT_PYTHON is not set to the client-image venv's python: run components/registration/run-tests.sh")
     return python
 
 

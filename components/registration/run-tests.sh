@@ -9,8 +9,8 @@
 # A failed install (PyPI unreachable, a pin gone) fails the run with exit 3: never a skip.
 # Extra arguments go to pytest.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-here="$root/registration"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+here="$root/components/registration"
 
 pin() { grep -oE '^zenml(\[[^]]*\])?==[0-9][0-9a-zA-Z.]*' "$1" | sed 's/.*==//'; }
 server_version="$(pin "$here/requirements.txt")"

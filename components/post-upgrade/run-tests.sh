@@ -4,11 +4,11 @@
 # rehearsal/ensure-venv.sh, shared with the rehearsal. Also runs rehearsal/tests (the driver).
 # Extra arguments go to pytest.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 new="${TO:-$(bash "$root/rehearsal/pin.sh" staging)}" old="${FROM:-$(bash "$root/rehearsal/pin.sh" prod)}"
 new_venv="$(bash "$root/rehearsal/ensure-venv.sh" "$new")"
 old_venv="$(bash "$root/rehearsal/ensure-venv.sh" "$old")"
 export POST_UPGRADE_OLD_PYTHON="$old_venv/bin/python"
 cd "$root"
 # rehearsal/tests: the rehearsal driver's own behaviour (no servers), in the same venv.
-exec "$new_venv/bin/python" -m pytest -p no:cacheprovider --durations=5 rehearsal/tests post_upgrade/tests "$@"
+exec "$new_venv/bin/python" -m pytest -p no:cacheprovider --durations=5 rehearsal/tests components/post-upgrade/tests "$@"

@@ -3,13 +3,13 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { irsaTrustPolicy } from "./irsa";
-import { baseTags } from "./tags";
-import { ADMIN_SECRET, IN_CLUSTER_URL, NAMESPACE, RESTRICTED_CONTAINER, RESTRICTED_POD } from "./zenml-server";
-import { ZENML_SERVER_IMAGE } from "./image-lock";
+import { irsaTrustPolicy } from "../irsa";
+import { baseTags } from "../tags";
+import { ADMIN_SECRET, IN_CLUSTER_URL, NAMESPACE, RESTRICTED_CONTAINER, RESTRICTED_POD } from "../zenml-server";
+import { ZENML_SERVER_IMAGE } from "../image-lock";
 import { MLFLOW_CREDENTIAL_ENV, buildStackSpec, registrationDigest, type StackSpec } from "./zenml-stack-spec";
 
-export const REGISTRATION_SCRIPT = path.join(__dirname, "..", "registration", "register_stack.py");
+export const REGISTRATION_SCRIPT = path.join(__dirname, "register_stack.py");
 export const PIPELINES_SERVICE_ACCOUNT = "zenml-pipelines";
 
 export interface ZenmlStackArgs {

@@ -5,13 +5,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { INGRESS_CLASS } from "./cluster";
-import { DB_PORT, DB_USER } from "./database";
-import { irsaTrustPolicy } from "./irsa";
+import { INGRESS_CLASS } from "../cluster";
+import { DB_PORT, DB_USER } from "../database";
+import { irsaTrustPolicy } from "../irsa";
 import { MLFLOW_ADMIN_USER } from "./mlflow-policy";
-import { rdsCaBundle } from "./rds-ca";
-import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "./zenml-server";
-import { baseTags } from "./tags";
+import { rdsCaBundle } from "../rds-ca";
+import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../zenml-server";
+import { baseTags } from "../tags";
 
 export { MLFLOW_ADMIN_USER };
 
@@ -30,7 +30,7 @@ export const MLFLOW_ARTIFACT_PREFIX = "mlflow";
 export const MLFLOW_IN_CLUSTER_URL = `http://${MLFLOW_DEPLOYMENT}.${MLFLOW_NAMESPACE}.svc.cluster.local`;
 const PORT = 5000;
 /** Run by the Jobs, from a ConfigMap named by their digest. */
-export const MLFLOW_SCRIPTS_DIR = path.join(__dirname, "..", "images", "mlflow");
+export const MLFLOW_SCRIPTS_DIR = path.join(__dirname, "image");
 const SCRIPTS = ["bootstrap_db.py", "migrate.py"] as const;
 /** How the server starts (workers, features off), shared with the upgrade rehearsal. */
 const MLFLOW_SERVE_SCRIPT = "serve.sh";
@@ -205,7 +205,7 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
       { ...k8sOpts, dependsOn: [bootstrapSecret, scriptsMap, caBundle] },
     );
 
-    // The only place the schema changes (images/mlflow/migrate.py: `mlflow db upgrade`, then the
+    // The only place the schema changes (components/mlflow/image/migrate.py: `mlflow db upgrade`, then the
     // basic-auth store), with the new version's image. backoffLimit 0 like ZenML's hook: a failed
     // migration is looked at, not retried blind. Named by version and scripts, so an upgrade is a
     // new Job the new server waits for.

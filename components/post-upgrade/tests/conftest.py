@@ -17,10 +17,10 @@ from typing import Any, Dict, Iterator, List
 import pytest
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+ROOT = HERE.parents[2]
 SCRIPT = HERE.parent / "post_upgrade.py"
 SEED = HERE.parent / "seed_items.py"
-sys.path.insert(0, str(ROOT / "testing"))
+sys.path.insert(0, str(ROOT / "rehearsal"))
 from local_zenml_server import local_zenml_server  # noqa: E402
 
 
@@ -39,7 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]
 def old_python() -> str:
     python = os.environ.get("POST_UPGRADE_OLD_PYTHON")
     if not python or not Path(python).exists():
-        pytest.fail("POST_UPGRADE_OLD_PYTHON is not set to a venv of the previous ZenML version: run post_upgrade/run-tests.sh")
+        pytest.fail("POST_UPGRADE_OLD_PYTHON is not set to a venv of the previous ZenML version: run components/post-upgrade/run-tests.sh")
     return python
 
 
@@ -54,9 +54,9 @@ def run(python: str, server: Dict[str, str], cwd: Path, args: List[str]) -> subp
 def remote_stack(server: Dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> str:
     """staging's registered stack (remote components): ZenML accepts run templates only for those."""
     cwd = tmp_path_factory.mktemp("register")
-    result = run(old_python(), server, cwd, [str(ROOT / "registration" / "register_stack.py"), "--spec", str(ROOT / "registration" / "example-spec.json")])
+    result = run(old_python(), server, cwd, [str(ROOT / "components" / "registration" / "register_stack.py"), "--spec", str(ROOT / "components" / "registration" / "example-spec.json")])
     assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads((ROOT / "registration" / "example-spec.json").read_text())["stack"]["name"]
+    return json.loads((ROOT / "components" / "registration" / "example-spec.json").read_text())["stack"]["name"]
 
 
 def smoke_entry(**overrides: Any) -> Dict[str, Any]:

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { UserFacingError } from "./errors";
+import { UserFacingError } from "../errors";
 
 export const CATALOGUE_DIR = "pipelines";
 // The post-upgrade Job's contract with the tools that wait for it (kept here: no Pulumi import).

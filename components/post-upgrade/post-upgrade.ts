@@ -3,10 +3,10 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { POST_UPGRADE_CONTAINER, POST_UPGRADE_NAMESPACE, postUpgradeDigest, type PipelineCatalogue, type SourceFiles } from "./pipeline-catalogue";
-import { ZENML_SERVER_IMAGE } from "./image-lock";
-import { ADMIN_SECRET, IN_CLUSTER_URL, RESTRICTED_CONTAINER, RESTRICTED_POD } from "./zenml-server";
+import { ZENML_SERVER_IMAGE } from "../image-lock";
+import { ADMIN_SECRET, IN_CLUSTER_URL, RESTRICTED_CONTAINER, RESTRICTED_POD } from "../zenml-server";
 
-export const POST_UPGRADE_SCRIPT = path.join(__dirname, "..", "post_upgrade", "post_upgrade.py");
+export const POST_UPGRADE_SCRIPT = path.join(__dirname, "post_upgrade.py");
 // What the stack's flavors (s3, aws, kubernetes) need on the client beyond that image; ZenML itself
 // names the versions that match this client.
 const STACK_INTEGRATIONS = ["s3", "aws", "kubernetes"];
@@ -33,7 +33,7 @@ export interface PostUpgradeArgs {
 
 /**
  * After the server is upgraded, rebuilds the users' work with the new client: each catalogue entry's
- * snapshot, run template and schedule, then one smoke run (post_upgrade/post_upgrade.py). Pulumi does
+ * snapshot, run template and schedule, then one smoke run (components/post-upgrade/post_upgrade.py). Pulumi does
  * not wait for it; the deploy workflow does (`npm run post-upgrade:wait`) and publishes its report.
  */
 export class PostUpgrade extends pulumi.ComponentResource {

@@ -2,7 +2,7 @@
 // one part per update, staging first, warnings, effects) is PARTS.mlflow in version-policy.ts;
 // this adds what being optional needs, the image reference and snapshot naming. No Pulumi.
 import * as semver from "semver";
-import type { PartHistory } from "./version-policy";
+import type { PartHistory } from "../version-policy";
 
 /** The basic-auth admin the program creates; pure, so the smoke CLI can name it without Pulumi. */
 export const MLFLOW_ADMIN_USER = "admin";

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "smoke"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "smoke"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import zenml  # noqa: E402
