@@ -13,6 +13,7 @@ const TOOLS = {
   "alarm-watch": { file: "tools/alarm-watch.ts", shape: "main" },
   bench: { file: "tools/bench.ts", shape: "script" },
   bump: { file: "tools/gitops/bump.ts", shape: "script" },
+  "config:sync": { file: "tools/config/sync.ts", shape: "main" },
   "deploy-record": { file: "tools/gitops/deploy-record.ts", shape: "script" },
   "mirror-check": { file: "tools/mirror-check.ts", shape: "main" },
   "pin-changes": { file: "tools/gitops/pin-changes.ts", shape: "script" },
