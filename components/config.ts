@@ -1,6 +1,5 @@
 // The one place config is read and validated: components receive the typed result and never read
 // config themselves. The modules live in components/config/; this index keeps one import path.
-export { crossFieldProblems } from "./config/cross-field";
 export { crossStackFacts, crossStackProblems, type CrossStackFacts } from "./config/cross-stack";
 export {
   ENVIRONMENT_KINDS,
