@@ -13,7 +13,7 @@ import { ProgramFailed, type Plan } from "../tools/offline/plan";
 import { main as pinCli } from "../tools/images/pin-cli";
 import { RegistryError, parseBearerChallenge, resolveDigest } from "../tools/images/registry";
 import { withLockedDigest } from "../tools/images/pin";
-import { runMain } from "./helpers/cli";
+import { captureTool } from "./helpers/cli";
 import { PROJECT_DIR, at, named, one, plan, stackRef } from "./helpers/plan";
 
 const REPO = "zenmldocker/zenml-server";
@@ -104,7 +104,7 @@ describe("npm run pin-images", () => {
     for (const f of ["Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", IMAGE_LOCK_FILE]) fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(dir, f));
     return dir;
   };
-  const run = (argv: string[]) => runMain(pinCli, argv);
+  const run = (argv: string[]) => captureTool(pinCli, argv);
 
   it("pins every version a stack file pins, keeps the file's comments, and never rewrites a recorded digest", async () => {
     const dir = project();

@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { UserFacingError } from "../../components/errors";
 import { ZENML_SERVER_IMAGE } from "../../components/image-lock";
-import { runFromCommandLine, type CliIo } from "../cli-io";
+import { printUsage, runTool, type CliEnv, type CliIo, type ToolSpec } from "../cli-io";
 import { StackFileError } from "../offline/stack-files";
 import { DOCKER_HUB_REGISTRY, RegistryError, resolveDigest } from "./registry";
 import { pinImages, pinnedVersions } from "./pin";
@@ -17,33 +17,44 @@ const USAGE = `usage: npm run pin-images -- [--version X.Y.Z ...] [--check] [--r
 Exit codes: 0 pinned or verified, 1 a tag moved or the registry failed, 2 bad input.
 `;
 
-/** The whole CLI, callable in-process (the tests); returns the exit code. */
-export async function main(argv: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({ args: argv, options: { version: { type: "string", multiple: true }, check: { type: "boolean" }, registry: { type: "string", default: DOCKER_HUB_REGISTRY }, dir: { type: "string", default: process.cwd() }, help: { type: "boolean" } }, strict: true }).values;
-  } catch (err) {
-    io.stderr(`pin-images: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout(USAGE);
-    return 0;
-  }
-  try {
-    const versions = values.version ?? pinnedVersions(values.dir!);
-    const outcomes = await pinImages(values.dir!, versions, (repository, tag) => resolveDigest(values.registry!, repository, tag), values.check ?? false);
+const TOOL: ToolSpec = {
+  name: "pin-images",
+  usage: USAGE,
+  badInput: (err) => err instanceof UserFacingError || err instanceof StackFileError,
+};
+
+export async function main(argv: string[], io: CliIo, _env: CliEnv): Promise<number> {
+  return runTool(TOOL, io, async () => {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        version: { type: "string", multiple: true },
+        check: { type: "boolean" },
+        registry: { type: "string", default: DOCKER_HUB_REGISTRY },
+        dir: { type: "string", default: process.cwd() },
+        help: { type: "boolean" },
+      },
+      strict: true,
+    });
+    if (values.help) return printUsage(TOOL, io);
+    const versions = values.version ?? pinnedVersions(values.dir);
+    const resolve = (repository: string, tag: string) => resolveDigest(values.registry, repository, tag);
+    let outcomes;
+    try {
+      outcomes = await pinImages(values.dir, versions, resolve, values.check ?? false);
+    } catch (err) {
+      if (!(err instanceof RegistryError)) throw err;
+      io.stderr(`${TOOL.name}: ${err.message}\n`);
+      return 1;
+    }
     for (const o of outcomes) {
       const image = `${ZENML_SERVER_IMAGE}:${o.tag}`;
-      io.stdout(o.status === "moved" ? `${image} MOVED upstream: locked ${o.digest}, registry now ${o.upstream}; the lock keeps ${o.digest}\n` : `${image} ${o.status} ${o.digest}\n`);
+      io.stdout(
+        o.status === "moved"
+          ? `${image} MOVED upstream: locked ${o.digest}, registry now ${o.upstream}; the lock keeps ${o.digest}\n`
+          : `${image} ${o.status} ${o.digest}\n`,
+      );
     }
     return outcomes.some((o) => o.status === "moved") ? 1 : 0;
-  } catch (err) {
-    const input = err instanceof UserFacingError || err instanceof StackFileError;
-    if (!input && !(err instanceof RegistryError)) throw err;
-    io.stderr(`pin-images: ${err.message}\n`);
-    return input ? 2 : 1;
-  }
+  });
 }
-
-if (require.main === module) runFromCommandLine(main);
