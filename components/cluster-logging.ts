@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { irsaTrustPolicy } from "./irsa";
-import { baseTags } from "./tags";
+import { irsaRole } from "./kit/irsa";
+import { baseTags } from "./kit/tags";
 
 export interface ClusterLoggingArgs {
   environmentName: string;
@@ -36,14 +36,7 @@ export class ClusterLogging extends pulumi.ComponentResource {
       { name: pulumi.interpolate`/aws/containerinsights/${args.clusterName}/application`, retentionInDays: args.retentionDays, tags },
       child,
     );
-    const role = new aws.iam.Role(
-      `${name}-agent-role`,
-      {
-        assumeRolePolicy: irsaTrustPolicy(args.oidcProviderArn, args.oidcProviderUrl, [{ namespace: "amazon-cloudwatch", name: "cloudwatch-agent" }]),
-        tags,
-      },
-      child,
-    );
+    const role = irsaRole(`${name}-agent-role`, { oidc: args, serviceAccounts: [{ namespace: "amazon-cloudwatch", name: "cloudwatch-agent" }], tags }, child);
     new aws.iam.RolePolicyAttachment(`${name}-agent-policy`, { role: role.name, policyArn: `arn:${args.partition}:iam::aws:policy/CloudWatchAgentServerPolicy` }, child);
     new aws.eks.Addon(
       `${name}-addon`,

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
-import { baseTags } from "./tags";
+import { baseTags } from "./kit/tags";
 
 export interface ClusterArgs {
   environmentName: string;

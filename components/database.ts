@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
-import { baseTags } from "./tags";
+import { baseTags } from "./kit/tags";
 
 export const DB_NAME = "zenml";
 export const DB_USER = "zenml";

@@ -121,6 +121,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
       child,
     );
     const images = new ImageMirror(`${name}-images`, { environmentName: env, dockerHubCredentialArn: c.dockerHubCredentialArn, nodeRoleName: cluster.nodeRoleName, protect: c.isProd }, child);
+    const serverImage = { zenmlVersion: c.zenmlVersion, repository: images.serverImageRepository, tag: args.serverImageTag };
     const server = new ZenmlServer(
       `${name}-server`,
       {
@@ -180,7 +181,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
       `${name}-stack`,
       {
         environmentName: env,
-        zenmlVersion: c.zenmlVersion,
+        image: serverImage,
         stackName: c.zenmlStackName === "" ? `aws-${env}` : c.zenmlStackName,
         pipelinesNamespace: c.pipelinesNamespace,
         region: c.region,
@@ -198,8 +199,6 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         serverRoleName: server.serviceAccountRoleName,
         server: server.release,
         mlflow: this.mlflow && { trackingUri: this.mlflow.url, username: MLFLOW_ADMIN_USER, password: this.mlflow.adminPassword, server: this.mlflow.deployment },
-        imageRepository: images.serverImageRepository,
-        imageTag: args.serverImageTag,
         partition: c.partition,
         vpcId: network.vpcId,
         privateSubnetIds: network.privateSubnetIds,
@@ -229,9 +228,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
       `${name}-post-upgrade`,
       {
         environmentName: env,
-        zenmlVersion: c.zenmlVersion,
-        imageRepository: images.serverImageRepository,
-        imageTag: args.serverImageTag,
+        image: serverImage,
         stackName: zenmlStack.stackName,
         catalogue: args.pipelines.catalogue,
         sources: args.pipelines.sources,

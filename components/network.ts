@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as awsx from "@pulumi/awsx";
-import { baseTags } from "./tags";
+import { baseTags } from "./kit/tags";
 
 export interface NetworkArgs {
   environmentName: string;

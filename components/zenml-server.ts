@@ -1,12 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { INGRESS_CLASS } from "./cluster";
 import { DB_NAME, DB_PORT, DB_USER } from "./database";
-import { irsaTrustPolicy } from "./irsa";
+import { albAnnotations } from "./kit/alb-ingress";
+import { irsaRole } from "./kit/irsa";
+import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "./kit/pod-security";
+import { baseTags } from "./kit/tags";
 import { rdsCaBundle } from "./rds-ca";
-import { baseTags } from "./tags";
 
 export const ZENML_CHART = "oci://public.ecr.aws/zenml/zenml";
 export const NAMESPACE = "zenml";
@@ -17,9 +18,6 @@ const DB_PASSWORD_SECRET = "zenml-db-password";
 /** The RDS CAs of the region; the chart mounts the key at /dbcerts/<key> for server and migration hook. */
 const DB_CA_SECRET = "zenml-db-ca";
 const DB_CA_KEY = "rds-ca.pem";
-/** Restricted pod security: no escalation, no capabilities, the runtime's seccomp profile, never root. */
-export const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
-export const RESTRICTED_POD = { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } };
 /** Holds the generated admin password, for in-cluster jobs that talk to the server. */
 export const ADMIN_SECRET = "zenml-platform-admin";
 export const ADMIN_USER = "admin";
@@ -112,34 +110,30 @@ export class ZenmlServer extends pulumi.ComponentResource {
     );
 
     // Least privilege: the artifact bucket and its key, nothing else.
-    const role = new aws.iam.Role(
+    const role = irsaRole(
       `${name}-role`,
       {
-        assumeRolePolicy: irsaTrustPolicy(args.oidcProviderArn, args.oidcProviderUrl, [
+        oidc: args,
+        serviceAccounts: [
           { namespace: NAMESPACE, name: SERVICE_ACCOUNT },
           { namespace: NAMESPACE, name: MIGRATION_SERVICE_ACCOUNT },
-        ]),
+        ],
         tags,
-      },
-      { parent: this },
-    );
-    new aws.iam.RolePolicy(
-      `${name}-bucket-access`,
-      {
-        role: role.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
+        policy: {
+          name: `${name}-bucket-access`,
+          statements: [
             { Sid: "ListArtifactBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: args.bucketArn },
             { Sid: "ReadWriteArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: pulumi.interpolate`${args.bucketArn}/*` },
             { Sid: "UseArtifactKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: args.bucketKmsKeyArn },
           ],
-        }),
+        },
       },
       { parent: this },
     );
 
     const serverUrl = `https://${args.hostname}`;
+    // A known load balancer name, so the alarms can find the ALB the controller creates.
+    const alb = albAnnotations({ hostname: args.hostname, certificateArn: args.certificateArn, inboundCidrs: args.ingressCidrs, scheme: args.ingressScheme }, loadBalancerName(args.environmentName));
     const release = new k8s.helm.v3.Release(
       `${name}-release`,
       {
@@ -186,18 +180,7 @@ export class ZenmlServer extends pulumi.ComponentResource {
               path: "/",
               // TLS ends at the ALB with the ACM certificate; plain HTTP is redirected.
               tls: { enabled: false },
-              annotations: {
-                "alb.ingress.kubernetes.io/target-type": "ip",
-                "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP":80},{"HTTPS":443}]',
-                "alb.ingress.kubernetes.io/ssl-redirect": "443",
-                "alb.ingress.kubernetes.io/certificate-arn": args.certificateArn,
-                "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
-                "alb.ingress.kubernetes.io/healthcheck-path": "/health",
-                "alb.ingress.kubernetes.io/scheme": args.ingressScheme,
-                // A known name, so the alarms can find the load balancer the controller creates.
-                "alb.ingress.kubernetes.io/load-balancer-name": loadBalancerName(args.environmentName),
-                "alb.ingress.kubernetes.io/inbound-cidrs": args.ingressCidrs.join(","),
-              },
+              annotations: { ...alb.routing, ...alb.reach },
             },
           },
           serviceAccount: { create: true, name: SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": role.arn } },

@@ -1,17 +1,18 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { INGRESS_CLASS } from "../cluster";
 import { DB_PORT, DB_USER } from "../database";
-import { irsaTrustPolicy } from "../irsa";
+import { albAnnotations } from "../kit/alb-ingress";
+import { digestOf } from "../kit/digest";
+import { irsaRole } from "../kit/irsa";
+import { readPayload } from "../kit/payload";
+import { RESTRICTED_CONTAINER, RESTRICTED_POD, type RestrictedContainer } from "../kit/pod-security";
+import { scriptJob, shipPayload } from "../kit/script-job";
+import { baseTags } from "../kit/tags";
 import { MLFLOW_ADMIN_USER } from "./mlflow-policy";
 import { rdsCaBundle } from "../rds-ca";
-import { RESTRICTED_CONTAINER, RESTRICTED_POD } from "../zenml-server";
-import { baseTags } from "../tags";
 
 export { MLFLOW_ADMIN_USER };
 
@@ -65,11 +66,6 @@ export interface MlflowServerArgs {
   protect: boolean;
   /** On an upgrade: the scale-down and the pre-upgrade snapshot; the migration Job waits for both. Default: none. */
   migrationDependsOn?: pulumi.Resource[];
-}
-
-/** Names a Kubernetes object after what it runs, so a new version or script is a new object. */
-function digestOf(...parts: string[]): string {
-  return createHash("sha256").update(parts.join("\0")).digest("hex").slice(0, 10);
 }
 
 /**
@@ -152,13 +148,11 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
     // user's password to the generated one), so MLflow never holds the master credentials.
     const scripts = readScripts();
     const scriptsDigest = digestOf(args.image, ...SCRIPTS.map((f) => scripts[f]));
-    const scriptsMap = new k8s.core.v1.ConfigMap(
+    const payload = shipPayload(
       `${name}-scripts`,
-      { metadata: { name: `mlflow-scripts-${scriptsDigest}`, namespace: MLFLOW_NAMESPACE, labels }, immutable: true, data: scripts },
+      { name: `mlflow-scripts-${scriptsDigest}`, namespace: MLFLOW_NAMESPACE, labels, files: scripts, volumeName: "scripts", mountPath: "/opt/mlflow-platform" },
       inNamespace,
     );
-    const scriptsVolume = { name: "scripts", configMap: { name: scriptsMap.metadata.name } };
-    const scriptsMount = [{ name: "scripts", mountPath: "/opt/mlflow-platform", readOnly: true }];
     const bootstrapSecret = new k8s.core.v1.Secret(
       `${name}-db-bootstrap`,
       {
@@ -168,84 +162,66 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
       },
       inNamespace,
     );
-    const jobPod = (command: string[], env: k8s.types.input.core.v1.EnvVar[], volumeMounts: k8s.types.input.core.v1.VolumeMount[] = []) => ({
-      restartPolicy: "Never",
-      automountServiceAccountToken: false,
-      securityContext: RESTRICTED_POD,
-      containers: [{ name: "run", image: args.image, command, env, volumeMounts: [...volumeMounts, caMount], securityContext: RESTRICTED_CONTAINER, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } } }],
+    const container = (script: string, env: k8s.types.input.core.v1.EnvVar[]): RestrictedContainer => ({
+      name: "run",
+      image: args.image,
+      command: ["python", `/opt/mlflow-platform/${script}`],
+      env,
+      volumeMounts: [payload.mount, caMount],
+      securityContext: RESTRICTED_CONTAINER,
+      resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
     });
-    const bootstrap = new k8s.batch.v1.Job(
+    const bootstrapEnv = [
+      { name: "DB_HOST", value: args.databaseAddress },
+      { name: "DB_PORT", value: String(DB_PORT) },
+      { name: "DB_MASTER_USER", value: DB_USER },
+      { name: "DB_MASTER_PASSWORD", valueFrom: { secretKeyRef: { name: "mlflow-db-bootstrap", key: "master-password" } } },
+      { name: "MLFLOW_DB_USER", value: MLFLOW_DB_USER },
+      { name: "MLFLOW_DB_PASSWORD", valueFrom: { secretKeyRef: { name: "mlflow-db-bootstrap", key: "mlflow-password" } } },
+      { name: "MLFLOW_DATABASES", value: `${MLFLOW_DB_NAME},${MLFLOW_AUTH_DB_NAME}` },
+      { name: "DB_SSL_CA", value: `${caMount.mountPath}/rds-ca.pem` },
+    ];
+    const bootstrap = scriptJob(
       `${name}-db-bootstrap-job`,
-      {
-        metadata: { name: `mlflow-db-bootstrap-${scriptsDigest}`, namespace: MLFLOW_NAMESPACE, labels },
-        spec: {
-          backoffLimit: 2,
-          template: {
-            metadata: { labels },
-            spec: {
-              ...jobPod(
-                ["python", "/opt/mlflow-platform/bootstrap_db.py"],
-                [
-                  { name: "DB_HOST", value: args.databaseAddress },
-                  { name: "DB_PORT", value: String(DB_PORT) },
-                  { name: "DB_MASTER_USER", value: DB_USER },
-                  { name: "DB_MASTER_PASSWORD", valueFrom: { secretKeyRef: { name: "mlflow-db-bootstrap", key: "master-password" } } },
-                  { name: "MLFLOW_DB_USER", value: MLFLOW_DB_USER },
-                  { name: "MLFLOW_DB_PASSWORD", valueFrom: { secretKeyRef: { name: "mlflow-db-bootstrap", key: "mlflow-password" } } },
-                  { name: "MLFLOW_DATABASES", value: `${MLFLOW_DB_NAME},${MLFLOW_AUTH_DB_NAME}` },
-                  { name: "DB_SSL_CA", value: `${caMount.mountPath}/rds-ca.pem` },
-                ],
-                scriptsMount,
-              ),
-              volumes: [scriptsVolume, caVolume],
-            },
-          },
-        },
-      },
-      { ...k8sOpts, dependsOn: [bootstrapSecret, scriptsMap, caBundle] },
+      { name: `mlflow-db-bootstrap-${scriptsDigest}`, namespace: MLFLOW_NAMESPACE, labels, backoffLimit: 2, payload, container: container("bootstrap_db.py", bootstrapEnv), volumes: [caVolume] },
+      { ...k8sOpts, dependsOn: [bootstrapSecret, payload.configMap, caBundle] },
     );
 
     // The only place the schema changes (components/mlflow/image/migrate.py: `mlflow db upgrade`, then the
     // basic-auth store), with the new version's image. backoffLimit 0 like ZenML's hook: a failed
     // migration is looked at, not retried blind. Named by version and scripts, so an upgrade is a
     // new Job the new server waits for.
-    const migration = new k8s.batch.v1.Job(
+    const migration = scriptJob(
       `${name}-db-upgrade`,
       {
-        metadata: { name: `mlflow-db-upgrade-${args.mlflowVersion.replace(/\./g, "-")}-${scriptsDigest}`, namespace: MLFLOW_NAMESPACE, labels: { ...labels, "app.kubernetes.io/version": args.mlflowVersion } },
-        spec: {
-          backoffLimit: 0,
-          template: {
-            metadata: { labels },
-            spec: {
-              ...jobPod(["python", "/opt/mlflow-platform/migrate.py"], [secretEnv("MLFLOW_BACKEND_STORE_URI", "backend-store-uri"), secretEnv("MLFLOW_AUTH_DATABASE_URI", "auth-database-uri")], scriptsMount),
-              volumes: [scriptsVolume, caVolume],
-            },
-          },
-        },
+        name: `mlflow-db-upgrade-${args.mlflowVersion.replace(/\./g, "-")}-${scriptsDigest}`,
+        namespace: MLFLOW_NAMESPACE,
+        labels,
+        jobLabels: { "app.kubernetes.io/version": args.mlflowVersion },
+        backoffLimit: 0,
+        payload,
+        container: container("migrate.py", [secretEnv("MLFLOW_BACKEND_STORE_URI", "backend-store-uri"), secretEnv("MLFLOW_AUTH_DATABASE_URI", "auth-database-uri")]),
+        volumes: [caVolume],
       },
       { ...k8sOpts, dependsOn: [bootstrap, credentials, ...(args.migrationDependsOn ?? [])] },
     );
 
     // Artifacts: the bucket's mlflow/ prefix and its key, nothing else.
-    const role = new aws.iam.Role(
+    const role = irsaRole(
       `${name}-role`,
-      { assumeRolePolicy: irsaTrustPolicy(args.oidcProviderArn, args.oidcProviderUrl, [{ namespace: MLFLOW_NAMESPACE, name: MLFLOW_SERVICE_ACCOUNT }]), tags },
-      { parent: this },
-    );
-    new aws.iam.RolePolicy(
-      `${name}-artifact-access`,
       {
-        role: role.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
+        oidc: args,
+        serviceAccounts: [{ namespace: MLFLOW_NAMESPACE, name: MLFLOW_SERVICE_ACCOUNT }],
+        tags,
+        policy: {
+          name: `${name}-artifact-access`,
+          statements: [
             { Sid: "ListMlflowArtifacts", Effect: "Allow", Action: ["s3:ListBucket"], Resource: args.bucketArn, Condition: { StringLike: { "s3:prefix": [`${MLFLOW_ARTIFACT_PREFIX}/*`, MLFLOW_ARTIFACT_PREFIX] } } },
             { Sid: "LocateBucket", Effect: "Allow", Action: ["s3:GetBucketLocation"], Resource: args.bucketArn },
             { Sid: "ReadWriteMlflowArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: pulumi.interpolate`${args.bucketArn}/${MLFLOW_ARTIFACT_PREFIX}/*` },
             { Sid: "UseArtifactKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: args.bucketKmsKeyArn },
           ],
-        }),
+        },
       },
       { parent: this },
     );
@@ -257,9 +233,9 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
 
     // Its own ConfigMap, not the Jobs': a change to how the server starts restarts the server only.
     const serve = readImageFile(MLFLOW_SERVE_SCRIPT);
-    const serveMap = new k8s.core.v1.ConfigMap(
+    const serveFiles = shipPayload(
       `${name}-serve`,
-      { metadata: { name: `mlflow-serve-${digestOf(serve)}`, namespace: MLFLOW_NAMESPACE, labels }, immutable: true, data: { [MLFLOW_SERVE_SCRIPT]: serve } },
+      { name: `mlflow-serve-${digestOf(serve)}`, namespace: MLFLOW_NAMESPACE, labels, files: { [MLFLOW_SERVE_SCRIPT]: serve }, volumeName: "serve", mountPath: SERVE_MOUNT },
       inNamespace,
     );
 
@@ -293,7 +269,7 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
                     { name: "MLFLOW_SERVER_ALLOWED_HOSTS", value: `${args.hostname},${MLFLOW_DEPLOYMENT}.${MLFLOW_NAMESPACE}.svc.cluster.local,${MLFLOW_DEPLOYMENT}.${MLFLOW_NAMESPACE}.svc` },
                     { name: "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS", value: serverUrl },
                   ],
-                  volumeMounts: [{ name: "auth-config", mountPath: "/etc/mlflow", readOnly: true }, caMount, { name: "serve", mountPath: SERVE_MOUNT, readOnly: true }],
+                  volumeMounts: [{ name: "auth-config", mountPath: "/etc/mlflow", readOnly: true }, caMount, serveFiles.mount],
                   securityContext: RESTRICTED_CONTAINER,
                   readinessProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: 5 },
                   livenessProbe: { httpGet: { path: "/health", port: "http" }, initialDelaySeconds: 30, periodSeconds: 20 },
@@ -306,20 +282,21 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
               volumes: [
                 { name: "auth-config", secret: { secretName: MLFLOW_CREDENTIALS_SECRET, items: [{ key: "basic_auth.ini", path: "basic_auth.ini" }] } },
                 caVolume,
-                { name: "serve", configMap: { name: serveMap.metadata.name } },
+                serveFiles.volume,
               ],
             },
           },
         },
       },
       // The new server starts only after its migration Job succeeded.
-      { ...k8sOpts, dependsOn: [migration, serviceAccount, credentials, caBundle, serveMap] },
+      { ...k8sOpts, dependsOn: [migration, serviceAccount, credentials, caBundle, serveFiles.configMap] },
     );
     const service = new k8s.core.v1.Service(
       `${name}-service`,
       { metadata: { name: MLFLOW_DEPLOYMENT, namespace: MLFLOW_NAMESPACE, labels }, spec: { selector: labels, ports: [{ name: "http", port: 80, targetPort: "http" }] } },
       inNamespace,
     );
+    const alb = albAnnotations({ hostname: args.hostname, certificateArn: args.certificateArn, inboundCidrs: args.ingressCidrs, scheme: args.ingressScheme });
     new k8s.networking.v1.Ingress(
       `${name}-ingress`,
       {
@@ -327,16 +304,7 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
           name: MLFLOW_DEPLOYMENT,
           namespace: MLFLOW_NAMESPACE,
           // TLS ends at the ALB with the ACM certificate, like ZenML's; plain HTTP is redirected.
-          annotations: {
-            "alb.ingress.kubernetes.io/scheme": args.ingressScheme,
-            "alb.ingress.kubernetes.io/inbound-cidrs": args.ingressCidrs.join(","),
-            "alb.ingress.kubernetes.io/target-type": "ip",
-            "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP":80},{"HTTPS":443}]',
-            "alb.ingress.kubernetes.io/ssl-redirect": "443",
-            "alb.ingress.kubernetes.io/certificate-arn": args.certificateArn,
-            "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
-            "alb.ingress.kubernetes.io/healthcheck-path": "/health",
-          },
+          annotations: { ...alb.reach, ...alb.routing },
         },
         spec: {
           ingressClassName: INGRESS_CLASS,
@@ -356,11 +324,7 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
 }
 
 function readImageFile(file: string): string {
-  try {
-    return fs.readFileSync(path.join(MLFLOW_SCRIPTS_DIR, file), "utf8");
-  } catch {
-    throw new Error(`The MLflow file ${path.join(MLFLOW_SCRIPTS_DIR, file)} is missing from this checkout.`);
-  }
+  return readPayload(MLFLOW_SCRIPTS_DIR, file, "MLflow file");
 }
 
 function readScripts(): Record<(typeof SCRIPTS)[number], string> {

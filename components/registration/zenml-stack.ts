@@ -1,21 +1,22 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { irsaTrustPolicy } from "../irsa";
-import { baseTags } from "../tags";
-import { ADMIN_SECRET, IN_CLUSTER_URL, NAMESPACE, RESTRICTED_CONTAINER, RESTRICTED_POD } from "../zenml-server";
-import { ZENML_SERVER_IMAGE } from "../image-lock";
+import { irsaRole } from "../kit/irsa";
+import { readPayload } from "../kit/payload";
+import { RESTRICTED_CONTAINER } from "../kit/pod-security";
+import { scriptJob, shipPayload } from "../kit/script-job";
+import { baseTags } from "../kit/tags";
+import { zenmlClientEnv, zenmlClientImage, zenmlImageTag, type ZenmlImage } from "../kit/zenml-client";
+import { NAMESPACE } from "../zenml-server";
 import { MLFLOW_CREDENTIAL_ENV, buildStackSpec, registrationDigest, type StackSpec } from "./zenml-stack-spec";
 
-export const REGISTRATION_SCRIPT = path.join(__dirname, "register_stack.py");
+const SCRIPT = "register_stack.py";
 export const PIPELINES_SERVICE_ACCOUNT = "zenml-pipelines";
 
 export interface ZenmlStackArgs {
   environmentName: string;
-  /** The client in the job runs exactly the server's version. */
-  zenmlVersion: string;
+  /** The client's image: exactly the server's. */
+  image: ZenmlImage;
   stackName: string;
   pipelinesNamespace: string;
   region: string;
@@ -36,10 +37,6 @@ export interface ZenmlStackArgs {
   server: pulumi.Resource;
   /** The environment's MLflow server, registered as the experiment tracker. Default: none. */
   mlflow?: { trackingUri: pulumi.Input<string>; username: string; password: pulumi.Input<string>; server: pulumi.Resource };
-  /** Where the registration client's image comes from (our ECR cache). Default: Docker Hub. */
-  imageRepository?: pulumi.Input<string>;
-  /** The image's tag as rendered: the version, `<version>@sha256:<digest>` when images.lock.yaml pins it. Default: the version. */
-  imageTag?: string;
   /** ARN partition of the region ("aws", "aws-cn", "aws-us-gov"). */
   partition: string;
   /** CodeBuild runs inside the VPC's private subnets, egress only. */
@@ -193,23 +190,20 @@ export class ZenmlStack extends pulumi.ComponentResource {
     );
 
     // Pipeline pods read and write artifacts with their own role.
-    const pipelinesRole = new aws.iam.Role(
+    const pipelinesRole = irsaRole(
       `${name}-pipelines-role`,
-      { assumeRolePolicy: irsaTrustPolicy(args.oidcProviderArn, args.oidcProviderUrl, [{ namespace: args.pipelinesNamespace, name: PIPELINES_SERVICE_ACCOUNT }]), tags },
-      child,
-    );
-    new aws.iam.RolePolicy(
-      `${name}-pipelines-policy`,
       {
-        role: pipelinesRole.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
+        oidc: args,
+        serviceAccounts: [{ namespace: args.pipelinesNamespace, name: PIPELINES_SERVICE_ACCOUNT }],
+        tags,
+        policy: {
+          name: `${name}-pipelines-policy`,
+          statements: [
             { Sid: "ArtifactBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: args.bucketArn },
             { Sid: "Artifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: pulumi.interpolate`${args.bucketArn}/*` },
             { Sid: "ArtifactKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: args.bucketKmsKeyArn },
           ],
-        }),
+        },
       },
       child,
     );
@@ -239,7 +233,7 @@ export class ZenmlStack extends pulumi.ComponentResource {
         { metadata: { name: "zenml-platform-mlflow", namespace: NAMESPACE }, type: "Opaque", stringData: { username: args.mlflow.username, password: pulumi.secret(args.mlflow.password) } },
         k8sOpts,
       );
-    const script = readRegistrationScript();
+    const script = readPayload(__dirname, SCRIPT, "stack registration script");
     const spec = pulumi.all([connectorRole.arn, args.bucketName, args.registryUri, args.repositoryName, args.clusterName, sessionPolicy, args.mlflow?.trackingUri ?? ""]).apply(([connectorRoleArn, bucketName, registryUri, repositoryName, clusterName, connectorSessionPolicy, trackingUri]) =>
       buildStackSpec({
         environmentName: env,
@@ -257,59 +251,35 @@ export class ZenmlStack extends pulumi.ComponentResource {
         mlflow: args.mlflow ? { trackingUri } : undefined,
       }),
     );
-    const digest = spec.apply((s) => registrationDigest(args.imageTag ?? args.zenmlVersion, s, script));
+    const digest = spec.apply((s) => registrationDigest(zenmlImageTag(args.image), s, script));
     const resourceName = pulumi.interpolate`zenml-register-stack-${digest}`;
     const labels = { "app.kubernetes.io/managed-by": "zenml-platform", "app.kubernetes.io/component": "stack-registration" };
 
-    // Immutable inputs, named by digest: a changed version, spec or script is a new ConfigMap and Job.
-    const files = new k8s.core.v1.ConfigMap(
+    const payload = shipPayload(
       `${name}-registration-files`,
-      { metadata: { name: resourceName, namespace: NAMESPACE, labels }, immutable: true, data: { "register_stack.py": script, "spec.json": spec.apply((s) => JSON.stringify(s, null, 2)) } },
+      { name: resourceName, namespace: NAMESPACE, labels, files: { [SCRIPT]: script, "spec.json": spec.apply((s) => JSON.stringify(s, null, 2)) }, volumeName: "files", mountPath: "/opt/zenml-platform" },
       k8sOpts,
     );
-    const credential = (key: string) => ({ valueFrom: { secretKeyRef: { name: ADMIN_SECRET, key } } });
-    const job = new k8s.batch.v1.Job(
+    const mlflowEnv = (envName: string, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: "zenml-platform-mlflow", key } } });
+    const job = scriptJob(
       `${name}-registration`,
       {
-        metadata: { name: resourceName, namespace: NAMESPACE, labels },
-        spec: {
-          backoffLimit: 2,
-          template: {
-            metadata: { labels },
-            spec: {
-              restartPolicy: "Never",
-              automountServiceAccountToken: false,
-              securityContext: RESTRICTED_POD,
-              containers: [
-                {
-                  name: "register",
-                  // The server image as the client: the same zenml plus the libraries creating an AWS
-                  // service connector needs (the plain client image lacks boto3).
-                  image: pulumi.interpolate`${args.imageRepository ?? ZENML_SERVER_IMAGE}:${args.imageTag ?? args.zenmlVersion}`,
-                  securityContext: RESTRICTED_CONTAINER,
-                  command: ["python", "/opt/zenml-platform/register_stack.py", "--spec", "/opt/zenml-platform/spec.json"],
-                  env: [
-                    { name: "ZENML_STORE_URL", value: IN_CLUSTER_URL },
-                    { name: "ZENML_STORE_USERNAME", ...credential("username") },
-                    { name: "ZENML_STORE_PASSWORD", ...credential("password") },
-                    { name: "ZENML_ANALYTICS_OPT_IN", value: "false" },
-                    ...(mlflowCredentials
-                      ? [
-                          { name: MLFLOW_CREDENTIAL_ENV.username, valueFrom: { secretKeyRef: { name: "zenml-platform-mlflow", key: "username" } } },
-                          { name: MLFLOW_CREDENTIAL_ENV.password, valueFrom: { secretKeyRef: { name: "zenml-platform-mlflow", key: "password" } } },
-                        ]
-                      : []),
-                  ],
-                  volumeMounts: [{ name: "files", mountPath: "/opt/zenml-platform", readOnly: true }],
-                  resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
-                },
-              ],
-              volumes: [{ name: "files", configMap: { name: files.metadata.name } }],
-            },
-          },
+        name: resourceName,
+        namespace: NAMESPACE,
+        labels,
+        backoffLimit: 2,
+        payload,
+        container: {
+          name: "register",
+          image: zenmlClientImage(args.image),
+          securityContext: RESTRICTED_CONTAINER,
+          command: ["python", `/opt/zenml-platform/${SCRIPT}`, "--spec", "/opt/zenml-platform/spec.json"],
+          env: [...zenmlClientEnv(), ...(mlflowCredentials ? [mlflowEnv(MLFLOW_CREDENTIAL_ENV.username, "username"), mlflowEnv(MLFLOW_CREDENTIAL_ENV.password, "password")] : [])],
+          volumeMounts: [payload.mount],
+          resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
         },
       },
-      { ...k8sOpts, dependsOn: [args.server, files, ...(args.mlflow && mlflowCredentials ? [args.mlflow.server, mlflowCredentials] : [])] },
+      { ...k8sOpts, dependsOn: [args.server, payload.configMap, ...(args.mlflow && mlflowCredentials ? [args.mlflow.server, mlflowCredentials] : [])] },
     );
 
     this.stackName = pulumi.output(args.stackName);
@@ -318,13 +288,5 @@ export class ZenmlStack extends pulumi.ComponentResource {
     this.registrationJob = job;
     this.spec = spec;
     this.registerOutputs({ stackName: this.stackName, connectorRoleArn: this.connectorRoleArn, jobName: this.jobName });
-  }
-}
-
-function readRegistrationScript(): string {
-  try {
-    return fs.readFileSync(REGISTRATION_SCRIPT, "utf8");
-  } catch {
-    throw new Error(`The stack registration script ${REGISTRATION_SCRIPT} is missing from this checkout.`);
   }
 }
