@@ -10,6 +10,9 @@ export interface ArtifactStoreArgs {
   protect: boolean;
 }
 
+/** What a workload needs to use the artifact bucket. */
+export type ArtifactBucket = Pick<ArtifactStore, "bucketName" | "bucketArn" | "kmsKeyArn">;
+
 /** The S3 bucket ZenML writes artifacts to: private, encrypted, versioned, TLS only. */
 export class ArtifactStore extends pulumi.ComponentResource {
   public readonly bucketName: pulumi.Output<string>;

@@ -1,13 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import type { ClusterAccess } from "./cluster";
 import { irsaRole } from "./kit/irsa";
 import { baseTags } from "./kit/tags";
 
 export interface ClusterLoggingArgs {
   environmentName: string;
-  clusterName: pulumi.Input<string>;
-  oidcProviderArn: pulumi.Input<string>;
-  oidcProviderUrl: pulumi.Input<string>;
+  /** Whose pods' logs are shipped; the agent's IRSA role trusts its OIDC issuer. */
+  cluster: Omit<ClusterAccess, "provider">;
   /** Days container logs (including the migration Job's) are kept in CloudWatch. */
   retentionDays: number;
   /** ARN partition of the region ("aws", "aws-cn", "aws-us-gov"). */
@@ -33,15 +33,15 @@ export class ClusterLogging extends pulumi.ComponentResource {
     // Created ahead of the add-on so the retention is ours; Fluent Bit writes container logs here.
     const applicationLogs = new aws.cloudwatch.LogGroup(
       `${name}-application`,
-      { name: pulumi.interpolate`/aws/containerinsights/${args.clusterName}/application`, retentionInDays: args.retentionDays, tags },
+      { name: pulumi.interpolate`/aws/containerinsights/${args.cluster.clusterName}/application`, retentionInDays: args.retentionDays, tags },
       child,
     );
-    const role = irsaRole(`${name}-agent-role`, { oidc: args, serviceAccounts: [{ namespace: "amazon-cloudwatch", name: "cloudwatch-agent" }], tags }, child);
+    const role = irsaRole(`${name}-agent-role`, { oidc: args.cluster, serviceAccounts: [{ namespace: "amazon-cloudwatch", name: "cloudwatch-agent" }], tags }, child);
     new aws.iam.RolePolicyAttachment(`${name}-agent-policy`, { role: role.name, policyArn: `arn:${args.partition}:iam::aws:policy/CloudWatchAgentServerPolicy` }, child);
     new aws.eks.Addon(
       `${name}-addon`,
       {
-        clusterName: args.clusterName,
+        clusterName: args.cluster.clusterName,
         addonName: "amazon-cloudwatch-observability",
         addonVersion: args.addonVersion,
         serviceAccountRoleArn: role.arn,

@@ -79,6 +79,9 @@ export async function resolveAddonVersions(kubernetesVersion: string, pins: read
 /** The ALB ingress class that EKS Auto Mode serves; the ZenML ingress refers to it by name. */
 export const INGRESS_CLASS = "alb";
 
+/** What workloads need of the cluster: its name, its Kubernetes provider, the OIDC issuer IRSA roles trust. */
+export type ClusterAccess = Pick<Cluster, "clusterName" | "provider" | "oidcProviderArn" | "oidcProviderUrl">;
+
 /**
  * EKS in Auto Mode: AWS runs compute, the ALB controller and EBS storage, so nothing is
  * hand-installed and node OS patching follows AWS.

@@ -35,6 +35,9 @@ export interface DatabaseArgs {
   majorUpgrade?: { fromVersion: string; snapshotId: string; applyImmediately: boolean };
 }
 
+/** Where the active instance is, and its master password (only the server and the MLflow bootstrap Job use it). */
+export type DatabaseAccess = Pick<Database, "address" | "password">;
+
 /** Parameter groups are named by family; the alias adopts the group of stacks made before that naming. */
 const parameterGroupName = (name: string, family: string) => `${name}-params-${family.replace(/\./g, "-")}`;
 

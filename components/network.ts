@@ -11,6 +11,9 @@ export interface NetworkArgs {
   natGateways: "Single" | "OnePerAz";
 }
 
+/** Where private workloads outside the cluster (image builds) run: the VPC and its private subnets. */
+export type PrivateSubnets = Pick<Network, "vpcId" | "privateSubnetIds">;
+
 /** VPC with public subnets (load balancers, NAT) and private subnets (nodes, database). */
 export class Network extends pulumi.ComponentResource {
   public readonly vpcId: pulumi.Output<string>;
