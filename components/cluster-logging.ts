@@ -6,14 +6,14 @@ import { baseTags } from "./kit/tags";
 
 export interface ClusterLoggingArgs {
   environmentName: string;
-  /** Whose pods' logs are shipped; the agent's IRSA role trusts its OIDC issuer. */
-  cluster: Omit<ClusterAccess, "provider">;
   /** Days container logs (including the migration Job's) are kept in CloudWatch. */
   retentionDays: number;
   /** ARN partition of the region ("aws", "aws-cn", "aws-us-gov"). */
   partition: string;
   /** The add-on version, resolved per cluster version (resolveAddonVersions); never "latest at apply time". */
   addonVersion: string;
+  /** Whose pods' logs are shipped; the agent's IRSA role trusts its OIDC issuer. */
+  cluster: Omit<ClusterAccess, "provider">;
   /** Resources the add-on waits for: the control plane, so a cluster upgrade moves it after the cluster. Default: none. */
   after?: pulumi.Resource[];
 }

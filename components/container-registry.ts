@@ -10,9 +10,6 @@ export interface ContainerRegistryArgs {
   protect: boolean;
 }
 
-/** What ZenML's container registry and the image builder need of the repository. */
-export type RegistryAccess = Pick<ContainerRegistry, "registryUri" | "repositoryName" | "repositoryArn">;
-
 /**
  * ECR for pipeline images. ZenML pushes `<registry host>/<repository>:<pipeline>-orchestrator` and
  * re-pushes the same tag on every rebuild, then runs by digest: tags must stay MUTABLE.

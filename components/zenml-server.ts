@@ -55,12 +55,12 @@ export interface ZenmlServerArgs {
   memory: string;
   /** Protects the JWT and secrets-store keys: losing the latter makes every stored secret unreadable. */
   protect: boolean;
-  /** Resources the Helm upgrade must wait for, e.g. the pre-upgrade snapshot. Default: none. */
-  upgradeDependsOn?: pulumi.Resource[];
   /** Minutes a login token stays valid (ZenML's default: never expires). */
   jwtExpiryMinutes: number;
   /** The database's region: its RDS CAs verify the server certificate. */
   region: string;
+  /** Resources the Helm upgrade must wait for, e.g. the pre-upgrade snapshot. Default: none. */
+  upgradeDependsOn?: pulumi.Resource[];
 }
 
 /** The ZenML server as a Helm release, so the chart's migration hook runs before new pods start. */

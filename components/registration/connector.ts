@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { ArtifactBucket } from "../artifact-store";
-import type { RegistryAccess } from "../container-registry";
+import type { ContainerRegistry } from "../container-registry";
 import { policyDocument } from "../kit/irsa";
 import type { ZenmlServer } from "../zenml-server";
 import type { ImageBuilder } from "./image-builder";
@@ -16,7 +16,8 @@ export interface ConnectorArgs {
   clusterArn: pulumi.Input<string>;
   pipelinesNamespace: string;
   artifacts: ArtifactBucket;
-  registry: RegistryAccess;
+  /** Pipelines push and pull their images there. */
+  registry: Pick<ContainerRegistry, "repositoryArn">;
   imageBuilder: ImageBuilder;
   /** The ZenML server's IRSA role: the only principal that may assume the connector role. */
   server: Pick<ZenmlServer, "serviceAccountRoleArn" | "serviceAccountRoleName">;

@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { ArtifactBucket } from "../artifact-store";
-import type { RegistryAccess } from "../container-registry";
+import type { ContainerRegistry } from "../container-registry";
 import { policyDocument } from "../kit/irsa";
 import type { PrivateSubnets } from "../network";
 
@@ -18,7 +18,7 @@ export interface ImageBuilderArgs {
   /** ZenML uploads each build context into the artifact bucket. */
   artifacts: ArtifactBucket;
   /** Where builds push the pipeline images. */
-  registry: RegistryAccess;
+  registry: Pick<ContainerRegistry, "repositoryArn">;
 }
 
 export interface ImageBuilder {

@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import type { ArtifactBucket } from "../artifact-store";
 import type { ClusterAccess } from "../cluster";
-import type { RegistryAccess } from "../container-registry";
+import type { ContainerRegistry } from "../container-registry";
 import { readPayload } from "../kit/payload";
 import { RESTRICTED_CONTAINER } from "../kit/pod-security";
 import { scriptJob, shipPayload } from "../kit/script-job";
@@ -36,7 +36,8 @@ export interface ZenmlStackArgs {
   /** CodeBuild runs inside the VPC's private subnets, egress only. */
   network: PrivateSubnets;
   artifacts: ArtifactBucket;
-  registry: RegistryAccess;
+  /** The pipelines' image repository: ZenML's container registry. */
+  registry: Pick<ContainerRegistry, "registryUri" | "repositoryName" | "repositoryArn">;
   /** Its IRSA role is the only principal that may assume the connector role; registration waits for its release. */
   server: Pick<ZenmlServer, "serviceAccountRoleArn" | "serviceAccountRoleName" | "release">;
   /** The environment's MLflow server, registered as the experiment tracker. Default: none. */
@@ -49,12 +50,13 @@ export interface ZenmlStackArgs {
  * server's version, so it needs no network path from CI to the server.
  */
 export class ZenmlStack extends pulumi.ComponentResource {
-  public readonly stackName: pulumi.Output<string>;
-  public readonly connectorRoleArn: pulumi.Output<string>;
-  public readonly jobName: pulumi.Output<string>;
-  public readonly spec: pulumi.Output<StackSpec>;
   /** The registration Job: later in-cluster work (the post-upgrade Job) starts after it. */
   public readonly registrationJob: k8s.batch.v1.Job;
+  public readonly jobName: pulumi.Output<string>;
+  public readonly stackName: pulumi.Output<string>;
+  /** What the Job registers. */
+  public readonly spec: pulumi.Output<StackSpec>;
+  public readonly connectorRoleArn: pulumi.Output<string>;
 
   constructor(name: string, args: ZenmlStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zenml-platform:index:ZenmlStack", name, {}, opts);
