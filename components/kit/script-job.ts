@@ -75,7 +75,7 @@ export function scriptJob(name: string, args: ScriptJobArgs, opts: pulumi.Custom
             automountServiceAccountToken: false,
             serviceAccountName: args.serviceAccountName,
             securityContext: RESTRICTED_POD,
-            // Set here whatever the caller passed; the caller's key order is kept.
+            // Always the restricted context; the key stays where the caller wrote it (manifests keep their order).
             containers: [{ ...args.container, securityContext: RESTRICTED_CONTAINER }],
             volumes: [args.payload.volume, ...(args.volumes ?? [])],
           },

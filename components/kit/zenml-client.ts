@@ -1,6 +1,7 @@
 // The ZenML client that in-cluster Jobs (stack registration, post-upgrade) run: the server's own
 // image, logged in to the in-cluster server as the generated admin.
 import * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
 import { ZENML_SERVER_IMAGE } from "../image-lock";
 import { ADMIN_SECRET, IN_CLUSTER_URL } from "../zenml-server";
 
@@ -26,7 +27,7 @@ export function zenmlClientImage(image: ZenmlImage): pulumi.Output<string> {
 }
 
 /** A client's environment: the in-cluster server, the admin's credentials from their Secret, no analytics. */
-export function zenmlClientEnv(): { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[] {
+export function zenmlClientEnv(): k8s.types.input.core.v1.EnvVar[] {
   const credential = (key: string) => ({ valueFrom: { secretKeyRef: { name: ADMIN_SECRET, key } } });
   return [
     { name: "ZENML_STORE_URL", value: IN_CLUSTER_URL },
