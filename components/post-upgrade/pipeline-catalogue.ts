@@ -1,12 +1,12 @@
 // The reviewed catalogue of pipelines each environment deploys (pipelines/<stack>.yaml), and the
 // digest that names the post-upgrade Job. Reading and validation happen before any resource is
 // registered; every problem is reported at once, naming the file and the entry.
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { UserFacingError } from "../errors";
+import { digestOf } from "../kit/digest";
 
 export const CATALOGUE_DIR = "pipelines";
 // The post-upgrade Job's contract with the tools that wait for it (kept here: no Pulumi import).
@@ -155,7 +155,6 @@ export function bundleSources(projectDir: string, catalogue: PipelineCatalogue):
 
 /** Short digest naming the post-upgrade Job: a new version, catalogue, source file or script means a new Job. */
 export function postUpgradeDigest(zenmlVersion: string, catalogue: PipelineCatalogue, sources: SourceFiles, script: string): string {
-  const h = createHash("sha256").update(zenmlVersion).update("\0").update(JSON.stringify(catalogue)).update("\0");
-  for (const key of Object.keys(sources).sort()) h.update(key).update("\0").update(sources[key]).update("\0");
-  return h.update(script).digest("hex").slice(0, 10);
+  const files = Object.keys(sources).sort().flatMap((key) => [key, sources[key]]);
+  return digestOf(zenmlVersion, JSON.stringify(catalogue), ...files, script);
 }

@@ -1,24 +1,20 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { POST_UPGRADE_CONTAINER, POST_UPGRADE_NAMESPACE, postUpgradeDigest, type PipelineCatalogue, type SourceFiles } from "./pipeline-catalogue";
-import { ZENML_SERVER_IMAGE } from "../image-lock";
-import { ADMIN_SECRET, IN_CLUSTER_URL, RESTRICTED_CONTAINER, RESTRICTED_POD } from "../zenml-server";
+import { readPayload } from "../kit/payload";
+import { RESTRICTED_CONTAINER } from "../kit/pod-security";
+import { scriptJob, shipPayload } from "../kit/script-job";
+import { zenmlClientEnv, zenmlClientImage, zenmlImageTag, type ZenmlImage } from "../kit/zenml-client";
 
-export const POST_UPGRADE_SCRIPT = path.join(__dirname, "post_upgrade.py");
+const SCRIPT = "post_upgrade.py";
 // What the stack's flavors (s3, aws, kubernetes) need on the client beyond that image; ZenML itself
 // names the versions that match this client.
 const STACK_INTEGRATIONS = ["s3", "aws", "kubernetes"];
 
 export interface PostUpgradeArgs {
   environmentName: string;
-  /** The client in the job runs exactly the server's version. */
-  zenmlVersion: string;
-  /** Where the client's image comes from (our ECR cache). Default: Docker Hub. */
-  imageRepository?: pulumi.Input<string>;
-  /** The image's tag as rendered: the version, `<version>@sha256:<digest>` when images.lock.yaml pins it. Default: the version. */
-  imageTag?: string;
+  /** The client's image: exactly the server's. */
+  image: ZenmlImage;
   /** The ZenML stack the pipelines run on (registered by ZenmlStack). */
   stackName: pulumi.Input<string>;
   catalogue: PipelineCatalogue;
@@ -44,22 +40,22 @@ export class PostUpgrade extends pulumi.ComponentResource {
     super("zenml-platform:index:PostUpgrade", name, {}, opts);
     // The admin credentials' Secret lives in the server's namespace, which is this one.
     const k8sOpts = { parent: this, provider: args.provider };
-    const script = readPostUpgradeScript();
-    const digest = postUpgradeDigest(args.imageTag ?? args.zenmlVersion, args.catalogue, args.sources, script);
-    const resourceName = `zenml-post-upgrade-${digest}`;
+    const script = readPayload(__dirname, SCRIPT, "post-upgrade script");
+    const resourceName = `zenml-post-upgrade-${postUpgradeDigest(zenmlImageTag(args.image), args.catalogue, args.sources, script)}`;
     const labels = { "app.kubernetes.io/managed-by": "zenml-platform", "app.kubernetes.io/component": "post-upgrade" };
 
-    // Immutable inputs, named by digest: a changed version, catalogue, source or script is a new ConfigMap and Job.
-    const files = new k8s.core.v1.ConfigMap(
+    const payload = shipPayload(
       `${name}-files`,
       {
-        metadata: { name: resourceName, namespace: POST_UPGRADE_NAMESPACE, labels },
-        immutable: true,
-        data: { "post_upgrade.py": script, "catalogue.json": JSON.stringify(args.catalogue, null, 2), "sources.json": JSON.stringify(args.sources) },
+        name: resourceName,
+        namespace: POST_UPGRADE_NAMESPACE,
+        labels,
+        files: { [SCRIPT]: script, "catalogue.json": JSON.stringify(args.catalogue, null, 2), "sources.json": JSON.stringify(args.sources) },
+        volumeName: "files",
+        mountPath: "/opt/zenml-platform",
       },
       k8sOpts,
     );
-    const credential = (key: string) => ({ valueFrom: { secretKeyRef: { name: ADMIN_SECRET, key } } });
     // What `zenml integration install` would add, into a writable dir ahead of the image's packages
     // (the integrations pin some libraries, e.g. kubernetes, below what the image ships).
     const install = [
@@ -67,71 +63,35 @@ export class PostUpgrade extends pulumi.ComponentResource {
       `zenml integration export-requirements --output-file /tmp/integrations.txt ${STACK_INTEGRATIONS.join(" ")}`,
       "pip install --quiet --disable-pip-version-check --target /tmp/deps -r /tmp/integrations.txt",
     ].join("\n");
-    const run = "python /opt/zenml-platform/post_upgrade.py --catalogue /opt/zenml-platform/catalogue.json --sources /opt/zenml-platform/sources.json --workdir /tmp --stack \"$ZENML_PLATFORM_STACK\"";
-    const job = new k8s.batch.v1.Job(
+    const run = `python /opt/zenml-platform/${SCRIPT} --catalogue /opt/zenml-platform/catalogue.json --sources /opt/zenml-platform/sources.json --workdir /tmp --stack "$ZENML_PLATFORM_STACK"`;
+    const job = scriptJob(
       `${name}-job`,
       {
-        metadata: {
-          name: resourceName,
-          namespace: POST_UPGRADE_NAMESPACE,
-          labels,
-          // The deploy workflow waits with its own timeout and publishes the report; `pulumi up` must not block on pipelines.
-          annotations: { "pulumi.com/skipAwait": "true" },
+        name: resourceName,
+        namespace: POST_UPGRADE_NAMESPACE,
+        labels,
+        // The deploy workflow waits with its own timeout and publishes the report; `pulumi up` must not block on pipelines.
+        annotations: { "pulumi.com/skipAwait": "true" },
+        // A red report is a finding, not a flake: never re-run the rebuild on its own.
+        backoffLimit: 0,
+        activeDeadlineSeconds: args.activeDeadlineSeconds ?? 3600,
+        payload,
+        container: {
+          name: POST_UPGRADE_CONTAINER,
+          securityContext: RESTRICTED_CONTAINER,
+          image: zenmlClientImage(args.image),
+          command: ["sh", "-ec", `${install}\nexec ${run}`],
+          env: [...zenmlClientEnv(), { name: "ZENML_PLATFORM_STACK", value: args.stackName }, { name: "HOME", value: "/tmp" }, { name: "PYTHONPATH", value: "/tmp/deps" }],
+          volumeMounts: [payload.mount, { name: "tmp", mountPath: "/tmp" }],
+          resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
         },
-        spec: {
-          // A red report is a finding, not a flake: never re-run the rebuild on its own.
-          backoffLimit: 0,
-          activeDeadlineSeconds: args.activeDeadlineSeconds ?? 3600,
-          template: {
-            metadata: { labels },
-            spec: {
-              restartPolicy: "Never",
-              automountServiceAccountToken: false,
-              securityContext: RESTRICTED_POD,
-              containers: [
-                {
-                  name: POST_UPGRADE_CONTAINER,
-                  securityContext: RESTRICTED_CONTAINER,
-                  // The server image as the client: zenml plus boto3 and kubernetes (the connector's libraries).
-                  image: pulumi.interpolate`${args.imageRepository ?? ZENML_SERVER_IMAGE}:${args.imageTag ?? args.zenmlVersion}`,
-                  command: ["sh", "-ec", `${install}\nexec ${run}`],
-                  env: [
-                    { name: "ZENML_STORE_URL", value: IN_CLUSTER_URL },
-                    { name: "ZENML_STORE_USERNAME", ...credential("username") },
-                    { name: "ZENML_STORE_PASSWORD", ...credential("password") },
-                    { name: "ZENML_ANALYTICS_OPT_IN", value: "false" },
-                    { name: "ZENML_PLATFORM_STACK", value: args.stackName },
-                    { name: "HOME", value: "/tmp" },
-                    { name: "PYTHONPATH", value: "/tmp/deps" },
-                  ],
-                  volumeMounts: [
-                    { name: "files", mountPath: "/opt/zenml-platform", readOnly: true },
-                    { name: "tmp", mountPath: "/tmp" },
-                  ],
-                  resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
-                },
-              ],
-              volumes: [
-                { name: "files", configMap: { name: files.metadata.name } },
-                { name: "tmp", emptyDir: {} },
-              ],
-            },
-          },
-        },
+        volumes: [{ name: "tmp", emptyDir: {} }],
       },
-      { ...k8sOpts, dependsOn: [...args.dependsOn, files] },
+      { ...k8sOpts, dependsOn: [...args.dependsOn, payload.configMap] },
     );
 
     this.jobName = job.metadata.name;
     this.namespace = pulumi.output(POST_UPGRADE_NAMESPACE);
     this.registerOutputs({ jobName: this.jobName, namespace: this.namespace });
-  }
-}
-
-function readPostUpgradeScript(): string {
-  try {
-    return fs.readFileSync(POST_UPGRADE_SCRIPT, "utf8");
-  } catch {
-    throw new Error(`The post-upgrade script ${POST_UPGRADE_SCRIPT} is missing from this checkout.`);
   }
 }

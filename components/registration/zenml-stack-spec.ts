@@ -1,6 +1,6 @@
 // Pure: what ZenML stack an environment registers, as the JSON the in-cluster registration job
 // reads. Same shape for every environment; only the values differ.
-import { createHash } from "node:crypto";
+import { digestOf } from "../kit/digest";
 
 export const STACK_OWNER = "zenml-platform";
 
@@ -89,5 +89,5 @@ export function buildStackSpec(i: StackSpecInputs): StackSpec {
 
 /** Short digest naming the registration job: a new version, spec or script means a new job. */
 export function registrationDigest(zenmlVersion: string, spec: StackSpec, script: string): string {
-  return createHash("sha256").update(zenmlVersion).update("\0").update(JSON.stringify(spec)).update("\0").update(script).digest("hex").slice(0, 10);
+  return digestOf(zenmlVersion, JSON.stringify(spec), script);
 }
