@@ -21,13 +21,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
+
+import pins
 
 ROOT = Path(__file__).resolve().parent.parent
 STATUSES = ("pass", "fail", "staging-only")
@@ -61,12 +62,11 @@ def step(name: str, order: int, always: bool = False) -> Callable[[Callable[["Co
 
 
 def stack_pin(stack: str) -> str:
-    """The zenmlVersion pin of Pulumi.<stack>.yaml (no YAML library: one plain key)."""
-    text = (ROOT / f"Pulumi.{stack}.yaml").read_text()
-    m = re.search(r'^\s*zenml-platform:zenmlVersion:\s*"?([0-9][0-9A-Za-z.]*)"?\s*$', text, re.M)
-    if not m:
-        raise StepFailed(f"Pulumi.{stack}.yaml has no zenml-platform:zenmlVersion pin")
-    return m.group(1)
+    """The zenmlVersion pin of Pulumi.<stack>.yaml (rehearsal/pins.py: the one reader shell shares)."""
+    try:
+        return pins.zenml_pin(stack)
+    except pins.PinError as err:
+        raise StepFailed(str(err)) from None
 
 
 class Context:

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import pins
+
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE_DIR = ROOT / "components" / "mlflow" / "image"
 # The Deployment's start script and container resources: the rehearsal runs and measures the same.
@@ -430,14 +432,7 @@ def steps() -> list[tuple[str, Callable[[Context], None]]]:
 
 def pins_from_stack_files() -> tuple[str | None, str | None]:
     """FROM = prod's mlflowVersion, TO = staging's, when both stack files pin different ones."""
-    def pin(stack: str) -> str | None:
-        path = ROOT / f"Pulumi.{stack}.yaml"
-        for line in path.read_text().splitlines() if path.exists() else []:
-            if line.strip().startswith("zenml-platform:mlflowVersion:"):
-                value = line.split(":", 2)[2].strip().strip('"')
-                return value or None
-        return None
-    prod, staging = pin("prod"), pin("staging")
+    prod, staging = (pins.stack_value(stack, "mlflowVersion", missing="") or None for stack in ("prod", "staging"))
     return (prod, staging) if prod and staging and prod != staging else (None, None)
 
 

@@ -11,8 +11,8 @@ _env_dbp="${DB_PORT:-}" _env_sp="${SERVER_PORT:-}"
 # shellcheck source=versions.env
 source "$ROOT/rehearsal/versions.env"
 export DB_PORT="${_env_dbp:-$DB_PORT}" SERVER_PORT="${_env_sp:-$SERVER_PORT}"
-FROM="${FROM:-$(bash "$ROOT/rehearsal/pin.sh" prod)}" || die "cannot read prod's pin"
-TO="${TO:-$(bash "$ROOT/rehearsal/pin.sh" staging)}" || die "cannot read staging's pin"
+FROM="${FROM:-$(python3 "$ROOT/rehearsal/pins.py" prod)}" || die "cannot read prod's pin"
+TO="${TO:-$(python3 "$ROOT/rehearsal/pins.py" staging)}" || die "cannot read staging's pin"
 export FROM TO
 
 if ! command -v mariadbd >/dev/null || ! command -v mariadb-dump >/dev/null; then
