@@ -91,7 +91,7 @@ describe("rehearsal/pins.py, the pin reader of shell and Python", () => {
       expect(text, script).toMatch(/rehearsal\/pins\.py" prod|rehearsal\/pins\.py prod/);
       expect(text, script).not.toMatch(/zenml-platform:zenmlVersion/);
     }
-    for (const module of ["rehearsal/driver.py", "rehearsal/mlflow_steps.py"]) {
+    for (const module of ["rehearsal/driver.py", "rehearsal/steps_mlflow.py"]) {
       const text = fs.readFileSync(path.join(ROOT, module), "utf8");
       expect(text, module).toMatch(/^import pins$/m);
       expect(text, module).not.toMatch(/Pulumi\.\{?stack|zenml-platform:/);
