@@ -145,7 +145,7 @@ export const FIELDS = {
     }),
     default: "",
   },
-  mlflowImage: { kind: "string", allowed: `"" without mlflowVersion, else "<registry>/<repository>:<mlflowVersion>@sha256:<digest>" built from components/mlflow/image/Dockerfile`, schema: z.string(), default: "" },
+  mlflowImage: { kind: "string", allowed: `"" (with mlflowVersion: our image from components/mlflow/image, pinned in images.lock.yaml), or another "<registry>/<repository>:<mlflowVersion>@sha256:<digest>"`, schema: z.string(), default: "" },
   mlflowHostname: { kind: "string", allowed: `"" without mlflowVersion, else a lower-case DNS name other than serverHostname, such as mlflow.staging.example.com`, schema: z.string().regex(/^$/).or(text(DNS_NAME)), default: "" },
   mlflowCertificateArn: { kind: "string", allowed: `"" (use certificateArn, which must then cover mlflowHostname) or an ACM certificate ARN`, schema: z.string().regex(/^$|^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/), default: "" },
 } satisfies Record<string, Field>;
@@ -470,7 +470,7 @@ export function crossStackProblems(a: CrossStackFacts, b: CrossStackFacts): stri
   return problems;
 }
 
-/** MLflow's keys only mean something together: a pin needs its image and hostname, and no pin needs neither. */
+/** MLflow's keys only mean something together: a pin needs its hostname (its image is ours unless set), and no pin needs neither. */
 function mlflowProblems(c: Pick<Fields, "mlflowVersion" | "mlflowImage" | "mlflowHostname" | "mlflowCertificateArn" | "serverHostname">, add: (key: ConfigKey, message: string) => void): void {
   if (c.mlflowVersion === "") {
     for (const key of ["mlflowImage", "mlflowHostname", "mlflowCertificateArn"] as const) {
@@ -478,11 +478,9 @@ function mlflowProblems(c: Pick<Fields, "mlflowVersion" | "mlflowImage" | "mlflo
     }
     return;
   }
-  if (c.mlflowImage === "") add("mlflowImage", `is required with mlflowVersion "${c.mlflowVersion}"`);
-  else {
-    const why = explainBadMlflowImage(c.mlflowImage, c.mlflowVersion);
-    if (why) add("mlflowImage", why);
-  }
+  // "": the image the images workflow builds for this version (components/stack.ts refuses it until locked).
+  const why = c.mlflowImage === "" ? undefined : explainBadMlflowImage(c.mlflowImage, c.mlflowVersion);
+  if (why) add("mlflowImage", why);
   if (c.mlflowHostname === "") add("mlflowHostname", `is required with mlflowVersion "${c.mlflowVersion}"`);
   else if (c.mlflowHostname === c.serverHostname) add("mlflowHostname", `"${c.mlflowHostname}" is serverHostname; MLflow is served next to ZenML on its own name`);
 }

@@ -7,6 +7,7 @@ import { ContainerRegistry } from "./container-registry";
 import { Database } from "./database";
 import { Alarms } from "./alarms";
 import { ImageMirror } from "./image-mirror";
+import { builtEcrRepository, type LockedBuiltImage } from "./kit/built-images";
 import { MLFLOW_ADMIN_USER, MlflowServer, scaleMlflowToZero } from "./mlflow/mlflow-server";
 import { Network } from "./network";
 import { NetworkPolicies } from "./network-policies";
@@ -31,6 +32,10 @@ export interface ZenmlEnvironmentArgs {
   mlflowUpgrade?: { from: string; to: string };
   /** The server image's tag for the chart and the Jobs: `<version>@sha256:<digest>` when images.lock.yaml pins it. Default: the version. */
   serverImageTag?: string;
+  /** The post-upgrade Job's image, built by the images workflow and locked by digest. */
+  postUpgradeImage: LockedBuiltImage;
+  /** MLflow's image when we build it (mlflowImage ""). Default: mlflowImage. */
+  mlflowBuiltImage?: LockedBuiltImage;
 }
 
 /** One complete ZenML environment. Staging and prod are two instances of this, differing only in config. */
@@ -155,7 +160,9 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
         {
           environmentName: env,
           mlflowVersion: c.mlflowVersion,
-          image: c.mlflowImage,
+          ...(args.mlflowBuiltImage
+            ? { image: pulumi.interpolate`${registry.registryUri}/${builtEcrRepository(env, "mlflow")}:${args.mlflowBuiltImage.tag}@${args.mlflowBuiltImage.digest}`, imageId: args.mlflowBuiltImage.id }
+            : { image: c.mlflowImage, imageId: c.mlflowImage }),
           provider: cluster.provider,
           oidcProviderArn: cluster.oidcProviderArn,
           oidcProviderUrl: cluster.oidcProviderUrl,
@@ -230,8 +237,9 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
       {
         environmentName: env,
         zenmlVersion: c.zenmlVersion,
-        imageRepository: images.serverImageRepository,
-        imageTag: args.serverImageTag,
+        // Our own image in this environment's ECR (.github/workflows/images.yml pushes it there).
+        imageRepository: pulumi.interpolate`${registry.registryUri}/${builtEcrRepository(env, "post-upgrade")}`,
+        imageTag: `${args.postUpgradeImage.tag}@${args.postUpgradeImage.digest}`,
         stackName: zenmlStack.stackName,
         catalogue: args.pipelines.catalogue,
         sources: args.pipelines.sources,

@@ -42,8 +42,10 @@ export interface MlflowServerArgs {
   environmentName: string;
   /** Exact MLflow release; the migration Job and the server run the same image. */
   mlflowVersion: string;
-  /** Digest-pinned image carrying mlflowVersion, PyMySQL and boto3 (validated in config). */
-  image: string;
+  /** Digest-pinned image carrying mlflowVersion, PyMySQL and boto3: ours from the environment's ECR, or mlflowImage (validated in config). */
+  image: pulumi.Input<string>;
+  /** The image without its registry host, which names the Jobs and their scripts (a new image is a new Job). */
+  imageId: string;
   provider: k8s.Provider;
   oidcProviderArn: pulumi.Input<string>;
   oidcProviderUrl: pulumi.Input<string>;
@@ -151,7 +153,7 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
     // Creates MLflow's user and databases with the master user, idempotently (and resets the
     // user's password to the generated one), so MLflow never holds the master credentials.
     const scripts = readScripts();
-    const scriptsDigest = digestOf(args.image, ...SCRIPTS.map((f) => scripts[f]));
+    const scriptsDigest = digestOf(args.imageId, ...SCRIPTS.map((f) => scripts[f]));
     const scriptsMap = new k8s.core.v1.ConfigMap(
       `${name}-scripts`,
       { metadata: { name: `mlflow-scripts-${scriptsDigest}`, namespace: MLFLOW_NAMESPACE, labels }, immutable: true, data: scripts },

@@ -3,22 +3,22 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { POST_UPGRADE_CONTAINER, POST_UPGRADE_NAMESPACE, postUpgradeDigest, type PipelineCatalogue, type SourceFiles } from "./pipeline-catalogue";
-import { ZENML_SERVER_IMAGE } from "../image-lock";
 import { ADMIN_SECRET, IN_CLUSTER_URL, RESTRICTED_CONTAINER, RESTRICTED_POD } from "../zenml-server";
 
 export const POST_UPGRADE_SCRIPT = path.join(__dirname, "post_upgrade.py");
-// What the stack's flavors (s3, aws, kubernetes) need on the client beyond that image; ZenML itself
-// names the versions that match this client.
-const STACK_INTEGRATIONS = ["s3", "aws", "kubernetes"];
 
 export interface PostUpgradeArgs {
   environmentName: string;
   /** The client in the job runs exactly the server's version. */
   zenmlVersion: string;
-  /** Where the client's image comes from (our ECR cache). Default: Docker Hub. */
-  imageRepository?: pulumi.Input<string>;
-  /** The image's tag as rendered: the version, `<version>@sha256:<digest>` when images.lock.yaml pins it. Default: the version. */
-  imageTag?: string;
+  /**
+   * The Job's image (components/post-upgrade/image): this ZenML with what the stack's integrations
+   * need, installed from a locked, hashed set when it was built, so the Job installs nothing.
+   * Our repository in the environment's ECR.
+   */
+  imageRepository: pulumi.Input<string>;
+  /** `<version>-<inputs hash>@sha256:<digest>`, as images.lock.yaml records it. */
+  imageTag: string;
   /** The ZenML stack the pipelines run on (registered by ZenmlStack). */
   stackName: pulumi.Input<string>;
   catalogue: PipelineCatalogue;
@@ -45,7 +45,7 @@ export class PostUpgrade extends pulumi.ComponentResource {
     // The admin credentials' Secret lives in the server's namespace, which is this one.
     const k8sOpts = { parent: this, provider: args.provider };
     const script = readPostUpgradeScript();
-    const digest = postUpgradeDigest(args.imageTag ?? args.zenmlVersion, args.catalogue, args.sources, script);
+    const digest = postUpgradeDigest(args.imageTag, args.catalogue, args.sources, script);
     const resourceName = `zenml-post-upgrade-${digest}`;
     const labels = { "app.kubernetes.io/managed-by": "zenml-platform", "app.kubernetes.io/component": "post-upgrade" };
 
@@ -60,14 +60,6 @@ export class PostUpgrade extends pulumi.ComponentResource {
       k8sOpts,
     );
     const credential = (key: string) => ({ valueFrom: { secretKeyRef: { name: ADMIN_SECRET, key } } });
-    // What `zenml integration install` would add, into a writable dir ahead of the image's packages
-    // (the integrations pin some libraries, e.g. kubernetes, below what the image ships).
-    const install = [
-      // The CLI writes the list to a file only (its console output goes to stderr).
-      `zenml integration export-requirements --output-file /tmp/integrations.txt ${STACK_INTEGRATIONS.join(" ")}`,
-      "pip install --quiet --disable-pip-version-check --target /tmp/deps -r /tmp/integrations.txt",
-    ].join("\n");
-    const run = "python /opt/zenml-platform/post_upgrade.py --catalogue /opt/zenml-platform/catalogue.json --sources /opt/zenml-platform/sources.json --workdir /tmp --stack \"$ZENML_PLATFORM_STACK\"";
     const job = new k8s.batch.v1.Job(
       `${name}-job`,
       {
@@ -92,9 +84,10 @@ export class PostUpgrade extends pulumi.ComponentResource {
                 {
                   name: POST_UPGRADE_CONTAINER,
                   securityContext: RESTRICTED_CONTAINER,
-                  // The server image as the client: zenml plus boto3 and kubernetes (the connector's libraries).
-                  image: pulumi.interpolate`${args.imageRepository ?? ZENML_SERVER_IMAGE}:${args.imageTag ?? args.zenmlVersion}`,
-                  command: ["sh", "-ec", `${install}\nexec ${run}`],
+                  image: pulumi.interpolate`${args.imageRepository}:${args.imageTag}`,
+                  // No shell and no install: everything the script imports is in the image. $(VAR) is Kubernetes' expansion.
+                  command: ["python", "/opt/zenml-platform/post_upgrade.py"],
+                  args: ["--catalogue", "/opt/zenml-platform/catalogue.json", "--sources", "/opt/zenml-platform/sources.json", "--workdir", "/tmp", "--stack", "$(ZENML_PLATFORM_STACK)"],
                   env: [
                     { name: "ZENML_STORE_URL", value: IN_CLUSTER_URL },
                     { name: "ZENML_STORE_USERNAME", ...credential("username") },
@@ -102,7 +95,6 @@ export class PostUpgrade extends pulumi.ComponentResource {
                     { name: "ZENML_ANALYTICS_OPT_IN", value: "false" },
                     { name: "ZENML_PLATFORM_STACK", value: args.stackName },
                     { name: "HOME", value: "/tmp" },
-                    { name: "PYTHONPATH", value: "/tmp/deps" },
                   ],
                   volumeMounts: [
                     { name: "files", mountPath: "/opt/zenml-platform", readOnly: true },
