@@ -126,6 +126,14 @@ describe("npm run pin-images", () => {
     expect(fs.readFileSync(path.join(dir, IMAGE_LOCK_FILE), "utf8")).toBe(text);
   });
 
+  it("--base pins the base image of the images we build, from the same registry", async () => {
+    const dir = project();
+    registry.images.set("library/python:3.11-slim-bookworm", { body: '{"python":"3.11"}' });
+    const out = await run(["--dir", dir, "--registry", registry.url, "--base"]);
+    expect(out).toMatchObject({ code: 0, stdout: `library/python:3.11-slim-bookworm added ${sha('{"python":"3.11"}')}\n` });
+    expect(parseImageLock(fs.readFileSync(path.join(dir, IMAGE_LOCK_FILE), "utf8"))["library/python"]).toEqual({ "3.11-slim-bookworm": sha('{"python":"3.11"}') });
+  });
+
   it("writes nothing when the registry fails, and says why", async () => {
     const dir = project();
     const before = fs.readFileSync(path.join(dir, IMAGE_LOCK_FILE), "utf8");
