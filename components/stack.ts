@@ -45,8 +45,9 @@ export interface StackInputs {
   /** images.lock.yaml's entries. Default: the project's file. */
   imageLock?: ImageLock;
   /**
-   * Offline plans only (tools/offline), where the images workflow cannot run: an image we build whose
-   * digest the lock lacks is planned with a stand-in digest and a warning instead of refused. Default: false.
+   * Offline plans only, where the images workflow cannot have run: an image we build whose digest the
+   * lock lacks is planned with a stand-in digest and a warning instead of refused. Default: true under
+   * Pulumi's mocks (tools/offline, tests), false under a real engine.
    */
   standInBuiltImages?: boolean;
 }
@@ -103,7 +104,7 @@ async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
   warnings.push(...imageCheck.warnings);
   // The images we build run only by a digest the lock records (the images workflow writes it).
   const built = (image: BuiltImage, version: string): LockedBuiltImage | undefined => {
-    const r = resolveBuiltImage(projectDir, imageLock, image, version, stack, inputs.standInBuiltImages ?? false);
+    const r = resolveBuiltImage(projectDir, imageLock, image, version, stack, inputs.standInBuiltImages ?? underMocks());
     if (!r.ok) return void refusals.push(r.problem);
     // Logged, not among the outputs' warnings: it describes this offline plan, not the stack.
     if (r.standIn) void pulumi.log.warn(standInWarning(stack, r.standIn));
@@ -188,6 +189,11 @@ async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
     zenmlStackRegistrationJob: env.zenmlStackRegistrationJob,
     postUpgradeJob: env.postUpgradeJob,
   };
+}
+
+/** Pulumi's mocks stand in for the engine: an offline plan. A real preview or deploy talks to an engine. */
+function underMocks(): boolean {
+  return pulumi.runtime.getMonitor()?.constructor.name === "MockMonitor";
 }
 
 /** Keys set with `pulumi config set --secret`; the SDK exposes the check at runtime only. */

@@ -96,8 +96,7 @@ async function planUnderMocks(options: PlanOptions): Promise<Plan> {
 
   const captured: Captured[] = [];
   const warnings: string[] = [];
-  // The images workflow cannot run here: images we build are planned with stand-in digests (and say so).
-  const program = options.program ?? (() => defineStack({ standInBuiltImages: true }));
+  const program = options.program ?? defineStack;
   const originalWarn = pulumi.log.warn;
   pulumi.log.warn = async (msg: string) => { warnings.push(msg); };
   // Kept as the program returned them: the runtime's resolved copy has lost which values are secret.
