@@ -295,7 +295,7 @@ esac
 `,
           { mode: 0o755 },
         );
-        fs.writeFileSync(path.join(bin, "skopeo"), `#!/bin/sh\necho "skopeo $*" >> '${log}'\n[ "$1" = copy ] && printf '%s' '${DIGEST}' > '${tmp}/pushed'\nexit 0\n`, { mode: 0o755 });
+        fs.writeFileSync(path.join(bin, "skopeo"), `#!/bin/sh\necho "skopeo $*" >> '${log}'\n# login reads the password from stdin, as the real one does (else the pipe's writer dies of SIGPIPE)\n[ "$1" = login ] && cat > /dev/null\n[ "$1" = copy ] && printf '%s' '${DIGEST}' > '${tmp}/pushed'\nexit 0\n`, { mode: 0o755 });
         const status = runShell(script, { PATH: `${bin}:${process.env.PATH}`, STACK: "staging", AWS_REGION: "eu-west-1", GITHUB_STEP_SUMMARY: path.join(tmp, "summary") }, tmp);
         return { status, log: fs.readFileSync(log, "utf8").trim().split("\n") };
       }
