@@ -5,11 +5,13 @@ import { defineConfig } from "vitest/config";
 // and pure code, guarded by tests/helpers/no-processes.ts. `npm test` runs both.
 const PROCESS_TESTS = [
   "tests/cli.test.ts",
+  "tests/dockerfiles.test.ts",
   "tests/gitops-gate.test.ts",
   "tests/gitops-replay.test.ts",
   "tests/gitops-version-change.test.ts",
   "tests/gitops-workflows.test.ts",
   "tests/image-pinning.test.ts",
+  "tests/images-workflow-tools.test.ts",
   "tests/mirror.test.ts",
   "tests/mlflow.test.ts",
   "tests/plan-cli.test.ts",

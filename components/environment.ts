@@ -8,6 +8,7 @@ import { Database } from "./database";
 import { Alarms } from "./alarms";
 import { ImageMirror } from "./image-mirror";
 import type { AlbExposure } from "./kit/alb-ingress";
+import { builtEcrRepository, type LockedBuiltImage } from "./kit/built-images";
 import type { ZenmlImage } from "./kit/zenml-client";
 import { MlflowServer, scaleMlflowToZero } from "./mlflow/mlflow-server";
 import { Network } from "./network";
@@ -33,6 +34,10 @@ export interface ZenmlEnvironmentArgs {
   mlflowUpgrade?: { from: string; to: string };
   /** The server image's tag for the chart and the Jobs: `<version>@sha256:<digest>` when images.lock.yaml pins it. Default: the version. */
   serverImageTag?: string;
+  /** The post-upgrade Job's image, built by the images workflow and locked by digest. */
+  postUpgradeImage: LockedBuiltImage;
+  /** MLflow's image when we build it (mlflowImage ""). Default: mlflowImage. */
+  mlflowBuiltImage?: LockedBuiltImage;
 }
 
 /** One complete ZenML environment. Staging and prod are two instances of this, differing only in config. */
@@ -67,7 +72,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
     const database = newDatabase(name, args, { network, cluster, mlflowStopped }, this);
     const images = new ImageMirror(`${name}-images`, { environmentName: env, dockerHubCredentialArn: c.dockerHubCredentialArn, nodeRoleName: cluster.nodeRoleName, protect: c.isProd }, child);
     const image = { zenmlVersion: c.zenmlVersion, repository: images.serverImageRepository, tag: args.serverImageTag };
-    const { server, mlflow } = servers(name, args, { image, cluster, database, artifacts, mlflowStopped }, this);
+    const { server, mlflow } = servers(name, args, { image, cluster, database, artifacts, registry, mlflowStopped }, this);
     this.mlflow = mlflow;
     const zenmlStack = new ZenmlStack(
       `${name}-stack`,
@@ -109,7 +114,12 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
       `${name}-post-upgrade`,
       {
         environmentName: env,
-        image,
+        // Our own image in this environment's ECR (.github/workflows/images.yml pushes it there).
+        image: {
+          zenmlVersion: c.zenmlVersion,
+          repository: pulumi.interpolate`${registry.registryUri}/${builtEcrRepository(env, "post-upgrade")}`,
+          tag: `${args.postUpgradeImage.tag}@${args.postUpgradeImage.digest}`,
+        },
         stackName: zenmlStack.stackName,
         catalogue: args.pipelines.catalogue,
         sources: args.pipelines.sources,
@@ -139,7 +149,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
 }
 
 /** The ZenML server, and the MLflow server when mlflowVersion is set: both exposed alike. */
-function servers(name: string, args: ZenmlEnvironmentArgs, on: { image: ZenmlImage; cluster: Cluster; database: Database; artifacts: ArtifactStore; mlflowStopped?: pulumi.Resource }, parent: pulumi.Resource) {
+function servers(name: string, args: ZenmlEnvironmentArgs, on: { image: ZenmlImage; cluster: Cluster; database: Database; artifacts: ArtifactStore; registry: ContainerRegistry; mlflowStopped?: pulumi.Resource }, parent: pulumi.Resource) {
   const c = args.config;
   const { cluster, database, artifacts } = on;
   const child = { parent };
@@ -169,7 +179,9 @@ function servers(name: string, args: ZenmlEnvironmentArgs, on: { image: ZenmlIma
     {
       environmentName: c.stack,
       mlflowVersion: c.mlflowVersion,
-      image: c.mlflowImage,
+      ...(args.mlflowBuiltImage
+        ? { image: pulumi.interpolate`${on.registry.registryUri}/${builtEcrRepository(c.stack, "mlflow")}:${args.mlflowBuiltImage.tag}@${args.mlflowBuiltImage.digest}`, imageId: args.mlflowBuiltImage.id }
+        : { image: c.mlflowImage, imageId: c.mlflowImage }),
       cluster,
       database,
       artifacts,

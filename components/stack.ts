@@ -6,6 +6,7 @@ import { UserFacingError } from "./errors";
 import { resolveAddonVersions } from "./cluster";
 import { bundleSources, readCatalogue } from "./post-upgrade/pipeline-catalogue";
 import { ZENML_SERVER_IMAGE, imageDigestCheck, lockedTag, readImageLock, recordDigest, type ImageLock } from "./image-lock";
+import { BUILT_IMAGES, resolveBuiltImage, standInWarning, type BuiltImage, type LockedBuiltImage } from "./kit/built-images";
 import { HISTORY_OUTPUTS, readOwnHistory, readPromotionSource } from "./history";
 import { mlflowPreUpgradeSnapshotId, mlflowRecordForPolicy, mlflowTurnedOffWarning } from "./mlflow/mlflow-policy";
 import { upgradeReportText } from "./upgrade-report";
@@ -43,6 +44,12 @@ export async function defineStack(inputs: StackInputs = {}): Promise<Record<stri
 export interface StackInputs {
   /** images.lock.yaml's entries. Default: the project's file. */
   imageLock?: ImageLock;
+  /**
+   * Offline plans only, where the images workflow cannot have run: an image we build whose digest the
+   * lock lacks is planned with a stand-in digest and a warning instead of refused. Default: true under
+   * Pulumi's mocks (tools/offline, tests), false under a real engine.
+   */
+  standInBuiltImages?: boolean;
 }
 
 async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
@@ -52,7 +59,8 @@ async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
   const projectDir = path.join(__dirname, "..");
   const catalogue = readCatalogue(projectDir, stack);
   const pipelines = { catalogue, sources: bundleSources(projectDir, catalogue) };
-  const serverImage = lockedTag(inputs.imageLock ?? readImageLock(projectDir), ZENML_SERVER_IMAGE, config.zenmlVersion);
+  const imageLock = inputs.imageLock ?? readImageLock(projectDir);
+  const serverImage = lockedTag(imageLock, ZENML_SERVER_IMAGE, config.zenmlVersion);
 
   let rollback: RollbackRequest | undefined;
   if (config.rollbackSnapshot !== "") {
@@ -94,6 +102,17 @@ async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
   const imageCheck = imageDigestCheck(stack, ZENML_SERVER_IMAGE, config.zenmlVersion, serverImage.digest, digestRecords);
   refusals.push(...imageCheck.refusals);
   warnings.push(...imageCheck.warnings);
+  // The images we build run only by a digest the lock records (the images workflow writes it).
+  const built = (image: BuiltImage, version: string): LockedBuiltImage | undefined => {
+    const r = resolveBuiltImage(projectDir, imageLock, image, version, stack, inputs.standInBuiltImages ?? underMocks());
+    if (!r.ok) return void refusals.push(r.problem);
+    // Logged, not among the outputs' warnings: it describes this offline plan, not the stack.
+    if (r.standIn) void pulumi.log.warn(standInWarning(stack, r.standIn));
+    return { tag: r.tag, digest: r.digest, id: `${r.lockRepository}:${r.tag}@${r.digest}` };
+  };
+  const postUpgradeImage = built(BUILT_IMAGES["post-upgrade"], config.zenmlVersion);
+  // MLflow runs our image unless mlflowImage names another (already pinned by digest in config).
+  const mlflowImage = config.mlflowVersion !== "" && config.mlflowImage === "" ? built(BUILT_IMAGES.mlflow, config.mlflowVersion) : undefined;
 
   // Every other versioned part: recorded like ZenML's, never down, one step, one part per update, staging first.
   const addonVersions = await resolveAddonVersions(config.kubernetesVersion, config.eksAddonVersions, EKS_ADDONS);
@@ -133,7 +152,7 @@ async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
   const mlflow = parts.entries.find((e) => e.part === "mlflow");
   const mlflowSnapshotId = mlflow?.move === "upgrade" && mlflow.deployed ? mlflowPreUpgradeSnapshotId(stack, mlflow.deployed, mlflow.desired, history.snapshots) : undefined;
   const mlflowUpgrade = mlflowSnapshotId && history.parts.mlflow?.deployed ? { from: mlflow!.deployed!, to: mlflow!.desired } : undefined;
-  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId ?? mlflowSnapshotId, rollback, addonVersions, mysqlMajorUpgrade, pipelines, mlflowUpgrade, serverImageTag: serverImage.tag });
+  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId ?? mlflowSnapshotId, rollback, addonVersions, mysqlMajorUpgrade, pipelines, mlflowUpgrade, serverImageTag: serverImage.tag, postUpgradeImage: postUpgradeImage!, mlflowBuiltImage: mlflowImage });
   const taken = [snapshotId, mysqlMajorUpgrade?.snapshotId, mlflowSnapshotId].filter((x): x is string => x !== undefined);
   // Parts not desired now (MLflow off) keep their history, so turning them on again is checked.
   const partHistory = { ...Object.fromEntries(Object.entries(history.parts).filter(([part]) => part !== "zenml").map(([part, h]) => [part, h.versions])), ...Object.fromEntries(Object.entries(desired).map(([part, v]) => [part, recordOnce(history.parts[part]?.versions ?? [], v)])) };
@@ -170,6 +189,11 @@ async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
     zenmlStackRegistrationJob: env.zenmlStackRegistrationJob,
     postUpgradeJob: env.postUpgradeJob,
   };
+}
+
+/** Pulumi's mocks stand in for the engine: an offline plan. A real preview or deploy talks to an engine. */
+function underMocks(): boolean {
+  return pulumi.runtime.getMonitor()?.constructor.name === "MockMonitor";
 }
 
 /** Keys set with `pulumi config set --secret`; the SDK exposes the check at runtime only. */

@@ -293,6 +293,18 @@ def old_client(ctx: Context) -> None:
     ctx.expect("from-client-on-to-server", ok, f"client {ctx.from_version} ran a pipeline on server {ctx.to_version}: exit {result.returncode}")
 
 
+def job_image_venv(ctx: Context) -> Path:
+    """The post-upgrade Job image's locked set for TO (components/post-upgrade/image): what ships."""
+    lock = ROOT / "components" / "post-upgrade" / "image" / "locks" / f"zenml-{ctx.to_version}.txt"
+    if not lock.exists():
+        raise StepFailed(f"{lock.relative_to(ROOT)} is missing: run `npm run lock-images -- --image post-upgrade --version {ctx.to_version}`")
+    venv = ctx.cache / "venvs" / f"post-upgrade-image-{ctx.to_version}"
+    built = subprocess.run(["bash", str(ROOT / "rehearsal" / "build-venv.sh"), str(venv), str(lock)], capture_output=True, text=True)
+    if built.returncode:
+        raise StepFailed(f"the Job image's locked set does not install: {built.stderr.strip()[-300:]}")
+    return venv
+
+
 @step("post-upgrade", 240)
 def post_upgrade(ctx: Context) -> None:
     """The post-upgrade Job's script, on staging's catalogue, with the TO client on the local stack."""
@@ -301,7 +313,7 @@ def post_upgrade(ctx: Context) -> None:
     if made.returncode:
         raise StepFailed(f"bundling staging's pipeline catalogue failed: {made.stderr.strip()[:200]}")
     report_file = ctx.work / "post-upgrade-report.json"
-    result = run_client(ctx, ctx.venv_to, ["components/post-upgrade/post_upgrade.py", "--catalogue", str(bundle / "catalogue.json"), "--sources", str(bundle / "sources.json"), "--stack", "default",
+    result = run_client(ctx, job_image_venv(ctx), ["components/post-upgrade/post_upgrade.py", "--catalogue", str(bundle / "catalogue.json"), "--sources", str(bundle / "sources.json"), "--stack", "default",
                                            "--workdir", str(ctx.work), "--register-builds", BUILD_STACK, "--report", str(report_file)], "post-upgrade.log", admin=True)
     if not report_file.exists():
         raise StepFailed(f"post_upgrade.py wrote no report (exit {result.returncode}, see {ctx.work / 'post-upgrade.log'})")

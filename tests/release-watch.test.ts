@@ -93,7 +93,8 @@ describe("the release-watch workflow", () => {
   it("has least privilege: nothing at the top, one job that may push a branch and open a PR", () => {
     expect(w.permissions).toEqual({});
     expect(Object.keys(w.jobs)).toHaveLength(1);
-    expect(job.permissions).toEqual({ contents: "write", "pull-requests": "write" });
+    // actions: write only to start the images workflow on the bump branch.
+    expect(job.permissions).toEqual({ contents: "write", "pull-requests": "write", actions: "write" });
     expect(job["timeout-minutes"]).toBeGreaterThan(0);
     expect(job.environment).toBe("release-watch");
   });
@@ -109,6 +110,10 @@ describe("the release-watch workflow", () => {
     expect(runs).toContain('npm run --silent release-watch -- --github-output "$GITHUB_OUTPUT"');
     expect(runs).toContain('npm run --silent release-watch -- --apply --version "$VERSION" --body-file "$RUNNER_TEMP/pr-body.md"');
     expect(runs).toMatch(/gh pr create --base staging --head "\$BRANCH" --title "\$TITLE" --body-file "\$RUNNER_TEMP\/pr-body\.md"/);
+    // The new version's Job image: its requirements locked and committed with the pin, then built on the branch.
+    expect(runs).toContain('npm run --silent lock-images -- --image post-upgrade --version "$VERSION"');
+    expect(runs).toMatch(/git add components\/post-upgrade\/image\/locks\n\s*git commit -am/);
+    expect(runs.indexOf('gh workflow run images.yml --ref "$BRANCH"')).toBeGreaterThan(runs.indexOf('git push origin "HEAD:refs/heads/$BRANCH"'));
     // Expressions reach scripts through env only (no template injection into run:).
     expect(runs).not.toMatch(/\$\{\{/);
   });

@@ -18,6 +18,8 @@ const TOOLS = {
   "mirror-check": { file: "tools/mirror-check.ts", shape: "main" },
   "pin-changes": { file: "tools/gitops/pin-changes.ts", shape: "script" },
   "pin-images": { file: "tools/images/pin-cli.ts", shape: "main" },
+  "lock-images": { file: "tools/images/lock-cli.ts", shape: "script" },
+  images: { file: "tools/images/images-cli.ts", shape: "script" },
   plan: { file: "tools/plan.ts", shape: "script" },
   "post-upgrade:wait": { file: "tools/post-upgrade/wait.ts", shape: "main" },
   promote: { file: "tools/gitops/promote.ts", shape: "script" },

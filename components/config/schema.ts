@@ -326,8 +326,8 @@ export const FIELDS = {
   mlflowImage: {
     kind: "string",
     description:
-      'MLflow server image carrying mlflowVersion, PyMySQL and boto3 (built from components/mlflow/image/Dockerfile), as "<registry>/<repository>:<mlflowVersion>@sha256:<digest>".',
-    allowed: `"" without mlflowVersion, else "<registry>/<repository>:<mlflowVersion>@sha256:<digest>" built from components/mlflow/image/Dockerfile`,
+      'Empty (the default) runs our MLflow image for mlflowVersion, built from components/mlflow/image by the images workflow and pinned by digest in images.lock.yaml; or another image carrying mlflowVersion, PyMySQL and boto3, as "<registry>/<repository>:<mlflowVersion>@sha256:<digest>".',
+    allowed: `"" (with mlflowVersion: our image from components/mlflow/image, pinned in images.lock.yaml), or another "<registry>/<repository>:<mlflowVersion>@sha256:<digest>"`,
     schema: z.string(),
     default: "",
   },

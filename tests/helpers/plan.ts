@@ -19,6 +19,8 @@ export interface TestPlanOptions {
   stackFile?: string;
   /** images.lock.yaml's entries instead of the project's (components/image-lock.ts). */
   imageLock?: Record<string, Record<string, string>>;
+  /** Images we build and the lock lacks get stand-in digests, as in every offline plan. Default: true; false shows the real refusal. */
+  standInBuiltImages?: boolean;
 }
 
 /**
@@ -105,10 +107,11 @@ export function plan(stack: string, options: TestPlanOptions = {}): Promise<Plan
   for (const [name, outputs] of Object.entries(merged)) if (outputs) stackOutputs[name] = outputs;
   const stackFile = options.stackFile ? fs.readFileSync(options.stackFile, "utf8") : null;
   const imageLock = options.imageLock;
-  return cachedPlan({ stack, overrides, stackOutputs, stackFile, ...(imageLock ? { imageLock } : {}) }, async () => {
+  const standIn = options.standInBuiltImages ?? true;
+  return cachedPlan({ stack, overrides, stackOutputs, stackFile, ...(imageLock ? { imageLock } : {}), ...(standIn ? {} : { standInBuiltImages: false }) }, async () => {
     // Loaded on a cache miss only: a test file whose plans are all cached never loads Pulumi.
     const [{ runPlan }, { defineStack }] = await Promise.all([import("../../tools/offline/plan.js"), import("../../components/stack.js")]);
-    return runPlan({ stack, projectDir: PROJECT_DIR, overrides, stackOutputs, stackFile: options.stackFile, program: () => defineStack({ imageLock }) });
+    return runPlan({ stack, projectDir: PROJECT_DIR, overrides, stackOutputs, stackFile: options.stackFile, program: () => defineStack({ imageLock, standInBuiltImages: standIn }) });
   });
 }
 

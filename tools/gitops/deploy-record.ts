@@ -2,11 +2,13 @@
 // the result of each check). The staging deploy uploads it as an artifact; prod's gate reads it.
 //   npm run --silent deploy-record -- --stack staging --sha <commit> --from <X.Y.Z|none>
 //     --check up=success --check smoke-server=failure ... [--to X.Y.Z] [--out deploy-record.json]
+//     [--image-scans image-scans.json]   (ECR scan-on-push results: npm run images -- scans)
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { PinFileError, readPin } from "./pin-file";
 import { annotate, summarize } from "./workflow-commands";
+import { SCANS_KIND, scanSummary, type ImageScan } from "../images/scans";
 
 export const RECORD_KIND = "zenml-platform/deploy-record";
 /** The artifact name a deploy of <stack> uploads its record under. */
@@ -28,6 +30,8 @@ export interface DeployRecord {
   result: "success" | "failure";
   checks: { name: string; outcome: Outcome }[];
   runUrl?: string;
+  /** ECR's scan of each image we built that the stack runs (informational: findings do not fail the record). */
+  imageScans?: ImageScan[];
 }
 
 export class UsageError extends Error {}
@@ -118,6 +122,7 @@ function main(argv: string[]): number {
       check: { type: "string", multiple: true },
       report: { type: "string", multiple: true },
       out: { type: "string", default: RECORD_FILE },
+      "image-scans": { type: "string" },
       dir: { type: "string", default: process.cwd() },
       help: { type: "boolean" },
     },
@@ -131,6 +136,8 @@ function main(argv: string[]): number {
   const to = values.to ?? readPin(path.join(values.dir!, `Pulumi.${values.stack}.yaml`)).pin.value;
   const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
   const record = buildRecord({ stack: values.stack, sha: values.sha, from: values.from, to, checks: values.check ?? [], runUrl });
+  const scans = values["image-scans"] && fs.existsSync(values["image-scans"]) ? (JSON.parse(fs.readFileSync(values["image-scans"], "utf8")) as { kind?: string; scans?: ImageScan[] }) : undefined;
+  if (scans?.kind === SCANS_KIND && Array.isArray(scans.scans)) record.imageScans = scans.scans;
   fs.writeFileSync(values.out!, JSON.stringify(record, null, 2) + "\n");
   const details: Record<string, string[]> = {};
   for (const spec of values.report ?? []) {
@@ -138,7 +145,7 @@ function main(argv: string[]): number {
     if (!name || !file) throw new UsageError(`--report "${spec}": expected <check>=<file.json>`);
     details[name] = failedEntries(fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined);
   }
-  summarize(recordSummary(record, details));
+  summarize([recordSummary(record, details), ...scanSummary(record.imageScans ?? [])].join("\n"));
   for (const c of record.checks.filter((x) => x.outcome !== "success")) {
     const first = details[c.name]?.[0];
     annotate("error", `${record.stack}: ${c.name} ${c.outcome}`, `${c.name} ${c.outcome} on ${record.stack} at ${record.sha}${first ? ` (${first})` : ""}; prod's gate refuses this commit until a later run of it is green`);
