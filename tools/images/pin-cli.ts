@@ -45,7 +45,10 @@ export async function main(argv: string[], io: CliIo, _env: CliEnv): Promise<num
     let outcomes: PinOutcome[];
     try {
       if (values.record) {
-        outcomes = recordDigests(values.dir, values.record.map((r) => parseRecord(r) ?? badRecord(r)));
+        outcomes = recordDigests(
+          values.dir,
+          values.record.map((r) => parseRecord(r) ?? badRecord(r)),
+        );
       } else {
         const resolve = (repository: string, tag: string) => resolveDigest(values.registry, repository, tag);
         outcomes = values.base
