@@ -49,7 +49,7 @@ describe.each(STACKS)("Kubernetes on %s", (stack) => {
     expect(entry(p, "kubernetes").effects.join()).toMatch(/replaces every node/);
     expect(entry(p, CW_PART)).toMatchObject({ move: "upgrade" });
     expect(p.outputs.partVersions).toMatchObject({ kubernetes: "1.34", [CW_PART]: mockAddonVersion(CW, "1.34") });
-    expect((p.outputs.partVersionHistory as Record<string, string[]>).kubernetes).toEqual(["1.33", "1.34"]);
+    expect(p.outputs.versionHistory).toMatchObject({ parts: { kubernetes: { deployed: "1.34", versions: ["1.33", "1.34"] } } });
     expect(ofType(p, SNAPSHOT)).toHaveLength(0);
   });
 
@@ -61,7 +61,7 @@ describe.each(STACKS)("Kubernetes on %s", (stack) => {
 
   it("refuses a lower version, naming the key and the deployed version", async () => {
     const err = await failure(plan(stack, { overrides: { kubernetesVersion: "1.32" }, deployed: world("1.33") }));
-    expect(err.message).toMatch(/kubernetesVersion "1\.32" for kubernetes is lower than the deployed "1\.33": EKS cannot downgrade/);
+    expect(err.message).toMatch(/kubernetesVersion "1\.32" is lower than the deployed "1\.33": EKS cannot downgrade/);
   });
 
   it("records the version of a stack an older program deployed, with a warning, and checks the next change", async () => {
@@ -99,8 +99,7 @@ describe.each(STACKS)("MySQL on %s", (stack) => {
     expect(instance.options.dependsOn).toEqual(expect.arrayContaining([snapshot.urn, newGroup.urn]));
     expect(one(p, RELEASE).options.dependsOn).toContain(snapshot.urn);
     expect(entry(p, "mysql")).toMatchObject({ deployed: "8.0", desired: "8.4", move: "upgrade" });
-    expect(p.outputs.preUpgradeSnapshots).toEqual([`zenml-${stack}-pre-mysql-upgrade-8-0-to-8-4`]);
-    expect(p.outputs.latestPreUpgradeSnapshot, "ZenML's rollback pointer is not a MySQL snapshot").toBe("");
+    expect(p.outputs.versionHistory, "ZenML's way back is not a MySQL snapshot").toMatchObject({ parts: { mysql: { snapshots: [`zenml-${stack}-pre-mysql-upgrade-8-0-to-8-4`] }, zenml: { snapshots: [] } } });
   });
 
   it("applies the major upgrade immediately only when the stack says so", async () => {
@@ -118,7 +117,7 @@ describe.each(STACKS)("MySQL on %s", (stack) => {
 
   it("refuses 8.4 -> 8.0: RDS cannot downgrade a major", async () => {
     const err = await failure(plan(stack, { overrides: { dbEngineVersion: "8.0" }, deployed: world("8.4") }));
-    expect(err.message).toMatch(/dbEngineVersion "8\.0" for mysql is lower than the deployed "8\.4": RDS cannot downgrade a MySQL major version/);
+    expect(err.message).toMatch(/dbEngineVersion "8\.0" is lower than the deployed "8\.4": RDS cannot downgrade a MySQL major version/);
   });
 });
 
@@ -166,7 +165,7 @@ describe("prod runs no part version staging has not run", () => {
 
   it("refuses Kubernetes 1.34 on prod before staging ran it", async () => {
     const err = await failure(plan("prod", { overrides: { kubernetesVersion: "1.34" }, deployed: { ...stagingAt("1.33", []), ...prodAt("1.33") } }));
-    expect(err.message).toMatch(/kubernetesVersion "1\.34" for kubernetes has not run on organization\/zenml-platform\/staging \(it runs "1\.33"; versions it ran: 1\.33\)/);
+    expect(err.message).toMatch(/kubernetesVersion "1\.34" has not run on organization\/zenml-platform\/staging \(it runs "1\.33"; versions it ran: 1\.33\)/);
   });
 
   it("accepts it once staging ran it", async () => {

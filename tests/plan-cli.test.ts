@@ -91,6 +91,36 @@ describe("npm run plan", () => {
     expect(two.stderr).toMatch(/kubernetes +1\.31 -> 1\.33 {2}REFUSED/);
   });
 
+  it("--live says what AWS runs: a pin two minors below what EKS moved the cluster to is refused, naming the key, the live version and the fix", async () => {
+    const pin = readStackConfig(PROJECT_DIR, "staging").values["zenml-platform:kubernetesVersion"];
+    const twoAhead = `1.${Number(pin.split(".")[1]) + 2}`;
+    const moved = await plan("--stack", "staging", "--live", `kubernetes=${twoAhead}`);
+    expect(moved.code).toBe(2);
+    expect(moved.stderr).toMatch(new RegExp(`^plan: Stack "staging": kubernetesVersion "${pin.replace(".", "\\.")}" is below the Kubernetes ${twoAhead.replace(".", "\\.")} that AWS runs now`));
+    expect(moved.stderr).toContain(`Fix: npm run bump -- --stack staging --part kubernetes --version ${twoAhead}`);
+    expect(moved.stderr).toMatch(/\(0 resources registered before the program stopped\)/);
+    const same = await plan("--stack", "staging", "--json", "--live", `kubernetes=${pin}`);
+    expect(same.code).toBe(0);
+    expect(JSON.parse(same.stdout).upgradeReport.parts[0]).toMatchObject({ part: "kubernetes", deployed: pin, desired: pin, move: "unchanged", live: pin });
+  });
+
+  it("--live records a move AWS made when the pin already follows it, and refuses parts AWS does not move", async () => {
+    const pin = readStackConfig(PROJECT_DIR, "staging").values["zenml-platform:kubernetesVersion"];
+    const before = `1.${Number(pin.split(".")[1]) - 1}`;
+    const caughtUp = await plan("--stack", "staging", "--json", "--deployed", `kubernetes=${before}`, "--live", `kubernetes=${pin}`);
+    expect(caughtUp.code).toBe(0);
+    const doc = JSON.parse(caughtUp.stdout);
+    expect(doc.upgradeReport.parts[0]).toMatchObject({ move: "unchanged", awsMove: { from: before, to: pin } });
+    expect(doc.outputs.versionHistory.parts.kubernetes.awsMoves).toEqual([{ from: before, to: pin }]);
+    expect(caughtUp.stderr).toMatch(/AWS runs Kubernetes .* recorded as a move AWS made/);
+    const zenml = await plan("--stack", "staging", "--live", "zenml=0.99.0");
+    expect(zenml).toMatchObject({ code: 2, stderr: expect.stringMatching(/^plan: --live zenml=0\.99\.0: unknown part "zenml" \(parts: kubernetes, addon:amazon-cloudwatch-observability, mysql\)/) });
+    const first = await plan("--stack", "staging", "--deployed-version", "none", "--live", "kubernetes=1.35");
+    expect(first).toMatchObject({ code: 2, stderr: expect.stringMatching(/a first deploy: nothing runs yet\) contradicts --live kubernetes=1\.35/) });
+    const bad = await plan("--stack", "staging", "--live", "kubernetes=1.35.1");
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringMatching(/--live kubernetes=1\.35\.1: "1\.35\.1" is not a version like "1\.35"/) });
+  });
+
   it("is the script npm runs: the real process prints the same document, and exits 2 with one line on stderr", async () => {
     const [real, inProcess] = await Promise.all([planProcess(["--stack", "staging", "--json"]), plan("--stack", "staging", "--json")]);
     expect(real.code).toBe(0);
