@@ -10,6 +10,7 @@ import { allowListProblems, boundedText, isOpenToAll, overlaps, parseCidr } from
 import { UserFacingError } from "./errors";
 import { explainBadMlflowImage } from "./mlflow-policy";
 import { EKS_ADDONS, explainBadPin, parseSnapshotId } from "./version-policy";
+import { KNOWN_KUBERNETES_VERSIONS } from "./support-calendar";
 import { backupOverlapsMaintenance, parseDailyWindow, parseWeeklyWindow } from "./windows";
 
 export const PROJECT = "zenml-platform";
@@ -96,7 +97,8 @@ export const FIELDS = {
   vpcCidr: { kind: "string", allowed: "a private IPv4 CIDR, host bits clear, large enough for the subnets of every AZ (/16; /17 with 2 AZs), e.g. 10.20.0.0/16", schema: text(CIDR).superRefine(check(explainVpcCidr)) },
   availabilityZones: { kind: "integer", allowed: "an integer 2..3 (prod: 3)", schema: int(2, 3) },
   natGateways: { kind: "string", allowed: "Single or OnePerAz (prod: OnePerAz)", schema: z.enum(["Single", "OnePerAz"]) },
-  kubernetesVersion: { kind: "string", allowed: `an EKS minor version "1.NN", 1.31..1.35`, schema: text(/^1\.(3[1-5])$/) },
+  // A version is accepted once the EKS calendar (eks-calendar.json) knows when it leaves standard support.
+  kubernetesVersion: { kind: "string", allowed: `an EKS minor version "1.NN" the EKS calendar knows: ${KNOWN_KUBERNETES_VERSIONS.join(", ")}`, schema: z.enum(KNOWN_KUBERNETES_VERSIONS as [string, ...string[]]) },
   clusterPublicAccessCidrs: { kind: "array", allowed: "a non-empty list of public IPv4 CIDRs (each /8 or narrower, host bits clear) allowed to reach the Kubernetes API; 0.0.0.0/0 is refused", schema: z.array(z.unknown()).min(1).superRefine(check((l: unknown[]) => allowListProblems(l, { publicSources: true }))) },
   clusterAdminRoleArns: { kind: "array", allowed: `a list of IAM role ARNs arn:aws:iam::<account>:role/<name> given cluster admin through EKS access entries; not the role that created the cluster (EKS made it admin already)`, schema: z.array(text(IAM_ROLE_ARN)).refine((a) => new Set(a).size === a.length), default: [] },
   clusterViewerRoleArns: { kind: "array", allowed: `a list of IAM role ARNs arn:aws:iam::<account>:role/<name> (the preview roles) given read-only cluster access through EKS access entries`, schema: z.array(text(IAM_ROLE_ARN)).refine((a) => new Set(a).size === a.length), default: [] },

@@ -1,5 +1,7 @@
 // Pure: when each EKS Kubernetes version leaves standard support, and what a stack pinned to one
-// should do about it. Data with its source and the day it was read; tests fail when it goes stale.
+// should do about it. The data (eks-calendar.json) carries its source and the day it was read; the
+// release watch refreshes it from AWS, and tests fail when it goes stale.
+import calendar from "./eks-calendar.json";
 
 export interface SupportCalendar {
   /** Where the dates come from. */
@@ -10,20 +12,13 @@ export interface SupportCalendar {
   standardSupportEnds: Record<string, string>;
 }
 
-// AWS's "Amazon EKS Kubernetes release calendar", read 2026-12-02 (1.35's date also on
-// endoflife.date/amazon-eks, which copies that table). `aws eks describe-cluster-versions` answers
-// the same dates (endOfStandardSupportDate); the release watch compares them with these.
-export const EKS_CALENDAR: SupportCalendar = {
-  source: "AWS, Amazon EKS Kubernetes release calendar (docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html)",
-  read: "2026-12-02",
-  standardSupportEnds: {
-    "1.31": "2025-11-26",
-    "1.32": "2026-03-23",
-    "1.33": "2026-07-29",
-    "1.34": "2026-12-02",
-    "1.35": "2027-03-27",
-  },
-};
+// AWS's "Amazon EKS Kubernetes release calendar" (1.35's date also on endoflife.date/amazon-eks,
+// which copies that table); `aws eks describe-cluster-versions` answers the same dates.
+export const EKS_CALENDAR: SupportCalendar = calendar;
+export const EKS_CALENDAR_FILE = "components/eks-calendar.json";
+
+/** The Kubernetes versions the program accepts: those the calendar knows, so each has an end date. */
+export const KNOWN_KUBERNETES_VERSIONS = Object.keys(EKS_CALENDAR.standardSupportEnds).sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
 
 /** Days ahead of the end of standard support from which plans warn. */
 export const SUPPORT_WARNING_DAYS = 90;
@@ -59,7 +54,7 @@ export function upgradePath(version: string, now: Date, calendar: SupportCalenda
 export function eksSupportWarning(stack: string, version: string, now: Date, calendar: SupportCalendar = EKS_CALENDAR): string | undefined {
   const end = endOf(calendar, version);
   const source = `Source: ${calendar.source}, read ${calendar.read}.`;
-  if (!end) return `Stack "${stack}": kubernetesVersion "${version}" has no standard-support end date in the calendar (components/support-calendar.ts); add it. ${source}`;
+  if (!end) return `Stack "${stack}": kubernetesVersion "${version}" has no standard-support end date in the calendar (${EKS_CALENDAR_FILE}); add it. ${source}`;
   const days = daysUntil(end, now);
   if (days > SUPPORT_WARNING_DAYS) return undefined;
   const when = days < 0 ? `left EKS standard support on ${end}` : days === 0 ? `leaves EKS standard support today (${end})` : `leaves EKS standard support on ${end}, in ${days} day(s)`;
