@@ -7,15 +7,18 @@ import { EKS_ADDONS, PARTS, addonPart, partsInOrder } from "../components/parts"
 import { mockAddonVersion } from "./offline/mocks";
 import { StackFileError, listStacks, readProjectFile, readStackConfig } from "./offline/stack-files";
 import { renderTree } from "./offline/render";
+import { upgradeReportMarkdown } from "../components/upgrade-report";
+import type { PartReportEntry } from "../components/version-policy";
 import { runFromCommandLine, type CliIo } from "./cli-io";
 
 const PART_NAMES = partsInOrder().map((p) => p.name);
 const LIVE_PARTS = partsInOrder().filter((p) => p.live).map((p) => p.name);
 
-const USAGE = `usage: npm run plan -- --stack <name> [--json] [--deployed <part>=<version> ...] [--live <part>=<version> ...] [--deployed-version X.Y.Z|none] [--source-version X.Y.Z]
+const USAGE = `usage: npm run plan -- --stack <name> [--json|--report] [--deployed <part>=<version> ...] [--live <part>=<version> ...] [--deployed-version X.Y.Z|none] [--source-version X.Y.Z]
 
   --stack             stack to plan (a Pulumi.<stack>.yaml next to Pulumi.yaml)
   --json              print one JSON document instead of a tree
+  --report            print only the upgrade report, as a Markdown table (the PR comment's)
   --deployed          what the stack's records say one part runs, repeatable: ${PART_NAMES.join(", ")}
                       (e.g. --deployed zenml=0.97.0 --deployed kubernetes=1.33 --deployed mysql=8.4);
                       parts not given run what the file pins
@@ -59,6 +62,7 @@ async function plan(argv: string[], io: CliIo, planner: Planner): Promise<void> 
       options: {
         stack: { type: "string" },
         json: { type: "boolean", default: false },
+        report: { type: "boolean", default: false },
         "deployed-version": { type: "string" },
         deployed: { type: "string", multiple: true },
         live: { type: "string", multiple: true },
@@ -151,7 +155,8 @@ async function plan(argv: string[], io: CliIo, planner: Planner): Promise<void> 
     throw err;
   }
   for (const w of planned.warnings) io.stderr(`warning: ${w}\n`);
-  io.stdout(args.json ? JSON.stringify(planned, null, 2) + "\n" : renderTree(planned));
+  const report = (planned.upgradeReport as { parts?: PartReportEntry[] } | undefined)?.parts ?? [];
+  io.stdout(args.report ? upgradeReportMarkdown(args.stack, report) : args.json ? JSON.stringify(planned, null, 2) + "\n" : renderTree(planned));
 }
 
 if (require.main === module) runFromCommandLine(main);
