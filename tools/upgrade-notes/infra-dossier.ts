@@ -65,7 +65,7 @@ export function plannedObjects(plan: Plan): ObjectRef[] {
 const affects = (change: ApiChange, o: ObjectRef) => change.apiVersion === o.apiVersion && (change.kinds.includes("*") || change.kinds.includes(o.kind));
 
 /** What a Kubernetes upgrade from -> to means for the planned objects, as Markdown. */
-export function kubernetesDossier(plan: Plan, from: string, to: string): string {
+export function kubernetesDossier(plan: Plan, from: string, to: string, now = new Date()): string {
   const objects = plannedObjects(plan);
   const crossed = (table: Record<string, ApiChange[]>, inclusiveFrom: boolean) =>
     Object.entries(table).filter(([minor]) => (inclusiveFrom ? compareDotted(minor, to) <= 0 : compareDotted(minor, from) > 0 && compareDotted(minor, to) <= 0));
@@ -74,7 +74,9 @@ export function kubernetesDossier(plan: Plan, from: string, to: string): string 
   const apiVersions = [...new Set(objects.map((o) => `${o.apiVersion} ${o.kind}`))].sort();
   const end = EKS_CALENDAR.standardSupportEnds[to];
   const lines = [`## Upgrade dossier: Kubernetes ${from} -> ${to} (${plan.stack})`, ""];
-  lines.push(end ? `EKS standard support for ${to} ends on ${end} (${EKS_CALENDAR.source}, read ${EKS_CALENDAR.read}).` : `${to} is not in the EKS calendar (components/support-calendar.ts): add its end of standard support.`, "");
+  const past = end !== undefined && Date.parse(`${end}T00:00:00Z`) <= now.getTime();
+  const when = end === undefined ? "" : past ? `ended on ${end}: take the next minor right after this step` : `ends on ${end}`;
+  lines.push(end ? `EKS standard support for ${to} ${when} (${EKS_CALENDAR.source}, read ${EKS_CALENDAR.read}).` : `${to} is not in the EKS calendar (components/eks-calendar.json): add its end of standard support.`, "");
   if (removed.length + deprecated.length === 0) {
     lines.push(`**None of the ${objects.length} Kubernetes objects the plan registers uses an API version that ${to} removes or deprecates.**`);
   } else {
