@@ -171,7 +171,7 @@ describe("the CLIs", () => {
     setValue("staging", "zenmlVersion", "0.98.0");
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "staging runs 0.98.0");
     const ok = await run(process.execPath, [...runTs(), "tools/gitops/promote.ts", "--dir", dir], { cwd: PROJECT_DIR, env: { ...process.env, PATH: path.dirname(process.execPath) + ":/usr/bin:/bin", UPGRADE_NOTES_WHEELS: dir, PIP_NO_INDEX: "1" } });
-    expect(ok.stdout).toMatch(/prod: ZenML 0\.97\.0 -> 0\.98\.0\nStaging performed ZenML 0\.97\.0 -> 0\.98\.0 green at \w{12} \(by the staging history, not its deploy records \(the GitHub CLI `gh` is not on PATH/);
+    expect(ok.stdout).toMatch(/prod: ZenML 0\.97\.0 -> 0\.98\.0\nStaging moved ZenML 0\.97\.0 -> 0\.98\.0 at \w{12} \(by the staging history, not its deploy records \(the GitHub CLI `gh` is not on PATH/);
   });
 });
 

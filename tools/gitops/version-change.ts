@@ -104,8 +104,10 @@ export function bump(dir: string, request: { stack: string; version: string; par
 
 /** Where promote learns which moves staging performed green. */
 export interface StagingEvidence {
-  /** "deploy records" or "git history (not checked against deploy records)". */
+  /** "staging's deploy records", or which branch history stood in for them. */
   describe: string;
+  /** False when the moves come from the branch history: each was deployed, but nobody read whether it was green. */
+  unverified?: boolean;
   moves(part: string): GreenMove[];
 }
 
@@ -161,14 +163,14 @@ export function promote(dir: string, options: { part?: string; evidence: Staging
   const chain: GreenMove[] = [];
   for (let next = stepFrom(options.evidence, part, step.to, target); next && chain.length < 20; next = stepFrom(options.evidence, part, next.to, target)) chain.push(next);
   const reached = chain.at(-1)?.to ?? step.to;
-  const steps = chain.map((m) => `${m.from} -> ${m.to} (staging performed it green at ${m.sha.slice(0, 12)})`).join(", then ");
+  const steps = chain.map((m) => `${m.from} -> ${m.to} (staging ${options.evidence.unverified ? "moved" : "performed"} it${options.evidence.unverified ? "" : " green"} at ${m.sha.slice(0, 12)})`).join(", then ");
   const gap = compareDotted(reached, target) < 0 ? `${steps ? "; " : ""}staging has no green step from ${reached} towards its ${target} yet` : "";
   const follows = step.to === target ? "" : `\nThen: ${steps}${gap}. Run npm run promote${part === "zenml" ? "" : ` -- --part ${part}`} again once prod deployed this one: one step per update.`;
   const others = ahead.filter((p) => p !== part);
   const alsoAhead = others.length > 0 ? `\nStaging is also ahead on ${others.map((p) => `${p} (${prod[p] ?? "off"} -> ${staging[p]})`).join(", ")}: one part per update, promote ${others.length === 1 ? "it" : "them"} in later PRs, in this order.` : "";
   const { text, pin } = readPin(prodFile, part);
   writeAtomically(prodFile, replacePin(text, pin, step.to, "Pulumi.prod.yaml", part));
-  const evidence = `Staging performed ${rule.label} ${from} -> ${step.to} green at ${step.sha.slice(0, 12)} (by ${options.evidence.describe}).`;
+  const evidence = `Staging ${options.evidence.unverified ? "moved" : "performed"} ${rule.label} ${from} -> ${step.to}${options.evidence.unverified ? "" : " green"} at ${step.sha.slice(0, 12)} (by ${options.evidence.describe}).`;
   return {
     changed: true,
     file: prodFile,
