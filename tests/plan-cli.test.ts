@@ -69,10 +69,14 @@ describe("npm run plan", () => {
     expect(missing.stderr).toMatch(/--stack is required/);
   });
 
+  /** staging's Kubernetes pin, and the minor `n` below it. */
+  const k8s = (n = 0) => `1.${Number(readStackConfig(PROJECT_DIR, "staging").values["zenml-platform:kubernetesVersion"].split(".")[1]) - n}`;
+  const re = (v: string) => v.replace(/\./g, "\\.");
+
   it("takes the deployed version of every part and prints the upgrade report in the tree and the JSON", async () => {
-    const text = await plan("--stack", "staging", "--deployed", "zenml=0.98.0", "--deployed", "kubernetes=1.32", "--deployed", "mysql=8.4");
+    const text = await plan("--stack", "staging", "--deployed", "zenml=0.98.0", "--deployed", `kubernetes=${k8s(1)}`, "--deployed", "mysql=8.4");
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/Upgrade report \(deployed -> desired\):\n {2}kubernetes +1\.32 -> 1\.33 {2}upgrade\n.*EKS control plane 1\.32 -> 1\.33/);
+    expect(text.stdout).toMatch(new RegExp(`Upgrade report \\(deployed -> desired\\):\\n {2}kubernetes +${re(k8s(1))} -> ${re(k8s())} {2}upgrade\\n.*EKS control plane ${re(k8s(1))} -> ${re(k8s())}`));
     expect(text.stdout).toMatch(/\n {2}zenml +0\.98\.0 -> 0\.98\.0 {2}unchanged/);
     const json = await plan("--stack", "prod", "--json", "--deployed", "mysql=8.0");
     expect(json.code).toBe(0);
@@ -85,10 +89,10 @@ describe("npm run plan", () => {
     const bad = await plan("--stack", "staging", "--deployed", "postgres=16");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^plan: --deployed postgres=16: unknown part "postgres" \(parts: kubernetes, addon:amazon-cloudwatch-observability, mysql, zenml, mlflow\)/);
-    const two = await plan("--stack", "staging", "--deployed-version", "0.97.0", "--deployed", "kubernetes=1.31");
+    const two = await plan("--stack", "staging", "--deployed-version", "0.97.0", "--deployed", `kubernetes=${k8s(2)}`);
     expect(two.code).toBe(2);
-    expect(two.stderr).toMatch(/^plan: Stack "staging": kubernetesVersion 1\.31 -> 1\.33 for kubernetes is refused/);
-    expect(two.stderr).toMatch(/kubernetes +1\.31 -> 1\.33 {2}REFUSED/);
+    expect(two.stderr).toMatch(new RegExp(`^plan: Stack "staging": kubernetesVersion ${re(k8s(2))} -> ${re(k8s())} for kubernetes is refused`));
+    expect(two.stderr).toMatch(new RegExp(`kubernetes +${re(k8s(2))} -> ${re(k8s())} {2}REFUSED`));
   });
 
   it("--live says what AWS runs: a pin two minors below what EKS moved the cluster to is refused, naming the key, the live version and the fix", async () => {
