@@ -201,7 +201,9 @@ describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "record-"));
     const summary = path.join(tmp, "summary.md");
     fs.writeFileSync(path.join(tmp, "smoke-report.json"), JSON.stringify({ ok: false, steps: [{ name: "login", status: "fail", detail: "401" }] }));
-    const r = spawnSync(process.execPath, [...runTs(), tool("deploy-record"), "--stack", "staging", "--sha", sha(1), "--from", "0.97.0", "--to", "0.98.0", "--check", "up=success", "--check", "smoke-server=failure", "--report", "smoke-server=smoke-report.json"], {
+    fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.staging.yaml"), path.join(tmp, "Pulumi.staging.yaml"));
+    const fromParts = JSON.stringify({ kubernetes: "1.34", "addon:amazon-cloudwatch-observability": "v1.34.0-eksbuild.1", mysql: "8.4", zenml: "0.97.0" });
+    const r = spawnSync(process.execPath, [...runTs(), tool("deploy-record"), "--stack", "staging", "--sha", sha(1), "--from", "0.97.0", "--from-parts", fromParts, "--to", "0.98.0", "--check", "up=success", "--check", "smoke-server=failure", "--report", "smoke-server=smoke-report.json", "--dir", tmp], {
       cwd: tmp,
       env: { ...process.env, GITHUB_STEP_SUMMARY: summary },
       encoding: "utf8",
@@ -209,7 +211,11 @@ describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(`::error title=staging%3A smoke-server failure::smoke-server failure on staging at ${sha(1)} (login: 401)`);
     expect(fs.readFileSync(summary, "utf8")).toMatch(/Failed: smoke-server\.[\s\S]*- login: 401/);
-    expect(JSON.parse(fs.readFileSync(path.join(tmp, RECORD_FILE), "utf8"))).toMatchObject({ result: "failure", from: "0.97.0", to: "0.98.0" });
+    const record = JSON.parse(fs.readFileSync(path.join(tmp, RECORD_FILE), "utf8"));
+    expect(record).toMatchObject({ result: "failure", from: "0.97.0", to: "0.98.0" });
+    // Every part the stack file pins, from what ran before (--from-parts); an add-on at AWS's default has no pin to record.
+    const k8s = fs.readFileSync(path.join(tmp, "Pulumi.staging.yaml"), "utf8").match(/kubernetesVersion: "(\S+)"/)![1];
+    expect(record.parts).toEqual({ kubernetes: { from: "1.34", to: k8s }, mysql: { from: "8.4", to: "8.4" }, zenml: { from: "0.97.0", to: "0.98.0" } });
   }, 30_000);
 
   /** A git repo with staging's pin at c1, and a gh that serves runs and records from files. */
