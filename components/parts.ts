@@ -81,6 +81,8 @@ export interface PartRule {
   effects: (from: string, to: string) => string[];
   /** Where its releases are published. */
   releases: ReleaseSource;
+  /** Another key that must carry the same move in the same change (bump and promote say so; the program refuses until it does). */
+  movesWith?: { configKey: string; how: (to: string) => string };
 }
 
 /** Add-ons the program installs through aws.eks.Addon; each is a part named "addon:<name>". */
@@ -197,6 +199,7 @@ export const PARTS: Record<string, PartRule> = {
       `MLflow server ${to} started after the Job`,
     ],
     releases: { kind: "pypi", project: "mlflow" },
+    movesWith: { configKey: "mlflowImage", how: (to) => `the image built from images/mlflow for ${to}, pushed to this environment's registry, "<registry>/<repository>:${to}@sha256:<digest>" (docs/MLFLOW.md, The image)` },
   },
 };
 

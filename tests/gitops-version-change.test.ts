@@ -289,6 +289,12 @@ describe("every part through the same two commands", () => {
     expect(promotePart(dir, { evidence: performed({ kubernetes: [["1.33", "1.34"]], zenml: [["0.97.0", "0.98.0"]] }) }).part).toBe("zenml");
   });
 
+  it("bump --part mlflow says which key moves with it: the image of that version", () => {
+    setValue("staging", "mlflowVersion", "3.17.2");
+    const r = bumpPart(dir, { stack: "staging", part: "mlflow", version: "3.18.0" });
+    expect(r.message).toMatch(/\nAlso set mlflowImage in Pulumi\.staging\.yaml, in this same change: the image built from images\/mlflow for 3\.18\.0, .*"<registry>\/<repository>:3\.18\.0@sha256:<digest>".*; the preview refuses mlflowVersion 3\.18\.0 until it does\.\nNext:/);
+  });
+
   it("promote refuses MLflow while it is off on staging", () => {
     expectRefused(() => promotePart(dir, { part: "mlflow", evidence: performed({}) }), /MLflow is off on staging/);
   });

@@ -64,6 +64,7 @@ export function prText(part: string, stack: string, from: string, to: string, ne
     `    ${note}`,
     `    ${previewLine(rule, from, to)}`,
     ...dossier.map((line) => (line ? `    ${line}` : "")),
+    ...(rule.movesWith ? [`Also set ${rule.movesWith.configKey} in Pulumi.${stack}.yaml, in this same change: ${rule.movesWith.how(to)}; the preview refuses ${rule.configKey} ${to} until it does.`] : []),
     `Next: ${nextStep}`,
   ].join("\n");
 }
