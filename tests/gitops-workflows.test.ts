@@ -173,10 +173,30 @@ exit 9
     });
   });
 
-  it("the dossier job asks upgrade-notes for each changed pin", () => {
+  it("the dossier job asks upgrade-notes for each part's changed pin", () => {
     const step = stepNamed(wf("preview.yml").jobs.dossier, /pin-changes/);
     expect(step.run).toContain("npm run --silent pin-changes -- --base HEAD^1");
-    expect(step.run).toContain('npm run --silent upgrade-notes -- --from "$from" --to "$to"');
+    expect(step.run).toContain("while read -r stack part from to; do");
+    expect(step.run).toContain('npm run --silent upgrade-notes -- --part "$part" --stack "$stack" --from "$from" --to "$to"');
+  });
+
+  it("the preview comment shows every part's move: the offline plan starts from the base branch's pins of the parts the PR moves", () => {
+    const job = wf("preview.yml").jobs.preview;
+    const plan = stepNamed(job, /--report > parts\.md/);
+    expect(plan.run).toContain('if [ "$stack" = "$STACK" ] && [ "$from" != none ]; then moved+=(--deployed "$part=$from"); fi');
+    expect(plan.run).toContain('done < <(npm run --silent pin-changes -- --base HEAD^1)');
+    expect(stepNamed(job, /comment\.md/).run).toContain("if [ -s parts.md ]; then cat parts.md; echo; fi");
+    expect(job.steps.find((s) => s.uses?.startsWith("actions/checkout@"))!.with).toMatchObject({ "fetch-depth": 2 });
+  });
+
+  it("each deploy records every part's version before it, for the gate and promote", () => {
+    for (const stack of ["staging", "prod"]) {
+      const job = wf(`deploy-${stack}.yml`).jobs.deploy;
+      expect(stepNamed(job, /pulumi stack output zenmlVersion/).run).toContain(`pulumi stack output partVersions --json --stack ${stack}`);
+      const record = stepNamed(job, /deploy-record/);
+      expect(record.run).toContain('--from-parts "$FROM_PARTS"');
+      expect(record.env).toMatchObject({ FROM_PARTS: "${{ steps.before.outputs.parts }}" });
+    }
   });
 
   describe("deploys", () => {

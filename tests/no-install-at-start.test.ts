@@ -51,8 +51,10 @@ const installing = (p: Plan) => startCommands(p).filter((c) => INSTALL.test(c.te
 // MLflow on in both stacks (staging first): our image from the lock, its server, migration and bootstrap.
 const mlflowOn = (stack: string) => ({ mlflowVersion: "3.17.2", mlflowImage: "", mlflowHostname: `mlflow.${stack}.example.com` });
 function stagingRunsMlflow() {
-  const steady = steadyStateOutputs(PROJECT_DIR, "zenml-platform")[stackRef("staging")] as { partVersions: Record<string, string>; partVersionHistory: Record<string, string[]> };
-  return { [stackRef("staging")]: { ...steady, partVersions: { ...steady.partVersions, mlflow: "3.17.2" }, partVersionHistory: { ...steady.partVersionHistory, mlflow: ["3.17.2"] } } };
+  const steady = structuredClone(steadyStateOutputs(PROJECT_DIR, "zenml-platform")[stackRef("staging")]) as { partVersions: Record<string, string>; versionHistory: { parts: Record<string, object> } };
+  steady.partVersions.mlflow = "3.17.2";
+  steady.versionHistory.parts.mlflow = { deployed: "3.17.2", versions: ["3.17.2"], snapshots: [], awsMoves: [] };
+  return { [stackRef("staging")]: steady };
 }
 
 describe("no Job or server installs packages when it starts", () => {

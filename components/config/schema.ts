@@ -6,6 +6,7 @@ import { z } from "zod";
 import { explainRdsClass } from "../aws-facts";
 import { allowListProblems } from "../cidr";
 import { EKS_ADDONS, explainBadPin, parseSnapshotId } from "../version-policy";
+import { KNOWN_KUBERNETES_VERSIONS } from "../support-calendar";
 import { ENVIRONMENT_KINDS, type EnvironmentKind } from "./environments";
 import {
   ACM_CERTIFICATE_ARN,
@@ -79,9 +80,10 @@ export const FIELDS = {
   },
   kubernetesVersion: {
     kind: "string",
-    description: 'EKS minor version, e.g. "1.33"; pinned with the standard-support upgrade policy.',
-    allowed: `an EKS minor version "1.NN", 1.31..1.35`,
-    schema: text(/^1\.(3[1-5])$/),
+    description: 'EKS minor version, e.g. "1.35"; pinned with the standard-support upgrade policy.',
+    // A version is accepted once the EKS calendar (eks-calendar.json) knows when it leaves standard support.
+    allowed: `an EKS minor version "1.NN" the EKS calendar knows: ${KNOWN_KUBERNETES_VERSIONS.join(", ")}`,
+    schema: z.enum(KNOWN_KUBERNETES_VERSIONS as [string, ...string[]]),
   },
   clusterPublicAccessCidrs: {
     kind: "array",

@@ -1,14 +1,17 @@
-// The deploy record: what one deploy workflow run did to one stack (commit, version from -> to,
-// the result of each check). The staging deploy uploads it as an artifact; prod's gate reads it.
+// The deploy record: what one deploy workflow run did to one stack (commit, every part's version
+// from -> to, the result of each check). The staging deploy uploads it as an artifact; prod's gate
+// and `npm run promote` read it.
 //   npm run --silent deploy-record -- --stack staging --sha <commit> --from <X.Y.Z|none>
-//     --check up=success --check smoke-server=failure ... [--to X.Y.Z] [--out deploy-record.json]
+//     [--from-parts '<partVersions JSON>'] --check up=success --check smoke-server=failure ...
+//     [--to X.Y.Z] [--out deploy-record.json]
 //     [--image-scans image-scans.json]   (ECR scan-on-push results: npm run images -- scans)
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { PinFileError, readPin } from "./pin-file";
+import { PinFileError, pinnedVersions, readPin } from "./pin-file";
 import { annotate, summarize } from "./workflow-commands";
 import { SCANS_KIND, scanSummary, type ImageScan } from "../images/scans";
+import { PARTS } from "../../components/parts";
 
 export const RECORD_KIND = "zenml-platform/deploy-record";
 /** The artifact name a deploy of <stack> uploads its record under. */
@@ -19,13 +22,21 @@ export const RECORD_FILE = "deploy-record.json";
 export type Outcome = "success" | "failure" | "cancelled" | "skipped";
 const OUTCOMES: readonly Outcome[] = ["success", "failure", "cancelled", "skipped"];
 
+/** One part's move in a deploy: what ran before (null: nothing) and what the stack file pinned. */
+export interface PartMoveRecord {
+  from: string | null;
+  to: string;
+}
+
 export interface DeployRecord {
   kind: typeof RECORD_KIND;
   stack: string;
   sha: string;
-  /** The version the stack ran before this deploy; null on its first deploy. */
+  /** ZenML's version before this deploy; null on its first deploy (kept for records' older readers). */
   from: string | null;
   to: string;
+  /** Every pinned part's move (records written before per-part records have none: see recordParts). */
+  parts?: Record<string, PartMoveRecord>;
   /** success only when every check succeeded. */
   result: "success" | "failure";
   checks: { name: string; outcome: Outcome }[];
@@ -36,7 +47,17 @@ export interface DeployRecord {
 
 export class UsageError extends Error {}
 
-export function buildRecord(input: { stack: string; sha: string; from: string; to: string; checks: string[]; runUrl?: string }): DeployRecord {
+/** Every part's move a record holds; a record from before per-part records holds ZenML's. */
+export function recordParts(r: DeployRecord): Record<string, PartMoveRecord> {
+  return r.parts ?? { zenml: { from: r.from, to: r.to } };
+}
+
+/** A part's moves from what ran (partVersions before the deploy) to what the file pins. */
+export function partMoves(fromParts: Record<string, string>, toParts: Record<string, string>): Record<string, PartMoveRecord> {
+  return Object.fromEntries(Object.entries(toParts).map(([part, to]) => [part, { from: fromParts[part] ?? null, to }]));
+}
+
+export function buildRecord(input: { stack: string; sha: string; from: string; to: string; checks: string[]; runUrl?: string; parts?: Record<string, PartMoveRecord> }): DeployRecord {
   if (!/^[0-9a-f]{40}$/.test(input.sha)) throw new UsageError(`--sha must be a full 40-character commit id, got "${input.sha}"`);
   if (input.checks.length === 0) throw new UsageError("at least one --check name=outcome is needed");
   const checks = input.checks.map((c) => {
@@ -52,6 +73,7 @@ export function buildRecord(input: { stack: string; sha: string; from: string; t
     to: input.to,
     result: checks.every((c) => c.outcome === "success") ? "success" : "failure",
     checks,
+    ...(input.parts ? { parts: input.parts } : {}),
     ...(input.runUrl ? { runUrl: input.runUrl } : {}),
   };
 }
@@ -90,12 +112,19 @@ export function failedEntries(reportText: string | undefined): string[] {
   });
 }
 
+/** "ZenML 0.97.0 -> 0.98.0; Kubernetes 1.34 (unchanged)": what a record says every part did. */
+export function movesText(r: DeployRecord): string {
+  return Object.entries(recordParts(r))
+    .map(([part, m]) => `${PARTS[part]?.label ?? part} ${m.from === m.to ? `${m.to} (unchanged)` : `${m.from ?? "(first deploy)"} -> ${m.to}`}`)
+    .join("; ");
+}
+
 export function recordSummary(r: DeployRecord, details: Record<string, string[]> = {}): string {
   const failed = r.checks.filter((c) => c.outcome !== "success");
   return [
     `### Deploy record: ${r.stack} ${r.result === "success" ? "green" : "RED"}`,
     "",
-    `Commit \`${r.sha}\`, ZenML ${r.from ?? "(first deploy)"} -> ${r.to}.`,
+    `Commit \`${r.sha}\`: ${movesText(r)}.`,
     "",
     "| check | outcome |",
     "| --- | --- |",
@@ -107,8 +136,22 @@ export function recordSummary(r: DeployRecord, details: Record<string, string[]>
   ].join("\n");
 }
 
-const HELP = `usage: npm run --silent deploy-record -- --stack <stack> --sha <commit> --from <X.Y.Z|none> --check <name>=<outcome>... [--report <check>=<file.json>]... [--to X.Y.Z] [--out ${RECORD_FILE}] [--dir .]
+const HELP = `usage: npm run --silent deploy-record -- --stack <stack> --sha <commit> --from <X.Y.Z|none> [--from-parts '<JSON>'] --check <name>=<outcome>... [--report <check>=<file.json>]... [--to X.Y.Z] [--out ${RECORD_FILE}] [--dir .]
+--from-parts: the stack's partVersions output before the deploy ({} or empty on a first deploy); every part the stack file pins is recorded from -> to.
 Writes the deploy record (JSON) and the job summary; an error annotation per failed check; exit 1 when any failed, 2 on bad usage.`;
+
+/** partVersions as `pulumi stack output partVersions --json` printed it ("" or "null" when the stack has none). */
+function parseFromParts(text: string | undefined): Record<string, string> {
+  if (text === undefined || text.trim() === "" || text.trim() === "null") return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--from-parts is not JSON: ${text.slice(0, 80)}`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value) || !Object.values(value).every((v) => typeof v === "string")) throw new UsageError(`--from-parts must be an object of part -> version, got ${text.slice(0, 80)}`);
+  return value as Record<string, string>;
+}
 
 function main(argv: string[]): number {
   // --dir defaults to the working directory: npm runs scripts from the package root, the checkout.
@@ -118,6 +161,7 @@ function main(argv: string[]): number {
       stack: { type: "string" },
       sha: { type: "string" },
       from: { type: "string" },
+      "from-parts": { type: "string" },
       to: { type: "string" },
       check: { type: "string", multiple: true },
       report: { type: "string", multiple: true },
@@ -133,9 +177,12 @@ function main(argv: string[]): number {
     return 0;
   }
   if (!values.stack || !values.sha || values.from === undefined) throw new UsageError(HELP.split("\n")[0]);
-  const to = values.to ?? readPin(path.join(values.dir!, `Pulumi.${values.stack}.yaml`)).pin.value;
+  const file = path.join(values.dir!, `Pulumi.${values.stack}.yaml`);
+  const to = values.to ?? readPin(file).pin.value;
   const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
-  const record = buildRecord({ stack: values.stack, sha: values.sha, from: values.from, to, checks: values.check ?? [], runUrl });
+  // Without --from-parts (an older workflow) the record holds ZenML's move only, as before.
+  const parts = values["from-parts"] === undefined ? undefined : partMoves({ ...parseFromParts(values["from-parts"]), ...(values.from !== "none" && values.from !== "" ? { zenml: values.from } : {}) }, { ...pinnedVersions(readPin(file).text, path.basename(file)), zenml: to });
+  const record = buildRecord({ stack: values.stack, sha: values.sha, from: values.from, to, checks: values.check ?? [], runUrl, parts });
   const scans = values["image-scans"] && fs.existsSync(values["image-scans"]) ? (JSON.parse(fs.readFileSync(values["image-scans"], "utf8")) as { kind?: string; scans?: ImageScan[] }) : undefined;
   if (scans?.kind === SCANS_KIND && Array.isArray(scans.scans)) record.imageScans = scans.scans;
   fs.writeFileSync(values.out!, JSON.stringify(record, null, 2) + "\n");
@@ -150,7 +197,7 @@ function main(argv: string[]): number {
     const first = details[c.name]?.[0];
     annotate("error", `${record.stack}: ${c.name} ${c.outcome}`, `${c.name} ${c.outcome} on ${record.stack} at ${record.sha}${first ? ` (${first})` : ""}; prod's gate refuses this commit until a later run of it is green`);
   }
-  process.stdout.write(`deploy-record: ${record.stack} ${record.result} at ${record.sha} (${record.from ?? "none"} -> ${record.to})\n`);
+  process.stdout.write(`deploy-record: ${record.stack} ${record.result} at ${record.sha} (${movesText(record)})\n`);
   return record.result === "success" ? 0 : 1;
 }
 

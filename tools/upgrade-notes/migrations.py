@@ -1,7 +1,7 @@
-"""Reads a ZenML wheel's alembic migrations and metadata; prints JSON for upgrade-notes.
+"""Reads a ZenML or MLflow wheel's alembic migrations and metadata; prints JSON for upgrade-notes.
 
 Usage:
-  python3 migrations.py wheel <zenml-X.Y.Z-*.whl>   migrations + requirements of a release
+  python3 migrations.py wheel <zenml-X.Y.Z-*.whl>   migrations + requirements of a release (mlflow-*.whl too)
   python3 migrations.py wheels <a.whl> <b.whl> ...  the same for each, as a list (one interpreter start)
   python3 migrations.py dir <directory>            migrations of loose files (tests)
 
@@ -20,7 +20,9 @@ import sys
 import zipfile
 from email.parser import Parser
 
-VERSIONS_DIR = "zenml/zen_stores/migrations/versions/"
+# Where each project keeps its alembic revisions in the wheel (MLflow's tracking store; its auth
+# store's few revisions live apart and are not read here).
+VERSIONS_DIRS = ("zenml/zen_stores/migrations/versions/", "mlflow/store/db_migrations/versions/")
 
 # MySQL capacity of string/binary types (bytes or characters, whichever MySQL counts).
 TINY, TEXT, MEDIUM, LONG = 255, 65535, 16777215, 4294967295
@@ -405,8 +407,8 @@ def revisions_of(files):
 def read_wheel(path):
     with zipfile.ZipFile(path) as whl:
         names = whl.namelist()
-        files = [(n.rsplit("/", 1)[-1], whl.read(n).decode("utf-8")) for n in names
-                 if n.startswith(VERSIONS_DIR) and n.endswith(".py") and "/" not in n[len(VERSIONS_DIR):] and not n.endswith("__init__.py")]
+        files = [(n.rsplit("/", 1)[-1], whl.read(n).decode("utf-8")) for n in names for d in VERSIONS_DIRS
+                 if n.startswith(d) and n.endswith(".py") and "/" not in n[len(d):] and not n.endswith("__init__.py")]
         meta_name = next((n for n in names if re.match(r"^[^/]+\.dist-info/METADATA$", n)), None)
         meta = Parser().parsestr(whl.read(meta_name).decode("utf-8")) if meta_name else None
     result = revisions_of(files)
