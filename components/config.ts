@@ -11,6 +11,7 @@ import { UserFacingError } from "./errors";
 import { explainBadMlflowImage } from "./mlflow/mlflow-policy";
 import { EKS_ADDONS, explainBadPin, parseSnapshotId } from "./version-policy";
 import { backupOverlapsMaintenance, parseDailyWindow, parseWeeklyWindow } from "./windows";
+import { explainTimingOverride, explainUpgradeWindow, MAX_SOAK_HOURS } from "./prod-window";
 
 export const PROJECT = "zenml-platform";
 export const ENVIRONMENT_KINDS = ["staging", "prod"] as const;
@@ -45,6 +46,8 @@ export const PROVIDER_KEYS = ["aws:region", "aws:allowedAccountIds", "aws:defaul
 /** Cloud credentials: CI assumes a role through OIDC, so these never belong in a stack file. */
 const CREDENTIAL_KEYS = ["aws:accessKey", "aws:secretKey", "aws:token", "aws:profile", "aws:sharedCredentialsFiles"];
 const ACCESS_KEY_ID = /\b(AKIA|ASIA)[A-Z0-9]{16}\b/;
+/** Where the deploy workflows announce upgrades (tools/announce): this repository's "ZenML upgrades" issue, a given issue or discussion, the webhook secret, or nowhere. */
+export const ANNOUNCEMENT_CHANNEL = /^(issue|issue:[1-9]\d*|discussion:[1-9]\d*|webhook|none)$/;
 
 type FieldKind = "string" | "integer" | "boolean" | "array";
 
@@ -121,6 +124,10 @@ export const FIELDS = {
   pipelinesNamespace: { kind: "string", allowed: `a Kubernetes namespace name (lower-case DNS label) the program owns: not ${RESERVED_NAMESPACES.join(", ")} or ${RESERVED_NAMESPACE_PREFIXES.map((p) => `${p}*`).join(", ")}`, schema: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/).superRefine(check(explainNamespace)), default: "zenml-pipelines" },
   promotionSourceStack: { kind: "string", allowed: `"" (staging) or the fully qualified stack prod is promoted from, e.g. "organization/zenml-platform/staging"`, schema: z.string().regex(/^$|^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/), default: "" },
   promotionOverrideReason: { kind: "string", allowed: `"" or a reason (10+ characters) recorded in the stack outputs`, schema: z.string().refine((v) => v === "" || v.trim().length >= 10), default: "" },
+  promotionSoakHours: { kind: "integer", allowed: `an integer 0..${MAX_SOAK_HOURS}: hours staging must have run a version before prod takes it (the users' test time; staging itself has no source)`, schema: int(0, MAX_SOAK_HOURS), default: 24 },
+  upgradeWindow: { kind: "string", allowed: `"" (any time) or a weekly UTC slot "ddd:hh:mm-ddd:hh:mm" of 30+ minutes when prod may upgrade, e.g. "sat:02:00-sat:06:00"`, schema: z.string().superRefine(check(explainUpgradeWindow)), default: "" },
+  upgradeTimingOverrideReason: { kind: "string", allowed: `"" or "<version>: <reason of 10+ characters>": that one upgrade may skip the soak and the window`, schema: z.string().superRefine(check(explainTimingOverride)), default: "" },
+  announcementChannel: { kind: "string", allowed: `issue (this repository's "ZenML upgrades" issue), issue:<number>, discussion:<number>, webhook (the ANNOUNCE_WEBHOOK_URL secret, Slack-compatible) or none`, schema: text(ANNOUNCEMENT_CHANNEL), default: "issue" },
   rollbackSnapshot: { kind: "string", allowed: `"" or a pre-upgrade snapshot identifier "zenml-<stack>-pre-upgrade-A-B-C-to-X-Y-Z"`, schema: z.string().refine((v) => v === "" || parseSnapshotId(v) !== undefined), default: "" },
   serverIngressCidrs: { kind: "array", allowed: `IPv4 CIDRs allowed to reach the server's load balancer (each /8 or narrower, host bits clear), or ["0.0.0.0/0"] alone for everyone (prod: only with serverOpenToAllReason)`, schema: z.array(z.unknown()).min(1) },
   serverIngressScheme: { kind: "string", allowed: `"internet-facing" or "internal" (reachable from the VPC and its peers only)`, schema: z.enum(["internet-facing", "internal"]), default: "internet-facing" },
@@ -186,6 +193,10 @@ export interface PlatformConfig {
   pipelinesNamespace: string;
   promotionSourceStack: string;
   promotionOverrideReason: string;
+  promotionSoakHours: number;
+  upgradeWindow: string;
+  upgradeTimingOverrideReason: string;
+  announcementChannel: string;
   rollbackSnapshot: string;
   serverIngressCidrs: string[];
   serverIngressScheme: "internet-facing" | "internal";
