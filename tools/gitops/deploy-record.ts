@@ -5,6 +5,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { parseDocument } from "yaml";
+import { TIMING_OVERRIDE_KEY } from "../../components/prod-window";
+import { type DowntimeSummary, parseDowntime } from "../prober/probe";
 import { PinFileError, readPin } from "./pin-file";
 import { annotate, summarize } from "./workflow-commands";
 
@@ -28,11 +31,20 @@ export interface DeployRecord {
   result: "success" | "failure";
   checks: { name: string; outcome: Outcome }[];
   runUrl?: string;
+  /** When the record was written, after up and the checks: when the stack started running `to` (the soak and the KPIs count from it). */
+  recordedAt?: string;
+  /** What the downtime prober saw while `pulumi up` ran (tools/prober). */
+  downtime?: Pick<DowntimeSummary, "secondsDown" | "longestOutageSeconds" | "probes" | "failed" | "firstFailure" | "lastFailure" | "versions">;
+  /** upgradeTimingOverrideReason when it was set for this deploy's version. */
+  timingOverride?: string;
 }
 
 export class UsageError extends Error {}
 
-export function buildRecord(input: { stack: string; sha: string; from: string; to: string; checks: string[]; runUrl?: string }): DeployRecord {
+/** The probe summary without its URL and clock: what the KPIs and the gate read. */
+const recordedDowntime = ({ secondsDown, longestOutageSeconds, probes, failed, firstFailure, lastFailure, versions }: DowntimeSummary): NonNullable<DeployRecord["downtime"]> => ({ secondsDown, longestOutageSeconds, probes, failed, firstFailure, lastFailure, versions });
+
+export function buildRecord(input: { stack: string; sha: string; from: string; to: string; checks: string[]; runUrl?: string; recordedAt?: Date; downtime?: DowntimeSummary; timingOverride?: string }): DeployRecord {
   if (!/^[0-9a-f]{40}$/.test(input.sha)) throw new UsageError(`--sha must be a full 40-character commit id, got "${input.sha}"`);
   if (input.checks.length === 0) throw new UsageError("at least one --check name=outcome is needed");
   const checks = input.checks.map((c) => {
@@ -49,6 +61,9 @@ export function buildRecord(input: { stack: string; sha: string; from: string; t
     result: checks.every((c) => c.outcome === "success") ? "success" : "failure",
     checks,
     ...(input.runUrl ? { runUrl: input.runUrl } : {}),
+    ...(input.recordedAt ? { recordedAt: input.recordedAt.toISOString() } : {}),
+    ...(input.downtime ? { downtime: recordedDowntime(input.downtime) } : {}),
+    ...(input.timingOverride ? { timingOverride: input.timingOverride } : {}),
   };
 }
 
@@ -99,11 +114,13 @@ export function recordSummary(r: DeployRecord, details: Record<string, string[]>
     "",
     failed.length > 0 ? `Failed: ${failed.map((c) => c.name).join(", ")}.` : "Every check passed.",
     "",
+    ...(r.downtime ? [`Downtime during up: ${r.downtime.secondsDown} s (${r.downtime.failed} of ${r.downtime.probes} probes failed${r.downtime.firstFailure ? `; first failing probe ${r.downtime.firstFailure.at}, last ${r.downtime.lastFailure!.at}` : ""}).`, ""] : []),
+    ...(r.timingOverride ? [`Soak and window overridden: ${r.timingOverride}.`, ""] : []),
     ...failed.flatMap((c) => (details[c.name]?.length ? [`**${c.name}**:`, "", ...details[c.name].map((d) => `- ${d}`), ""] : [])),
   ].join("\n");
 }
 
-const HELP = `usage: npm run --silent deploy-record -- --stack <stack> --sha <commit> --from <X.Y.Z|none> --check <name>=<outcome>... [--report <check>=<file.json>]... [--to X.Y.Z] [--out ${RECORD_FILE}] [--dir .]
+const HELP = `usage: npm run --silent deploy-record -- --stack <stack> --sha <commit> --from <X.Y.Z|none> --check <name>=<outcome>... [--report <check>=<file.json>]... [--downtime downtime.json] [--to X.Y.Z] [--out ${RECORD_FILE}] [--dir .]
 Writes the deploy record (JSON) and the job summary; an error annotation per failed check; exit 1 when any failed, 2 on bad usage.`;
 
 function main(argv: string[]): number {
@@ -117,6 +134,7 @@ function main(argv: string[]): number {
       to: { type: "string" },
       check: { type: "string", multiple: true },
       report: { type: "string", multiple: true },
+      downtime: { type: "string" },
       out: { type: "string", default: RECORD_FILE },
       dir: { type: "string", default: process.cwd() },
       help: { type: "boolean" },
@@ -128,9 +146,13 @@ function main(argv: string[]): number {
     return 0;
   }
   if (!values.stack || !values.sha || values.from === undefined) throw new UsageError(HELP.split("\n")[0]);
-  const to = values.to ?? readPin(path.join(values.dir!, `Pulumi.${values.stack}.yaml`)).pin.value;
+  const stackFile = readPin(path.join(values.dir!, `Pulumi.${values.stack}.yaml`));
+  const to = values.to ?? stackFile.pin.value;
+  // A prober that never wrote (it could not start) leaves no file: the record then says nothing about downtime.
+  const downtime = values.downtime && fs.existsSync(values.downtime) ? parseDowntime(fs.readFileSync(values.downtime, "utf8")) : undefined;
+  const override = String(parseDocument(stackFile.text).getIn(["config", `zenml-platform:${TIMING_OVERRIDE_KEY}`]) ?? "").trim();
   const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
-  const record = buildRecord({ stack: values.stack, sha: values.sha, from: values.from, to, checks: values.check ?? [], runUrl });
+  const record = buildRecord({ stack: values.stack, sha: values.sha, from: values.from, to, checks: values.check ?? [], runUrl, recordedAt: new Date(), downtime, timingOverride: override.startsWith(`${to}:`) ? override : undefined });
   fs.writeFileSync(values.out!, JSON.stringify(record, null, 2) + "\n");
   const details: Record<string, string[]> = {};
   for (const spec of values.report ?? []) {
