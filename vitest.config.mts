@@ -20,6 +20,7 @@ const PROCESS_TESTS = [
   "tests/release-watch.test.ts",
   "tests/temp-root.test.ts",
   "tests/upgrade-notes.test.ts",
+  "tests/upgrade-workflows.test.ts",
 ];
 
 export default defineConfig({

@@ -51,6 +51,8 @@ describe("announcements (the exact texts; a dry run prints them)", () => {
     const r = await run(["--planned", "--from", "0.97.0", "--to", "0.98.0", "--dossier", DOSSIER, "--dry-run"]);
     expect(r.code).toBe(0);
     expect(r.calls).toEqual([]);
+    // --print (the PR's dossier comment) is the same text alone; --from defaults to prod's pin.
+    expect((await run(["--planned", "--to", "0.98.0", "--dossier", DOSSIER, "--print"])).stdout).toBe(r.stdout.slice(r.stdout.indexOf("###")));
     expect(r.stdout).toBe(`announce: dry run, nothing posted; it would go to the "ZenML upgrades" issue:
 
 ### ZenML upgrade planned: 0.97.0 -> 0.98.0

@@ -2,9 +2,10 @@
 // announcement its record calls for ("staging upgraded, please test", "prod upgraded, upgrade your
 // client", "rolled back", "upgrade did not complete"; nothing when no version moved), posted to the
 // stack's announcementChannel.
-// `npm run announce -- --planned --from X.Y.Z --to X.Y.Z [--dry-run]`: the announcement an upgrade PR
-// carries (what changes for users, the client to install, when staging, testing and prod move).
-// Either prints the exact text; --dry-run posts nothing. --dossier <upgrade-notes --json output>
+// `npm run announce -- --planned --to X.Y.Z [--from X.Y.Z] --print`: the announcement an upgrade PR
+// carries (what changes for users, the client to install, when staging, testing and prod move);
+// --from defaults to prod's pin, the move users on prod will see.
+// Either prints the exact text; --dry-run posts nothing, --print prints only the text. --dossier <upgrade-notes --json output>
 // gives the dossier; without it one is built from the releases' wheels when they can be had.
 // Exit 0 posted or nothing to post, 1 posting failed, 2 bad usage.
 import * as fs from "node:fs";
@@ -20,7 +21,7 @@ import { buildDossier, type Dossier } from "../upgrade-notes/dossier";
 import { describeChannel, markdownOf, parseChannel, post, type PostEnv } from "./post";
 import { afterDeploy, type Announcement, planned, scrub, type Servers } from "./text";
 
-const USAGE = "usage: npm run --silent announce -- (--stack <stack> --record deploy-record.json | --planned --from X.Y.Z --to X.Y.Z) [--dossier dossier.json | --no-dossier] [--dry-run] [--dir .]";
+const USAGE = "usage: npm run --silent announce -- (--stack <stack> --record deploy-record.json | --planned --to X.Y.Z [--from X.Y.Z]) [--dossier dossier.json | --no-dossier] [--dry-run | --print] [--dir .]";
 
 class UsageError extends Error {}
 
@@ -49,6 +50,7 @@ export async function main(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = p
         dossier: { type: "string" },
         "no-dossier": { type: "boolean" },
         "dry-run": { type: "boolean" },
+        print: { type: "boolean" },
         dir: { type: "string", default: process.cwd() },
         help: { type: "boolean" },
       },
@@ -60,7 +62,7 @@ export async function main(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = p
     }
     if (!values.planned === !values.record) throw new UsageError(`give --record or --planned (${USAGE})`);
     if (values.record && values.stack !== "staging" && values.stack !== "prod") throw new UsageError(`--stack must be staging or prod with --record (${USAGE})`);
-    if (values.planned && (!values.from || !values.to)) throw new UsageError(`--planned needs --from and --to (${USAGE})`);
+    if (values.planned && !values.to) throw new UsageError(`--planned needs --to (${USAGE})`);
   } catch (err) {
     io.stderr(`announce: ${(err as Error).message.split("\n")[0]}\n`);
     return 2;
@@ -72,7 +74,8 @@ export async function main(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = p
   let announcement: Announcement | undefined;
   let channelText: string;
   if (values.planned) {
-    announcement = planned(values.from!, values.to!, servers, prodTiming, dossierOf(values, dir, values.from!, values.to!), now());
+    const from = values.from ?? readPin(path.join(dir, "Pulumi.prod.yaml")).pin.value;
+    announcement = planned(from, values.to!, servers, prodTiming, dossierOf(values, dir, from, values.to!), now());
     channelText = config("staging", "announcementChannel");
   } else {
     const record = fs.existsSync(values.record!) ? parseRecord(fs.readFileSync(values.record!, "utf8")) : undefined;
@@ -94,6 +97,10 @@ export async function main(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = p
   const safe = { ...announcement, title: scrub(announcement.title, servers, env), body: scrub(announcement.body, servers, env) };
   const channel = parseChannel(channelText);
   const text = markdownOf(safe);
+  if (values.print) {
+    io.stdout(text);
+    return 0;
+  }
   if (values["dry-run"]) {
     io.stdout(`announce: dry run, nothing posted; it would go to ${describeChannel(channel)}:\n\n${text}`);
     return 0;
