@@ -13,7 +13,6 @@ import secrets
 import shutil
 import socket
 import subprocess
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -287,29 +286,25 @@ def failing_migration(ctx: Context) -> None:
     sql(ctx, f"DROP DATABASE `{FAILTEST_DB}`")
 
 
-class HealthPoller(threading.Thread):
-    """Samples /health every 0.1 s; downtime = the longest gap between two healthy answers."""
+class Prober:
+    """The deploys' downtime prober (tools/prober), beside the local upgrade: one measure for both."""
 
     def __init__(self, ctx: Context) -> None:
-        super().__init__(daemon=True)
-        self.ctx, self.ups, self.stopping = ctx, [], threading.Event()
+        self.out = ctx.work / "downtime.json"
+        cmd = ["node", "--require", "./tools/loader/register.cjs", "tools/prober/cli.ts", "--url", url(ctx), "--out", str(self.out)]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(ctx.work / "prober.log", "w"))
+        ctx.cleanups.append(lambda: self.proc.poll() is None and self.proc.kill())
 
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            if healthy(self.ctx):
-                self.ups.append(time.monotonic())
-            time.sleep(0.1)
-
-    def downtime(self) -> Optional[float]:
-        gaps = [b - a for a, b in zip(self.ups, self.ups[1:])]
-        return round(max(gaps), 1) if gaps else None
+    def stop(self) -> Dict[str, Any]:
+        self.proc.terminate()  # SIGTERM: the prober writes its last summary and exits
+        self.proc.wait(timeout=30)
+        return json.loads(self.out.read_text()) if self.out.exists() else {}
 
 
 @step("upgrade", 200)
 def upgrade(ctx: Context) -> None:
-    poller = HealthPoller(ctx)
-    poller.start()
-    time.sleep(1)
+    prober = Prober(ctx)
+    time.sleep(3)
     t0 = time.monotonic()
     stop_server(ctx)
     t1 = time.monotonic()
@@ -321,13 +316,14 @@ def upgrade(ctx: Context) -> None:
     t3 = time.monotonic()
     start_server(ctx, ctx.venv_to, "zenml", f"server-{ctx.to_version}.log")
     t4 = time.monotonic()
-    time.sleep(1)
-    poller.stopping.set()
-    poller.join()
+    time.sleep(2)
+    down = prober.stop()
     ctx.phases.update(stop_old_server=round(t1 - t0, 1), backup=round(t2 - t1, 1), migration=round(t3 - t2, 1), start_new_server=round(t4 - t3, 1))
-    ctx.facts["downtime_seconds"] = poller.downtime()
+    ctx.facts["downtime_seconds"] = down.get("secondsDown")
+    ctx.facts["downtime"] = {k: down.get(k) for k in ("secondsDown", "longestOutageSeconds", "probes", "failed", "firstFailure", "lastFailure", "versions")}
     ctx.facts["alembic_version_after"] = alembic_version(ctx, "zenml")
-    ctx.expect("downtime-measured", poller.downtime() is not None, f"API down {poller.downtime()}s")
+    ctx.expect("downtime-measured", down.get("failed", 0) > 0 and down.get("versions") == [ctx.from_version, ctx.to_version],
+               f"prober: API down {down.get('secondsDown')} s ({down.get('failed')} of {down.get('probes')} probes failed), versions seen {down.get('versions')}")
     log = (ctx.work / f"migrate-{ctx.to_version}.log").read_text()
     ctx.expect("migration-used-chart-backup", "Database successfully backed up" in log and BACKUP_DB in log and not database_exists(ctx, BACKUP_DB),
                f"backup strategy database into {BACKUP_DB}, dropped after the successful migration")
@@ -387,6 +383,27 @@ def post_upgrade(ctx: Context) -> None:
             # staging-only checks are carried over as they are: a cluster proves them, not this run.
             ctx.check(f"post-upgrade:{entry['entry']}:{c['name']}", c["status"], c["detail"])
     ctx.expect("post-upgrade-report", report["ok"] is True and result.returncode == 0, f"exit {result.returncode}, {len(report['entries'])} entr{'y' if len(report['entries']) == 1 else 'ies'}, {len(report['unowned_stale'])} unowned stale, nothing stale left: {not report.get('stale_after_owned')}")
+
+
+@step("adoption", 250)
+def adoption(ctx: Context) -> None:
+    """The KPIs' adoption on this real server: runs by the old client count as not adopted, the new one's as adopted."""
+    records = ctx.work / "no-records"
+    records.mkdir(exist_ok=True)
+    env = {**os.environ, "ZENML_API_KEY": ctx.state["api_key"]}
+    out = subprocess.run(["npm", "run", "--silent", "upgrade-kpis", "--", "--stack", "staging", "--records", str(records), "--server-url", url(ctx), "--json", "--no-release-dates"], env=env, capture_output=True, text=True, cwd=ROOT)
+    (ctx.work / "upgrade-kpis.json").write_text(out.stdout + out.stderr)
+    if out.returncode:
+        raise StepFailed(f"upgrade-kpis failed (exit {out.returncode}): {(out.stderr.strip().splitlines() or ['no output'])[-1][:200]}")
+    a = json.loads(out.stdout)["adoption"]
+    # What the database says each run's client was (the run's own environment, or its snapshot's).
+    by_version = dict(line.split("\t") for line in sql(ctx, "SELECT COALESCE(JSON_VALUE(s.client_environment, '$.zenml_version'), JSON_VALUE(r.client_environment, '$.zenml_version'), 'unknown'), COUNT(*) "
+                                                            "FROM zenml.pipeline_run r LEFT JOIN zenml.pipeline_snapshot s ON r.snapshot_id = s.id GROUP BY 1").splitlines())
+    ctx.facts["adoption"] = {k: a[k] for k in ("serverVersion", "runs", "runsOnServerVersion", "shareOfRuns", "usersActive", "usersAdopted", "users")}
+    new, old = int(by_version.get(ctx.to_version, 0)), int(by_version.get(ctx.from_version, 0))
+    ctx.expect("adoption-new-client-adopted", a["serverVersion"] == ctx.to_version and a["runsOnServerVersion"] == new > 0, f"{a['runsOnServerVersion']} run(s) counted on {ctx.to_version}; the database has {new} by a {ctx.to_version} client")
+    ctx.expect("adoption-old-client-not-adopted", a["runs"] - a["runsOnServerVersion"] == sum(int(n) for v, n in by_version.items() if v != ctx.to_version) and old > 0,
+               f"{a['runs'] - a['runsOnServerVersion']} run(s) counted as not adopted; the database has {old} by a {ctx.from_version} client, by version {by_version}")
 
 
 @step("negative-checks", 300)
