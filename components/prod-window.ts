@@ -114,7 +114,7 @@ export interface Soak {
   ms: number;
 }
 
-export function soakOf(version: string, runs: SoakRun[], pinAt: (sha: string) => string | undefined, recordOf: (run: SoakRun) => SoakRecord | undefined, now: Date): Soak {
+export function soakOf<R extends SoakRun>(version: string, runs: R[], pinAt: (sha: string) => string | undefined, recordOf: (run: R) => SoakRecord | undefined, now: Date): Soak {
   const completed = runs.filter((r) => r.status === "completed").sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
   let best: Soak = { ms: 0 };
   let since: Date | undefined;

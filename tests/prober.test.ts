@@ -39,10 +39,10 @@ describe("the prober against a server that restarts", () => {
   // /health and /api/v1/version answer per the current phase: up on 0.97.0, down, up on 0.98.0.
   let phase: "old" | "down" | "new" = "old";
   const server = http.createServer((req, res) => {
-    if (phase === "down") return res.writeHead(502).end("bad gateway");
-    if (req.url === "/health") return res.writeHead(200, { "content-type": "text/plain" }).end('"OK"');
-    if (req.url === "/api/v1/version") return res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(phase === "old" ? "0.97.0" : "0.98.0"));
-    res.writeHead(404).end();
+    if (phase === "down") res.writeHead(502).end("bad gateway");
+    else if (req.url === "/health") res.writeHead(200, { "content-type": "text/plain" }).end('"OK"');
+    else if (req.url === "/api/v1/version") res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(phase === "old" ? "0.97.0" : "0.98.0"));
+    else res.writeHead(404).end();
   });
   const listening = new Promise<string>((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
