@@ -146,11 +146,13 @@ function main(argv: string[]): number {
     return 0;
   }
   if (!values.stack || !values.sha || values.from === undefined) throw new UsageError(HELP.split("\n")[0]);
-  const stackFile = readPin(path.join(values.dir!, `Pulumi.${values.stack}.yaml`));
-  const to = values.to ?? stackFile.pin.value;
+  // With --to the stack file is optional: it only adds the timing override, when it names this version.
+  const file = path.join(values.dir!, `Pulumi.${values.stack}.yaml`);
+  const stackFile = values.to === undefined || fs.existsSync(file) ? readPin(file) : undefined;
+  const to = values.to ?? stackFile!.pin.value;
   // A prober that never wrote (it could not start) leaves no file: the record then says nothing about downtime.
   const downtime = values.downtime && fs.existsSync(values.downtime) ? parseDowntime(fs.readFileSync(values.downtime, "utf8")) : undefined;
-  const override = String(parseDocument(stackFile.text).getIn(["config", `zenml-platform:${TIMING_OVERRIDE_KEY}`]) ?? "").trim();
+  const override = stackFile ? String(parseDocument(stackFile.text).getIn(["config", `zenml-platform:${TIMING_OVERRIDE_KEY}`]) ?? "").trim() : "";
   const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
   const record = buildRecord({ stack: values.stack, sha: values.sha, from: values.from, to, checks: values.check ?? [], runUrl, recordedAt: new Date(), downtime, timingOverride: override.startsWith(`${to}:`) ? override : undefined });
   fs.writeFileSync(values.out!, JSON.stringify(record, null, 2) + "\n");
