@@ -80,6 +80,9 @@ Adoption per user (runs since 2026-11-30, server 0.98.0):
     expect(report.rollbackRate).toMatchObject({ rollbacks: 1, upgrades: 4, rate: 0.25, met: false });
     const later = computeKpis({ stack: "prod", records: recordsFromDir(RECORDS), runs: [{ user: "bob", clientVersion: "0.97.0", created: "2026-12-13T09:00:00" }], serverVersion: "0.98.0", now: new Date("2026-12-13T12:00:00Z") });
     expect(later.adoption).toMatchObject({ daysSinceUpgrade: 8.4, shareOfUsers: 0, met: false });
+    // No record of the upgrade (the rehearsal's server, or records expired): the week cannot be placed.
+    const unplaced = computeKpis({ stack: "prod", records: [], runs: [{ user: "bob", clientVersion: "0.97.0", created: "2026-12-13T09:00:00" }], serverVersion: "0.98.0", now: new Date("2026-12-13T12:00:00Z") });
+    expect(unplaced.adoption).toMatchObject({ upgradedAt: null, shareOfUsers: 0, met: null });
   });
 
   it("writes a chart (adoption per user, downtime per upgrade against 2 h) and Markdown with text bars for the job summary", async () => {

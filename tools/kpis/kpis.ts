@@ -167,7 +167,8 @@ function adoptionOf(input: KpiInput, records: DeployRecord[]): KpiReport["adopti
   const onServer = recent.filter((r) => r.clientVersion === server).length;
   const adopted = users.filter((u) => u.adopted).length;
   const shareOfUsers = users.length ? adopted / users.length : null;
-  const weekOver = daysSinceUpgrade === null || daysSinceUpgrade >= ADOPTION_DAYS;
+  // Without a record of the upgrade (none yet, or expired) the week cannot be placed: not judged.
+  const weekOver = daysSinceUpgrade !== null && daysSinceUpgrade >= ADOPTION_DAYS;
   return {
     ...base,
     measured: true,
