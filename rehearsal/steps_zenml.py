@@ -295,6 +295,17 @@ class Prober:
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(ctx.work / "prober.log", "w"))
         ctx.cleanups.append(lambda: self.proc.poll() is None and self.proc.kill())
 
+    def wait_for(self, version: str, timeout: float = 60) -> None:
+        """Until a probe found the server up on `version`: the outage ends when the prober says so."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if version in json.loads(self.out.read_text()).get("versions", []):
+                    return
+            except (OSError, ValueError):
+                pass  # not written yet, or caught mid-rename
+            time.sleep(0.5)
+
     def stop(self) -> Dict[str, Any]:
         self.proc.terminate()  # SIGTERM: the prober writes its last summary and exits
         self.proc.wait(timeout=30)
@@ -316,7 +327,7 @@ def upgrade(ctx: Context) -> None:
     t3 = time.monotonic()
     start_server(ctx, ctx.venv_to, "zenml", f"server-{ctx.to_version}.log")
     t4 = time.monotonic()
-    time.sleep(2)
+    prober.wait_for(ctx.to_version)
     down = prober.stop()
     ctx.phases.update(stop_old_server=round(t1 - t0, 1), backup=round(t2 - t1, 1), migration=round(t3 - t2, 1), start_new_server=round(t4 - t3, 1))
     ctx.facts["downtime_seconds"] = down.get("secondsDown")
