@@ -399,10 +399,17 @@ def post_upgrade(ctx: Context) -> None:
 @step("adoption", 250)
 def adoption(ctx: Context) -> None:
     """The KPIs' adoption on this real server: runs by the old client count as not adopted, the new one's as adopted."""
-    records = ctx.work / "no-records"
+    # This upgrade's deploy record, as a deploy writes it (the prober's summary in it), so the KPIs place the week.
+    records = ctx.work / "records"
     records.mkdir(exist_ok=True)
+    record = subprocess.run(["npm", "run", "--silent", "deploy-record", "--", "--stack", "staging", "--sha", "0" * 40, "--from", ctx.from_version, "--to", ctx.to_version,
+                             "--check", "up=success", "--downtime", str(ctx.work / "downtime.json"), "--out", str(records / "rehearsal.json")], capture_output=True, text=True, cwd=ROOT, env={**os.environ, "GITHUB_STEP_SUMMARY": ""})
+    if record.returncode:
+        raise StepFailed(f"deploy-record failed (exit {record.returncode}): {(record.stderr.strip().splitlines() or ['no output'])[-1][:200]}")
     env = {**os.environ, "ZENML_API_KEY": ctx.state["api_key"]}
-    out = subprocess.run(["npm", "run", "--silent", "upgrade-kpis", "--", "--stack", "staging", "--records", str(records), "--server-url", url(ctx), "--json", "--no-release-dates"], env=env, capture_output=True, text=True, cwd=ROOT)
+    kpis = ["npm", "run", "--silent", "upgrade-kpis", "--", "--stack", "staging", "--records", str(records), "--server-url", url(ctx), "--no-release-dates"]
+    (ctx.work / "upgrade-kpis.txt").write_text(subprocess.run(kpis, env=env, capture_output=True, text=True, cwd=ROOT).stdout)
+    out = subprocess.run([*kpis, "--json"], env=env, capture_output=True, text=True, cwd=ROOT)
     (ctx.work / "upgrade-kpis.json").write_text(out.stdout + out.stderr)
     if out.returncode:
         raise StepFailed(f"upgrade-kpis failed (exit {out.returncode}): {(out.stderr.strip().splitlines() or ['no output'])[-1][:200]}")
@@ -411,6 +418,7 @@ def adoption(ctx: Context) -> None:
     by_version = dict(line.split("\t") for line in sql(ctx, "SELECT COALESCE(JSON_VALUE(s.client_environment, '$.zenml_version'), JSON_VALUE(r.client_environment, '$.zenml_version'), 'unknown'), COUNT(*) "
                                                             "FROM zenml.pipeline_run r LEFT JOIN zenml.pipeline_snapshot s ON r.snapshot_id = s.id GROUP BY 1").splitlines())
     ctx.facts["adoption"] = {k: a[k] for k in ("serverVersion", "runs", "runsOnServerVersion", "shareOfRuns", "usersActive", "usersAdopted", "users")}
+    ctx.facts["kpi_report"] = str(ctx.work / "upgrade-kpis.txt")
     new, old = int(by_version.get(ctx.to_version, 0)), int(by_version.get(ctx.from_version, 0))
     ctx.expect("adoption-new-client-adopted", a["serverVersion"] == ctx.to_version and a["runsOnServerVersion"] == new > 0, f"{a['runsOnServerVersion']} run(s) counted on {ctx.to_version}; the database has {new} by a {ctx.to_version} client")
     ctx.expect("adoption-old-client-not-adopted", a["runs"] - a["runsOnServerVersion"] == sum(int(n) for v, n in by_version.items() if v != ctx.to_version) and old > 0,
