@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 // runner) or reach a package registry. Everything else is the fast tier: the program under mocks
 // and pure code, guarded by tests/helpers/no-processes.ts. `npm test` runs both.
 const PROCESS_TESTS = [
+  "tests/gate-timing.test.ts",
   "tests/gitops-gate.test.ts",
   "tests/gitops-replay.test.ts",
   "tests/gitops-version-change.test.ts",

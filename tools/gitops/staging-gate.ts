@@ -1,5 +1,6 @@
 // Prod's deploy gate. It runs in its own job, with no environment and no secret, before anyone
-// approves the prod deployment, and the prod job `needs:` it. Three checks, each with a one-line
+// approves the prod deployment, and the prod job `needs:` it. Three checks (an upgrade also waits for the
+// soak and the window: components/prod-window.ts), each with a one-line
 // reason when it refuses:
 //   commit       staging's deploy workflow ran this exact commit (main only fast-forwards to
 //                commits of `staging`, so the commit prod deploys is one staging deployed);
@@ -17,6 +18,8 @@ import { parseArgs } from "node:util";
 import { parseDocument } from "yaml";
 import { type DeployRecord, parseRecord, RECORD_FILE, recordArtifact } from "./deploy-record";
 import { locatePin, readPin } from "./pin-file";
+import { soakOf, timingChecks, type TimingSettings } from "../../components/prod-window";
+import { timingFromStackFile } from "./prod-timing";
 import { runFromCommandLine, type CliIo } from "../cli-io";
 import { annotationLine, summarize } from "./workflow-commands";
 
@@ -53,10 +56,12 @@ export interface GateInput {
   prodFrom?: string | null;
   /** main's previous head (the push's `before`): its prod pin stands in when no prod record is left. */
   before?: string;
+  /** Prod's soak, window and override (components/prod-window.ts) and when to judge them; absent: not checked. */
+  timing?: TimingSettings & { now: Date };
 }
 
 export interface GateCheck {
-  name: "commit" | "latest staging run" | "upgrade path";
+  name: "commit" | "latest staging run" | "upgrade path" | "soak" | "upgrade window";
   ok: boolean;
   detail: string;
 }
@@ -135,6 +140,8 @@ export function evaluateGate(input: GateInput, sources: GateSources): GateVerdic
     }
   }
 
+  const t = input.timing;
+  if (t) checks.push(...timingChecks(from, to, t.now, t, () => soakOf(to, staging, (sha) => sources.pinAt(sha, "staging"), (run) => sources.record(run, "staging"), t.now)));
   const refused = checks.find((c) => !c.ok);
   const overridden = checks.some((c) => c.detail.startsWith("OVERRIDDEN"));
   return {
@@ -202,7 +209,8 @@ export function missingTooling(env: NodeJS.ProcessEnv): string | undefined {
 
 export const HELP = `usage: npm run --silent staging-gate -- --sha <commit> [--dir <checkout>] [--prod-file <dir>/Pulumi.prod.yaml] [--repo owner/name] [--prod-from X.Y.Z|none] [--before <main's previous head>]
 Refuses prod's deploy unless staging's deploy workflow ran <commit>, its latest run of it is green,
-and prod's from -> to is a move staging performed green (or ${OVERRIDE_KEY} is set).
+and prod's from -> to is a move staging performed green (or ${OVERRIDE_KEY} is set). An upgrade also waits until staging
+has run it promotionSoakHours and starts inside prod's upgradeWindow (or upgradeTimingOverrideReason names that version).
 Needs gh and GH_TOKEN (actions: read) and the git history. Exit 0 pass, 1 refused, 2 bad usage, missing tooling or GitHub unreachable.`;
 
 /**
@@ -237,7 +245,7 @@ function gate(argv: string[], io: CliIo, env: NodeJS.ProcessEnv, cwd: string): n
   if (missing) throw new GateUsageError(missing);
   const prod = readPin(path.resolve(cwd, values["prod-file"] ?? path.join(values.dir!, "Pulumi.prod.yaml")));
   const prodFrom = values["prod-from"] === undefined ? undefined : values["prod-from"] === "none" ? null : values["prod-from"];
-  const input: GateInput = { sha: values.sha, prodPin: prod.pin.value, overrideReason: overrideReason(prod.text), prodFrom, before: values.before };
+  const input: GateInput = { sha: values.sha, prodPin: prod.pin.value, overrideReason: overrideReason(prod.text), prodFrom, before: values.before, timing: { ...timingFromStackFile(prod.text), now: new Date() } };
   const verdict = evaluateGate(input, ghSources(values.repo, path.resolve(cwd, values.dir!), env));
   summarize(verdictSummary(input, verdict), env);
   if (!verdict.ok) {
@@ -245,7 +253,7 @@ function gate(argv: string[], io: CliIo, env: NodeJS.ProcessEnv, cwd: string): n
     io.stderr(`staging-gate: ${verdict.message}\n`);
     return 1;
   }
-  if (verdict.overridden) io.stdout(annotationLine("warning", "staging gate overridden", verdict.checks.find((c) => c.detail.startsWith("OVERRIDDEN"))!.detail) + "\n");
+  for (const c of verdict.checks.filter((x) => x.detail.startsWith("OVERRIDDEN"))) io.stdout(annotationLine("warning", "staging gate overridden", c.detail) + "\n");
   io.stdout(`staging-gate: ${verdict.message}\n`);
   return 0;
 }
