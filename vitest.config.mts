@@ -6,6 +6,7 @@ import { defineConfig } from "vitest/config";
 const PROCESS_TESTS = [
   "tests/cli.test.ts",
   "tests/dockerfiles.test.ts",
+  "tests/gate-timing.test.ts",
   "tests/gitops-gate.test.ts",
   "tests/gitops-replay.test.ts",
   "tests/gitops-version-change.test.ts",
@@ -23,6 +24,7 @@ const PROCESS_TESTS = [
   "tests/release-watch.test.ts",
   "tests/temp-root.test.ts",
   "tests/upgrade-notes.test.ts",
+  "tests/upgrade-workflows.test.ts",
 ];
 
 export default defineConfig({

@@ -130,11 +130,13 @@ class Context:
         return self.from_version if which == "from" else self.to_version
 
 
-def timed_upgrade(ctx: Context, healthy: Callable[[], bool], phases: List[Tuple[str, Callable[[], None]]], settle: float) -> Optional[float]:
+def timed_upgrade(ctx: Context, healthy: Optional[Callable[[], bool]], phases: List[Tuple[str, Callable[[], None]]], settle: float) -> Optional[float]:
     """Runs an upgrade's phases (stop, back up, migrate, start) in order under a health poller, each
-    timed into ctx.phases; returns the downtime (None: the server was not seen up before and after)."""
-    poller = HealthPoller(healthy)
-    poller.start()
+    timed into ctx.phases; returns the downtime (None: the server was not seen up before and after,
+    or `healthy` is None because the caller measures it otherwise, e.g. with the deploys' prober)."""
+    poller = HealthPoller(healthy) if healthy else None
+    if poller:
+        poller.start()
     try:
         time.sleep(settle)
         for name, run in phases:
@@ -143,7 +145,7 @@ def timed_upgrade(ctx: Context, healthy: Callable[[], bool], phases: List[Tuple[
             ctx.phases[name] = round(time.monotonic() - t, 1)
         time.sleep(settle)
     finally:
-        downtime = poller.stop()
+        downtime = poller.stop() if poller else None
     return downtime
 
 

@@ -19,6 +19,7 @@ import pins
 from driver import ROOT, Context, Part, StepFailed, step, timed_upgrade
 from mariadb import MariaDB
 from processes import answers_health, port_free, stop_process, wait_until
+from prober import Prober, check_adoption
 
 BACKUP_DB = "zenml_backup"  # components/zenml-server.ts: zenml.database.backupDatabase
 RESTORE_DB = "zenml_restore"
@@ -241,22 +242,29 @@ def failing_migration(ctx: Context) -> None:
     db(ctx).sql(f"DROP DATABASE `{FAILTEST_DB}`")
 
 
+
 @step("upgrade", 200)
 def upgrade(ctx: Context) -> None:
     def migrate_to() -> None:
         if migrate(ctx, ctx.venv_to, "zenml", f"migrate-{ctx.to_version}.log"):
             raise StepFailed(f"zenml {ctx.to_version} migrate-database failed (see {ctx.work}/migrate-{ctx.to_version}.log)")
 
-    downtime = timed_upgrade(ctx, lambda: answers_health(url(ctx)), [
+    # The deploys' prober measures the outage, so the rehearsal's figure is the one a real deploy records.
+    prober = Prober(ctx, url(ctx))
+    timed_upgrade(ctx, None, [
         ("stop_old_server", lambda: stop_server(ctx)),
         # The stand-in for the RDS snapshot the program takes before the Helm upgrade.
         ("backup", lambda: (ctx.work / f"backup-before-{ctx.to_version}.sql").write_bytes(db(ctx).dump("zenml"))),
         ("migration", migrate_to),
         ("start_new_server", lambda: start_server(ctx, ctx.venv_to, "zenml", f"server-{ctx.to_version}.log")),
-    ], settle=1)
-    ctx.facts["downtime_seconds"] = downtime
+    ], settle=3)
+    prober.wait_for(ctx.to_version)
+    down = prober.stop()
+    ctx.facts["downtime_seconds"] = down.get("secondsDown")
+    ctx.facts["downtime"] = {k: down.get(k) for k in ("secondsDown", "longestOutageSeconds", "probes", "failed", "firstFailure", "lastFailure", "versions")}
     ctx.facts["alembic_version_after"] = alembic_version(ctx, "zenml")
-    ctx.expect("downtime-measured", downtime is not None, f"API down {downtime}s")
+    ctx.expect("downtime-measured", down.get("failed", 0) > 0 and down.get("versions") == [ctx.from_version, ctx.to_version],
+               f"prober: API down {down.get('secondsDown')} s ({down.get('failed')} of {down.get('probes')} probes failed), versions seen {down.get('versions')}")
     log = (ctx.work / f"migrate-{ctx.to_version}.log").read_text()
     ctx.expect("migration-used-chart-backup", "Database successfully backed up" in log and BACKUP_DB in log and not db(ctx).database_exists(BACKUP_DB),
                f"backup strategy database into {BACKUP_DB}, dropped after the successful migration")
@@ -328,6 +336,12 @@ def post_upgrade(ctx: Context) -> None:
             # staging-only checks are carried over as they are: a cluster proves them, not this run.
             ctx.check(f"post-upgrade:{entry['entry']}:{c['name']}", c["status"], c["detail"])
     ctx.expect("post-upgrade-report", report["ok"] is True and result.returncode == 0, f"exit {result.returncode}, {len(report['entries'])} entr{'y' if len(report['entries']) == 1 else 'ies'}, {len(report['unowned_stale'])} unowned stale, nothing stale left: {not report.get('stale_after_owned')}")
+
+
+@step("adoption", 250)
+def adoption(ctx: Context) -> None:
+    """The KPIs' adoption on this real server: runs by the old client count as not adopted, the new one's as adopted."""
+    check_adoption(ctx, url(ctx), db(ctx))
 
 
 @step("negative-checks", 300)

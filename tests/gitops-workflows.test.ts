@@ -399,8 +399,9 @@ esac
             for (const [k, v] of Object.entries(s.env ?? {})) {
               if (!/secrets\./.test(v)) continue;
               // A secret goes to pulumi itself, to a script that reads the stack (smoke, post-upgrade,
-              // alarms), or as GH_TOKEN to gh (the release watch's optional token).
-              expect(s.run ?? "", `${f} ${name} ${k}`).toMatch(/pulumi (up|preview|stack output)|pulumi "\$\{args\[@\]\}"|npm run --silent (smoke:stack|smoke:pipelines|smoke:mlflow|post-upgrade:wait|alarm-watch)|\bgh (api|pr|auth)\b/);
+              // alarms, the KPIs' API key), the announcement's webhook, or as GH_TOKEN to gh (the
+              // release watch's optional token).
+              expect(s.run ?? "", `${f} ${name} ${k}`).toMatch(/pulumi (up|preview|stack output)|pulumi "\$\{args\[@\]\}"|npm run --silent (smoke:stack|smoke:pipelines|smoke:mlflow|post-upgrade:wait|alarm-watch|upgrade-kpis|announce)|\bgh (api|pr|auth)\b/);
               if (/\bgh /.test(s.run ?? "") && !/pulumi|npm run/.test(s.run ?? "")) expect(k).toBe("GH_TOKEN");
             }
           }
@@ -436,7 +437,9 @@ esac
         for (const job of Object.values(w.jobs)) {
           for (const [scope, level] of Object.entries(job.permissions ?? {})) {
             // Only the release watch (its bump branch) and the images workflow (the lock's commit) push.
-            const allowed = ["contents:read", "id-token:write", "pull-requests:write", "actions:read", ...(["zenml-release-watch.yml", "images.yml"].includes(f) ? ["contents:write"] : [])];
+            // The deploys announce upgrades on an issue or discussion (announcementChannel).
+            const announces = f.startsWith("deploy-") ? ["issues:write", "discussions:write"] : [];
+            const allowed = ["contents:read", "id-token:write", "pull-requests:write", "actions:read", ...announces, ...(["zenml-release-watch.yml", "images.yml"].includes(f) ? ["contents:write"] : [])];
             expect(allowed, `${f} ${scope}`).toContain(`${scope}:${level}`);
           }
         }

@@ -8,6 +8,7 @@ import { allowListProblems } from "../cidr";
 import { EKS_ADDONS, explainBadPin, parseSnapshotId } from "../version-policy";
 import { KNOWN_KUBERNETES_VERSIONS } from "../support-calendar";
 import { ENVIRONMENT_KINDS, type EnvironmentKind } from "./environments";
+import { TIMING_FIELDS } from "./timing-fields";
 import {
   ACM_CERTIFICATE_ARN,
   CIDR,
@@ -242,6 +243,7 @@ export const FIELDS = {
     schema: z.string().refine((v) => v === "" || v.trim().length >= 10),
     default: "",
   },
+  ...TIMING_FIELDS,
   rollbackSnapshot: {
     kind: "string",
     description: "Pre-upgrade snapshot to restore into a new database during a rollback; empty in normal operation.",

@@ -8,6 +8,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { parseDocument } from "yaml";
+import { TIMING_OVERRIDE_KEY } from "../../components/prod-window";
+import { type DowntimeSummary, parseDowntime } from "../prober/probe";
 import { PinFileError, pinnedVersions, readPin } from "./pin-file";
 import { annotate, summarize } from "./workflow-commands";
 import { SCANS_KIND, scanSummary, type ImageScan } from "../images/scans";
@@ -43,6 +46,12 @@ export interface DeployRecord {
   runUrl?: string;
   /** ECR's scan of each image we built that the stack runs (informational: findings do not fail the record). */
   imageScans?: ImageScan[];
+  /** When the record was written, after up and the checks: when the stack started running `to` (the soak and the KPIs count from it). */
+  recordedAt?: string;
+  /** What the downtime prober saw while `pulumi up` ran (tools/prober). */
+  downtime?: Pick<DowntimeSummary, "secondsDown" | "longestOutageSeconds" | "probes" | "failed" | "firstFailure" | "lastFailure" | "versions">;
+  /** upgradeTimingOverrideReason when it was set for this deploy's version. */
+  timingOverride?: string;
 }
 
 export class UsageError extends Error {}
@@ -57,7 +66,21 @@ export function partMoves(fromParts: Record<string, string>, toParts: Record<str
   return Object.fromEntries(Object.entries(toParts).map(([part, to]) => [part, { from: fromParts[part] ?? null, to }]));
 }
 
-export function buildRecord(input: { stack: string; sha: string; from: string; to: string; checks: string[]; runUrl?: string; parts?: Record<string, PartMoveRecord> }): DeployRecord {
+/** The probe summary without its URL and clock: what the KPIs and the gate read. */
+const recordedDowntime = ({ secondsDown, longestOutageSeconds, probes, failed, firstFailure, lastFailure, versions }: DowntimeSummary): NonNullable<DeployRecord["downtime"]> => ({ secondsDown, longestOutageSeconds, probes, failed, firstFailure, lastFailure, versions });
+
+export function buildRecord(input: {
+  stack: string;
+  sha: string;
+  from: string;
+  to: string;
+  checks: string[];
+  runUrl?: string;
+  parts?: Record<string, PartMoveRecord>;
+  recordedAt?: Date;
+  downtime?: DowntimeSummary;
+  timingOverride?: string;
+}): DeployRecord {
   if (!/^[0-9a-f]{40}$/.test(input.sha)) throw new UsageError(`--sha must be a full 40-character commit id, got "${input.sha}"`);
   if (input.checks.length === 0) throw new UsageError("at least one --check name=outcome is needed");
   const checks = input.checks.map((c) => {
@@ -75,6 +98,9 @@ export function buildRecord(input: { stack: string; sha: string; from: string; t
     checks,
     ...(input.parts ? { parts: input.parts } : {}),
     ...(input.runUrl ? { runUrl: input.runUrl } : {}),
+    ...(input.recordedAt ? { recordedAt: input.recordedAt.toISOString() } : {}),
+    ...(input.downtime ? { downtime: recordedDowntime(input.downtime) } : {}),
+    ...(input.timingOverride ? { timingOverride: input.timingOverride } : {}),
   };
 }
 
@@ -132,11 +158,13 @@ export function recordSummary(r: DeployRecord, details: Record<string, string[]>
     "",
     failed.length > 0 ? `Failed: ${failed.map((c) => c.name).join(", ")}.` : "Every check passed.",
     "",
+    ...(r.downtime ? [`Downtime during up: ${r.downtime.secondsDown} s (${r.downtime.failed} of ${r.downtime.probes} probes failed${r.downtime.firstFailure ? `; first failing probe ${r.downtime.firstFailure.at}, last ${r.downtime.lastFailure!.at}` : ""}).`, ""] : []),
+    ...(r.timingOverride ? [`Soak and window overridden: ${r.timingOverride}.`, ""] : []),
     ...failed.flatMap((c) => (details[c.name]?.length ? [`**${c.name}**:`, "", ...details[c.name].map((d) => `- ${d}`), ""] : [])),
   ].join("\n");
 }
 
-const HELP = `usage: npm run --silent deploy-record -- --stack <stack> --sha <commit> --from <X.Y.Z|none> [--from-parts '<JSON>'] --check <name>=<outcome>... [--report <check>=<file.json>]... [--to X.Y.Z] [--out ${RECORD_FILE}] [--dir .]
+const HELP = `usage: npm run --silent deploy-record -- --stack <stack> --sha <commit> --from <X.Y.Z|none> [--from-parts '<JSON>'] --check <name>=<outcome>... [--report <check>=<file.json>]... [--downtime downtime.json] [--to X.Y.Z] [--out ${RECORD_FILE}] [--dir .]
 --from-parts: the stack's partVersions output before the deploy ({} or empty on a first deploy); every part the stack file pins is recorded from -> to.
 Writes the deploy record (JSON) and the job summary; an error annotation per failed check; exit 1 when any failed, 2 on bad usage.`;
 
@@ -167,6 +195,7 @@ function main(argv: string[]): number {
       report: { type: "string", multiple: true },
       out: { type: "string", default: RECORD_FILE },
       "image-scans": { type: "string" },
+      downtime: { type: "string" },
       dir: { type: "string", default: process.cwd() },
       help: { type: "boolean" },
     },
@@ -177,12 +206,19 @@ function main(argv: string[]): number {
     return 0;
   }
   if (!values.stack || !values.sha || values.from === undefined) throw new UsageError(HELP.split("\n")[0]);
+  // With --to the stack file is optional: it adds every part's pin and the timing override, when it names this version.
   const file = path.join(values.dir!, `Pulumi.${values.stack}.yaml`);
-  const to = values.to ?? readPin(file).pin.value;
+  const stackFile = values.to === undefined || fs.existsSync(file) ? readPin(file) : undefined;
+  const to = values.to ?? stackFile!.pin.value;
+  // A prober that never wrote (it could not start) leaves no file: the record then says nothing about downtime.
+  const downtime = values.downtime && fs.existsSync(values.downtime) ? parseDowntime(fs.readFileSync(values.downtime, "utf8")) : undefined;
+  const override = stackFile ? String(parseDocument(stackFile.text).getIn(["config", `zenml-platform:${TIMING_OVERRIDE_KEY}`]) ?? "").trim() : "";
   const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
   // Without --from-parts (an older workflow) the record holds ZenML's move only, as before.
-  const parts = values["from-parts"] === undefined ? undefined : partMoves({ ...parseFromParts(values["from-parts"]), ...(values.from !== "none" && values.from !== "" ? { zenml: values.from } : {}) }, { ...pinnedVersions(readPin(file).text, path.basename(file)), zenml: to });
-  const record = buildRecord({ stack: values.stack, sha: values.sha, from: values.from, to, checks: values.check ?? [], runUrl, parts });
+  const pins = stackFile ? pinnedVersions(stackFile.text, path.basename(file)) : {};
+  const parts = values["from-parts"] === undefined ? undefined : partMoves({ ...parseFromParts(values["from-parts"]), ...(values.from !== "none" && values.from !== "" ? { zenml: values.from } : {}) }, { ...pins, zenml: to });
+  const timingOverride = override.startsWith(`${to}:`) ? override : undefined;
+  const record = buildRecord({ stack: values.stack, sha: values.sha, from: values.from, to, checks: values.check ?? [], runUrl, parts, recordedAt: new Date(), downtime, timingOverride });
   const scans = values["image-scans"] && fs.existsSync(values["image-scans"]) ? (JSON.parse(fs.readFileSync(values["image-scans"], "utf8")) as { kind?: string; scans?: ImageScan[] }) : undefined;
   if (scans?.kind === SCANS_KIND && Array.isArray(scans.scans)) record.imageScans = scans.scans;
   fs.writeFileSync(values.out!, JSON.stringify(record, null, 2) + "\n");

@@ -1,6 +1,6 @@
 // Prod's deploy gate. It runs in its own job, with no environment and no secret, before anyone
-// approves the prod deployment, and the prod job `needs:` it. Three checks, each with a one-line
-// reason when it refuses:
+// approves the prod deployment, and the prod job `needs:` it. Three checks (a ZenML upgrade also waits
+// for the soak and the window: components/prod-window.ts), each with a one-line reason when it refuses:
 //   commit       staging's deploy workflow ran this exact commit (main only fast-forwards to
 //                commits of `staging`, so the commit prod deploys is one staging deployed);
 //   latest run   the newest staging run of that commit is completed and green (a red re-run after
@@ -16,6 +16,8 @@ import { parseDocument } from "yaml";
 import { PARTS } from "../../components/parts";
 import type { DeployRecord } from "./deploy-record";
 import { pinnedVersions, readPin } from "./pin-file";
+import { soakOf, timingChecks, type TimingSettings } from "../../components/prod-window";
+import { timingFromStackFile } from "./prod-timing";
 import { runFromCommandLine, type CliIo } from "../cli-io";
 import { annotationLine, summarize } from "./workflow-commands";
 import { type GateSources, STAGING_WORKFLOW, ghSources, greenStagingMoves, missingTooling, newestFirst, prodDeployed, short } from "./staging-evidence";
@@ -34,10 +36,12 @@ export interface GateInput {
   prodFrom?: string | null;
   /** main's previous head (the push's `before`): its prod pins stand in when no prod record is left. */
   before?: string;
+  /** Prod's soak, window and override (components/prod-window.ts) and when to judge them; absent: not checked. */
+  timing?: TimingSettings & { now: Date };
 }
 
 export interface GateCheck {
-  name: "commit" | "latest staging run" | "upgrade path";
+  name: "commit" | "latest staging run" | "upgrade path" | "soak" | "upgrade window";
   ok: boolean;
   detail: string;
 }
@@ -115,6 +119,13 @@ export function evaluateGate(input: GateInput, sources: GateSources): GateVerdic
   }
   if (moving.length === 0) checks.push({ name: "upgrade path", ok: true, detail: `prod stays at ${Object.entries(pins).map(([p, v]) => `${label(p)} ${v}`).join(", ")}: no upgrade` });
 
+  // The users test ZenML on staging: its move waits for the soak and the window.
+  const t = input.timing;
+  if (t && pins.zenml) {
+    const from = prodFrom(input, sources, "zenml");
+    const to = pins.zenml;
+    checks.push(...timingChecks(from, to, t.now, t, () => soakOf(to, staging, (sha) => sources.pinAt(sha, "staging"), (run) => sources.record(run, "staging"), t.now)));
+  }
   const refused = checks.find((c) => !c.ok);
   const overridden = checks.some((c) => c.detail.startsWith("OVERRIDDEN"));
   return {
@@ -142,7 +153,8 @@ export class GateUsageError extends Error {}
 
 export const HELP = `usage: npm run --silent staging-gate -- --sha <commit> [--dir <checkout>] [--prod-file <dir>/Pulumi.prod.yaml] [--repo owner/name] [--prod-from X.Y.Z|none] [--before <main's previous head>]
 Refuses prod's deploy unless staging's deploy workflow ran <commit>, its latest run of it is green,
-and prod's from -> to is a move staging performed green (or ${OVERRIDE_KEY} is set).
+and prod's from -> to is a move staging performed green (or ${OVERRIDE_KEY} is set). A ZenML upgrade also waits until
+staging has run it promotionSoakHours and starts inside prod's upgradeWindow (or upgradeTimingOverrideReason names that version).
 Needs gh and GH_TOKEN (actions: read) and the git history. Exit 0 pass, 1 refused, 2 bad usage, missing tooling or GitHub unreachable.`;
 
 /**
@@ -178,7 +190,7 @@ function gate(argv: string[], io: CliIo, env: NodeJS.ProcessEnv, cwd: string): n
   const prodFile = path.resolve(cwd, values["prod-file"] ?? path.join(values.dir!, "Pulumi.prod.yaml"));
   const prod = readPin(prodFile);
   const prodFromFlag = values["prod-from"] === undefined ? undefined : values["prod-from"] === "none" ? null : values["prod-from"];
-  const input: GateInput = { sha: values.sha, prodPin: prod.pin.value, prodPins: pinnedVersions(prod.text, path.basename(prodFile)), overrideReason: overrideReason(prod.text), prodFrom: prodFromFlag, before: values.before };
+  const input: GateInput = { sha: values.sha, prodPin: prod.pin.value, prodPins: pinnedVersions(prod.text, path.basename(prodFile)), overrideReason: overrideReason(prod.text), prodFrom: prodFromFlag, before: values.before, timing: { ...timingFromStackFile(prod.text), now: new Date() } };
   const verdict = evaluateGate(input, ghSources(values.repo, path.resolve(cwd, values.dir!), env));
   summarize(verdictSummary(input, verdict), env);
   if (!verdict.ok) {
@@ -186,7 +198,7 @@ function gate(argv: string[], io: CliIo, env: NodeJS.ProcessEnv, cwd: string): n
     io.stderr(`staging-gate: ${verdict.message}\n`);
     return 1;
   }
-  if (verdict.overridden) io.stdout(annotationLine("warning", "staging gate overridden", verdict.checks.find((c) => c.detail.startsWith("OVERRIDDEN"))!.detail) + "\n");
+  for (const c of verdict.checks.filter((x) => x.detail.startsWith("OVERRIDDEN"))) io.stdout(annotationLine("warning", "staging gate overridden", c.detail) + "\n");
   io.stdout(`staging-gate: ${verdict.message}\n`);
   return 0;
 }
