@@ -11,6 +11,7 @@ const PROCESS_TESTS = [
   "tests/gitops-replay.test.ts",
   "tests/gitops-version-change.test.ts",
   "tests/gitops-workflows.test.ts",
+  "tests/house-limits.test.ts",
   "tests/image-pinning.test.ts",
   "tests/images-workflow-tools.test.ts",
   "tests/mirror.test.ts",

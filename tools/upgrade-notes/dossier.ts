@@ -78,6 +78,8 @@ export interface DossierOptions {
 }
 
 const HELPER = path.join(__dirname, "migrations.py");
+// Its analysis helpers: a change to either is a new classifier, so kept analyses are read again.
+const HELPER_AST = path.join(__dirname, "migration_ast.py");
 // A tool cache: shared by every --dir this checkout's tools are pointed at.
 const WHEELS_DIR = path.resolve(__dirname, "..", "..", ".cache", "wheels");
 const python = () => process.env.PYTHON ?? "python3";
@@ -166,7 +168,7 @@ function readCachedAnalysis(file: string): WheelAnalysis | undefined {
 let helperDigest: string | undefined;
 /** What an analysis depends on: the wheel's bytes and the classifier's source. */
 function analysisKey(wheel: string): string {
-  helperDigest ??= crypto.createHash("sha256").update(fs.readFileSync(HELPER)).digest("hex");
+  helperDigest ??= crypto.createHash("sha256").update(fs.readFileSync(HELPER)).update(fs.readFileSync(HELPER_AST)).digest("hex");
   return crypto.createHash("sha256").update(`${helperDigest}\0`).update(fs.readFileSync(wheel)).digest("hex");
 }
 
