@@ -1,8 +1,35 @@
 import { defineConfig } from "vitest/config";
 
+// Tests that start processes (git, npm, bash, Python, our CLIs as real processes, the policy pack's
+// runner) or reach a package registry. Everything else is the fast tier: the program under mocks
+// and pure code, guarded by tests/helpers/no-processes.ts. `npm test` runs both.
+const PROCESS_TESTS = [
+  "tests/cli.test.ts",
+  "tests/dockerfiles.test.ts",
+  "tests/gate-timing.test.ts",
+  "tests/gitops-gate.test.ts",
+  "tests/gitops-replay.test.ts",
+  "tests/gitops-version-change.test.ts",
+  "tests/gitops-workflows.test.ts",
+  "tests/house-limits.test.ts",
+  "tests/image-pinning.test.ts",
+  "tests/images-workflow-tools.test.ts",
+  "tests/mirror.test.ts",
+  "tests/mlflow.test.ts",
+  "tests/plan-cli.test.ts",
+  "tests/policy-pack.test.ts",
+  "tests/preview-load.test.ts",
+  "tests/rehearsal-pins.test.ts",
+  "tests/smoke/cli.test.ts",
+  "tests/smoke/pipelines.test.ts",
+  "tests/release-watch.test.ts",
+  "tests/temp-root.test.ts",
+  "tests/upgrade-notes.test.ts",
+  "tests/upgrade-workflows.test.ts",
+];
+
 export default defineConfig({
   test: {
-    include: ["tests/**/*.test.ts"],
     // One temporary root per run, removed at its end: thousands of folders piled up in /tmp before.
     globalSetup: ["tests/helpers/temp-root.ts"],
     // Plans run the real program under mocks; each takes about a second on a shared 2-core box.
@@ -20,5 +47,9 @@ export default defineConfig({
     // Transformed test and source modules are kept on disk by content (node_modules/.experimental-vitest-cache),
     // so a run after an edit re-transforms only what changed: 3.5 s of transform in a run became 0.6 s.
     experimental: { fsModuleCache: true },
+    projects: [
+      { extends: true, test: { name: "fast", include: ["tests/**/*.test.ts"], exclude: PROCESS_TESTS, setupFiles: ["tests/helpers/no-processes.ts"] } },
+      { extends: true, test: { name: "processes", include: PROCESS_TESTS } },
+    ],
   },
 });

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { baseTags } from "./tags";
+import { baseTags } from "./kit/tags";
 
 /** Thresholds every environment shares; the alarms are the same in staging and prod. */
 export const ALARM_THRESHOLDS = {

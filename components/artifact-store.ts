@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { baseTags } from "./tags";
+import { baseTags } from "./kit/tags";
 
 export interface ArtifactStoreArgs {
   environmentName: string;
@@ -9,6 +9,9 @@ export interface ArtifactStoreArgs {
   /** Protects the bucket and its key from deletion and replacement (prod). */
   protect: boolean;
 }
+
+/** What a workload needs to use the artifact bucket. */
+export type ArtifactBucket = Pick<ArtifactStore, "bucketName" | "bucketArn" | "kmsKeyArn">;
 
 /** The S3 bucket ZenML writes artifacts to: private, encrypted, versioned, TLS only. */
 export class ArtifactStore extends pulumi.ComponentResource {

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
-import { baseTags } from "./tags";
+import { baseTags } from "./kit/tags";
 
 export interface ClusterArgs {
   environmentName: string;
@@ -78,6 +78,9 @@ export async function resolveAddonVersions(kubernetesVersion: string, pins: read
 
 /** The ALB ingress class that EKS Auto Mode serves; the ZenML ingress refers to it by name. */
 export const INGRESS_CLASS = "alb";
+
+/** What workloads need of the cluster: its name, its Kubernetes provider, the OIDC issuer IRSA roles trust. */
+export type ClusterAccess = Pick<Cluster, "clusterName" | "provider" | "oidcProviderArn" | "oidcProviderUrl">;
 
 /**
  * EKS in Auto Mode: AWS runs compute, the ALB controller and EBS storage, so nothing is

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
-import { baseTags } from "./tags";
+import { baseTags } from "./kit/tags";
 
 export const DB_NAME = "zenml";
 export const DB_USER = "zenml";
@@ -34,6 +34,9 @@ export interface DatabaseArgs {
   /** This update upgrades the MySQL major (e.g. 8.0 -> 8.4): snapshot first, new parameter group, then the switch. Default: none. */
   majorUpgrade?: { fromVersion: string; snapshotId: string; applyImmediately: boolean };
 }
+
+/** Where the active instance is, and its master password (only the server and the MLflow bootstrap Job use it). */
+export type DatabaseAccess = Pick<Database, "address" | "password">;
 
 /** Parameter groups are named by family; the alias adopts the group of stacks made before that naming. */
 const parameterGroupName = (name: string, family: string) => `${name}-params-${family.replace(/\./g, "-")}`;

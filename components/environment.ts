@@ -7,13 +7,16 @@ import { ContainerRegistry } from "./container-registry";
 import { Database } from "./database";
 import { Alarms } from "./alarms";
 import { ImageMirror } from "./image-mirror";
-import { MLFLOW_ADMIN_USER, MlflowServer, scaleMlflowToZero } from "./mlflow-server";
+import type { AlbExposure } from "./kit/alb-ingress";
+import { builtEcrRepository, type LockedBuiltImage } from "./kit/built-images";
+import type { ZenmlImage } from "./kit/zenml-client";
+import { MlflowServer, scaleMlflowToZero } from "./mlflow/mlflow-server";
 import { Network } from "./network";
 import { NetworkPolicies } from "./network-policies";
-import type { PipelineCatalogue, SourceFiles } from "./pipeline-catalogue";
-import { PostUpgrade } from "./post-upgrade";
+import type { PipelineCatalogue, SourceFiles } from "./post-upgrade/pipeline-catalogue";
+import { PostUpgrade } from "./post-upgrade/post-upgrade";
 import { INGRESS_STACK, NAMESPACE as SERVER_NAMESPACE, ZenmlServer, loadBalancerName } from "./zenml-server";
-import { ZenmlStack } from "./zenml-stack";
+import { ZenmlStack } from "./registration/zenml-stack";
 
 export interface ZenmlEnvironmentArgs {
   config: PlatformConfig;
@@ -31,6 +34,10 @@ export interface ZenmlEnvironmentArgs {
   mlflowUpgrade?: { from: string; to: string };
   /** The server image's tag for the chart and the Jobs: `<version>@sha256:<digest>` when images.lock.yaml pins it. Default: the version. */
   serverImageTag?: string;
+  /** The post-upgrade Job's image, built by the images workflow and locked by digest. */
+  postUpgradeImage: LockedBuiltImage;
+  /** MLflow's image when we build it (mlflowImage ""). Default: mlflowImage. */
+  mlflowBuiltImage?: LockedBuiltImage;
 }
 
 /** One complete ZenML environment. Staging and prod are two instances of this, differing only in config. */
@@ -59,150 +66,29 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
     const env = c.stack;
     const child = { parent: this };
 
-    const network = new Network(`${name}-network`, { environmentName: env, cidrBlock: c.vpcCidr, availabilityZones: c.availabilityZones, natGateways: c.natGateways }, child);
-    const cluster = new Cluster(
-      `${name}-cluster`,
-      {
-        environmentName: env,
-        kubernetesVersion: c.kubernetesVersion,
-        vpcId: network.vpcId,
-        publicSubnetIds: network.publicSubnetIds,
-        privateSubnetIds: network.privateSubnetIds,
-        publicAccessCidrs: c.clusterPublicAccessCidrs,
-        adminRoleArns: c.clusterAdminRoleArns,
-        viewerRoleArns: c.clusterViewerRoleArns,
-        releaseNamespace: SERVER_NAMESPACE,
-        partition: c.partition,
-        nodePoolCpuLimit: c.nodePoolCpuLimit,
-        protect: c.isProd,
-        ingressScheme: c.serverIngressScheme,
-      },
-      child,
-    );
-    const logging = new ClusterLogging(
-      `${name}-logging`,
-      {
-        environmentName: env,
-        clusterName: cluster.clusterName,
-        oidcProviderArn: cluster.oidcProviderArn,
-        oidcProviderUrl: cluster.oidcProviderUrl,
-        retentionDays: c.logRetentionDays,
-        addonVersion: args.addonVersions["amazon-cloudwatch-observability"],
-        after: [cluster.controlPlane],
-        partition: c.partition,
-      },
-      child,
-    );
-    const artifacts = new ArtifactStore(`${name}-artifacts`, { environmentName: env, noncurrentVersionDays: c.artifactNoncurrentVersionDays, protect: c.isProd }, child);
-    const registry = new ContainerRegistry(`${name}-registry`, { environmentName: env, untaggedImageDays: c.ecrUntaggedImageDays, protect: c.isProd }, child);
+    const { network, cluster, logging, artifacts, registry } = foundation(name, args, this);
     // Upgrade order: scale MLflow to zero -> snapshot -> migration Job -> new server.
     const mlflowStopped = args.mlflowUpgrade && scaleMlflowToZero(`${name}-mlflow`, { provider: cluster.provider, ...args.mlflowUpgrade }, child);
-    const database = new Database(
-      `${name}-database`,
-      {
-        environmentName: env,
-        vpcId: network.vpcId,
-        subnetIds: network.privateSubnetIds,
-        clientSecurityGroupId: cluster.clusterSecurityGroupId,
-        engineVersion: c.dbEngineVersion,
-        instanceClass: c.dbInstanceClass,
-        allocatedStorageGb: c.dbAllocatedStorageGb,
-        maxAllocatedStorageGb: c.dbMaxAllocatedStorageGb,
-        multiAz: c.dbMultiAz,
-        backupRetentionDays: c.dbBackupRetentionDays,
-        backupWindow: c.dbBackupWindow,
-        maintenanceWindow: c.dbMaintenanceWindow,
-        protect: c.isProd,
-        preUpgradeSnapshotId: args.preUpgradeSnapshotId,
-        preUpgradeSnapshotAfter: mlflowStopped ? [mlflowStopped] : [],
-        restoreFromSnapshot: args.rollback && { snapshotIdentifier: args.rollback.snapshotIdentifier, label: args.rollback.fromVersion.replace(/\./g, "-") },
-        majorUpgrade: args.mysqlMajorUpgrade && { ...args.mysqlMajorUpgrade, applyImmediately: c.dbMajorUpgradeApplyImmediately },
-      },
-      child,
-    );
+    const database = newDatabase(name, args, { network, cluster, mlflowStopped }, this);
     const images = new ImageMirror(`${name}-images`, { environmentName: env, dockerHubCredentialArn: c.dockerHubCredentialArn, nodeRoleName: cluster.nodeRoleName, protect: c.isProd }, child);
-    const server = new ZenmlServer(
-      `${name}-server`,
-      {
-        environmentName: env,
-        zenmlVersion: c.zenmlVersion,
-        provider: cluster.provider,
-        oidcProviderArn: cluster.oidcProviderArn,
-        oidcProviderUrl: cluster.oidcProviderUrl,
-        databaseAddress: database.address,
-        databasePassword: database.password,
-        bucketArn: artifacts.bucketArn,
-        bucketKmsKeyArn: artifacts.kmsKeyArn,
-        hostname: c.serverHostname,
-        certificateArn: c.certificateArn,
-        replicas: c.serverReplicas,
-        cpu: c.serverCpu,
-        memory: c.serverMemory,
-        protect: c.isProd,
-        upgradeDependsOn: [database.preUpgradeSnapshot, database.preMajorUpgradeSnapshot].filter((x): x is NonNullable<typeof x> => x !== undefined),
-        ingressCidrs: c.serverIngressCidrs,
-        ingressScheme: c.serverIngressScheme,
-        jwtExpiryMinutes: c.serverJwtExpiryMinutes,
-        region: c.region,
-        imageRepository: images.serverImageRepository,
-        imageTag: args.serverImageTag,
-      },
-      child,
-    );
-    if (c.mlflowVersion !== "") {
-      this.mlflow = new MlflowServer(
-        `${name}-mlflow`,
-        {
-          environmentName: env,
-          mlflowVersion: c.mlflowVersion,
-          image: c.mlflowImage,
-          provider: cluster.provider,
-          oidcProviderArn: cluster.oidcProviderArn,
-          oidcProviderUrl: cluster.oidcProviderUrl,
-          databaseAddress: database.address,
-          databaseMasterPassword: database.password,
-          bucketName: artifacts.bucketName,
-          bucketArn: artifacts.bucketArn,
-          bucketKmsKeyArn: artifacts.kmsKeyArn,
-          hostname: c.mlflowHostname,
-          certificateArn: c.mlflowCertificateArn === "" ? c.certificateArn : c.mlflowCertificateArn,
-          ingressCidrs: c.serverIngressCidrs,
-          ingressScheme: c.serverIngressScheme,
-          region: c.region,
-          replicas: c.serverReplicas,
-          protect: c.isProd,
-          migrationDependsOn: [...(mlflowStopped ? [mlflowStopped] : []), ...(database.preUpgradeSnapshot ? [database.preUpgradeSnapshot] : [])],
-        },
-        child,
-      );
-    }
+    const image = { zenmlVersion: c.zenmlVersion, repository: images.serverImageRepository, tag: args.serverImageTag };
+    const { server, mlflow } = servers(name, args, { image, cluster, database, artifacts, registry, mlflowStopped }, this);
+    this.mlflow = mlflow;
     const zenmlStack = new ZenmlStack(
       `${name}-stack`,
       {
         environmentName: env,
-        zenmlVersion: c.zenmlVersion,
+        image,
         stackName: c.zenmlStackName === "" ? `aws-${env}` : c.zenmlStackName,
         pipelinesNamespace: c.pipelinesNamespace,
         region: c.region,
-        provider: cluster.provider,
-        clusterName: cluster.clusterName,
-        oidcProviderArn: cluster.oidcProviderArn,
-        oidcProviderUrl: cluster.oidcProviderUrl,
-        bucketName: artifacts.bucketName,
-        bucketArn: artifacts.bucketArn,
-        bucketKmsKeyArn: artifacts.kmsKeyArn,
-        registryUri: registry.registryUri,
-        repositoryName: registry.repositoryName,
-        repositoryArn: registry.repositoryArn,
-        serverRoleArn: server.serviceAccountRoleArn,
-        serverRoleName: server.serviceAccountRoleName,
-        server: server.release,
-        mlflow: this.mlflow && { trackingUri: this.mlflow.url, username: MLFLOW_ADMIN_USER, password: this.mlflow.adminPassword, server: this.mlflow.deployment },
-        imageRepository: images.serverImageRepository,
-        imageTag: args.serverImageTag,
         partition: c.partition,
-        vpcId: network.vpcId,
-        privateSubnetIds: network.privateSubnetIds,
+        cluster,
+        network,
+        artifacts,
+        registry,
+        server,
+        mlflow: this.mlflow,
       },
       child,
     );
@@ -224,14 +110,16 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
       },
       child,
     );
-
     const postUpgrade = new PostUpgrade(
       `${name}-post-upgrade`,
       {
         environmentName: env,
-        zenmlVersion: c.zenmlVersion,
-        imageRepository: images.serverImageRepository,
-        imageTag: args.serverImageTag,
+        // Our own image in this environment's ECR (.github/workflows/images.yml pushes it there).
+        image: {
+          zenmlVersion: c.zenmlVersion,
+          repository: pulumi.interpolate`${registry.registryUri}/${builtEcrRepository(env, "post-upgrade")}`,
+          tag: `${args.postUpgradeImage.tag}@${args.postUpgradeImage.digest}`,
+        },
         stackName: zenmlStack.stackName,
         catalogue: args.pipelines.catalogue,
         sources: args.pipelines.sources,
@@ -258,4 +146,122 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
     this.postUpgradeJob = postUpgrade.jobName;
     this.registerOutputs({ serverUrl: this.serverUrl, bucketName: this.bucketName, clusterName: this.clusterName, databaseEndpoint: this.databaseEndpoint });
   }
+}
+
+/** The ZenML server, and the MLflow server when mlflowVersion is set: both exposed alike. */
+function servers(name: string, args: ZenmlEnvironmentArgs, on: { image: ZenmlImage; cluster: Cluster; database: Database; artifacts: ArtifactStore; registry: ContainerRegistry; mlflowStopped?: pulumi.Resource }, parent: pulumi.Resource) {
+  const c = args.config;
+  const { cluster, database, artifacts } = on;
+  const child = { parent };
+  const exposure: AlbExposure = { hostname: c.serverHostname, certificateArn: c.certificateArn, inboundCidrs: c.serverIngressCidrs, scheme: c.serverIngressScheme };
+  const server = new ZenmlServer(
+    `${name}-server`,
+    {
+      environmentName: c.stack,
+      image: on.image,
+      cluster,
+      database,
+      artifacts,
+      exposure,
+      replicas: c.serverReplicas,
+      cpu: c.serverCpu,
+      memory: c.serverMemory,
+      protect: c.isProd,
+      upgradeDependsOn: [database.preUpgradeSnapshot, database.preMajorUpgradeSnapshot].filter((x): x is NonNullable<typeof x> => x !== undefined),
+      jwtExpiryMinutes: c.serverJwtExpiryMinutes,
+      region: c.region,
+    },
+    child,
+  );
+  if (c.mlflowVersion === "") return { server, mlflow: undefined };
+  const mlflow = new MlflowServer(
+    `${name}-mlflow`,
+    {
+      environmentName: c.stack,
+      mlflowVersion: c.mlflowVersion,
+      ...(args.mlflowBuiltImage
+        ? { image: pulumi.interpolate`${on.registry.registryUri}/${builtEcrRepository(c.stack, "mlflow")}:${args.mlflowBuiltImage.tag}@${args.mlflowBuiltImage.digest}`, imageId: args.mlflowBuiltImage.id }
+        : { image: c.mlflowImage, imageId: c.mlflowImage }),
+      cluster,
+      database,
+      artifacts,
+      exposure: { ...exposure, hostname: c.mlflowHostname, certificateArn: c.mlflowCertificateArn === "" ? c.certificateArn : c.mlflowCertificateArn },
+      region: c.region,
+      replicas: c.serverReplicas,
+      protect: c.isProd,
+      migrationDependsOn: [...(on.mlflowStopped ? [on.mlflowStopped] : []), ...(database.preUpgradeSnapshot ? [database.preUpgradeSnapshot] : [])],
+    },
+    child,
+  );
+  return { server, mlflow };
+}
+
+/** What everything else stands on: the network, the cluster and its logs, the artifact bucket and the image registry. */
+function foundation(name: string, args: ZenmlEnvironmentArgs, parent: pulumi.Resource) {
+  const c = args.config;
+  const env = c.stack;
+  const child = { parent };
+  const network = new Network(`${name}-network`, { environmentName: env, cidrBlock: c.vpcCidr, availabilityZones: c.availabilityZones, natGateways: c.natGateways }, child);
+  const cluster = new Cluster(
+    `${name}-cluster`,
+    {
+      environmentName: env,
+      kubernetesVersion: c.kubernetesVersion,
+      vpcId: network.vpcId,
+      publicSubnetIds: network.publicSubnetIds,
+      privateSubnetIds: network.privateSubnetIds,
+      publicAccessCidrs: c.clusterPublicAccessCidrs,
+      adminRoleArns: c.clusterAdminRoleArns,
+      viewerRoleArns: c.clusterViewerRoleArns,
+      releaseNamespace: SERVER_NAMESPACE,
+      partition: c.partition,
+      nodePoolCpuLimit: c.nodePoolCpuLimit,
+      protect: c.isProd,
+      ingressScheme: c.serverIngressScheme,
+    },
+    child,
+  );
+  const logging = new ClusterLogging(
+    `${name}-logging`,
+    {
+      environmentName: env,
+      cluster,
+      retentionDays: c.logRetentionDays,
+      addonVersion: args.addonVersions["amazon-cloudwatch-observability"],
+      after: [cluster.controlPlane],
+      partition: c.partition,
+    },
+    child,
+  );
+  const artifacts = new ArtifactStore(`${name}-artifacts`, { environmentName: env, noncurrentVersionDays: c.artifactNoncurrentVersionDays, protect: c.isProd }, child);
+  const registry = new ContainerRegistry(`${name}-registry`, { environmentName: env, untaggedImageDays: c.ecrUntaggedImageDays, protect: c.isProd }, child);
+  return { network, cluster, logging, artifacts, registry };
+}
+
+/** The RDS instance, with this update's snapshot, rollback restore or major upgrade when there is one. */
+function newDatabase(name: string, args: ZenmlEnvironmentArgs, on: { network: Network; cluster: Cluster; mlflowStopped?: pulumi.Resource }, parent: pulumi.Resource): Database {
+  const c = args.config;
+  return new Database(
+    `${name}-database`,
+    {
+      environmentName: c.stack,
+      vpcId: on.network.vpcId,
+      subnetIds: on.network.privateSubnetIds,
+      clientSecurityGroupId: on.cluster.clusterSecurityGroupId,
+      engineVersion: c.dbEngineVersion,
+      instanceClass: c.dbInstanceClass,
+      allocatedStorageGb: c.dbAllocatedStorageGb,
+      maxAllocatedStorageGb: c.dbMaxAllocatedStorageGb,
+      multiAz: c.dbMultiAz,
+      backupRetentionDays: c.dbBackupRetentionDays,
+      backupWindow: c.dbBackupWindow,
+      maintenanceWindow: c.dbMaintenanceWindow,
+      protect: c.isProd,
+      preUpgradeSnapshotId: args.preUpgradeSnapshotId,
+      preUpgradeSnapshotAfter: on.mlflowStopped ? [on.mlflowStopped] : [],
+      restoreFromSnapshot: args.rollback && { snapshotIdentifier: args.rollback.snapshotIdentifier, label: args.rollback.fromVersion.replace(/\./g, "-") },
+      majorUpgrade: args.mysqlMajorUpgrade && { ...args.mysqlMajorUpgrade, applyImmediately: c.dbMajorUpgradeApplyImmediately },
+    },
+    { parent },
+  );
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { ZENML_SERVER_IMAGE } from "./image-lock";
-import { baseTags } from "./tags";
+import { baseTags } from "./kit/tags";
 
 /** ECR repository prefix under which Docker Hub images are cached. */
 export const DOCKER_HUB_PREFIX = "docker-hub";

@@ -1,9 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { DB_PORT } from "./database";
-
-/** Labels the chart puts on the server's pods and on its migration hook's pods alike. */
-export const SERVER_POD_LABELS = { "app.kubernetes.io/name": "zenml", "app.kubernetes.io/instance": "zenml" };
+// The chart puts these labels on the server's pods and on its migration hook's pods alike.
+import { SERVER_POD_LABELS } from "./zenml-server";
 
 export interface NetworkPoliciesArgs {
   provider: k8s.Provider;

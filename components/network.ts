@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as awsx from "@pulumi/awsx";
-import { baseTags } from "./tags";
+import { baseTags } from "./kit/tags";
 
 export interface NetworkArgs {
   environmentName: string;
@@ -10,6 +10,9 @@ export interface NetworkArgs {
   /** "Single" shares one NAT gateway (cheaper, staging); "OnePerAz" survives an AZ outage (prod). */
   natGateways: "Single" | "OnePerAz";
 }
+
+/** Where private workloads outside the cluster (image builds) run: the VPC and its private subnets. */
+export type PrivateSubnets = Pick<Network, "vpcId" | "privateSubnetIds">;
 
 /** VPC with public subnets (load balancers, NAT) and private subnets (nodes, database). */
 export class Network extends pulumi.ComponentResource {

@@ -4,6 +4,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { cloudWatchSource, main, parseWatchArgs } from "../tools/alarm-watch";
+import { captureTool } from "./helpers/cli";
 import { watchAlarms, type AlarmSource, type AlarmState } from "../tools/alarms/watch";
 import { PROJECT_DIR } from "./helpers/plan";
 
@@ -99,14 +100,8 @@ describe("the CloudWatch client against a fake CloudWatch", () => {
 
   it("exits 1 naming the alarm that fired", async () => {
     await fakeCloudWatch([{ MetricAlarms: [{ AlarmName: "zenml-prod-alb-unhealthy-targets", StateValue: "ALARM", StateReason: "1 unhealthy target" }] }]);
-    const err: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => { err.push(chunk); return true; }) as typeof process.stderr.write;
-    try {
-      expect(await main(["--stack", "prod", "--minutes", "1", "--interval-seconds", "5"])).toBe(1);
-    } finally {
-      process.stderr.write = write;
-    }
-    expect(err.join("")).toBe("alarm-watch: ALARM zenml-prod-alb-unhealthy-targets: 1 unhealthy target\n");
+    const r = await captureTool(main, ["--stack", "prod", "--minutes", "1", "--interval-seconds", "5"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("alarm-watch: ALARM zenml-prod-alb-unhealthy-targets: 1 unhealthy target\n");
   });
 });

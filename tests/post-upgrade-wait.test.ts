@@ -3,10 +3,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { POST_UPGRADE_NAMESPACE, POST_UPGRADE_REPORT_PREFIX } from "../components/pipeline-catalogue";
+import { POST_UPGRADE_NAMESPACE, POST_UPGRADE_REPORT_PREFIX } from "../components/post-upgrade/pipeline-catalogue";
 import { NAMESPACE } from "../components/zenml-server";
 import { targetFromKubeconfig } from "../tools/post-upgrade/kube";
-import { main, type WaitIO } from "../tools/post-upgrade/wait";
+import { main, type WaitDeps } from "../tools/post-upgrade/wait";
+import { captureTool, linesOf } from "./helpers/cli";
 import { json, startFake, type FakeServer, type Handler } from "./smoke/fake-server";
 
 const JOB = "zenml-post-upgrade-0123456789";
@@ -50,19 +51,17 @@ function jobRoutes(activePolls: number, condition: "Complete" | "Failed", log: s
 async function runWait(extra: string[], outputs: Record<string, unknown> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wait-"));
   const report = path.join(dir, "out", "post-upgrade.json");
-  const out: string[] = [];
-  const err: string[] = [];
   let clock = 0;
-  const io: WaitIO = {
-    argv: ["--stack", "staging", "--timeout-minutes", "1", "--report", report, "--poll-seconds", "5", ...extra],
-    env: {},
-    stdout: (s) => out.push(s),
-    stderr: (s) => err.push(s),
+  const argv = ["--stack", "staging", "--timeout-minutes", "1", "--report", report, "--poll-seconds", "5", ...extra];
+  const deps: WaitDeps = {
     readOutputs: () => ({ postUpgradeJob: JOB, kubeconfig: kubeconfig(fake!.url), ...outputs }),
     sleep: async (ms) => { clock += ms; },
     now: () => clock,
   };
-  const code = await main(io);
+  const { code, stdout, stderr } = await captureTool(main, argv, {}, deps);
+  // One chunk per write: stdout writes a line at a time, stderr one message with the usage.
+  const out = linesOf(stdout);
+  const err = stderr === "" ? [] : [stderr];
   return { code, out, err, report: fs.existsSync(report) ? JSON.parse(fs.readFileSync(report, "utf8")) : undefined };
 }
 

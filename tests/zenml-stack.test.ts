@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildStackSpec, registrationDigest } from "../components/zenml-stack-spec";
+import { buildStackSpec, registrationDigest } from "../components/registration/zenml-stack-spec";
 import type { Plan } from "../tools/offline/plan";
 import { PROJECT_DIR, STACKS, at, named, plan, stackRef } from "./helpers/plan";
 
@@ -77,8 +77,8 @@ describe.each(STACKS)("ZenML stack registration on %s", (stack) => {
 });
 
 describe("registration across environments", () => {
-  it("keeps registration/example-spec.json, which the Python tests register, equal to staging's spec", () => {
-    const example = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "registration", "example-spec.json"), "utf8"));
+  it("keeps components/registration/example-spec.json, which the Python tests register, equal to staging's spec", () => {
+    const example = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "components", "registration", "example-spec.json"), "utf8"));
     expect(example).toEqual(specOf(plans.staging));
   });
 

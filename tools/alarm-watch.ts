@@ -3,15 +3,16 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { CloudWatchClient, paginateDescribeAlarms } from "@aws-sdk/client-cloudwatch";
+import { UsageError, runTool, type CliEnv, type CliIo, type ToolSpec } from "./cli-io";
 import { StackFileError, readStackConfig } from "./offline/stack-files";
-import { watchAlarms, type AlarmSource, type AlarmState } from "./alarms/watch";
+import { watchAlarms, type AlarmSource, type AlarmState, type Clock } from "./alarms/watch";
 
 const USAGE = `usage: npm run --silent alarm-watch -- --stack <env> --minutes <N> [--interval-seconds S]
   Watches the environment's CloudWatch alarms (zenml-<env>-*) for N minutes after a deploy.
   Region: the stack file's aws:region. Credentials: the usual AWS environment (CI's OIDC role).
 Exit codes: 0 no alarm fired, 1 an alarm fired or none exist, 2 bad usage.`;
 
-class UsageError extends Error {}
+const TOOL: ToolSpec = { name: "alarm-watch", usage: USAGE, badInput: (err) => err instanceof StackFileError };
 
 /** CloudWatch through the AWS SDK (credentials and endpoint from the environment). */
 export function cloudWatchSource(region: string): AlarmSource {
@@ -19,9 +20,11 @@ export function cloudWatchSource(region: string): AlarmSource {
   return {
     async alarms(prefix) {
       const out: AlarmState[] = [];
-      for await (const page of paginateDescribeAlarms({ client }, { AlarmNamePrefix: prefix, AlarmTypes: ["MetricAlarm", "CompositeAlarm"] })) {
+      const query = { AlarmNamePrefix: prefix, AlarmTypes: ["MetricAlarm" as const, "CompositeAlarm" as const] };
+      for await (const page of paginateDescribeAlarms({ client }, query)) {
         for (const a of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
-          out.push({ name: a.AlarmName ?? "?", state: (a.StateValue ?? "INSUFFICIENT_DATA") as AlarmState["state"], reason: a.StateReason ?? "" });
+          const state = (a.StateValue ?? "INSUFFICIENT_DATA") as AlarmState["state"];
+          out.push({ name: a.AlarmName ?? "?", state, reason: a.StateReason ?? "" });
         }
       }
       return out;
@@ -29,49 +32,53 @@ export function cloudWatchSource(region: string): AlarmSource {
   };
 }
 
-export function parseWatchArgs(argv: string[], projectDir: string): { stack: string; minutes: number; intervalSeconds: number; region: string } {
-  let values: { stack?: string; minutes?: string; "interval-seconds"?: string };
-  try {
-    ({ values } = parseArgs({ args: argv, options: { stack: { type: "string" }, minutes: { type: "string" }, "interval-seconds": { type: "string" } }, strict: true }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
-  }
-  if (!values.stack) throw new UsageError(`--stack is required\n${USAGE}`);
+/** The watch's options from the command line; the region from the stack file. */
+export function parseWatchArgs(
+  argv: string[],
+  projectDir: string,
+): { stack: string; minutes: number; intervalSeconds: number; region: string } {
+  const { values } = parseArgs({
+    args: argv,
+    options: { stack: { type: "string" }, minutes: { type: "string" }, "interval-seconds": { type: "string" } },
+    strict: true,
+  });
+  if (!values.stack) throw new UsageError("--stack is required");
   const minutes = Number(values.minutes);
-  if (!values.minutes || !Number.isInteger(minutes) || minutes < 1 || minutes > 180) throw new UsageError(`--minutes must be an integer 1..180, got ${JSON.stringify(values.minutes ?? null)}\n${USAGE}`);
-  const interval = Number(values["interval-seconds"] ?? 30);
-  if (!Number.isInteger(interval) || interval < 5 || interval > 600) throw new UsageError(`--interval-seconds must be an integer 5..600\n${USAGE}`);
-  let region: string | undefined;
-  try {
-    region = readStackConfig(projectDir, values.stack).values["aws:region"];
-  } catch (err) {
-    if (err instanceof StackFileError) throw new UsageError(err.message);
-    throw err;
+  if (!values.minutes || !Number.isInteger(minutes) || minutes < 1 || minutes > 180) {
+    throw new UsageError(`--minutes must be an integer 1..180, got ${JSON.stringify(values.minutes ?? null)}`);
   }
-  if (!region) throw new UsageError(`Pulumi.${values.stack}.yaml sets no aws:region`);
+  const interval = Number(values["interval-seconds"] ?? 30);
+  if (!Number.isInteger(interval) || interval < 5 || interval > 600) {
+    throw new UsageError("--interval-seconds must be an integer 5..600");
+  }
+  const region = readStackConfig(projectDir, values.stack).values["aws:region"];
+  if (!region) throw new StackFileError(`Pulumi.${values.stack}.yaml sets no aws:region`);
   return { stack: values.stack, minutes, intervalSeconds: interval, region };
 }
 
-export async function main(argv: string[], source?: (region: string) => AlarmSource): Promise<number> {
-  const args = parseWatchArgs(argv, path.resolve(__dirname, ".."));
-  const clock = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
-  const result = await watchAlarms((source ?? cloudWatchSource)(args.region), clock, args);
-  if (result.ok) {
-    process.stdout.write(`alarm-watch: ${result.alarms} alarm(s) of ${args.stack} stayed quiet for ${args.minutes} minute(s)\n`);
-    return 0;
-  }
-  process.stderr.write(result.message.split("\n").map((l) => `alarm-watch: ${l}\n`).join(""));
-  return 1;
+/** Tests watch a fake CloudWatch on a fake clock. */
+export interface AlarmWatchDeps {
+  source?: (region: string) => AlarmSource;
+  clock?: Clock;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      const usage = err instanceof UsageError;
-      const message = err instanceof Error ? (usage ? err.message : err.message.split("\n")[0]) : String(err);
-      process.stderr.write(`alarm-watch: ${message}\n`);
-      process.exit(usage ? 2 : 1);
-    },
-  );
+export async function main(argv: string[], io: CliIo, _env: CliEnv, deps: AlarmWatchDeps = {}): Promise<number> {
+  return runTool(TOOL, io, async () => {
+    const args = parseWatchArgs(argv, path.resolve(__dirname, ".."));
+    const clock = deps.clock ?? { now: () => Date.now(), sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)) };
+    const result = await watchAlarms((deps.source ?? cloudWatchSource)(args.region), clock, args);
+    if (result.ok) {
+      io.stdout(
+        `${TOOL.name}: ${result.alarms} alarm(s) of ${args.stack} stayed quiet for ${args.minutes} minute(s)\n`,
+      );
+      return 0;
+    }
+    io.stderr(
+      result.message
+        .split("\n")
+        .map((l) => `${TOOL.name}: ${l}\n`)
+        .join(""),
+    );
+    return 1;
+  });
 }

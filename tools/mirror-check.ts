@@ -6,7 +6,7 @@ import { ProgramFailed, planOnDemand, type Planner } from "./offline/plan-result
 import { StackFileError } from "./offline/stack-files";
 import { MirrorInputError, checkMirror } from "./mirror/check";
 import { renderReport } from "./mirror/compare";
-import { runFromCommandLine, type CliIo } from "./cli-io";
+import { printUsage, runTool, type CliEnv, type CliIo, type ToolSpec } from "./cli-io";
 
 const USAGE = `usage: npm run mirror-check -- [--json] [--staging-file FILE] [--prod-file FILE] [--allow FILE]
   Plans staging and prod offline and fails (exit 1) on any difference mirror.allow.yaml does not allow.
@@ -17,39 +17,54 @@ const USAGE = `usage: npm run mirror-check -- [--json] [--staging-file FILE] [--
 Exit codes: 0 mirrored, 1 violations, 2 bad input (arguments, stack files, allow list, config).
 `;
 
-class UsageError extends Error {}
+const TOOL: ToolSpec = {
+  name: "mirror-check",
+  usage: USAGE,
+  badInput: (err) =>
+    err instanceof MirrorInputError ||
+    err instanceof StackFileError ||
+    (err instanceof ProgramFailed && err.userFacing),
+};
 
-/** The whole CLI, callable in-process (the tests) as well as from the command line; returns the exit code. */
-export async function main(argv: string[], io: CliIo, planner: Planner = planOnDemand): Promise<number> {
-  try {
-    return await check(argv, io, planner);
-  } catch (err) {
-    const known = err instanceof UsageError || err instanceof MirrorInputError || err instanceof StackFileError || (err instanceof ProgramFailed && err.userFacing);
-    io.stderr(`mirror-check: ${known ? (err as Error).message : err instanceof Error ? err.stack : String(err)}\n`);
-    return known ? 2 : 1;
-  }
+/** Tests plan through their cache instead of running the program for each check. */
+export interface MirrorCheckDeps {
+  planner?: Planner;
 }
 
-async function check(argv: string[], io: CliIo, planner: Planner): Promise<number> {
-  let values: { json?: boolean; help?: boolean; "staging-file"?: string; "prod-file"?: string; allow?: string };
-  try {
-    ({ values } = parseArgs({ args: argv, options: { json: { type: "boolean", default: false }, help: { type: "boolean", short: "h" }, "staging-file": { type: "string" }, "prod-file": { type: "string" }, allow: { type: "string" } }, strict: true }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    io.stdout(USAGE);
-    return 0;
-  }
-  const projectDir = path.resolve(__dirname, "..");
-  const abs = (f?: string) => (f ? path.resolve(f) : undefined);
-  const result = await checkMirror({ projectDir, stagingFile: abs(values["staging-file"]), prodFile: abs(values["prod-file"]), allowFile: abs(values.allow), planner });
-  if (values.json) {
-    io.stdout(JSON.stringify({ ok: result.violations.length === 0, violations: result.violations, allowed: result.differences.filter((d) => d.allowed), unusedAllowances: result.unused }, null, 2) + "\n");
-  } else {
-    io.stdout(renderReport(result.left, result.right, result.differences, result.unused));
-  }
-  return result.violations.length === 0 ? 0 : 1;
+export async function main(argv: string[], io: CliIo, _env: CliEnv, deps: MirrorCheckDeps = {}): Promise<number> {
+  return runTool(TOOL, io, async () => {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h" },
+        "staging-file": { type: "string" },
+        "prod-file": { type: "string" },
+        allow: { type: "string" },
+      },
+      strict: true,
+    });
+    if (values.help) return printUsage(TOOL, io);
+    const projectDir = path.resolve(__dirname, "..");
+    const abs = (f?: string) => (f ? path.resolve(f) : undefined);
+    const result = await checkMirror({
+      projectDir,
+      stagingFile: abs(values["staging-file"]),
+      prodFile: abs(values["prod-file"]),
+      allowFile: abs(values.allow),
+      planner: deps.planner ?? planOnDemand,
+    });
+    if (values.json) {
+      const report = {
+        ok: result.violations.length === 0,
+        violations: result.violations,
+        allowed: result.differences.filter((d) => d.allowed),
+        unusedAllowances: result.unused,
+      };
+      io.stdout(JSON.stringify(report, null, 2) + "\n");
+    } else {
+      io.stdout(renderReport(result.left, result.right, result.differences, result.unused));
+    }
+    return result.violations.length === 0 ? 0 : 1;
+  });
 }
-
-if (require.main === module) runFromCommandLine(main);

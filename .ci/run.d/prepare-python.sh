@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 t0=$SECONDS
 # The rehearsal's versions: prod's pin -> staging's pin (FROM/TO in the environment override).
-FROM="${FROM:-$(bash rehearsal/pin.sh prod)}" TO="${TO:-$(bash rehearsal/pin.sh staging)}"
+FROM="${FROM:-$(python3 rehearsal/pins.py prod)}" TO="${TO:-$(python3 rehearsal/pins.py staging)}"
 
 if ! command -v mariadbd >/dev/null || ! command -v mariadb-dump >/dev/null; then
   echo "[prepare] installing MariaDB from Debian"
@@ -15,11 +15,11 @@ if ! command -v mariadbd >/dev/null || ! command -v mariadb-dump >/dev/null; the
   apt_pid=$!
 fi
 pin() { grep -oE '^zenml(\[[^]]*\])?==[0-9][0-9a-zA-Z.]*' "$1" | sed 's/.*==//'; }
-client_version="$(pin registration/requirements-client.txt)"
+client_version="$(pin components/registration/requirements-client.txt)"
 # Two at a time: the installs wait on the network and the disk as much as on the CPU.
 bash rehearsal/ensure-venv.sh "$TO" >/dev/null &
 to_pid=$!
-bash rehearsal/build-venv.sh ".cache/venvs/registration-client-zenml-$client_version" registration/requirements-client.txt
+bash rehearsal/build-venv.sh ".cache/venvs/registration-client-zenml-$client_version" components/registration/requirements-client.txt
 bash rehearsal/ensure-venv.sh "$FROM" >/dev/null
 wait "$to_pid"
 if [[ -n "${apt_pid:-}" ]]; then

@@ -1,4 +1,4 @@
-import type { CliIo } from "../../tools/cli-io";
+import type { CliEnv, CliIo } from "../../tools/cli-io";
 import type { Planner } from "../../tools/offline/plan";
 import { cachedRunPlan } from "./plan";
 
@@ -22,3 +22,16 @@ export async function captureIo(run: (io: CliIo) => Promise<number>): Promise<Cl
 export function runMain(main: Main, argv: string[]): Promise<CliResult> {
   return captureIo((io) => main(argv, io, cachedRunPlan));
 }
+
+/** A tool's `main(argv, io, env, deps)` in-process (tools/cli-io.ts), its output as strings. */
+export function captureTool<D>(
+  main: (argv: string[], io: CliIo, env: CliEnv, deps?: D) => Promise<number>,
+  argv: string[],
+  env: CliEnv = {},
+  deps?: D,
+): Promise<CliResult> {
+  return captureIo((io) => main(argv, io, env, deps));
+}
+
+/** Text written line by line, as the lines (without the final newline's empty one). */
+export const linesOf = (text: string): string[] => (text === "" ? [] : text.replace(/\n$/, "").split("\n"));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_DEPLOYMENT, UsageError, backoffDelay, normalizeUrl, parseSmokeArgs } from "../../tools/smoke/args";
+import { UsageError } from "../../tools/cli-io";
+import { DEFAULT_DEPLOYMENT, backoffDelay, normalizeUrl, parseSmokeArgs } from "../../tools/smoke/args";
 import { targetFromOutputs } from "../../tools/smoke/pulumi-stack";
 
 describe("parseSmokeArgs", () => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../tools/smoke/cli";
+import { captureTool } from "../helpers/cli";
 import { readStackTarget } from "../../tools/smoke/pulumi-stack";
 import { API_KEY, TOKEN, closedPortUrl, healthyRoutes, startFake, type FakeServer } from "./fake-server";
 
@@ -10,10 +11,9 @@ afterEach(async () => {
 });
 
 async function cli(argv: string[], env: Record<string, string | undefined> = { ZENML_API_KEY: API_KEY }, readStack?: typeof readStackTarget) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main({ argv, env, stdout: (s) => out.push(s), stderr: (s) => err.push(s), readStack });
-  return { code, stdout: out.join("\n"), stderr: err.join("\n") };
+  const r = await captureTool(main, argv, env, { readStack });
+  // Each write ends its line; the assertions read the text without the last newline.
+  return { code: r.code, stdout: r.stdout.replace(/\n$/, ""), stderr: r.stderr.replace(/\n$/, "") };
 }
 
 describe("smoke CLI", () => {

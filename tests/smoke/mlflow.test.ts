@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { mlflowMain } from "../../tools/smoke/mlflow-cli";
+import { main } from "../../tools/smoke/mlflow-cli";
+import { captureTool } from "../helpers/cli";
 import { SMOKE_EXPERIMENT, SMOKE_METRIC, runMlflowSmoke, type MlflowSmokeConfig } from "../../tools/smoke/mlflow";
 import { json, startFake, type FakeServer, type Handler } from "./fake-server";
 
@@ -100,34 +101,35 @@ describe("MLflow smoke against a fake tracking server", () => {
   });
 
   it("the CLI refuses to run without credentials (exit 2, one line)", async () => {
-    const err: string[] = [];
-    const code = await mlflowMain({ argv: ["--url", "https://mlflow.example.com", "--expect-version", "3.17.2"], env: {}, stdout: () => undefined, stderr: (s) => err.push(s) });
+    const { code, stderr } = await captureTool(main, ["--url", "https://mlflow.example.com", "--expect-version", "3.17.2"]);
     expect(code).toBe(2);
-    expect(err.join("\n")).toMatch(/^smoke:mlflow: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD must be set/);
+    expect(stderr).toMatch(/^smoke:mlflow: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD must be set/);
   });
 });
 
 describe("smoke:mlflow --stack", () => {
   it("passes with a note when the stack runs no MLflow, without contacting anything", async () => {
-    const out: string[] = [];
-    const code = await mlflowMain({ argv: ["--stack", "staging"], env: {}, stdout: (s) => out.push(s), stderr: () => undefined, readOutputs: () => ({ serverUrl: "https://zenml.example.com", mlflowUrl: null }) });
+    const { code, stdout } = await captureTool(main, ["--stack", "staging"], {}, { readOutputs: () => ({ serverUrl: "https://zenml.example.com", mlflowUrl: null }) });
     expect(code).toBe(0);
-    expect(out.join("\n")).toMatch(/runs no MLflow/);
+    expect(stdout).toMatch(/runs no MLflow/);
   });
 
   it("checks the stack's own server with its admin password, which it never prints", async () => {
     const state = { experiments: new Map<string, string>(), runs: new Map<string, FakeRun>() };
     fake = await startFake(mlflowRoutes("3.17.2", state));
-    const printed: string[] = [];
     const outputs = { mlflowUrl: fake.url, partVersions: { mlflow: "3.17.2" }, mlflowAdminPassword: PASSWORD };
-    const code = await mlflowMain({ argv: ["--stack", "staging", "--json"], env: {}, stdout: (s) => printed.push(s), stderr: (s) => printed.push(s), readOutputs: () => outputs });
+    const { code, stdout, stderr } = await captureTool(main, ["--stack", "staging", "--json"], {}, { readOutputs: () => outputs });
     expect(code).toBe(0);
-    expect(printed.join("\n")).not.toContain(PASSWORD);
+    expect(stdout + stderr).not.toContain(PASSWORD);
   });
 
   it("refuses a stack that serves MLflow without its version or password, and --stack mixed with --url (exit 2)", async () => {
     const err: string[] = [];
-    const run = (argv: string[], outputs: Record<string, unknown>) => mlflowMain({ argv, env: {}, stdout: () => undefined, stderr: (s) => err.push(s), readOutputs: () => outputs });
+    const run = async (argv: string[], outputs: Record<string, unknown>) => {
+      const r = await captureTool(main, argv, {}, { readOutputs: () => outputs });
+      err.push(r.stderr);
+      return r.code;
+    };
     expect(await run(["--stack", "prod"], { mlflowUrl: "https://mlflow.example.com", mlflowAdminPassword: "x" })).toBe(2);
     expect(err.pop()).toMatch(/reports no partVersions\.mlflow/);
     expect(await run(["--stack", "prod"], { mlflowUrl: "https://mlflow.example.com", partVersions: { mlflow: "3.17.2" } })).toBe(2);

@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { main, parseJunit } from "../../tools/smoke/pipelines";
+import { captureTool, linesOf } from "../helpers/cli";
 
 const KEY = "ZENKEY_pipelines_secret_value";
 const OUTPUTS = { serverUrl: "https://zenml.staging.example.com/", zenmlVersion: "0.98.0", zenmlStackName: "aws-staging" };
@@ -34,19 +35,18 @@ process.exit(${code});
   return { python, envFile };
 }
 
-function run(junit: string, code: number, extraEnv: Record<string, string> = {}) {
+async function run(junit: string, code: number, extraEnv: Record<string, string> = {}) {
   const fake = fakePython(junit, code);
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pipelines-report-")), "smoke-pipelines.json");
-  const out: string[] = [];
-  const err: string[] = [];
-  const exit = main({ argv: ["--stack", "staging", "--report", report, "--python", fake.python], env: { PATH: process.env.PATH, ZENML_API_KEY: KEY, ...extraEnv }, stdout: (s) => out.push(s), stderr: (s) => err.push(s), readOutputs: () => OUTPUTS });
-  return { exit, out, err, report: fs.existsSync(report) ? JSON.parse(fs.readFileSync(report, "utf8")) : undefined, seen: fs.existsSync(fake.envFile) ? JSON.parse(fs.readFileSync(fake.envFile, "utf8")) : undefined };
+  const argv = ["--stack", "staging", "--report", report, "--python", fake.python];
+  const r = await captureTool(main, argv, { PATH: process.env.PATH, ZENML_API_KEY: KEY, ...extraEnv }, { readOutputs: () => OUTPUTS });
+  return { exit: r.code, out: linesOf(r.stdout), err: linesOf(r.stderr), report: fs.existsSync(report) ? JSON.parse(fs.readFileSync(report, "utf8")) : undefined, seen: fs.existsSync(fake.envFile) ? JSON.parse(fs.readFileSync(fake.envFile, "utf8")) : undefined };
 }
 
 describe("smoke:pipelines", () => {
-  it("runs the smoke suite on the environment's stack with its version and key, and is green only when pytest is", () => {
+  it("runs the smoke suite on the environment's stack with its version and key, and is green only when pytest is", async () => {
     const green = `<testsuites><testsuite><testcase classname="t" name="test_server_version" time="0.4"/><testcase classname="t" name="test_expected_stack_exists" time="0.2"/></testsuite></testsuites>`;
-    const r = run(green, 0, { AWS_REGION: "eu-west-1" });
+    const r = await run(green, 0, { AWS_REGION: "eu-west-1" });
     expect(r.exit).toBe(0);
     expect(r.seen.args.slice(0, 2)).toEqual(["-m", "pytest"]);
     expect(r.seen.args.at(-1)).toMatch(/\/smoke$/);
@@ -55,8 +55,8 @@ describe("smoke:pipelines", () => {
     expect(r.out).toEqual([expect.stringMatching(/^smoke:pipelines: green on staging \(0\.98\.0\): 2 passed, 0 failed, 0 skipped; report /)]);
   });
 
-  it("names each failed test in one line and exits 1", () => {
-    const r = run(JUNIT_RED, 1);
+  it("names each failed test in one line and exits 1", async () => {
+    const r = await run(JUNIT_RED, 1);
     expect(r.exit).toBe(1);
     expect(r.out[0]).toBe("smoke:pipelines: FAILED test_smoke_pipeline_runs_to_completion: AssertionError: smoke run ended failed assert False");
     expect(r.report.ok).toBe(false);
@@ -64,18 +64,18 @@ describe("smoke:pipelines", () => {
     expect(JSON.stringify(r.report) + r.out.join("\n") + r.err.join("\n")).not.toContain(KEY);
   });
 
-  it("is red when pytest collected nothing, even with exit 0", () => {
-    const r = run("<testsuites></testsuites>", 0);
+  it("is red when pytest collected nothing, even with exit 0", async () => {
+    const r = await run("<testsuites></testsuites>", 0);
     expect(r.exit).toBe(1);
     expect(r.report.ok).toBe(false);
   });
 
-  it("exits 2 without an API key or a report path", () => {
-    const err: string[] = [];
-    const io = { stdout: () => undefined, stderr: (s: string) => err.push(s), readOutputs: () => OUTPUTS };
-    expect(main({ ...io, argv: ["--stack", "staging", "--report", "x.json"], env: {} })).toBe(2);
-    expect(main({ ...io, argv: ["--stack", "staging"], env: { ZENML_API_KEY: KEY } })).toBe(2);
-    expect(err.map((e) => e.split("\n")[0])).toEqual(["smoke:pipelines: ZENML_API_KEY is not set (a service-account API key is needed to log in)", "smoke:pipelines: --stack and --report are required"]);
+  it("exits 2 without an API key or a report path", async () => {
+    const deps = { readOutputs: () => OUTPUTS };
+    const noKey = await captureTool(main, ["--stack", "staging", "--report", "x.json"], {}, deps);
+    const noReport = await captureTool(main, ["--stack", "staging"], { ZENML_API_KEY: KEY }, deps);
+    expect([noKey.code, noReport.code]).toEqual([2, 2]);
+    expect([noKey, noReport].map((r) => r.stderr.split("\n")[0])).toEqual(["smoke:pipelines: ZENML_API_KEY is not set (a service-account API key is needed to log in)", "smoke:pipelines: --stack and --report are required"]);
   });
 
   it("reads pytest's JUnit XML, including skips and escaped messages", () => {

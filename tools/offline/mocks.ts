@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { invokeOutputs, resourceOutputs } from "./outputs";
+import { invokeOutputs, resourceOutputs, type LiveVersionsByPart } from "./outputs";
 
 // The outputs themselves live in outputs.ts, shared with the engine suite's local provider plugins.
 export { MOCK_ACCOUNT, mockAddonVersion } from "./outputs";
@@ -12,9 +12,14 @@ export type StackOutputsByName = Record<string, Record<string, unknown>>;
  * answers itself under `pulumi up`: the outputs of other stacks, given here by hand.
  */
 export class PlatformMocks implements pulumi.runtime.Mocks {
+  /**
+   * @param live what AWS runs for the planned stack, by part (kubernetes, mysql, addon:<name>): the
+   *   answers of the program's live reads. A part not given cannot be read (like a cluster not found).
+   */
   constructor(
     private readonly region: string,
     private readonly stackOutputs: StackOutputsByName,
+    private readonly live: LiveVersionsByPart = {},
   ) {}
 
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
@@ -27,6 +32,6 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
   }
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
-    return invokeOutputs(args.token, args.inputs, this.region);
+    return invokeOutputs(args.token, args.inputs, this.region, this.live);
   }
 }

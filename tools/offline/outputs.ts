@@ -102,8 +102,36 @@ export function resourceOutputs(type: string, name: string, inputs: Inputs, regi
   }
 }
 
-/** What a data source (invoke) answers; anything not listed echoes its inputs. */
-export function invokeOutputs(token: string, inputs: Inputs, region: string): Inputs {
+/** What AWS runs, by part (kubernetes, mysql, addon:<name>): the versions the live reads find. */
+export type LiveVersionsByPart = Record<string, string>;
+
+/**
+ * What AWS answers for the program's live reads (components/live-versions.ts), from `live`; a part
+ * not given is not found (the read throws, as AWS's does for a missing cluster). Undefined: not a live read.
+ */
+export function liveRead(token: string, inputs: Inputs, live: LiveVersionsByPart): Inputs | undefined {
+  const found = (value: string | undefined, fields: Inputs) => {
+    if (value === undefined) throw new Error(`mock AWS: ${token} found nothing for ${JSON.stringify(inputs)}`);
+    return { ...inputs, ...fields };
+  };
+  switch (token) {
+    case "aws:eks/getCluster:getCluster":
+      return found(live.kubernetes, { id: inputs.name, version: live.kubernetes });
+    case "aws:eks/getAddon:getAddon": {
+      const version = live[`addon:${String(inputs.addonName)}`];
+      return found(version, { id: `${String(inputs.clusterName)}:${String(inputs.addonName)}`, addonVersion: version });
+    }
+    case "aws:rds/getInstance:getInstance":
+      // RDS reports the full engine version; the pin is the major.
+      return found(live.mysql, { id: inputs.dbInstanceIdentifier, engine: "mysql", engineVersion: `${live.mysql}.7` });
+  }
+  return undefined;
+}
+
+/** What a data source (invoke) answers, the live reads from `live`; anything not listed echoes its inputs. */
+export function invokeOutputs(token: string, inputs: Inputs, region: string, live: LiveVersionsByPart = {}): Inputs {
+  const read = liveRead(token, inputs, live);
+  if (read) return read;
   switch (token) {
     case "aws:eks/getAddonVersion:getAddonVersion": {
       const { addonName, kubernetesVersion } = inputs as { addonName: string; kubernetesVersion: string };

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { UserFacingError } from "../../components/errors";
-import { bundleSources, readCatalogue } from "../../components/pipeline-catalogue";
+import { bundleSources, readCatalogue } from "../../components/post-upgrade/pipeline-catalogue";
 
 const PROJECT_DIR = path.resolve(__dirname, "../..");
 

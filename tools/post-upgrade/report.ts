@@ -1,4 +1,4 @@
-// Pure: what the wait tool says about a post-upgrade report (post_upgrade/post_upgrade.py's JSON).
+// Pure: what the wait tool says about a post-upgrade report (components/post-upgrade/post_upgrade.py's JSON).
 export interface EntryCheck { name: string; status: "pass" | "fail" | "staging-only"; detail: string }
 export interface EntryReport { entry: string; status: "pass" | "fail"; checks: EntryCheck[]; seconds?: number }
 export interface UnownedItem { kind: string; name: string; status: "fail" | "ignored"; detail: string }

@@ -1,5 +1,6 @@
 // Command-line parsing for the server smoke check. Pure: no I/O, no process access.
 import { parseArgs } from "node:util";
+import { UsageError } from "../cli-io";
 
 export const DEFAULT_DEPLOYMENT = "kubernetes";
 
@@ -28,8 +29,6 @@ export interface SmokeOptions {
   json: boolean;
   help: boolean;
 }
-
-export class UsageError extends Error {}
 
 export const USAGE = `Usage: npm run smoke -- (--url <server url> --expect-version <X.Y.Z> | --stack <pulumi stack>) [options]
 

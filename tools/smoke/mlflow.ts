@@ -3,8 +3,9 @@
 // the upgrade read back unchanged.
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
-import { MLFLOW_ADMIN_USER } from "../../components/mlflow-policy";
-import { UsageError, normalizeUrl } from "./args";
+import { MLFLOW_ADMIN_USER } from "../../components/mlflow/mlflow-policy";
+import { UsageError } from "../cli-io";
+import { normalizeUrl } from "./args";
 import { runSteps, type SmokeReport, type StepResult } from "./checks";
 import { StepFailure, oneLine, requestJson } from "./http";
 

@@ -1,6 +1,7 @@
 // Reads the server URL and version pin of a deployed stack from `pulumi stack output --json`.
 import { execFileSync } from "node:child_process";
-import { UsageError, normalizeUrl } from "./args";
+import { UsageError } from "../cli-io";
+import { normalizeUrl } from "./args";
 
 export interface StackTarget {
   url: string;
