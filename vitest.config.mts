@@ -6,6 +6,7 @@ import { defineConfig } from "vitest/config";
 const PROCESS_TESTS = [
   "tests/cli.test.ts",
   "tests/dockerfiles.test.ts",
+  "tests/engine-cli.test.ts",
   "tests/gate-timing.test.ts",
   "tests/gitops-gate.test.ts",
   "tests/gitops-replay.test.ts",

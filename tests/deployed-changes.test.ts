@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { deployedChangeRefusals } from "../components/deployed-changes";
 import { ProgramFailed } from "../tools/offline/plan";
-import { deployedOutputs, steadyStateOutputs } from "../tools/offline/plan-inputs";
+import { steadyStateOutputs } from "../tools/offline/plan-inputs";
 import { PROJECT_DIR, plan, stackRef } from "./helpers/plan";
 
 const facts = (vpcCidr: string) => ({ stack: "prod", vpcCidr, serverHostname: "zenml.example.com", mlflowHostname: "", promotionSourceStack: "organization/zenml-platform/staging" });
@@ -32,11 +32,23 @@ describe("edits of a deployed stack that would lose state", () => {
     expect(deployedChangeRefusals({ ...base, vpcCidr: "10.40.0.0/16", deployedFacts: undefined })).toEqual([]);
   });
 
-  it("are refused by the program from its own deployed outputs, before any resource is registered", async () => {
-    const steady = steadyStateOutputs(PROJECT_DIR, "zenml-platform")[stackRef("prod")];
-    const err = await plan("prod", { overrides: { vpcCidr: "10.40.0.0/16" }, deployed: { [stackRef("prod")]: { ...steady, ...deployedOutputs({ zenml: String(steady.zenmlVersion) }), crossStackFacts: facts("10.30.0.0/16") } } }).catch((e: unknown) => e);
+  // What prod's last update recorded, as the program reads it back (readOwnState): its versionHistory and its facts.
+  const steadyProd = () => steadyStateOutputs(PROJECT_DIR, "zenml-platform")[stackRef("prod")];
+  const refusal = async (overrides: Record<string, string>, deployed: Record<string, unknown>) => {
+    const err = await plan("prod", { overrides, deployed: { [stackRef("prod")]: deployed } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProgramFailed);
-    expect((err as ProgramFailed).message).toContain('zenml-platform:vpcCidr: "10.40.0.0/16" would replace stack "prod"\'s VPC');
     expect((err as ProgramFailed).registeredTypes.filter((t) => t !== "pulumi:pulumi:StackReference")).toEqual([]);
+    return (err as ProgramFailed).message;
+  };
+
+  it("are refused by the program from its own deployed outputs, before any resource is registered", async () => {
+    expect(await refusal({ vpcCidr: "10.40.0.0/16" }, { ...steadyProd(), crossStackFacts: facts("10.30.0.0/16") })).toContain('zenml-platform:vpcCidr: "10.40.0.0/16" would replace stack "prod"\'s VPC');
+  });
+
+  it("refuse MLflow off when prod's versionHistory records it running", async () => {
+    const steady = steadyProd();
+    const history = steady.versionHistory as { parts: Record<string, unknown> };
+    const running = { ...history, parts: { ...history.parts, mlflow: { deployed: "3.17.2", versions: ["3.17.2"], snapshots: [], awsMoves: [] } } };
+    expect(await refusal({ mlflowVersion: "" }, { ...steady, versionHistory: running })).toContain('zenml-platform:mlflowVersion: "" would remove stack "prod"\'s MLflow server 3.17.2');
   });
 });

@@ -1,11 +1,15 @@
 // How the engine suite's local plugins answer Diff and DiffConfig (tools/engine/diff.ts), and that
 // they answer Create and Invoke with exactly the offline plan's mock outputs (one source for both).
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { UNKNOWN, diffInputs, diffKubernetesProvider } from "../tools/engine/diff";
-import { providerFor } from "../tools/engine/provider/serve";
+import { LIVE_FILE_ENV, providerFor } from "../tools/engine/provider/serve";
 import { subnetLayout } from "../tools/engine/provider/components";
 import { replacePaths } from "../tools/engine/replacements";
 import { PlatformMocks } from "../tools/offline/mocks";
+import { withEnv } from "./helpers/env";
 
 const secret = (value: unknown) => ({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value });
 const rds = replacePaths("aws:rds/instance:Instance")!;
@@ -81,6 +85,31 @@ describe("the plugins answer like the offline plan's mocks", () => {
     const inputs = { addonName: "amazon-cloudwatch-observability", kubernetesVersion: "1.34", mostRecent: false };
     const invoked = await providerFor("aws").invoke!("aws:eks/getAddonVersion:getAddonVersion", inputs);
     expect(invoked.outputs).toEqual(mocks.call({ token: "aws:eks/getAddonVersion:getAddonVersion", inputs } as never));
+  });
+
+  // The suite writes what AWS runs before each operation (tools/engine/world.ts); the plan gets it as a map.
+  const liveReads: [string, Record<string, unknown>][] = [
+    ["aws:eks/getCluster:getCluster", { name: "zenml-prod" }],
+    ["aws:eks/getAddon:getAddon", { clusterName: "zenml-prod", addonName: "amazon-cloudwatch-observability" }],
+    ["aws:rds/getInstance:getInstance", { dbInstanceIdentifier: "zenml-prod" }],
+  ];
+
+  it("answers the live reads from the file the suite wrote, as the mocks answer from their map", async () => {
+    const live = { kubernetes: "1.35", mysql: "8.4", "addon:amazon-cloudwatch-observability": "v1.35.0-eksbuild.1" };
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "engine-live-")), "live.json");
+    fs.writeFileSync(file, JSON.stringify(live));
+    const withLive = new PlatformMocks("us-east-1", {}, live);
+    for (const [token, inputs] of liveReads) {
+      const invoked = await withEnv({ [LIVE_FILE_ENV]: file }, () => providerFor("aws").invoke!(token, inputs));
+      expect(invoked.outputs, token).toEqual(withLive.call({ token, inputs } as never));
+    }
+  });
+
+  it("finds nothing for a live read when nothing was written, like the mocks without a map", async () => {
+    for (const [token, inputs] of liveReads) {
+      await expect(withEnv({ [LIVE_FILE_ENV]: "" }, () => providerFor("aws").invoke!(token, inputs)), token).rejects.toThrow(/found nothing/);
+      expect(() => mocks.call({ token, inputs } as never), token).toThrow(/found nothing/);
+    }
   });
 });
 

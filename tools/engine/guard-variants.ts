@@ -24,7 +24,7 @@ const DIGEST = "sha256:" + "fedcba9876543210".repeat(4);
 
 /**
  * The edits, given what the story deployed on prod when the guard runs: ZenML 0.98.0, Kubernetes
- * 1.33, MySQL 8.0 and MLflow 3.17.2, with staging having run ZenML 0.99.0, Kubernetes 1.34 and MySQL 8.4.
+ * 1.34, MySQL 8.0 and MLflow 3.17.2, with staging having run ZenML 0.99.0, Kubernetes 1.35 and MySQL 8.4.
  */
 export const GUARD_VARIANTS: (Variant | FixedKey)[] = [
   { key: "environment", fixed: "the stack name prod makes it prod; any other value is refused" },
@@ -32,7 +32,7 @@ export const GUARD_VARIANTS: (Variant | FixedKey)[] = [
   { key: "vpcCidr", change: { vpcCidr: "10.40.0.0/16" } },
   { key: "availabilityZones", fixed: "prod spans 3 availability zones, the most the layout allows" },
   { key: "natGateways", fixed: "prod runs OnePerAz" },
-  { key: "kubernetesVersion", change: { kubernetesVersion: "1.34" }, note: "staging ran it" },
+  { key: "kubernetesVersion", change: { kubernetesVersion: "1.35" }, note: "staging ran it" },
   { key: "clusterPublicAccessCidrs", change: { clusterPublicAccessCidrs: ["198.51.100.0/24"] } },
   { key: "clusterAdminRoleArns", change: { clusterAdminRoleArns: [`arn:aws:iam::${ACCOUNT}:role/zenml-prod-breakglass`] } },
   { key: "clusterViewerRoleArns", change: { clusterViewerRoleArns: [`arn:aws:iam::${ACCOUNT}:role/zenml-prod-readonly`] } },
@@ -68,7 +68,11 @@ export const GUARD_VARIANTS: (Variant | FixedKey)[] = [
   { key: "serverJwtExpiryMinutes", change: { serverJwtExpiryMinutes: 120 } },
   { key: "alarmTopicArn", change: { alarmTopicArn: `arn:aws:sns:eu-west-1:${ACCOUNT}:zenml-platform-oncall-2` } },
   { key: "dockerHubCredentialArn", change: { dockerHubCredentialArn: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:ecr-pullthroughcache/docker-hub-2-GhIjKl` } },
-  { key: "eksAddonVersions", change: { eksAddonVersions: ["amazon-cloudwatch-observability=v1.33.0-eksbuild.1"] }, note: "pins the version running" },
+  { key: "promotionSoakHours", change: { promotionSoakHours: 48 } },
+  { key: "upgradeWindow", change: { upgradeWindow: "sat:02:00-sat:06:00" } },
+  { key: "upgradeTimingOverrideReason", change: { upgradeTimingOverrideReason: "0.99.0: security fix, users told on Monday" } },
+  { key: "announcementChannel", change: { announcementChannel: "discussion:12" } },
+  { key: "eksAddonVersions", change: { eksAddonVersions: ["amazon-cloudwatch-observability=v1.34.0-eksbuild.1"] }, note: "pins the version running" },
   { key: "dbMajorUpgradeApplyImmediately", change: { dbMajorUpgradeApplyImmediately: true } },
   { key: "mlflowVersion", change: { mlflowVersion: "", mlflowImage: "", mlflowHostname: "" }, note: "MLflow off: its settings go with it" },
   {

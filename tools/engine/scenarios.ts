@@ -1,6 +1,9 @@
 // The upgrade flow under Pulumi's own engine: each scenario is one or more `pulumi up`/`preview`/
 // `destroy` on the shared backend, in the order the story needs (staging first, prod after).
 import * as fs from "node:fs";
+import { readHistory } from "../../components/part-history";
+import { PARTS } from "../../components/parts";
+import type { PartReportEntry } from "../../components/version-policy";
 import { Checks, Story, mlflowConfig, type ScenarioResult, type StackName } from "./story";
 import { STATEFUL_TYPES, effectiveSteps, firstLines, isStateful, span, statefulLosses, summarize } from "./steps";
 import type { Outcome, Step } from "./world";
@@ -33,6 +36,18 @@ function snapshotFirst(c: Checks, outcome: Outcome, stack: string, target = "zen
   }
 }
 
+/**
+ * The last update of `stack` read what AWS runs for every part it can move (cluster, add-on, MySQL)
+ * and found what the stack deployed: the plugins answer the live reads with it (tools/engine/world.ts).
+ */
+function liveMatchesRecord(c: Checks, story: Story, stack: StackName, outcome: Outcome): void {
+  const report = story.world.deployedOutputs(stack).upgradeReport as { parts?: PartReportEntry[] } | undefined;
+  const readable = (report?.parts ?? []).filter((e) => PARTS[e.part]?.live);
+  c.that(readable.length >= 3 && readable.every((e) => e.live !== undefined), `${stack}: the update did not read what AWS runs: ${JSON.stringify(readable)}`);
+  for (const e of readable) c.that(e.live === e.deployed && e.awsMove === undefined, `${stack}: AWS runs ${e.part} ${e.live}, not the ${e.deployed} the stack deployed`);
+  c.that(!outcome.warnings.some((w) => /could not read/.test(w)), `${stack}: a live read failed: ${outcome.warnings.find((w) => /could not read/.test(w))}`);
+}
+
 async function firstDeploy(story: Story): Promise<ScenarioResult> {
   const c = new Checks();
   const staging = c.ran(await story.up("staging", {}, "first deploy"), true);
@@ -40,10 +55,12 @@ async function firstDeploy(story: Story): Promise<ScenarioResult> {
   for (const [stack, outcome] of [["staging", staging], ["prod", prod]] as const) {
     c.that(effectiveSteps(outcome).every((s) => s.op === "create"), `${stack}: a first deploy only creates`);
   }
+  // The promotion gate reads staging's versionHistory through this reference.
   const ref = (await story.world.resources("prod")).find((r) => r.type === "pulumi:pulumi:StackReference" && r.urn.endsWith("::promotion-source"));
-  const read = (ref?.outputs?.outputs as Record<string, unknown> | undefined)?.zenmlVersion;
-  c.that(read === "0.97.0", `prod's StackReference to staging read zenmlVersion ${JSON.stringify(read)}, not staging's "0.97.0"`);
-  return c.done("first deploy: staging, then prod reading staging", `staging ${summarize(staging, 0)}; prod ${summarize(prod, 0)}, read staging's zenmlVersion ${read}`);
+  const read = readHistory(ref?.outputs?.outputs as Record<string, unknown> | undefined);
+  const zenml = read.migrated ? undefined : read.parts.zenml?.deployed;
+  c.that(zenml === "0.97.0", `prod's StackReference to staging read ZenML ${JSON.stringify(zenml)} from versionHistory, not staging's "0.97.0"`);
+  return c.done("first deploy: staging, then prod reading staging", `staging ${summarize(staging, 0)}; prod ${summarize(prod, 0)}, read staging's versionHistory (ZenML ${zenml})`);
 }
 
 /** An update the program must refuse, leaving the stack's state as it was. */
@@ -67,6 +84,9 @@ async function zenmlUpgrade(story: Story): Promise<ScenarioResult> {
   const outcome = c.ran(await story.up("staging", { zenmlVersion: "0.98.0" }, "ZenML 0.97.0 -> 0.98.0"), true);
   snapshotFirst(c, outcome, "staging");
   c.that(statefulLosses(outcome).length === 0, `staging: the upgrade replaced or deleted ${statefulLosses(outcome).map((s) => s.name).join(", ")}`);
+  liveMatchesRecord(c, story, "staging", outcome);
+  const zenml = readHistory(story.world.deployedOutputs("staging")).parts.zenml;
+  c.that(zenml?.snapshots.includes("zenml-staging-pre-upgrade-0-97-0-to-0-98-0") === true, `staging: versionHistory does not record the pre-upgrade snapshot: ${JSON.stringify(zenml)}`);
   return c.done("ZenML upgrade on staging: snapshot before the Helm release", summarize(outcome));
 }
 
@@ -74,6 +94,7 @@ async function prodAfterStaging(story: Story): Promise<ScenarioResult> {
   const c = new Checks();
   const outcome = c.ran(await story.up("prod", { zenmlVersion: "0.98.0" }, "0.97.0 -> 0.98.0 after staging"), true);
   snapshotFirst(c, outcome, "prod");
+  liveMatchesRecord(c, story, "prod", outcome);
   return c.done("prod accepted after staging ran 0.98.0", summarize(outcome));
 }
 
@@ -86,8 +107,8 @@ async function downgrade(story: Story): Promise<ScenarioResult> {
 
 async function partsOneByOne(story: Story): Promise<ScenarioResult> {
   const c = new Checks();
-  const both = await refusedUnchanged(story, c, "staging", { kubernetesVersion: "1.34", dbEngineVersion: "8.4" }, "Kubernetes and MySQL at once", /one part/i);
-  const k8s = c.ran(await story.up("staging", { kubernetesVersion: "1.34" }, "Kubernetes 1.33 -> 1.34"), true);
+  const both = await refusedUnchanged(story, c, "staging", { kubernetesVersion: "1.35", dbEngineVersion: "8.4" }, "Kubernetes and MySQL at once", /one part/i);
+  const k8s = c.ran(await story.up("staging", { kubernetesVersion: "1.35" }, "Kubernetes 1.34 -> 1.35"), true);
   const cluster = effectiveSteps(k8s).find(ofType("aws:eks/cluster:Cluster"));
   c.that(cluster?.op === "update" && cluster.diffs.includes("version"), `staging: the EKS cluster was not updated in place (${cluster?.op ?? "untouched"})`);
   const mysql = c.ran(await story.up("staging", { dbEngineVersion: "8.4" }, "MySQL 8.0 -> 8.4"), true);
@@ -95,6 +116,7 @@ async function partsOneByOne(story: Story): Promise<ScenarioResult> {
   c.that(db?.op === "update", `staging: the database was ${db?.op ?? "untouched"}, not updated in place`);
   snapshotFirst(c, mysql, "staging", db?.name ?? "zenml-database-instance");
   c.that(statefulLosses(k8s).length + statefulLosses(mysql).length === 0, "staging: a part upgrade replaced or deleted a stateful resource");
+  liveMatchesRecord(c, story, "staging", mysql);
   return c.done("Kubernetes, then MySQL major, one part per update", `both at once refused (${both.slice(0, 90)}...); Kubernetes: ${summarize(k8s, 3)}; MySQL: ${summarize(mysql, 3)}`);
 }
 

@@ -1,5 +1,6 @@
 // The state the scenarios share: one world (one backend), each stack's pinned versions as the
 // scenarios moved them, and every update the engine ran, for the report.
+import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { World, type ConfigValue, type Outcome } from "./world";
 import { firstLines, stepList, summarize } from "./steps";
 
@@ -37,7 +38,7 @@ export const mlflowConfig = (stack: string, version: string): Record<string, Con
 });
 
 /** The versions both stacks start from: pinned here, so a change of the repository's stack files does not move the story. */
-export const FIRST_PINS: Record<string, ConfigValue> = { zenmlVersion: "0.97.0", kubernetesVersion: "1.33", dbEngineVersion: "8.0" };
+export const FIRST_PINS: Record<string, ConfigValue> = { zenmlVersion: "0.97.0", kubernetesVersion: "1.34", dbEngineVersion: "8.0" };
 
 export class Story {
   readonly pins: Record<string, Record<string, ConfigValue>> = { staging: { ...FIRST_PINS }, prod: { ...FIRST_PINS } };
@@ -57,10 +58,10 @@ export class Story {
     return { outcome, update: this.record(stack, label, "up", outcome) };
   }
 
-  /** `pulumi preview` of `stack` with `change`; the stack file is put back afterwards. */
-  async preview(stack: StackName, change: Record<string, ConfigValue>, label: string, raw: Record<string, unknown> = {}): Promise<{ outcome: Outcome; update: Update }> {
+  /** `pulumi preview` of `stack` with `change` (and `program` instead of the world's); the stack file is put back afterwards. */
+  async preview(stack: StackName, change: Record<string, ConfigValue>, label: string, raw: Record<string, unknown> = {}, program?: PulumiFn): Promise<{ outcome: Outcome; update: Update }> {
     await this.world.configure(stack, { ...this.pins[stack], ...change }, raw);
-    const outcome = await this.world.preview(stack);
+    const outcome = await this.world.preview(stack, program);
     await this.world.configure(stack, this.pins[stack]);
     return { outcome, update: this.record(stack, label, "preview", outcome) };
   }

@@ -8,7 +8,10 @@ import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type EngineEvent, type OpType, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
 import { parse, stringify } from "yaml";
 import { defineStack } from "../../components/stack";
+import type { LiveVersionsByPart } from "../offline/outputs";
+import { recordedLive } from "../offline/plan-inputs";
 import { writePlugins } from "./plugins";
+import { LIVE_FILE_ENV } from "./provider/serve";
 
 export const PROJECT = "zenml-platform";
 export const ORGANIZATION = "organization";
@@ -69,6 +72,8 @@ export class World {
   readonly backend: string;
   private readonly stacks = new Map<string, Stack>();
   private sequence = 0;
+  /** Parts AWS moved on its own, by stack: what the live reads find instead of what the stack deployed. */
+  readonly awsMoves = new Map<string, LiveVersionsByPart>();
 
   private constructor(
     readonly projectDir: string,
@@ -107,11 +112,22 @@ export class World {
       PULUMI_SKIP_UPDATE_CHECK: "true",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
       PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+      // The engine starts the plugins with its own environment: the aws plugin finds the live versions here.
+      [LIVE_FILE_ENV]: this.liveFile,
     };
   }
 
-  /** The program every update runs: the real one. */
-  static readonly program: PulumiFn = async () => defineStack();
+  /** Where the aws plugin reads what AWS runs for the stack being run (tools/engine/provider/serve.ts). */
+  get liveFile(): string {
+    return path.join(this.dir, "live.json");
+  }
+
+  /**
+   * The program every update runs: the real one. The images we build have no digest in the lock for
+   * the story's versions (no images workflow ran), so they are stood in for as in the offline plan;
+   * the scenario "built image without a digest" runs it without, as a real deploy does.
+   */
+  static readonly program: PulumiFn = async () => defineStack({ standInBuiltImages: true });
 
   async stack(name: string): Promise<Stack> {
     const known = this.stacks.get(name);
@@ -163,8 +179,23 @@ export class World {
     return { onEvent, steps, diagnostics, warnings };
   }
 
+  /** The stack's outputs as its last update left them in the backend (secrets as ciphertext); empty before its first. */
+  deployedOutputs(name: string): Record<string, unknown> {
+    const file = this.stateFile(name);
+    if (!fs.existsSync(file)) return {};
+    const state = JSON.parse(fs.readFileSync(file, "utf8")) as { checkpoint?: { latest?: { resources?: StateResource[] } } };
+    return state.checkpoint?.latest?.resources?.find((r) => r.type === "pulumi:pulumi:Stack")?.outputs ?? {};
+  }
+
+  /** What the stack's last update deployed of the parts AWS can move, from its `versionHistory`; empty before its first. */
+  deployedVersions(name: string): LiveVersionsByPart {
+    return recordedLive(this.deployedOutputs(name));
+  }
+
   private async run(kind: "up" | "preview" | "destroy", name: string, program?: PulumiFn): Promise<Outcome> {
     const stack = await this.stack(name);
+    // AWS runs what the stack's last update deployed, unless a scenario says AWS moved a part since.
+    fs.writeFileSync(this.liveFile, JSON.stringify({ ...this.deployedVersions(name), ...this.awsMoves.get(name) }));
     const { onEvent, steps, diagnostics, warnings } = this.collector();
     const t0 = Date.now();
     try {

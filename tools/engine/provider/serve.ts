@@ -4,10 +4,11 @@
 // @pulumi/pulumi/provider; its server leaves Diff's old inputs, DiffConfig, the provider's
 // configuration and planned (preview) creates out, so those answers are installed on the gRPC
 // service here.
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import type * as provider from "@pulumi/pulumi/provider";
-import { invokeOutputs, resourceOutputs } from "../../offline/outputs";
+import { invokeOutputs, resourceOutputs, type LiveVersionsByPart } from "../../offline/outputs";
 import { UNKNOWN, diffInputs, diffKubernetesProvider, type InputDiff } from "../diff";
 import { replacePaths } from "../replacements";
 import type { constructComponent } from "./components";
@@ -29,6 +30,18 @@ export function packageVersion(pkg: PackageName): string {
 
 const typeOf = (urn: string) => urn.split("::")[2].split("$").pop()!;
 const nameOf = (urn: string) => urn.split("::").slice(3).join("::");
+
+/**
+ * The file in which the suite writes, before each operation, what AWS runs for the stack about to
+ * run (tools/engine/world.ts); the aws plugin answers the program's live reads from it.
+ */
+export const LIVE_FILE_ENV = "ZENML_ENGINE_LIVE_FILE";
+
+/** What AWS runs now, by part, as the suite last wrote it; nothing written: nothing can be read. */
+export function liveVersions(env: NodeJS.ProcessEnv = process.env): LiveVersionsByPart {
+  const file = env[LIVE_FILE_ENV];
+  return file && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as LiveVersionsByPart) : {};
+}
 
 /** What the provider was configured with; the region shapes ARNs and addresses, as the mocks' does. */
 const configured: { region: string } = { region: "us-east-1" };
@@ -133,7 +146,7 @@ export function providerFor(pkg: PackageName): provider.Provider {
     update: async (_id, urn, _olds, news) => ({ outs: answer(urn, news).state }),
     read: async (id, _urn, props) => ({ id, props }),
     delete: async () => undefined,
-    invoke: async (token, inputs) => ({ outputs: invokeOutputs(token, inputs, configured.region) }),
+    invoke: async (token, inputs) => ({ outputs: invokeOutputs(token, inputs, configured.region, liveVersions()) }),
     construct: async (name, type, inputs, options) => {
       // Loaded here: only the eks and awsx plugins construct, and the whole SDK costs every plugin's start ~1 s.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
