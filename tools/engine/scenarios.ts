@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import { readHistory } from "../../components/part-history";
 import { PARTS } from "../../components/parts";
+import { defineStack } from "../../components/stack";
 import type { PartReportEntry } from "../../components/version-policy";
 import { Checks, Story, mlflowConfig, type ScenarioResult, type StackName } from "./story";
 import { STATEFUL_TYPES, effectiveSteps, firstLines, isStateful, span, statefulLosses, summarize } from "./steps";
@@ -141,6 +142,32 @@ async function rollback(story: Story): Promise<ScenarioResult> {
   return c.done("rollback on staging: restored into a new database, nothing deleted", summarize(outcome, 4));
 }
 
+/** EKS moves a cluster whose version left standard support (1.34: 2026-12-02) by itself: the program reads it. */
+async function awsMovedCluster(story: Story): Promise<ScenarioResult> {
+  const c = new Checks();
+  story.world.awsMoves.set("prod", { kubernetes: "1.35" });
+  try {
+    const why = await refusedUnchanged(story, c, "prod", {}, "pin 1.34 while AWS runs 1.35", /kubernetesVersion "1\.34" is below the Kubernetes 1\.35 that AWS runs now.*Fix: npm run bump -- --stack prod --part kubernetes --version 1\.35/);
+    const outcome = c.ran(await story.up("prod", { kubernetesVersion: "1.35" }, "pin set to the 1.35 AWS runs"), true);
+    const record = readHistory(story.world.deployedOutputs("prod")).parts.kubernetes;
+    c.that(record?.deployed === "1.35" && record.awsMoves.some((m) => m.from === "1.34" && m.to === "1.35"), `prod: versionHistory does not record the move AWS made: ${JSON.stringify(record)}`);
+    c.that(outcome.warnings.some((w) => /recorded as a move AWS made/.test(w)), "prod: no warning says AWS moved the cluster");
+    c.that(statefulLosses(outcome).length === 0, `prod: following AWS replaced or deleted ${statefulLosses(outcome).map((s) => s.name).join(", ")}`);
+    return c.done("AWS moved prod's cluster: the old pin refused, the new one records the move", `${why.slice(0, 110)}...; then ${summarize(outcome, 3)}`);
+  } finally {
+    story.world.awsMoves.delete("prod");
+  }
+}
+
+/** The real engine is no mock: an image we build without a digest in images.lock.yaml stops the program. */
+async function builtImageUnlocked(story: Story): Promise<ScenarioResult> {
+  const c = new Checks();
+  const outcome = c.ran(await story.preview("staging", {}, "the program as a deploy runs it (no stand-in digests)", {}, async () => defineStack()), false);
+  c.that(/images\.lock\.yaml has no digest for .*gh workflow run images\.yml/s.test(outcome.error ?? ""), `the refusal does not name the lock and the workflow: ${firstLines(outcome.error)}`);
+  c.that(effectiveSteps(outcome).length === 0, `the refused preview still planned: ${summarize(outcome)}`);
+  return c.done("a built image without a locked digest refused under the engine", firstLines(outcome.error, 1));
+}
+
 async function wrongType(story: Story): Promise<ScenarioResult> {
   const c = new Checks();
   const outcome = c.ran(await story.preview("staging", {}, "availabilityZones: \"two\"", { "zenml-platform:availabilityZones": "two" }), false);
@@ -196,4 +223,4 @@ export type Scenario = (story: Story) => Promise<ScenarioResult>;
 
 /** In story order. The guard and the alias check run between rollback and destroy (tools/engine/run.ts). */
 export const BEFORE_GUARD: Scenario[] = [firstDeploy, prodBeforeStaging, zenmlUpgrade, prodAfterStaging, downgrade, partsOneByOne, mlflowOn];
-export const AFTER_GUARD: Scenario[] = [rollback, wrongType, secretsInState, destroyProd];
+export const AFTER_GUARD: Scenario[] = [rollback, awsMovedCluster, builtImageUnlocked, wrongType, secretsInState, destroyProd];
