@@ -38,7 +38,7 @@ def database_size_mb(query: Any, database: str) -> float:
 
 def migration_env(a: argparse.Namespace, password: str) -> Dict[str, str]:
     """The chart's migration hook environment, pointed at the copy."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZENML_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZENML_") or k == "ZENML_CONFIG_PATH"}
     env.update(
         ZENML_STORE_URL=f"mysql://{a.user}@{a.host}:{a.port}/{a.database}",
         ZENML_STORE_PASSWORD=password,
