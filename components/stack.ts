@@ -133,7 +133,9 @@ async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
   const mlflow = parts.entries.find((e) => e.part === "mlflow");
   const mlflowSnapshotId = mlflow?.move === "upgrade" && mlflow.deployed ? mlflowPreUpgradeSnapshotId(stack, mlflow.deployed, mlflow.desired, history.snapshots) : undefined;
   const mlflowUpgrade = mlflowSnapshotId && history.parts.mlflow?.deployed ? { from: mlflow!.deployed!, to: mlflow!.desired } : undefined;
-  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId ?? mlflowSnapshotId, rollback, addonVersions, mysqlMajorUpgrade, pipelines, mlflowUpgrade, serverImageTag: serverImage.tag });
+  // The server moves from what it runs now, with the image bytes it ran (its recorded digest).
+  const zenmlUpgrade = decision.kind === "upgrade" ? { from: decision.from!, fromImageTag: history.imageDigests[decision.from!] ? `${decision.from!}@${history.imageDigests[decision.from!]}` : undefined } : undefined;
+  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId ?? mlflowSnapshotId, rollback, addonVersions, mysqlMajorUpgrade, pipelines, mlflowUpgrade, serverImageTag: serverImage.tag, zenmlUpgrade });
   const taken = [snapshotId, mysqlMajorUpgrade?.snapshotId, mlflowSnapshotId].filter((x): x is string => x !== undefined);
   // Parts not desired now (MLflow off) keep their history, so turning them on again is checked.
   const partHistory = { ...Object.fromEntries(Object.entries(history.parts).filter(([part]) => part !== "zenml").map(([part, h]) => [part, h.versions])), ...Object.fromEntries(Object.entries(desired).map(([part, v]) => [part, recordOnce(history.parts[part]?.versions ?? [], v)])) };
@@ -169,6 +171,22 @@ async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
     zenmlStackName: env.zenmlStackName,
     zenmlStackRegistrationJob: env.zenmlStackRegistrationJob,
     postUpgradeJob: env.postUpgradeJob,
+    // Only in an update that upgrades ZenML: where its inventory and reports are, which Jobs made them.
+    ...(env.preUpgrade ? { preUpgrade: preUpgradeOutput(env, config) } : {}),
+  };
+}
+
+/** The pre-upgrade work of this update, for the deploy record and whoever looks for what went missing. */
+function preUpgradeOutput(env: ZenmlEnvironment, config: PlatformConfig) {
+  const pre = env.preUpgrade!;
+  return {
+    from: pre.move.from,
+    to: pre.move.to,
+    inventory: pre.documents.inventory,
+    drain: pre.documents.drain,
+    restoreTest: env.restoreTest ? pre.documents.restoreTest : null,
+    jobs: { inventory: pre.inventoryJob.metadata.name, drain: pre.drainJob.metadata.name, restoreTest: env.restoreTest?.job.metadata.name ?? null },
+    drainOverrideReason: config.upgradeDrainOverrideReason.trim() === "" ? null : config.upgradeDrainOverrideReason.trim(),
   };
 }
 
