@@ -231,6 +231,36 @@ exit 9
     });
   });
 
+  describe("the migration timing on prod's data", () => {
+    const w = wf("migration-timing.yml");
+    const job = w.jobs.time;
+
+    it("runs when prod's pin changes on staging, or by hand, one at a time, in its own environment, and uploads the record prod's gate reads", () => {
+      expect(w.on.push).toEqual({ branches: ["staging"], paths: ["Pulumi.prod.yaml"] });
+      expect(Object.keys(w.on)).toContain("workflow_dispatch");
+      expect(w.concurrency).toEqual({ group: "migration-timing", "cancel-in-progress": false });
+      expect(job.environment).toBe("migration-timing");
+      expect(stepNamed(job, /migration-timing --/).run).toBe('npm run --silent migration-timing -- ${TO:+--to "$TO"} --out migration-timing.json');
+      const upload = job.steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"));
+      expect(upload?.with).toMatchObject({ name: "migration-timing-prod", path: "migration-timing.json", "if-no-files-found": "error" });
+    });
+
+    it("times prod's new pin, nothing when only staging's changed, the version asked for by hand (its shell, with a stand-in npm)", () => {
+      const script = job.steps.find((s) => s.id === "pin")!.run!;
+      const decide = (changes: string, env: Record<string, string>) => {
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "timing-pin-"));
+        fs.writeFileSync(path.join(tmp, "npm"), `#!/bin/sh\nprintf '%s' '${changes}'\n`, { mode: 0o755 });
+        const out = path.join(tmp, "out");
+        fs.writeFileSync(out, "");
+        expect(runShell(script, { PATH: `${tmp}:${process.env.PATH}`, GITHUB_OUTPUT: out, BEFORE: "abc", EVENT: "push", TO_INPUT: "", ...env })).toBe(0);
+        return fs.readFileSync(out, "utf8").trim().replace(/\n/g, " ");
+      };
+      expect(decide("prod 0.97.0 0.98.0\nstaging 0.97.0 0.98.0", {})).toBe("run=true to=0.98.0");
+      expect(decide("staging 0.98.0 0.99.0", {})).toBe("run=false to=");
+      expect(decide("", { EVENT: "workflow_dispatch", TO_INPUT: "0.99.0" })).toBe("run=true to=0.99.0");
+    });
+  });
+
   it("nightly drift detection per stack, from the branch that deploys it, failing visibly", () => {
     const w = wf("drift.yml");
     expect(w.on.schedule).toEqual([{ cron: expect.stringMatching(/^\S+ \S+ \* \* \*$/) }]);

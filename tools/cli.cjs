@@ -15,6 +15,7 @@ const TOOLS = {
   bump: { file: "tools/gitops/bump.ts", shape: "script" },
   "config:sync": { file: "tools/config/sync.ts", shape: "main" },
   "deploy-record": { file: "tools/gitops/deploy-record.ts", shape: "script" },
+  "migration-timing": { file: "tools/migration-timing/cli.ts", shape: "main" },
   "mirror-check": { file: "tools/mirror-check.ts", shape: "main" },
   "pin-changes": { file: "tools/gitops/pin-changes.ts", shape: "script" },
   "pin-images": { file: "tools/images/pin-cli.ts", shape: "main" },
