@@ -6,6 +6,8 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ZENML_SERVER_IMAGE } from "../components/image-lock";
 import { migrationCheck, migrationLimits, newestTimingFor, parseTimingRecord, type MigrationTimingRecord } from "../tools/gitops/migration-gate";
+import { buildRecord } from "../tools/gitops/deploy-record";
+import { evaluateGate, type GateSources } from "../tools/gitops/staging-gate";
 import { main } from "../tools/migration-timing/cli";
 import { TIMING_JOB, stagingImage, timingManifests } from "../tools/migration-timing/manifests";
 import { TimingError, copyIdentifier, latestSnapshot, timeMigration, type Clock, type DbInstance, type DbSnapshot, type JobOutcome, type Rds, type TimingCluster, type TimingJob } from "../tools/migration-timing/timing";
@@ -251,5 +253,35 @@ describe("prod's gate on the migration's duration", () => {
     expect(newestTimingFor("0.97.0", runs, (r) => records[r.id])).toBeUndefined();
     expect(parseTimingRecord("{}")).toBeUndefined();
     expect(parseTimingRecord(JSON.stringify(record()))?.minutes).toBe(8);
+  });
+});
+
+describe("the staging gate with the migration time", () => {
+  const sha = "c".repeat(40);
+  const timed = (minutes: number): MigrationTimingRecord => ({
+    kind: "zenml-platform/migration-timing-record", source: "prod", target: "staging", snapshot: "rds:zenml-prod-2026-12-07-02-10", snapshotCreatedAt: "2026-12-07T02:10:00Z", fromRevisions: ["0.97.0"],
+    to: "0.98.0", result: "passed", seconds: minutes * 60, minutes, sizeMb: 4210.5, allocatedStorageGb: 100, instanceClass: "db.m7g.large", copyDeleted: true, measuredAt: "2026-12-07T10:30:00Z",
+  });
+  /** Staging ran 0.97.0 -> 0.98.0 green at this commit; prod runs 0.97.0; the timing as given. */
+  const sources = (record?: MigrationTimingRecord): GateSources => {
+    const staging = { databaseId: 1, headSha: sha, status: "completed", conclusion: "success", createdAt: "2026-12-07T00:00:00Z", url: "u1" };
+    const prod = { databaseId: 2, headSha: "d".repeat(40), status: "completed", conclusion: "success", createdAt: "2026-12-01T00:00:00Z", url: "u2" };
+    const records = { 1: buildRecord({ stack: "staging", sha, from: "0.97.0", to: "0.98.0", checks: ["up=success"] }), 2: buildRecord({ stack: "prod", sha: prod.headSha, from: "0.96.0", to: "0.97.0", checks: ["up=success"] }) };
+    return { runs: (w) => (w === "deploy-staging.yml" ? [staging] : [prod]), record: (r) => records[r.databaseId as 1 | 2], pinAt: () => "0.98.0", migrationTiming: (to) => (record?.to === to ? record : undefined) };
+  };
+  const input = { sha, prodPin: "0.98.0", overrideReason: "", migration: { maxMinutes: 10, overrideReason: "" } };
+
+  it("shows the timed figure and passes within maxMigrationMinutes", () => {
+    const v = evaluateGate(input, sources(timed(8)));
+    expect(v.ok).toBe(true);
+    expect(v.checks.map((c) => [c.name, c.ok])).toEqual([["commit", true], ["latest staging run", true], ["upgrade path", true], ["migration time", true]]);
+    expect(v.checks[3].detail).toMatch(/migrates in 8 min on 4210\.5 MB/);
+  });
+
+  it("refuses a longer or untimed migration, and passes it overridden with the reason", () => {
+    expect(evaluateGate(input, sources(timed(25)))).toMatchObject({ ok: false, message: expect.stringMatching(/took 25 min .* more than maxMigrationMinutes 10/) });
+    expect(evaluateGate(input, sources())).toMatchObject({ ok: false, message: expect.stringMatching(/^no timing of 0\.98\.0's migration on prod's data/) });
+    const overridden = evaluateGate({ ...input, migration: { maxMinutes: 10, overrideReason: "INC-5 window booked" } }, sources(timed(25)));
+    expect(overridden).toMatchObject({ ok: true, overridden: true });
   });
 });

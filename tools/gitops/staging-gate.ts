@@ -1,5 +1,5 @@
 // Prod's deploy gate. It runs in its own job, with no environment and no secret, before anyone
-// approves the prod deployment, and the prod job `needs:` it. Three checks, each with a one-line
+// approves the prod deployment, and the prod job `needs:` it. Four checks, each with a one-line
 // reason when it refuses:
 //   commit       staging's deploy workflow ran this exact commit (main only fast-forwards to
 //                commits of `staging`, so the commit prod deploys is one staging deployed);
@@ -8,6 +8,8 @@
 //   upgrade path prod's move from -> to (from = what prod's last deploy record says it runs) is a
 //                move a green staging run performed, or the PR set promotionOverrideReason, which
 //                the gate reports as a warning annotation and the program records in prod's outputs.
+//   migration time TO's migration, timed on a copy of prod's data by the migration-timing workflow,
+//                passed within maxMigrationMinutes, or migrationTimeOverrideReason (migration-gate.ts).
 // The program's own promotion check (staging's version history) stays the second line.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -16,6 +18,8 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parseDocument } from "yaml";
 import { type DeployRecord, parseRecord, RECORD_FILE, recordArtifact } from "./deploy-record";
+import { migrationCheck, migrationLimits, type MigrationTimingRecord } from "./migration-gate";
+import { timingFromGitHub } from "./migration-gate-github";
 import { locatePin, readPin } from "./pin-file";
 import { runFromCommandLine, type CliIo } from "../cli-io";
 import { annotationLine, summarize } from "./workflow-commands";
@@ -42,6 +46,8 @@ export interface GateSources {
   record(run: WorkflowRun, stack: string): DeployRecord | undefined;
   /** The version pin of Pulumi.<stack>.yaml at a commit, undefined when unreadable. */
   pinAt(sha: string, stack: string): string | undefined;
+  /** The newest migration timing of prod's data for a version (tools/gitops/migration-gate.ts). */
+  migrationTiming?(to: string): MigrationTimingRecord | undefined;
 }
 
 export interface GateInput {
@@ -53,10 +59,12 @@ export interface GateInput {
   prodFrom?: string | null;
   /** main's previous head (the push's `before`): its prod pin stands in when no prod record is left. */
   before?: string;
+  /** Pulumi.prod.yaml's maxMigrationMinutes and migrationTimeOverrideReason: with them, the migration time is checked. */
+  migration?: { maxMinutes: number; overrideReason: string };
 }
 
 export interface GateCheck {
-  name: "commit" | "latest staging run" | "upgrade path";
+  name: "commit" | "latest staging run" | "upgrade path" | "migration time";
   ok: boolean;
   detail: string;
 }
@@ -135,6 +143,8 @@ export function evaluateGate(input: GateInput, sources: GateSources): GateVerdic
     }
   }
 
+  if (input.migration && sources.migrationTiming) checks.push(migrationCheck({ from, to, record: from !== null && from !== to ? sources.migrationTiming(to) : undefined, ...input.migration }));
+
   const refused = checks.find((c) => !c.ok);
   const overridden = checks.some((c) => c.detail.startsWith("OVERRIDDEN"));
   return {
@@ -189,6 +199,7 @@ export function ghSources(repo: string | undefined, dir = process.cwd(), env: No
         return undefined;
       }
     },
+    migrationTiming: (to) => timingFromGitHub(gh, to),
   };
 }
 
@@ -202,7 +213,8 @@ export function missingTooling(env: NodeJS.ProcessEnv): string | undefined {
 
 export const HELP = `usage: npm run --silent staging-gate -- --sha <commit> [--dir <checkout>] [--prod-file <dir>/Pulumi.prod.yaml] [--repo owner/name] [--prod-from X.Y.Z|none] [--before <main's previous head>]
 Refuses prod's deploy unless staging's deploy workflow ran <commit>, its latest run of it is green,
-and prod's from -> to is a move staging performed green (or ${OVERRIDE_KEY} is set).
+and prod's from -> to is a move staging performed green (or ${OVERRIDE_KEY} is set), and its migration,
+timed on prod's data by the migration-timing workflow, took at most maxMigrationMinutes (or migrationTimeOverrideReason is set).
 Needs gh and GH_TOKEN (actions: read) and the git history. Exit 0 pass, 1 refused, 2 bad usage, missing tooling or GitHub unreachable.`;
 
 /**
@@ -237,7 +249,7 @@ function gate(argv: string[], io: CliIo, env: NodeJS.ProcessEnv, cwd: string): n
   if (missing) throw new GateUsageError(missing);
   const prod = readPin(path.resolve(cwd, values["prod-file"] ?? path.join(values.dir!, "Pulumi.prod.yaml")));
   const prodFrom = values["prod-from"] === undefined ? undefined : values["prod-from"] === "none" ? null : values["prod-from"];
-  const input: GateInput = { sha: values.sha, prodPin: prod.pin.value, overrideReason: overrideReason(prod.text), prodFrom, before: values.before };
+  const input: GateInput = { sha: values.sha, prodPin: prod.pin.value, overrideReason: overrideReason(prod.text), prodFrom, before: values.before, migration: migrationLimits(prod.text) };
   const verdict = evaluateGate(input, ghSources(values.repo, path.resolve(cwd, values.dir!), env));
   summarize(verdictSummary(input, verdict), env);
   if (!verdict.ok) {
