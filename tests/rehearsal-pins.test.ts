@@ -34,7 +34,7 @@ describe("the rehearsal follows the pins", () => {
   });
 
   it("every CI script that needs the versions takes them from pin.sh, not from a copy", () => {
-    for (const script of [".ci/run.d/prepare-python.sh", "components/post-upgrade/run-tests.sh", "rehearsal/rehearse.sh"]) {
+    for (const script of [".ci/run.d/prepare-python.sh", "components/post-upgrade/run-tests.sh", "components/pre-upgrade/run-tests.sh", "rehearsal/rehearse.sh"]) {
       const text = fs.readFileSync(path.join(ROOT, script), "utf8");
       expect(text, script).toMatch(/rehearsal\/pin\.sh" prod|rehearsal\/pin\.sh prod/);
       expect(text, script).not.toMatch(/zenml-platform:zenmlVersion/);
