@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { PinFileError, readPin } from "./pin-file";
+import { preUpgradeFailures, preUpgradeSummary, readPreUpgrade, type PreUpgradeRecord } from "./pre-upgrade-record";
 import { annotate, summarize } from "./workflow-commands";
 
 export const RECORD_KIND = "zenml-platform/deploy-record";
@@ -28,6 +29,8 @@ export interface DeployRecord {
   result: "success" | "failure";
   checks: { name: string; outcome: Outcome }[];
   runUrl?: string;
+  /** A ZenML upgrade's inventory, drain and restore-test (pre-upgrade-record.ts). */
+  preUpgrade?: PreUpgradeRecord;
 }
 
 export class UsageError extends Error {}
@@ -103,7 +106,7 @@ export function recordSummary(r: DeployRecord, details: Record<string, string[]>
   ].join("\n");
 }
 
-const HELP = `usage: npm run --silent deploy-record -- --stack <stack> --sha <commit> --from <X.Y.Z|none> --check <name>=<outcome>... [--report <check>=<file.json>]... [--to X.Y.Z] [--out ${RECORD_FILE}] [--dir .]
+const HELP = `usage: npm run --silent deploy-record -- --stack <stack> --sha <commit> --from <X.Y.Z|none> --check <name>=<outcome>... [--report <check>=<file.json>]... [--pre-upgrade <folder>] [--to X.Y.Z] [--out ${RECORD_FILE}] [--dir .]
 Writes the deploy record (JSON) and the job summary; an error annotation per failed check; exit 1 when any failed, 2 on bad usage.`;
 
 function main(argv: string[]): number {
@@ -117,6 +120,7 @@ function main(argv: string[]): number {
       to: { type: "string" },
       check: { type: "string", multiple: true },
       report: { type: "string", multiple: true },
+      "pre-upgrade": { type: "string" },
       out: { type: "string", default: RECORD_FILE },
       dir: { type: "string", default: process.cwd() },
       help: { type: "boolean" },
@@ -131,6 +135,9 @@ function main(argv: string[]): number {
   const to = values.to ?? readPin(path.join(values.dir!, `Pulumi.${values.stack}.yaml`)).pin.value;
   const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
   const record = buildRecord({ stack: values.stack, sha: values.sha, from: values.from, to, checks: values.check ?? [], runUrl });
+  // The inventory, drain and restore-test of an upgrade run inside `up`: their documents say what `up` alone cannot.
+  const preUpgrade = values["pre-upgrade"] ? readPreUpgrade(values["pre-upgrade"]) : undefined;
+  if (preUpgrade) record.preUpgrade = preUpgrade;
   fs.writeFileSync(values.out!, JSON.stringify(record, null, 2) + "\n");
   const details: Record<string, string[]> = {};
   for (const spec of values.report ?? []) {
@@ -138,7 +145,8 @@ function main(argv: string[]): number {
     if (!name || !file) throw new UsageError(`--report "${spec}": expected <check>=<file.json>`);
     details[name] = failedEntries(fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined);
   }
-  summarize(recordSummary(record, details));
+  if (preUpgrade) details.up = [...preUpgradeFailures(preUpgrade), ...(details.up ?? [])];
+  summarize(recordSummary(record, details) + (preUpgrade ? "\n" + preUpgradeSummary(preUpgrade).join("\n") : ""));
   for (const c of record.checks.filter((x) => x.outcome !== "success")) {
     const first = details[c.name]?.[0];
     annotate("error", `${record.stack}: ${c.name} ${c.outcome}`, `${c.name} ${c.outcome} on ${record.stack} at ${record.sha}${first ? ` (${first})` : ""}; prod's gate refuses this commit until a later run of it is green`);
