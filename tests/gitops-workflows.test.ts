@@ -204,7 +204,8 @@ exit 9
         // The checks run whenever up succeeded, so one failure never hides another.
         for (const re of [/post-upgrade:wait/, /smoke:stack/, /smoke:pipelines/]) expect(stepNamed(job, re).if).toBe("${{ !cancelled() && steps.up.outcome == 'success' }}");
         expect(stepNamed(job, /smoke:stack/).run).toBe(`npm run --silent smoke:stack -- ${stack} > smoke-report.json`);
-        expect(stepNamed(job, /post-upgrade:wait/).run).toBe(`npm run --silent post-upgrade:wait -- --stack ${stack} --timeout-minutes 30 --report post-upgrade-report.json`);
+        // An upgrade's inventory (copied after up) must still be there; without one the comparison is skipped.
+        expect(stepNamed(job, /post-upgrade:wait/).run).toBe(`npm run --silent post-upgrade:wait -- --stack ${stack} --timeout-minutes 30 --report post-upgrade-report.json --inventory pre-upgrade/inventory.json`);
         const record = stepNamed(job, /deploy-record/);
         expect(record.if).toBe("${{ !cancelled() }}");
         expect(record.run).toContain(`--stack ${stack} --sha "$GITHUB_SHA"`);
