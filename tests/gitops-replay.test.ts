@@ -14,6 +14,7 @@ import { parse } from "yaml";
 import type { StackOutputsByName } from "../tools/offline/mocks";
 import { ORGANIZATION, runPlan, type Plan } from "../tools/offline/plan";
 import { buildRecord } from "../tools/gitops/deploy-record";
+import { TIMING_RECORD_KIND } from "../tools/gitops/migration-gate";
 import { fakeGh } from "./helpers/fake-gh";
 import { migration, writeFakeWheel } from "./helpers/fake-wheel";
 import { PROJECT_DIR, cachedPlan } from "./helpers/plan";
@@ -41,6 +42,8 @@ const workflowStep = (file: string, job: string, pattern: RegExp) => {
 const filterScript = workflowStep("preview.yml", "changes", /quiet-stacks/);
 /** deploy-prod.yml's gate step, run as written. */
 const gateScript = workflowStep("deploy-prod.yml", "gate", /staging-gate/);
+/** migration-timing.yml's step that decides whether a push to staging is timed, run as written. */
+const timingPinScript = workflowStep("migration-timing.yml", "time", /pin-changes/);
 
 const LOOP = documentedLoop();
 
@@ -159,6 +162,21 @@ class Replay {
     this.log.push(`deploy ${stack} at ${sha.slice(0, 7)}: ${from} -> ${up.outputs.zenmlVersion as string}`);
   }
 
+  /**
+   * migration-timing.yml on a push to staging that changes Pulumi.prod.yaml: its own step decides
+   * what to time; the timing needs AWS, so its record (a 4-minute migration) stands in.
+   */
+  timeMigration(before: string, sha: string): void {
+    const out = path.join(this.root, `timing-${sha}`);
+    fs.writeFileSync(out, "");
+    this.sh(timingPinScript, { GITHUB_OUTPUT: out, EVENT: "push", BEFORE: before, TO_INPUT: "" });
+    const decided = Object.fromEntries(fs.readFileSync(out, "utf8").trim().split("\n").map((l) => l.split("=") as [string, string]));
+    expect(decided).toEqual({ run: "true", to: this.pin("prod", sha) });
+    const run = { databaseId: this.runId++, headSha: sha, status: "completed", conclusion: "success", createdAt: new Date((this.clock += 600_000)).toISOString(), url: `https://github.invalid/runs/${this.runId}` };
+    this.gh.addTiming(run, { kind: TIMING_RECORD_KIND, source: "prod", target: "staging", snapshot: "rds:zenml-prod-nightly", snapshotCreatedAt: new Date(this.clock).toISOString(), fromRevisions: [], to: decided.to, result: "passed", seconds: 240, minutes: 4, sizeMb: 900, allocatedStorageGb: 100, instanceClass: "db.m7g.large", copyDeleted: true, measuredAt: new Date(this.clock).toISOString() });
+    this.log.push(`migration-timing at ${sha.slice(0, 7)}: prod's data migrates to ${decided.to} in 4 min`);
+  }
+
   /** The promotion to main: a fast-forward to staging's head, then deploy-prod's gate and deploy. */
   async promoteToMain(): Promise<void> {
     await this.openPr("staging", "main");
@@ -190,7 +208,11 @@ class Replay {
     expect(run(3)).toContain(`## Upgrade dossier: ZenML ${prodPin} -> ${version}`);
     this.git("commit", "-qam", `Promote ZenML ${version} to prod`);
     await this.openPr(`promote-zenml-${version}`, "staging");
-    await this.deploy("staging", this.merge(`promote-zenml-${version}`, "staging"));
+    const before = this.git("rev-parse", "origin/staging");
+    const promoted = this.merge(`promote-zenml-${version}`, "staging");
+    await this.deploy("staging", promoted);
+    // The same push changes prod's pin: migration-timing.yml times prod's migration to it.
+    this.timeMigration(before, promoted);
     // 4 and 5. PR staging -> main, fast-forward, gate, prod deploys.
     await this.promoteToMain();
   }
