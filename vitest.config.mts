@@ -5,11 +5,15 @@ import { defineConfig } from "vitest/config";
 // and pure code, guarded by tests/helpers/no-processes.ts. `npm test` runs both.
 const PROCESS_TESTS = [
   "tests/cli.test.ts",
+  "tests/dockerfiles.test.ts",
+  "tests/gate-timing.test.ts",
   "tests/gitops-gate.test.ts",
   "tests/gitops-replay.test.ts",
   "tests/gitops-version-change.test.ts",
   "tests/gitops-workflows.test.ts",
+  "tests/house-limits.test.ts",
   "tests/image-pinning.test.ts",
+  "tests/images-workflow-tools.test.ts",
   "tests/mirror.test.ts",
   "tests/mlflow.test.ts",
   "tests/plan-cli.test.ts",
@@ -22,6 +26,7 @@ const PROCESS_TESTS = [
   "tests/release-watch.test.ts",
   "tests/temp-root.test.ts",
   "tests/upgrade-notes.test.ts",
+  "tests/upgrade-workflows.test.ts",
 ];
 
 export default defineConfig({

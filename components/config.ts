@@ -21,3 +21,4 @@ export {
   type PlatformConfig,
 } from "./config/schema";
 export { SUBNET_MASKS, addressesPerAz, subnetsFit } from "./config/subnets";
+export { ANNOUNCEMENT_CHANNEL } from "./config/timing-fields";

@@ -8,6 +8,7 @@ import { Database } from "./database";
 import { Alarms } from "./alarms";
 import { ImageMirror } from "./image-mirror";
 import type { AlbExposure } from "./kit/alb-ingress";
+import { builtEcrRepository, type LockedBuiltImage } from "./kit/built-images";
 import type { ZenmlImage } from "./kit/zenml-client";
 import { MlflowServer, scaleMlflowToZero } from "./mlflow/mlflow-server";
 import { Network } from "./network";
@@ -36,6 +37,10 @@ export interface ZenmlEnvironmentArgs {
   serverImageTag?: string;
   /** This update upgrades ZenML from this version (image tag as it ran, with its digest when recorded): inventory, drain and restore-test come first. Default: none. */
   zenmlUpgrade?: { from: string; fromImageTag?: string };
+  /** The post-upgrade Job's image, built by the images workflow and locked by digest. */
+  postUpgradeImage: LockedBuiltImage;
+  /** MLflow's image when we build it (mlflowImage ""). Default: mlflowImage. */
+  mlflowBuiltImage?: LockedBuiltImage;
 }
 
 /** One complete ZenML environment. Staging and prod are two instances of this, differing only in config. */
@@ -82,7 +87,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
     this.preUpgrade = preUpgrade;
     this.restoreTest = from && preUpgrade && c.restoreTestBeforeUpgrade && database.preUpgradeSnapshot ? restoreTestOf(name, args, { from, preUpgrade, cluster, artifacts, database }, this) : undefined;
     const image = { zenmlVersion: c.zenmlVersion, repository: images.serverImageRepository, tag: args.serverImageTag };
-    const { server, mlflow } = servers(name, args, { image, cluster, database, artifacts, mlflowStopped, restoreTest: this.restoreTest }, this);
+    const { server, mlflow } = servers(name, args, { image, cluster, database, artifacts, registry, mlflowStopped, restoreTest: this.restoreTest }, this);
     this.mlflow = mlflow;
     const zenmlStack = new ZenmlStack(
       `${name}-stack`,
@@ -124,7 +129,12 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
       `${name}-post-upgrade`,
       {
         environmentName: env,
-        image,
+        // Our own image in this environment's ECR (.github/workflows/images.yml pushes it there).
+        image: {
+          zenmlVersion: c.zenmlVersion,
+          repository: pulumi.interpolate`${registry.registryUri}/${builtEcrRepository(env, "post-upgrade")}`,
+          tag: `${args.postUpgradeImage.tag}@${args.postUpgradeImage.digest}`,
+        },
         stackName: zenmlStack.stackName,
         catalogue: args.pipelines.catalogue,
         sources: args.pipelines.sources,
@@ -154,7 +164,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
 }
 
 /** The ZenML server, and the MLflow server when mlflowVersion is set: both exposed alike. */
-function servers(name: string, args: ZenmlEnvironmentArgs, on: { image: ZenmlImage; cluster: Cluster; database: Database; artifacts: ArtifactStore; mlflowStopped?: pulumi.Resource; restoreTest?: RestoreTest }, parent: pulumi.Resource) {
+function servers(name: string, args: ZenmlEnvironmentArgs, on: { image: ZenmlImage; cluster: Cluster; database: Database; artifacts: ArtifactStore; registry: ContainerRegistry; mlflowStopped?: pulumi.Resource; restoreTest?: RestoreTest }, parent: pulumi.Resource) {
   const c = args.config;
   const { cluster, database, artifacts } = on;
   const child = { parent };
@@ -185,7 +195,9 @@ function servers(name: string, args: ZenmlEnvironmentArgs, on: { image: ZenmlIma
     {
       environmentName: c.stack,
       mlflowVersion: c.mlflowVersion,
-      image: c.mlflowImage,
+      ...(args.mlflowBuiltImage
+        ? { image: pulumi.interpolate`${on.registry.registryUri}/${builtEcrRepository(c.stack, "mlflow")}:${args.mlflowBuiltImage.tag}@${args.mlflowBuiltImage.digest}`, imageId: args.mlflowBuiltImage.id }
+        : { image: c.mlflowImage, imageId: c.mlflowImage }),
       cluster,
       database,
       artifacts,

@@ -1,29 +1,20 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { crossStackFacts, crossStackProblems, parseConfig, type PlatformConfig } from "./config";
-import { ZenmlEnvironment } from "./environment";
+import { ZenmlEnvironment, type ZenmlEnvironmentArgs } from "./environment";
+import { preUpgradeOutput } from "./pre-upgrade/pre-upgrade";
 import { UserFacingError } from "./errors";
 import { resolveAddonVersions } from "./cluster";
 import { bundleSources, readCatalogue } from "./post-upgrade/pipeline-catalogue";
 import { ZENML_SERVER_IMAGE, imageDigestCheck, lockedTag, readImageLock, recordDigest, type ImageLock } from "./image-lock";
-import { HISTORY_OUTPUTS, readOwnHistory, readPromotionSource } from "./history";
-import { mlflowPreUpgradeSnapshotId, mlflowRecordForPolicy, mlflowTurnedOffWarning } from "./mlflow/mlflow-policy";
+import { BUILT_IMAGES, resolveBuiltImage, standInWarning, type BuiltImage, type LockedBuiltImage } from "./kit/built-images";
+import { STATE_OUTPUTS, readOwnState, readPromotionSource } from "./history";
+import { readLiveVersions } from "./live-versions";
+import { HISTORY_OUTPUT, VERSION_VIEWS, currentVersions, historyOutput } from "./part-history";
+import { EKS_ADDONS, PARTS, addonPart, parseSnapshotId, type PartRule } from "./parts";
+import { eksSupportWarning } from "./support-calendar";
 import { upgradeReportText } from "./upgrade-report";
-import {
-  EKS_ADDONS,
-  PARTS,
-  addonPart,
-  checkPromotion,
-  decideParts,
-  decideUpgrade,
-  eksSupportWarning,
-  mysqlPreUpgradeSnapshotId,
-  parseSnapshotId,
-  preUpgradeSnapshotId,
-  recordOnce,
-  type UpgradeDecision,
-  type RollbackRequest,
-} from "./version-policy";
+import { decideParts, refuseAll, type PartChange, type RollbackRequest } from "./version-policy";
 
 /**
  * The whole program: validate config, check the upgrade against what is deployed, build the
@@ -43,6 +34,33 @@ export async function defineStack(inputs: StackInputs = {}): Promise<Record<stri
 export interface StackInputs {
   /** images.lock.yaml's entries. Default: the project's file. */
   imageLock?: ImageLock;
+  /**
+   * Offline plans only, where the images workflow cannot have run: an image we build whose digest the
+   * lock lacks is planned with a stand-in digest and a warning instead of refused. Default: true under
+   * Pulumi's mocks (tools/offline, tests), false under a real engine.
+   */
+  standInBuiltImages?: boolean;
+}
+
+/** The pin of every part that is on: config keys, and each add-on's version for the pinned cluster. */
+function desiredVersions(config: PlatformConfig, addonVersions: Record<string, string>): Record<string, string> {
+  const desired: Record<string, string> = {};
+  const pinOf = (rule: PartRule) => String(config[rule.configKey as keyof PlatformConfig] ?? "");
+  // An optional part pinned "" (MLflow off) is not desired at all.
+  for (const rule of Object.values(PARTS)) if (!rule.name.startsWith("addon:") && pinOf(rule) !== "") desired[rule.name] = pinOf(rule);
+  for (const [addon, version] of Object.entries(addonVersions)) desired[addonPart(addon)] = version;
+  return desired;
+}
+
+/** What the environment does for the one part that moves: ZenML's pre-upgrade work and snapshot, MLflow's snapshot, MySQL's major upgrade. */
+function changeArgs(change: PartChange | undefined, imageDigests: Record<string, string>): Pick<ZenmlEnvironmentArgs, "preUpgradeSnapshotId" | "mysqlMajorUpgrade" | "mlflowUpgrade" | "zenmlUpgrade"> {
+  if (change?.kind !== "upgrade" || !change.snapshot) return {};
+  if (change.part === "mysql") return { mysqlMajorUpgrade: { fromVersion: change.from, snapshotId: change.snapshot } };
+  // A paused MLflow has no pods to stop, but its kept database is snapshotted.
+  if (change.part === "mlflow") return { preUpgradeSnapshotId: change.snapshot, ...(change.wasRunning ? { mlflowUpgrade: { from: change.from, to: change.to } } : {}) };
+  // ZenML moves from what it runs now, with the image bytes it ran (its recorded digest).
+  const digest = imageDigests[change.from];
+  return { preUpgradeSnapshotId: change.snapshot, zenmlUpgrade: { from: change.from, fromImageTag: digest ? `${change.from}@${digest}` : undefined } };
 }
 
 async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
@@ -52,7 +70,8 @@ async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
   const projectDir = path.join(__dirname, "..");
   const catalogue = readCatalogue(projectDir, stack);
   const pipelines = { catalogue, sources: bundleSources(projectDir, catalogue) };
-  const serverImage = lockedTag(inputs.imageLock ?? readImageLock(projectDir), ZENML_SERVER_IMAGE, config.zenmlVersion);
+  const imageLock = inputs.imageLock ?? readImageLock(projectDir);
+  const serverImage = lockedTag(imageLock, ZENML_SERVER_IMAGE, config.zenmlVersion);
 
   let rollback: RollbackRequest | undefined;
   if (config.rollbackSnapshot !== "") {
@@ -60,111 +79,61 @@ async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
     rollback = { snapshotIdentifier: config.rollbackSnapshot, fromVersion: snap.fromVersion, toVersion: snap.toVersion };
   }
 
-  const history = await readOwnHistory();
+  const own = await readOwnState();
   const refusals: string[] = [];
-  const refusalOf = (fn: () => void) => {
-    try {
-      fn();
-    } catch (err) {
-      if (!(err instanceof UserFacingError)) throw err;
-      refusals.push(err.message);
-      return err.message;
-    }
-    return undefined;
-  };
-  let decision: UpgradeDecision = { kind: "unchanged", to: config.zenmlVersion, warnings: [] };
-  const zenmlRefused = refusalOf(() => (decision = decideUpgrade(stack, config.zenmlVersion, history, rollback)));
-  const warnings = [...decision.warnings];
-  let promotionOverride: string | undefined;
-  let source: Awaited<ReturnType<typeof readPromotionSource>> | undefined;
-  if (config.promotionSourceStack !== "") {
-    source = await readPromotionSource(config.promotionSourceStack);
-    const from = source;
-    refusalOf(() => {
-      const gate = checkPromotion(stack, config.zenmlVersion, from, config.promotionOverrideReason);
-      warnings.push(...gate.warnings);
-      if (gate.overridden) promotionOverride = config.promotionOverrideReason.trim();
-    });
-    // What only both stacks together show (a shared VPC range or hostname), from what the source deployed.
-    if (from.facts) for (const problem of crossStackProblems(from.facts, crossStackFacts(config))) refusals.push(`${problem} (stack ${stack}; ${from.stackName} deployed its values)`);
-  }
+  const source = config.promotionSourceStack !== "" ? await readPromotionSource(config.promotionSourceStack) : undefined;
+  // What only both stacks together show (a shared VPC range or hostname), from what the source deployed.
+  if (source?.facts) for (const problem of crossStackProblems(source.facts, crossStackFacts(config))) refusals.push(`${problem} (stack ${stack}; ${source.stackName} deployed its values)`);
 
   // The image bytes a version ran never change under it, here or on the way from staging.
-  const digestRecords = [{ stackName: stack, digests: history.imageDigests }, ...(source ? [{ stackName: source.stackName, digests: source.imageDigests }] : [])];
+  const digestRecords = [{ stackName: stack, digests: own.imageDigests }, ...(source ? [{ stackName: source.stackName, digests: source.imageDigests }] : [])];
   const imageCheck = imageDigestCheck(stack, ZENML_SERVER_IMAGE, config.zenmlVersion, serverImage.digest, digestRecords);
   refusals.push(...imageCheck.refusals);
-  warnings.push(...imageCheck.warnings);
+  const builtImages = lockedBuiltImages(config, { projectDir, imageLock, standIn: inputs.standInBuiltImages ?? underMocks() }, refusals);
 
-  // Every other versioned part: recorded like ZenML's, never down, one step, one part per update, staging first.
+  // What AWS runs now (reads, not resources); a first deploy has nothing to read.
+  const live = own.history.deployedBefore ? await readLiveVersions(stack, own.liveTargets) : { versions: {}, unread: [] };
   const addonVersions = await resolveAddonVersions(config.kubernetesVersion, config.eksAddonVersions, EKS_ADDONS);
-  // Every registered part pinned by a config key; a new part (e.g. MLflow) is one PARTS entry.
-  const desired: Record<string, string> = {};
-  // An optional part pinned "" (MLflow off) is not desired at all.
-  for (const rule of Object.values(PARTS)) if (rule.configKey && config[rule.configKey as keyof PlatformConfig] !== "") desired[rule.name] = String(config[rule.configKey as keyof PlatformConfig]);
-  for (const [addon, version] of Object.entries(addonVersions)) desired[addonPart(addon)] = version;
-  const parts = decideParts({
+  const decision = decideParts({
     stack,
-    desired,
-    own: history.parts.mlflow ? { ...history.parts, mlflow: mlflowRecordForPolicy(history.parts.mlflow)! } : history.parts,
-    deployedBefore: history.deployedVersion !== undefined,
-    source: source && { stackName: source.stackName, parts: source.parts },
+    desired: desiredVersions(config, addonVersions),
+    own: own.history,
+    live: live.versions,
+    source: source && { stackName: source.stackName, history: source.history },
     promotionOverrideReason: config.promotionOverrideReason,
-    zenml: { kind: decision.kind, refused: zenmlRefused },
+    rollback,
   });
-  refusals.push(...parts.refusals.filter((r) => !refusals.includes(r)));
-  warnings.push(...parts.warnings);
-  const turnedOff = mlflowTurnedOffWarning(stack, config.mlflowVersion, history.parts.mlflow);
-  if (turnedOff) warnings.push(turnedOff);
-  if (parts.overridden.length > 0) promotionOverride = config.promotionOverrideReason.trim();
+  refusals.push(...decision.refusals);
+  // One line per refusal (each names its key and the deployed or live version), then the whole report.
+  refuseAll(refusals, upgradeReportText(decision.entries));
+  // Recorded with the update; the support warning depends on the day, so it is only logged.
+  const recorded = [...imageCheck.warnings, ...live.unread, ...decision.warnings];
   const support = eksSupportWarning(stack, config.kubernetesVersion, new Date());
-  if (support) warnings.push(support);
-  if (refusals.length > 0) {
-    // One line per refusal (each names its key and the deployed version), then the whole report.
-    throw new UserFacingError(`${refusals.join("\n")}\n${upgradeReportText(parts.entries)}`);
-  }
-  for (const warning of warnings) void pulumi.log.warn(warning);
+  for (const warning of [...recorded, ...(support ? [support] : [])]) void pulumi.log.warn(warning);
 
-  const snapshotId = decision.kind === "upgrade" ? preUpgradeSnapshotId(stack, decision.from!, decision.to, history.snapshots) : undefined;
-  const mysql = parts.entries.find((e) => e.part === "mysql");
-  const mysqlMajorUpgrade =
-    mysql?.move === "upgrade" && mysql.deployed ? { fromVersion: mysql.deployed, snapshotId: mysqlPreUpgradeSnapshotId(stack, mysql.deployed, mysql.desired, history.snapshots) } : undefined;
-  // MLflow's upgrade uses ZenML's snapshot mechanism (one part moves per update, so one snapshot);
-  // a server paused while MLflow was off has no pods to stop, but its kept database is snapshotted.
-  const mlflow = parts.entries.find((e) => e.part === "mlflow");
-  const mlflowSnapshotId = mlflow?.move === "upgrade" && mlflow.deployed ? mlflowPreUpgradeSnapshotId(stack, mlflow.deployed, mlflow.desired, history.snapshots) : undefined;
-  const mlflowUpgrade = mlflowSnapshotId && history.parts.mlflow?.deployed ? { from: mlflow!.deployed!, to: mlflow!.desired } : undefined;
-  // The server moves from what it runs now, with the image bytes it ran (its recorded digest).
-  const zenmlUpgrade = decision.kind === "upgrade" ? { from: decision.from!, fromImageTag: history.imageDigests[decision.from!] ? `${decision.from!}@${history.imageDigests[decision.from!]}` : undefined } : undefined;
-  const env = new ZenmlEnvironment("zenml", { config, preUpgradeSnapshotId: snapshotId ?? mlflowSnapshotId, rollback, addonVersions, mysqlMajorUpgrade, pipelines, mlflowUpgrade, serverImageTag: serverImage.tag, zenmlUpgrade });
-  const taken = [snapshotId, mysqlMajorUpgrade?.snapshotId, mlflowSnapshotId].filter((x): x is string => x !== undefined);
-  // Parts not desired now (MLflow off) keep their history, so turning them on again is checked.
-  const partHistory = { ...Object.fromEntries(Object.entries(history.parts).filter(([part]) => part !== "zenml").map(([part, h]) => [part, h.versions])), ...Object.fromEntries(Object.entries(desired).map(([part, v]) => [part, recordOnce(history.parts[part]?.versions ?? [], v)])) };
+  const env = new ZenmlEnvironment("zenml", { config, rollback, addonVersions, pipelines, serverImageTag: serverImage.tag, ...builtImages, ...changeArgs(decision.change, own.imageDigests) });
+  const promotionOverride = decision.overridden.length > 0 ? config.promotionOverrideReason.trim() : null;
 
   return {
     serverUrl: env.serverUrl,
-    [HISTORY_OUTPUTS.version]: config.zenmlVersion,
-    [HISTORY_OUTPUTS.versions]: recordOnce(history.versions, config.zenmlVersion),
-    [HISTORY_OUTPUTS.snapshot]: snapshotId ?? history.latestSnapshot ?? "",
-    [HISTORY_OUTPUTS.snapshots]: taken.reduce(recordOnce, history.snapshots),
-    [HISTORY_OUTPUTS.rollback]: rollback?.snapshotIdentifier ?? "",
-    upgrade: { kind: decision.kind, from: decision.from ?? null, to: decision.to, warnings },
-    promotionOverrideReason: promotionOverride ?? null,
-    [HISTORY_OUTPUTS.parts]: desired,
-    [HISTORY_OUTPUTS.partHistory]: partHistory,
-    [HISTORY_OUTPUTS.mlflowSnapshot]: mlflowSnapshotId ?? history.latestMlflowSnapshot ?? "",
-    [HISTORY_OUTPUTS.crossStack]: crossStackFacts(config),
-    [HISTORY_OUTPUTS.imageDigests]: recordDigest(history.imageDigests, config.zenmlVersion, serverImage.digest),
+    // Views of what runs, for the deploy workflows and the smoke checks.
+    [VERSION_VIEWS.zenml]: config.zenmlVersion,
+    [VERSION_VIEWS.parts]: currentVersions(decision.history),
+    [HISTORY_OUTPUT]: historyOutput(decision.history),
+    promotionOverrideReason: promotionOverride,
+    [STATE_OUTPUTS.crossStack]: crossStackFacts(config),
+    [STATE_OUTPUTS.imageDigests]: recordDigest(own.imageDigests, config.zenmlVersion, serverImage.digest),
     mlflowUrl: env.mlflow?.url ?? null,
     mlflowAdminPassword: env.mlflow?.adminPassword ?? null,
-    upgradeReport: { parts: parts.entries, warnings },
+    upgradeReport: { parts: decision.entries, warnings: recorded },
     bucketName: env.bucketName,
     registryUrl: env.registryUrl,
     registryUri: env.registryUri,
-    clusterName: env.clusterName,
+    [STATE_OUTPUTS.clusterName]: env.clusterName,
     kubeconfig: env.kubeconfig,
     databaseEndpoint: env.databaseEndpoint,
     databaseInstanceIdentifier: env.databaseInstanceIdentifier,
-    activeDatabaseInstanceIdentifier: env.activeDatabaseInstanceIdentifier,
+    [STATE_OUTPUTS.database]: env.activeDatabaseInstanceIdentifier,
     applicationLogGroup: env.applicationLogGroup,
     serverRoleArn: env.serverRoleArn,
     adminPassword: env.adminPassword,
@@ -172,22 +141,35 @@ async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
     zenmlStackRegistrationJob: env.zenmlStackRegistrationJob,
     postUpgradeJob: env.postUpgradeJob,
     // Only in an update that upgrades ZenML: where its inventory and reports are, which Jobs made them.
-    ...(env.preUpgrade ? { preUpgrade: preUpgradeOutput(env, config) } : {}),
+    ...(env.preUpgrade ? { preUpgrade: preUpgradeOutput(env.preUpgrade, env.restoreTest, config.upgradeDrainOverrideReason) } : {}),
   };
 }
 
-/** The pre-upgrade work of this update, for the deploy record and whoever looks for what went missing. */
-function preUpgradeOutput(env: ZenmlEnvironment, config: PlatformConfig) {
-  const pre = env.preUpgrade!;
-  return {
-    from: pre.move.from,
-    to: pre.move.to,
-    inventory: pre.documents.inventory,
-    drain: pre.documents.drain,
-    restoreTest: env.restoreTest ? pre.documents.restoreTest : null,
-    jobs: { inventory: pre.inventoryJob.metadata.name, drain: pre.drainJob.metadata.name, restoreTest: env.restoreTest?.job.metadata.name ?? null },
-    drainOverrideReason: config.upgradeDrainOverrideReason.trim() === "" ? null : config.upgradeDrainOverrideReason.trim(),
+/**
+ * The images we build run only by a digest the lock records (the images workflow writes it): the
+ * post-upgrade Job's, and MLflow's unless mlflowImage names another (pinned by digest in config).
+ */
+function lockedBuiltImages(
+  config: PlatformConfig,
+  lock: { projectDir: string; imageLock: ImageLock; standIn: boolean },
+  refusals: string[],
+): Pick<ZenmlEnvironmentArgs, "postUpgradeImage" | "mlflowBuiltImage"> {
+  const built = (image: BuiltImage, version: string): LockedBuiltImage | undefined => {
+    const r = resolveBuiltImage(lock.projectDir, lock.imageLock, image, version, config.stack, lock.standIn);
+    if (!r.ok) return void refusals.push(r.problem);
+    // Logged, not among the outputs' warnings: it describes this offline plan, not the stack.
+    if (r.standIn) void pulumi.log.warn(standInWarning(config.stack, r.standIn));
+    return { tag: r.tag, digest: r.digest, id: `${r.lockRepository}:${r.tag}@${r.digest}` };
   };
+  const postUpgradeImage = built(BUILT_IMAGES["post-upgrade"], config.zenmlVersion);
+  const mlflowBuiltImage = config.mlflowVersion !== "" && config.mlflowImage === "" ? built(BUILT_IMAGES.mlflow, config.mlflowVersion) : undefined;
+  // A refusal (recorded above) stops the program before the environment is built.
+  return { postUpgradeImage: postUpgradeImage!, mlflowBuiltImage };
+}
+
+/** Pulumi's mocks stand in for the engine: an offline plan. A real preview or deploy talks to an engine. */
+function underMocks(): boolean {
+  return pulumi.runtime.getMonitor()?.constructor.name === "MockMonitor";
 }
 
 /** Keys set with `pulumi config set --secret`; the SDK exposes the check at runtime only. */

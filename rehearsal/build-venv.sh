@@ -2,22 +2,15 @@
 # Build (or reuse) one virtualenv from a requirements text. Used by ensure-venv.sh (rehearsal, smoke)
 # and components/registration/run-tests.sh, so every venv of a CI run is built the same way and only once.
 # Usage: rehearsal/build-venv.sh <venv dir> <requirements file>
+#        rehearsal/build-venv.sh --uv      (prints the pinned uv's path, bootstrapping it: the image locks use it)
 # Reused when its ".ok" marker (written last, after a complete install) equals the requirements;
 # anything else rebuilds it. Installs with uv (pinned, bootstrapped once into ~/.cache, and using
 # its download cache there), which installs the ZenML server in seconds where pip takes minutes;
 # if uv cannot be had, pip does the same install. Exit 3 when neither can install the requirements.
 set -euo pipefail
-venv="${1:?usage: build-venv.sh <venv dir> <requirements file>}"
-reqs_file="${2:?usage: build-venv.sh <venv dir> <requirements file>}"
 python="${PYTHON:-python3}"
 UV_VERSION=0.13.8
 tools="${ZENML_PLATFORM_TOOLS_CACHE:-$HOME/.cache/zenml-platform}/uv-$UV_VERSION"
-
-mkdir -p "$(dirname "$venv")"
-# One build at a time per venv: a second caller waits, then finds it current.
-exec 9>"$venv.lock"
-flock 9
-if [[ -f "$venv/.ok" ]] && cmp -s "$reqs_file" "$venv/.ok"; then exit 0; fi
 
 # Venvs of different names build at once, and all share one uv: its bootstrap has its own lock and
 # a marker written after the install, so no caller runs (or deletes) a uv another is still writing.
@@ -32,6 +25,15 @@ uv_bin() {
   fi
   echo "$tools/bin/uv"
 }
+if [[ "${1:-}" == --uv ]]; then uv_bin; exit; fi
+
+venv="${1:?usage: build-venv.sh <venv dir> <requirements file>}"
+reqs_file="${2:?usage: build-venv.sh <venv dir> <requirements file>}"
+mkdir -p "$(dirname "$venv")"
+# One build at a time per venv: a second caller waits, then finds it current.
+exec 9>"$venv.lock"
+flock 9
+if [[ -f "$venv/.ok" ]] && cmp -s "$reqs_file" "$venv/.ok"; then exit 0; fi
 
 echo "[venv] building $venv from $reqs_file" >&2
 rm -rf "$venv"

@@ -11,12 +11,12 @@ import secrets
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional
+
+from processes import answers_health, stop_process, wait_until
 
 
 @dataclass
@@ -73,22 +73,9 @@ def local_zenml_server(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + start_timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"ZenML server did not start; log: {log_path.read_text()[-2000:]}")
-            time.sleep(0.5)
+        if not wait_until(lambda: answers_health(url, timeout=2), proc, start_timeout, interval=0.5):
+            raise RuntimeError(f"ZenML server did not start; log: {log_path.read_text()[-2000:]}")
         yield LocalServer(url=url, password=password, process=proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout=20)
         log.close()

@@ -2,7 +2,7 @@
 
 Run with a client logged in to the server (local orchestrator, the client's default stack): one
 step sleeps the given seconds, so the server reports the run `running` meanwhile. Prints the run's
-final status as JSON. Used by the rehearsal (steps_preflight.py) and the drain's tests.
+final status as JSON. Used by the rehearsal (pre_upgrade_steps.py) and the drain's tests.
 
 Usage: slow_run.py <seconds> [<pipeline name>]
 """

@@ -1,4 +1,5 @@
-"""The ZenML upgrade rehearsal's steps: FROM -> TO on a private MariaDB, as the Helm chart does it.
+"""The ZenML upgrade rehearsal's steps (driver.py's zenml part, `npm run rehearse`): FROM (prod's
+pin) -> TO (staging's) on a private MariaDB, as the Helm chart does it.
 
 Server and migration processes get the chart's environment: migrations only in the migration
 "job" (`zenml migrate-database`), the `database` backup strategy into `zenml_backup`, a SQL
@@ -10,16 +11,16 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
-import socket
 import subprocess
-import threading
-import time
-import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
-from driver import ROOT, Context, StepFailed, step
+import pins
+from driver import ROOT, Context, Part, StepFailed, step, timed_upgrade
+from mariadb import MariaDB
+from processes import answers_health, port_free, stop_process, wait_until
+from prober import Prober, check_adoption
+import pre_upgrade_steps  # noqa: F401  registers the pre-upgrade steps (inventory, drain, restore-test, timing) of this part
 
 BACKUP_DB = "zenml_backup"  # components/zenml-server.ts: zenml.database.backupDatabase
 RESTORE_DB = "zenml_restore"
@@ -41,55 +42,44 @@ COUNTED = {
 }
 
 
+def prepare(ctx: Context) -> None:
+    """rehearse.sh built the venvs (VENV_FROM, VENV_TO) and says how long it took (VENV_SECONDS)."""
+    ctx.venv_from = Path(os.environ.get("VENV_FROM") or ctx.cache / "venvs" / f"zenml-{ctx.from_version}")
+    ctx.venv_to = Path(os.environ.get("VENV_TO") or ctx.cache / "venvs" / f"zenml-{ctx.to_version}")
+    ctx.phases["venvs"] = float(os.environ.get("VENV_SECONDS") or 0)
+
+
+# FROM = prod's pin, TO = staging's; ports as in rehearsal/versions.env.
+PART = Part(
+    name="zenml",
+    versions=lambda: (pins.zenml_pin("prod"), pins.zenml_pin("staging")),
+    summary=("database", "alembic_version_after"),
+    prepare=prepare,
+)
+
+
 # ------------------------------------------------------------------ helpers
 
 def url(ctx: Context) -> str:
     return f"http://127.0.0.1:{ctx.server_port}"
 
 
-def sql(ctx: Context, query: str) -> str:
-    out = subprocess.run(["mariadb", "--no-defaults", "-S", str(ctx.state["sock"]), "-uroot", "-N", "-B", "-e", query], capture_output=True, text=True)
-    if out.returncode != 0:
-        raise StepFailed(f"SQL failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else query}")
-    return out.stdout.strip()
+def db(ctx: Context) -> MariaDB:
+    return ctx.state["db"]
 
 
-def database_exists(ctx: Context, name: str) -> bool:
-    return sql(ctx, f"SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name='{name}'") == "1"
+def counts(ctx: Context, database: str) -> Dict[str, int]:
+    return {kind: int(db(ctx).sql(f"SELECT COUNT(*) FROM `{database}`.`{table}`")) for kind, table in COUNTED.items()}
 
 
-def counts(ctx: Context, db: str) -> Dict[str, int]:
-    return {kind: int(sql(ctx, f"SELECT COUNT(*) FROM `{db}`.`{table}`")) for kind, table in COUNTED.items()}
-
-
-def all_table_counts(ctx: Context, db: str) -> Dict[str, int]:
+def all_table_counts(ctx: Context, database: str) -> Dict[str, int]:
     """Rows of every table of a schema: "nothing lost" means all of them, not only the counted kinds."""
-    tables = sql(ctx, f"SELECT table_name FROM information_schema.tables WHERE table_schema='{db}' AND table_type='BASE TABLE' ORDER BY table_name").split()
-    return {t: int(sql(ctx, f"SELECT COUNT(*) FROM `{db}`.`{t}`")) for t in tables}
+    tables = db(ctx).sql(f"SELECT table_name FROM information_schema.tables WHERE table_schema='{database}' AND table_type='BASE TABLE' ORDER BY table_name").split()
+    return {t: int(db(ctx).sql(f"SELECT COUNT(*) FROM `{database}`.`{t}`")) for t in tables}
 
 
-def dump(ctx: Context, db: str) -> bytes:
-    out = subprocess.run(["mariadb-dump", "--no-defaults", "-S", str(ctx.state["sock"]), "-uroot", "--single-transaction", "--routines", "--triggers", "--databases", db], capture_output=True)
-    if out.returncode:
-        raise StepFailed(f"mariadb-dump of {db} failed: {out.stderr.decode(errors='replace').strip()[:200]}")
-    return out.stdout
-
-
-def load_as(ctx: Context, data: bytes, source: str, target: str) -> None:
-    """Loads a dump of `source` into a new schema `target` (bytes: the dump holds binary columns)."""
-    data = data.replace(f"CREATE DATABASE /*!32312 IF NOT EXISTS*/ `{source}`".encode(), f"CREATE DATABASE /*!32312 IF NOT EXISTS*/ `{target}`".encode()).replace(f"USE `{source}`;".encode(), f"USE `{target}`;".encode())
-    loaded = subprocess.run(["mariadb", "--no-defaults", "-S", str(ctx.state["sock"]), "-uroot"], input=data, capture_output=True)
-    if loaded.returncode:
-        raise StepFailed(f"loading the dump into {target} failed: {loaded.stderr.decode(errors='replace').strip()[:200]}")
-
-
-def alembic_version(ctx: Context, db: str) -> str:
-    return sql(ctx, f"SELECT version_num FROM `{db}`.alembic_version")
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) != 0
+def alembic_version(ctx: Context, database: str) -> str:
+    return db(ctx).sql(f"SELECT version_num FROM `{database}`.alembic_version")
 
 
 def base_env(ctx: Context, venv: Path, config_dir: str) -> Dict[str, str]:
@@ -103,13 +93,13 @@ def base_env(ctx: Context, venv: Path, config_dir: str) -> Dict[str, str]:
     }
 
 
-def server_env(ctx: Context, venv: Path, db: str, role: str) -> Dict[str, str]:
+def server_env(ctx: Context, venv: Path, database: str, role: str) -> Dict[str, str]:
     """The environment the chart gives the server pods and the migration job."""
     s = ctx.state
     return {
         **base_env(ctx, venv, f"cfg-{role}-{venv.name}"),
         "ZENML_LOGGING_VERBOSITY": "INFO",
-        "ZENML_STORE_URL": f"mysql://zenml:{s['db_password']}@127.0.0.1:{ctx.db_port}/{db}",
+        "ZENML_STORE_URL": f"mysql://zenml:{s['db_password']}@127.0.0.1:{ctx.db_port}/{database}",
         "ZENML_STORE_BACKUP_STRATEGY": "database",
         "ZENML_STORE_BACKUP_DATABASE": BACKUP_DB,
         "ZENML_SECRETS_STORE_TYPE": "sql",
@@ -123,25 +113,19 @@ def server_env(ctx: Context, venv: Path, db: str, role: str) -> Dict[str, str]:
     }
 
 
-def migrate(ctx: Context, venv: Path, db: str, log: str, script: Optional[Path] = None) -> int:
+def migrate(ctx: Context, venv: Path, database: str, log: str, script: Optional[Path] = None) -> int:
     cmd = [str(venv / "bin" / "python"), str(script)] if script else [str(venv / "bin" / "zenml"), "migrate-database"]
     with open(ctx.work / log, "w") as f:
-        return subprocess.run(cmd, env=server_env(ctx, venv, db, "migrate"), stdout=f, stderr=subprocess.STDOUT).returncode
+        return subprocess.run(cmd, env=server_env(ctx, venv, database, "migrate"), stdout=f, stderr=subprocess.STDOUT).returncode
 
 
-def start_server(ctx: Context, venv: Path, db: str, log: str, timeout: float = 180) -> None:
-    env = {**server_env(ctx, venv, db, "server"), "ZENML_DISABLE_DATABASE_MIGRATION": "true"}
+def start_server(ctx: Context, venv: Path, database: str, log: str, timeout: float = 180) -> None:
+    env = {**server_env(ctx, venv, database, "server"), "ZENML_DISABLE_DATABASE_MIGRATION": "true"}
     f = open(ctx.work / log, "w")
     proc = subprocess.Popen([str(venv / "bin" / "uvicorn"), "zenml.zen_server.zen_server_api:app", "--host", "127.0.0.1", "--port", str(ctx.server_port), "--log-level", "warning"], env=env, stdout=f, stderr=subprocess.STDOUT)
     ctx.state["server"] = (proc, f)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if healthy(ctx):
-            return
-        if proc.poll() is not None:
-            break
-        time.sleep(0.2)
-    raise StepFailed(f"server {venv.name} on {db} did not become healthy (see {ctx.work / log})")
+    if not wait_until(lambda: answers_health(url(ctx)), proc, timeout):
+        raise StepFailed(f"server {venv.name} on {database} did not become healthy (see {ctx.work / log})")
 
 
 def stop_server(ctx: Context) -> None:
@@ -149,23 +133,10 @@ def stop_server(ctx: Context) -> None:
     if not server:
         return
     proc, f = server
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_process(proc, timeout=30)
     f.close()
     if not port_free(ctx.server_port):
         raise StepFailed(f"port {ctx.server_port} still answers after stopping the server")
-
-
-def healthy(ctx: Context) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url(ctx)}/health", timeout=1) as r:
-            return r.status == 200
-    except Exception:  # refused, reset, half-started server: all "not healthy"
-        return False
 
 
 def client_env(ctx: Context, venv: Path, name: str, admin: bool = False) -> Dict[str, str]:
@@ -205,32 +176,16 @@ def diff_counts(before: Dict[str, int], after: Dict[str, int]) -> List[str]:
 
 @step("mariadb", 100)
 def start_mariadb(ctx: Context) -> None:
-    for port, var in ((ctx.db_port, "DB_PORT"), (ctx.server_port, "SERVER_PORT")):
-        if not port_free(port):
-            raise StepFailed(f"port {port} ({var}) is in use on 127.0.0.1")
-    shutil.rmtree(ctx.work, ignore_errors=True)
-    (ctx.work / "db").mkdir(parents=True)
-    os.chmod(ctx.work, 0o700)
-    s = ctx.state
-    s.update(db_password=secrets.token_urlsafe(24), admin_password=secrets.token_urlsafe(24), jwt_key=secrets.token_urlsafe(32), secrets_key=secrets.token_hex(32), sock=ctx.work / "db" / "mysql.sock")
-    user = os.environ.get("USER") or subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
-    datadir = ctx.work / "db" / "data"
-    with open(ctx.work / "db-install.log", "w") as f:
-        if subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={datadir}", f"--user={user}", "--auth-root-authentication-method=socket", "--skip-test-db"], stdout=f, stderr=subprocess.STDOUT).returncode:
-            raise StepFailed(f"mariadb-install-db failed (see {ctx.work / 'db-install.log'})")
-    proc = subprocess.Popen(["mariadbd", "--no-defaults", f"--datadir={datadir}", f"--socket={s['sock']}", f"--port={ctx.db_port}", "--bind-address=127.0.0.1", f"--user={user}", f"--pid-file={ctx.work / 'db' / 'mysqld.pid'}", f"--log-error={ctx.work / 'db' / 'error.log'}", "--skip-name-resolve"])
-    ctx.cleanups.append(lambda: (proc.terminate(), proc.wait(timeout=60)))
-    for _ in range(120):
-        try:
-            sql(ctx, "SELECT 1")
-            break
-        except StepFailed:
-            time.sleep(0.5)
-    ctx.facts["database"] = f"MariaDB {sql(ctx, 'SELECT VERSION()')}"
+    ctx.claim_ports_and_work()
+    ctx.state.update(db_password=secrets.token_urlsafe(24), admin_password=secrets.token_urlsafe(24), jwt_key=secrets.token_urlsafe(32), secrets_key=secrets.token_hex(32))
+    database = ctx.state["db"] = MariaDB(ctx.work, ctx.db_port)
+    ctx.cleanups.append(database.stop)
+    database.start()
+    ctx.facts["database"] = f"MariaDB {database.version()}"
     # The grants the chart's `database` backup strategy needs: its own schema, created and dropped by ZenML.
-    sql(ctx, f"CREATE DATABASE zenml; CREATE USER 'zenml'@'127.0.0.1' IDENTIFIED BY '{s['db_password']}'; "
-             f"GRANT ALL ON zenml.* TO 'zenml'@'127.0.0.1'; GRANT ALL ON {BACKUP_DB}.* TO 'zenml'@'127.0.0.1'; "
-             f"GRANT ALL ON {RESTORE_DB}.* TO 'zenml'@'127.0.0.1'; GRANT ALL ON {FAILTEST_DB}.* TO 'zenml'@'127.0.0.1';")
+    database.sql(f"CREATE DATABASE zenml; CREATE USER 'zenml'@'127.0.0.1' IDENTIFIED BY '{ctx.state['db_password']}'; "
+                 f"GRANT ALL ON zenml.* TO 'zenml'@'127.0.0.1'; GRANT ALL ON {BACKUP_DB}.* TO 'zenml'@'127.0.0.1'; "
+                 f"GRANT ALL ON {RESTORE_DB}.* TO 'zenml'@'127.0.0.1'; GRANT ALL ON {FAILTEST_DB}.* TO 'zenml'@'127.0.0.1';")
 
 
 @step("from-server", 110)
@@ -270,9 +225,9 @@ def counts_before(ctx: Context) -> None:
 def failing_migration(ctx: Context) -> None:
     """A migration that fails after the others ran, on a copy of the seeded database (FROM keeps
     serving the original): the chart's `database` backup must restore every row of every table."""
-    if database_exists(ctx, BACKUP_DB):
+    if db(ctx).database_exists(BACKUP_DB):
         raise StepFailed(f"{BACKUP_DB} exists before the migration: ZenML would silently reuse it as the backup")
-    load_as(ctx, dump(ctx, "zenml"), "zenml", FAILTEST_DB)
+    db(ctx).load(db(ctx).dump("zenml"), rename=("zenml", FAILTEST_DB))
     before = all_table_counts(ctx, FAILTEST_DB)
     rc = migrate(ctx, ctx.venv_to, FAILTEST_DB, "migrate-injected-failure.log", script=ROOT / "rehearsal" / "failing_migrate.py")
     log = (ctx.work / "migrate-injected-failure.log").read_text()
@@ -283,53 +238,36 @@ def failing_migration(ctx: Context) -> None:
     lost = diff_counts(before, after) + [f"table {t} appeared" for t in after if t not in before]
     ctx.expect("backup-restores-failed-migration", restored_said and version == ctx.state["alembic_from"] and not lost,
                f"strategy database: {'restored' if restored_said else 'NOT restored'}, alembic_version {version} (before {ctx.state['alembic_from']}), " + (f"differs: {lost}" if lost else f"all {len(before)} tables have their rows ({sum(before.values())})"))
-    ctx.expect("backup-database-dropped", not database_exists(ctx, BACKUP_DB), f"{BACKUP_DB} {'still exists' if database_exists(ctx, BACKUP_DB) else 'was dropped'} after the restore")
-    sql(ctx, f"DROP DATABASE `{FAILTEST_DB}`")
+    left = db(ctx).database_exists(BACKUP_DB)
+    ctx.expect("backup-database-dropped", not left, f"{BACKUP_DB} {'still exists' if left else 'was dropped'} after the restore")
+    db(ctx).sql(f"DROP DATABASE `{FAILTEST_DB}`")
 
-
-class HealthPoller(threading.Thread):
-    """Samples /health every 0.1 s; downtime = the longest gap between two healthy answers."""
-
-    def __init__(self, ctx: Context) -> None:
-        super().__init__(daemon=True)
-        self.ctx, self.ups, self.stopping = ctx, [], threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            if healthy(self.ctx):
-                self.ups.append(time.monotonic())
-            time.sleep(0.1)
-
-    def downtime(self) -> Optional[float]:
-        gaps = [b - a for a, b in zip(self.ups, self.ups[1:])]
-        return round(max(gaps), 1) if gaps else None
 
 
 @step("upgrade", 200)
 def upgrade(ctx: Context) -> None:
-    poller = HealthPoller(ctx)
-    poller.start()
-    time.sleep(1)
-    t0 = time.monotonic()
-    stop_server(ctx)
-    t1 = time.monotonic()
-    # The stand-in for the RDS snapshot the program takes before the Helm upgrade.
-    (ctx.work / f"backup-before-{ctx.to_version}.sql").write_bytes(dump(ctx, "zenml"))
-    t2 = time.monotonic()
-    if migrate(ctx, ctx.venv_to, "zenml", f"migrate-{ctx.to_version}.log"):
-        raise StepFailed(f"zenml {ctx.to_version} migrate-database failed (see {ctx.work}/migrate-{ctx.to_version}.log)")
-    t3 = time.monotonic()
-    start_server(ctx, ctx.venv_to, "zenml", f"server-{ctx.to_version}.log")
-    t4 = time.monotonic()
-    time.sleep(1)
-    poller.stopping.set()
-    poller.join()
-    ctx.phases.update(stop_old_server=round(t1 - t0, 1), backup=round(t2 - t1, 1), migration=round(t3 - t2, 1), start_new_server=round(t4 - t3, 1))
-    ctx.facts["downtime_seconds"] = poller.downtime()
+    def migrate_to() -> None:
+        if migrate(ctx, ctx.venv_to, "zenml", f"migrate-{ctx.to_version}.log"):
+            raise StepFailed(f"zenml {ctx.to_version} migrate-database failed (see {ctx.work}/migrate-{ctx.to_version}.log)")
+
+    # The deploys' prober measures the outage, so the rehearsal's figure is the one a real deploy records.
+    prober = Prober(ctx, url(ctx))
+    timed_upgrade(ctx, None, [
+        ("stop_old_server", lambda: stop_server(ctx)),
+        # The stand-in for the RDS snapshot the program takes before the Helm upgrade.
+        ("backup", lambda: (ctx.work / f"backup-before-{ctx.to_version}.sql").write_bytes(db(ctx).dump("zenml"))),
+        ("migration", migrate_to),
+        ("start_new_server", lambda: start_server(ctx, ctx.venv_to, "zenml", f"server-{ctx.to_version}.log")),
+    ], settle=3)
+    prober.wait_for(ctx.to_version)
+    down = prober.stop()
+    ctx.facts["downtime_seconds"] = down.get("secondsDown")
+    ctx.facts["downtime"] = {k: down.get(k) for k in ("secondsDown", "longestOutageSeconds", "probes", "failed", "firstFailure", "lastFailure", "versions")}
     ctx.facts["alembic_version_after"] = alembic_version(ctx, "zenml")
-    ctx.expect("downtime-measured", poller.downtime() is not None, f"API down {poller.downtime()}s")
+    ctx.expect("downtime-measured", down.get("failed", 0) > 0 and down.get("versions") == [ctx.from_version, ctx.to_version],
+               f"prober: API down {down.get('secondsDown')} s ({down.get('failed')} of {down.get('probes')} probes failed), versions seen {down.get('versions')}")
     log = (ctx.work / f"migrate-{ctx.to_version}.log").read_text()
-    ctx.expect("migration-used-chart-backup", "Database successfully backed up" in log and BACKUP_DB in log and not database_exists(ctx, BACKUP_DB),
+    ctx.expect("migration-used-chart-backup", "Database successfully backed up" in log and BACKUP_DB in log and not db(ctx).database_exists(BACKUP_DB),
                f"backup strategy database into {BACKUP_DB}, dropped after the successful migration")
 
 
@@ -364,6 +302,18 @@ def old_client(ctx: Context) -> None:
     ctx.expect("from-client-on-to-server", ok, f"client {ctx.from_version} ran a pipeline on server {ctx.to_version}: exit {result.returncode}")
 
 
+def job_image_venv(ctx: Context) -> Path:
+    """The post-upgrade Job image's locked set for TO (components/post-upgrade/image): what ships."""
+    lock = ROOT / "components" / "post-upgrade" / "image" / "locks" / f"zenml-{ctx.to_version}.txt"
+    if not lock.exists():
+        raise StepFailed(f"{lock.relative_to(ROOT)} is missing: run `npm run lock-images -- --image post-upgrade --version {ctx.to_version}`")
+    venv = ctx.cache / "venvs" / f"post-upgrade-image-{ctx.to_version}"
+    built = subprocess.run(["bash", str(ROOT / "rehearsal" / "build-venv.sh"), str(venv), str(lock)], capture_output=True, text=True)
+    if built.returncode:
+        raise StepFailed(f"the Job image's locked set does not install: {built.stderr.strip()[-300:]}")
+    return venv
+
+
 @step("post-upgrade", 240)
 def post_upgrade(ctx: Context) -> None:
     """The post-upgrade Job's script, on staging's catalogue, with the TO client on the local stack."""
@@ -372,7 +322,7 @@ def post_upgrade(ctx: Context) -> None:
     if made.returncode:
         raise StepFailed(f"bundling staging's pipeline catalogue failed: {made.stderr.strip()[:200]}")
     report_file = ctx.work / "post-upgrade-report.json"
-    result = run_client(ctx, ctx.venv_to, ["components/post-upgrade/post_upgrade.py", "--catalogue", str(bundle / "catalogue.json"), "--sources", str(bundle / "sources.json"), "--stack", "default",
+    result = run_client(ctx, job_image_venv(ctx), ["components/post-upgrade/post_upgrade.py", "--catalogue", str(bundle / "catalogue.json"), "--sources", str(bundle / "sources.json"), "--stack", "default",
                                            "--workdir", str(ctx.work), "--register-builds", BUILD_STACK, "--report", str(report_file)], "post-upgrade.log", admin=True)
     if not report_file.exists():
         raise StepFailed(f"post_upgrade.py wrote no report (exit {result.returncode}, see {ctx.work / 'post-upgrade.log'})")
@@ -387,6 +337,12 @@ def post_upgrade(ctx: Context) -> None:
             # staging-only checks are carried over as they are: a cluster proves them, not this run.
             ctx.check(f"post-upgrade:{entry['entry']}:{c['name']}", c["status"], c["detail"])
     ctx.expect("post-upgrade-report", report["ok"] is True and result.returncode == 0, f"exit {result.returncode}, {len(report['entries'])} entr{'y' if len(report['entries']) == 1 else 'ies'}, {len(report['unowned_stale'])} unowned stale, nothing stale left: {not report.get('stale_after_owned')}")
+
+
+@step("adoption", 250)
+def adoption(ctx: Context) -> None:
+    """The KPIs' adoption on this real server: runs by the old client count as not adopted, the new one's as adopted."""
+    check_adoption(ctx, url(ctx), db(ctx))
 
 
 @step("negative-checks", 300)
@@ -412,7 +368,7 @@ def negative_checks(ctx: Context) -> None:
 @step("rollback-restore", 400)
 def rollback_restore(ctx: Context) -> None:
     """Rollback = restore the pre-upgrade backup into a new database and pin FROM again."""
-    load_as(ctx, (ctx.work / f"backup-before-{ctx.to_version}.sql").read_bytes(), "zenml", RESTORE_DB)
+    db(ctx).load((ctx.work / f"backup-before-{ctx.to_version}.sql").read_bytes(), rename=("zenml", RESTORE_DB))
     version = alembic_version(ctx, RESTORE_DB)
     lost = diff_counts(ctx.facts["counts_before"], counts(ctx, RESTORE_DB))
     ctx.expect("restore-data", version == ctx.state["alembic_from"] and not lost, f"alembic_version {version} (want {ctx.state['alembic_from']}); " + (f"differs: {lost}" if lost else "counts equal to before the upgrade"))

@@ -54,7 +54,8 @@ describe("tools/cli.cjs, the one entry", () => {
     const script = cli("pin-changes", "--help");
     expect(script).toMatchObject({
       status: 0,
-      stdout: "usage: npm run --silent pin-changes -- --base <rev> [--dir .]\n",
+      stdout:
+        "usage: npm run --silent pin-changes -- --base <rev> [--dir .]\nPrints <stack> <part> <from> <to> per changed pin.\n",
     });
   });
 });

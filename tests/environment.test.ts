@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Plan } from "../tools/offline/plan";
-import { STACKS, at, named, ofType, one, plan } from "./helpers/plan";
+import { readStackConfig } from "../tools/offline/stack-files";
+import { PROJECT_DIR, STACKS, at, named, ofType, one, plan } from "./helpers/plan";
 
 const plans: Record<string, Plan> = {};
 beforeAll(async () => {
@@ -34,7 +35,7 @@ describe.each(STACKS)("%s environment", (stack) => {
     const cluster = one(p(), "eks:index:Cluster");
     expect(cluster.inputs).toMatchObject({
       name: `zenml-${stack}`,
-      version: "1.33",
+      version: readStackConfig(PROJECT_DIR, stack).values["zenml-platform:kubernetesVersion"],
       upgradePolicy: { supportType: "STANDARD" },
       authenticationMode: "API",
       autoMode: { enabled: true },

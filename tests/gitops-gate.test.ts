@@ -59,7 +59,7 @@ describe("prod's staging gate", () => {
     const v = evaluateGate(input, sources(base, prodAt097, pins));
     expect(v.ok).toBe(true);
     expect(v.checks.map((c) => [c.name, c.ok])).toEqual([["commit", true], ["latest staging run", true], ["upgrade path", true]]);
-    expect(v.checks[2].detail).toMatch(/staging performed 0\.97\.0 -> 0\.98\.0 green at aaaa/);
+    expect(v.checks[2].detail).toMatch(/staging performed ZenML 0\.97\.0 -> 0\.98\.0 green at aaaa/);
     expect(v.message).toMatch(/prod may deploy .*ZenML 0\.97\.0 -> 0\.98\.0/);
   });
 
@@ -102,11 +102,11 @@ describe("prod's staging gate", () => {
     const p = { ...pins, [c3]: "0.99.0", [c4]: "0.99.0" };
     const v = evaluateGate({ sha: c4, prodPin: "0.99.0", overrideReason: "" }, sources(staging, prodAt097, p));
     expect(v.ok).toBe(false);
-    expect(v.message).toBe("prod would move 0.97.0 -> 0.99.0, which staging never performed green (staging did: 0.98.0 -> 0.99.0); promote the step staging performed, or set zenml-platform:promotionOverrideReason in Pulumi.prod.yaml");
+    expect(v.message).toBe("prod would move ZenML 0.97.0 -> 0.99.0, which staging never performed green (staging did: 0.98.0 -> 0.99.0); promote the step staging performed (npm run promote -- --part zenml), or set zenml-platform:promotionOverrideReason in Pulumi.prod.yaml");
     // The recorded override lets the path through, loudly; it never excuses the other two checks.
     const overridden = evaluateGate({ sha: c4, prodPin: "0.99.0", overrideReason: "CVE-2026-0001, 0.98 has a data-loss bug" }, sources(staging, prodAt097, p));
     expect(overridden).toMatchObject({ ok: true, overridden: true });
-    expect(overridden.checks[2].detail).toMatch(/^OVERRIDDEN: prod would move 0\.97\.0 -> 0\.99\.0.*promotionOverrideReason: CVE-2026-0001/);
+    expect(overridden.checks[2].detail).toMatch(/^OVERRIDDEN: prod would move ZenML 0\.97\.0 -> 0\.99\.0.*promotionOverrideReason: CVE-2026-0001/);
     expect(evaluateGate({ sha: sha(9), prodPin: "0.99.0", overrideReason: "CVE-2026-0001, 0.98 has a data-loss bug" }, sources(staging, prodAt097, p)).ok).toBe(false);
   });
 
@@ -118,13 +118,41 @@ describe("prod's staging gate", () => {
   it("takes prod's version from its newest record whose up succeeded, else main's previous head", () => {
     const prodSmokeRed = [...prodAt097, run("prod", sha(5), { from: "0.97.0", to: "0.98.0", conclusion: "failure", at: "2026-11-04T00:00:00Z" })];
     // prod's up to 0.98 succeeded (only smoke failed): prod runs 0.98, nothing left to upgrade.
-    expect(evaluateGate(input, sources(base, prodSmokeRed, pins)).checks[2].detail).toBe("prod stays at 0.98.0: no upgrade");
+    expect(evaluateGate(input, sources(base, prodSmokeRed, pins)).checks[2].detail).toBe("prod stays at ZenML 0.98.0: no upgrade");
     const upFailed = [...prodAt097, run("prod", sha(5), { from: "0.97.0", to: "0.98.0", conclusion: "failure", checks: ["up=failure", "smoke-server=skipped"], at: "2026-11-04T00:00:00Z" })];
-    expect(evaluateGate(input, sources(base, upFailed, pins)).checks[2].detail).toMatch(/performed 0\.97\.0 -> 0\.98\.0/);
+    expect(evaluateGate(input, sources(base, upFailed, pins)).checks[2].detail).toMatch(/performed ZenML 0\.97\.0 -> 0\.98\.0/);
     // No prod record left (expired): the prod pin at the push's `before` commit.
     const src = sources(base, [], { ...pins });
     src.pinAt = (commit, stack) => (stack === "prod" && commit === sha(7) ? "0.97.0" : pins[commit]);
-    expect(evaluateGate({ ...input, before: sha(7) }, src).checks[2].detail).toMatch(/performed 0\.97\.0 -> 0\.98\.0/);
+    expect(evaluateGate({ ...input, before: sha(7) }, src).checks[2].detail).toMatch(/performed ZenML 0\.97\.0 -> 0\.98\.0/);
+  });
+
+  it("checks every part prod's file pins: each move must be one staging performed green, whatever part it is", () => {
+    // Staging's records carry every part: c1 moved Kubernetes 1.33 -> 1.34 (ZenML unchanged), green.
+    const parts = (k8s: [string | null, string]) => ({ zenml: { from: "0.98.0", to: "0.98.0" }, kubernetes: { from: k8s[0], to: k8s[1] } });
+    const stagingRun = (commit: string, k8s: [string | null, string], at: string) => {
+      const r = run("staging", commit, { from: "0.98.0", to: "0.98.0", at });
+      return { ...r, record: { ...r.record!, parts: parts(k8s) } };
+    };
+    const prodRun = { ...run("prod", sha(20), { from: "0.98.0", to: "0.98.0", at: "2026-11-01T00:00:00Z" }) };
+    prodRun.record = { ...prodRun.record!, parts: parts(["1.33", "1.33"]) };
+    const k8sPins: Record<string, Record<string, string>> = { [c1]: { zenml: "0.98.0", kubernetes: "1.34" }, [c2]: { zenml: "0.98.0", kubernetes: "1.34" } };
+    const src = (staging: FakeRun[]): GateSources => ({ ...sources(staging, [prodRun], pins), pinAt: (commit, _stack, part = "zenml") => k8sPins[commit]?.[part] });
+    const prodPins = { zenml: "0.98.0", kubernetes: "1.34" };
+    const ok = evaluateGate({ sha: c2, prodPin: "0.98.0", prodPins, overrideReason: "" }, src([stagingRun(c1, ["1.33", "1.34"], "2026-11-02T00:00:00Z"), stagingRun(c2, ["1.34", "1.34"], "2026-11-03T00:00:00Z")]));
+    expect(ok.ok).toBe(true);
+    expect(ok.checks.find((c) => c.name === "upgrade path")!.detail).toMatch(/^staging performed Kubernetes 1\.33 -> 1\.34 green at aaaa/);
+    expect(ok.message).toMatch(/\(Kubernetes 1\.33 -> 1\.34\): staging deployed/);
+    // Staging got to 1.34 only because AWS moved it, and deployed 1.35 since: prod's 1.33 -> 1.34 is nothing staging performed.
+    const refused = evaluateGate({ sha: c2, prodPin: "0.98.0", prodPins, overrideReason: "" }, src([stagingRun(c1, ["1.34", "1.34"], "2026-11-02T00:00:00Z"), stagingRun(c2, ["1.34", "1.34"], "2026-11-03T00:00:00Z")]));
+    expect(refused.message).toMatch(/^prod would move Kubernetes 1\.33 -> 1\.34, which staging never performed green \(staging did: no green staging deploy reached 1\.34\); promote the step staging performed \(npm run promote -- --part kubernetes\)/);
+  });
+
+  it("reads a part's version from an older prod record (ZenML only) through the pin of the commit it deployed", () => {
+    const old = run("prod", sha(30), { from: "0.97.0", to: "0.98.0", at: "2026-11-01T00:00:00Z" });
+    const src: GateSources = { ...sources(base, [old], pins), pinAt: (commit, stack, part = "zenml") => (commit === sha(30) && stack === "prod" && part === "kubernetes" ? "1.34" : part === "zenml" ? pins[commit] : undefined) };
+    const v = evaluateGate({ sha: c2, prodPin: "0.98.0", prodPins: { zenml: "0.98.0", kubernetes: "1.34" }, overrideReason: "" }, src);
+    expect(v.checks.find((c) => c.name === "upgrade path")!.detail).toBe("prod stays at ZenML 0.98.0, Kubernetes 1.34: no upgrade");
   });
 
   it("reads the override reason from the real prod file's key", () => {
@@ -179,7 +207,9 @@ describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "record-"));
     const summary = path.join(tmp, "summary.md");
     fs.writeFileSync(path.join(tmp, "smoke-report.json"), JSON.stringify({ ok: false, steps: [{ name: "login", status: "fail", detail: "401" }] }));
-    const r = spawnSync(process.execPath, [...runTs(), tool("deploy-record"), "--stack", "staging", "--sha", sha(1), "--from", "0.97.0", "--to", "0.98.0", "--check", "up=success", "--check", "smoke-server=failure", "--report", "smoke-server=smoke-report.json"], {
+    fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.staging.yaml"), path.join(tmp, "Pulumi.staging.yaml"));
+    const fromParts = JSON.stringify({ kubernetes: "1.34", "addon:amazon-cloudwatch-observability": "v1.34.0-eksbuild.1", mysql: "8.4", zenml: "0.97.0" });
+    const r = spawnSync(process.execPath, [...runTs(), tool("deploy-record"), "--stack", "staging", "--sha", sha(1), "--from", "0.97.0", "--from-parts", fromParts, "--to", "0.98.0", "--check", "up=success", "--check", "smoke-server=failure", "--report", "smoke-server=smoke-report.json", "--dir", tmp], {
       cwd: tmp,
       env: { ...process.env, GITHUB_STEP_SUMMARY: summary },
       encoding: "utf8",
@@ -187,7 +217,11 @@ describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(`::error title=staging%3A smoke-server failure::smoke-server failure on staging at ${sha(1)} (login: 401)`);
     expect(fs.readFileSync(summary, "utf8")).toMatch(/Failed: smoke-server\.[\s\S]*- login: 401/);
-    expect(JSON.parse(fs.readFileSync(path.join(tmp, RECORD_FILE), "utf8"))).toMatchObject({ result: "failure", from: "0.97.0", to: "0.98.0" });
+    const record = JSON.parse(fs.readFileSync(path.join(tmp, RECORD_FILE), "utf8"));
+    expect(record).toMatchObject({ result: "failure", from: "0.97.0", to: "0.98.0" });
+    // Every part the stack file pins, from what ran before (--from-parts); an add-on at AWS's default has no pin to record.
+    const k8s = fs.readFileSync(path.join(tmp, "Pulumi.staging.yaml"), "utf8").match(/kubernetesVersion: "(\S+)"/)![1];
+    expect(record.parts).toEqual({ kubernetes: { from: "1.34", to: k8s }, mysql: { from: "8.4", to: "8.4" }, zenml: { from: "0.97.0", to: "0.98.0" } });
   }, 30_000);
 
   /** A git repo with staging's pin at c1, and a gh that serves runs and records from files (prod's data timed for 0.98.0 in 6 minutes). */

@@ -13,7 +13,8 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { StackOutputsByName } from "../tools/offline/mocks";
 import { ORGANIZATION, runPlan, type Plan } from "../tools/offline/plan";
-import { buildRecord } from "../tools/gitops/deploy-record";
+import { buildRecord, movesText, partMoves } from "../tools/gitops/deploy-record";
+import { pinnedVersions } from "../tools/gitops/pin-file";
 import { TIMING_RECORD_KIND } from "../tools/gitops/migration-gate";
 import { fakeGh } from "./helpers/fake-gh";
 import { migration, writeFakeWheel } from "./helpers/fake-wheel";
@@ -95,8 +96,8 @@ class Replay {
     return execFileSync("git", args, { cwd: this.work, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
   }
 
-  pin(stack: Stack, rev = "HEAD"): string {
-    return (parse(this.git("show", `${rev}:Pulumi.${stack}.yaml`)) as { config: Record<string, string> }).config["zenml-platform:zenmlVersion"];
+  pin(stack: Stack, rev = "HEAD", part = "zenml"): string {
+    return pinnedVersions(this.git("show", `${rev}:Pulumi.${stack}.yaml`), `Pulumi.${stack}.yaml`)[part];
   }
 
   private readonly plans = new Map<string, Plan>();
@@ -136,9 +137,11 @@ class Replay {
         // No changes = the PR's desired state is the desired state of the commit the stack runs.
         const running = await this.plan(stack, this.deployedAt[stack]!);
         expect(isDeepStrictEqual(head.resources, running.resources) && isDeepStrictEqual(head.outputs, running.outputs), `${branch} -> ${base}: ${stack}'s preview must show no changes`).toBe(true);
-        expect(head.outputs.upgrade).toMatchObject({ kind: "unchanged" });
+        expect((head.upgradeReport as { parts: { move: string }[] }).parts.every((e) => e.move === "unchanged")).toBe(true);
       }
-      this.log.push(`PR ${branch} -> ${base}: ${stack} previews ${quiet.includes(stack) ? "no changes" : `${(this.deployed[ref(stack)]?.zenmlVersion as string) ?? "none"} -> ${this.pin(stack, merge)}`}`);
+      const moving = (head.upgradeReport as { parts: { part: string; deployed: string | null; desired: string; move: string }[] }).parts.filter((e) => e.move !== "unchanged");
+      const previews = moving.map((e) => `${e.part === "zenml" ? "" : `${e.part} `}${e.deployed ?? "none"} -> ${e.desired}`).join(", ");
+      this.log.push(`PR ${branch} -> ${base}: ${stack} previews ${quiet.includes(stack) || !previews ? "no changes" : previews}`);
     }
     return merge;
   }
@@ -151,15 +154,19 @@ class Replay {
     return this.git("rev-parse", "HEAD");
   }
 
-  /** deploy-staging.yml / deploy-prod.yml: `up` (the plan against what runs), then the record. */
+  /** deploy-staging.yml / deploy-prod.yml: `up` (the plan against what runs), then the record of every part's move. */
   async deploy(stack: Stack, sha: string): Promise<void> {
-    const from = (this.deployed[ref(stack)]?.zenmlVersion as string | undefined) ?? "none";
+    const before = this.deployed[ref(stack)];
+    const from = (before?.zenmlVersion as string | undefined) ?? "none";
     const up = await this.plan(stack, sha);
     this.deployed[ref(stack)] = up.outputs;
     this.deployedAt[stack] = sha;
     const run = { databaseId: this.runId++, headSha: sha, status: "completed", conclusion: "success", createdAt: new Date((this.clock += 3_600_000)).toISOString(), url: `https://github.invalid/runs/${this.runId}` };
-    this.gh.addRun(stack, run, buildRecord({ stack, sha, from, to: this.pin(stack, sha), checks: GREEN }));
-    this.log.push(`deploy ${stack} at ${sha.slice(0, 7)}: ${from} -> ${up.outputs.zenmlVersion as string}`);
+    // What the workflow's --from-parts passes: the partVersions output before `up`.
+    const parts = partMoves((before?.partVersions as Record<string, string> | undefined) ?? {}, pinnedVersions(this.git("show", `${sha}:Pulumi.${stack}.yaml`), `Pulumi.${stack}.yaml`));
+    const record = buildRecord({ stack, sha, from, to: this.pin(stack, sha), checks: GREEN, parts });
+    this.gh.addRun(stack, run, record);
+    this.log.push(`deploy ${stack} at ${sha.slice(0, 7)}: ${movesText(record)}`);
   }
 
   /**
@@ -191,6 +198,28 @@ class Replay {
     this.git("switch", "-q", "--detach", head);
     this.log.push(this.sh(gateScript, { GITHUB_SHA: head, BEFORE: before }).trim());
     await this.deploy("prod", head);
+  }
+
+  /** Steps 1-2 of the loop for any part: bump staging on a branch, PR, merge, deploy. The docs' commands with --part. */
+  async bumpPart(part: string, version: string): Promise<string> {
+    const command = LOOP.get(1)![0].replace("upgrade-zenml-X.Y.Z", `upgrade-${part}-${version}`).replace("--version X.Y.Z", `--part ${part} --version ${version}`);
+    const out = this.sh(command);
+    this.git("commit", "-qam", `Upgrade ${part} to ${version} on staging`);
+    await this.openPr(`upgrade-${part}-${version}`, "staging");
+    await this.deploy("staging", this.merge(`upgrade-${part}-${version}`, "staging"));
+    return out;
+  }
+
+  /** Steps 3-5 for any part: promote on a branch, PR, merge, staging redeploys, main fast-forwards, gate, prod deploys. */
+  async promotePart(part: string): Promise<string> {
+    this.git("fetch", "-q", "origin");
+    const branch = `promote-${part}-${this.runId}`;
+    const out = this.sh(LOOP.get(3)![0].replace("promote-zenml-X.Y.Z", branch).replace(/npm run promote$/, `npm run promote -- --part ${part}`));
+    this.git("commit", "-qam", `Promote ${part} to prod`);
+    await this.openPr(branch, "staging");
+    await this.deploy("staging", this.merge(branch, "staging"));
+    await this.promoteToMain();
+    return out;
   }
 
   /** One upgrade, exactly as the five documented steps say. */
@@ -234,6 +263,46 @@ describe("two consecutive upgrades through the documented commands", () => {
     expect(model("README.md")).toEqual(model("docs/GITOPS.md"));
   });
 
+  it("moves Kubernetes 1.33 -> 1.34 -> 1.35 the same way: staging one minor per update, then prod two steps behind takes each step staging performed, past the gate", async () => {
+    const r = new Replay();
+    for (const stack of STACKS) {
+      const text = fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8").replace(/zenmlVersion: \S+/, "zenmlVersion: 0.98.0").replace(/kubernetesVersion: \S+/, 'kubernetesVersion: "1.33"');
+      fs.writeFileSync(path.join(r.work, `Pulumi.${stack}.yaml`), text);
+    }
+    fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(r.work, "Pulumi.yaml"));
+    r.git("add", ".");
+    r.git("commit", "-qm", "Both stacks on Kubernetes 1.33");
+    r.git("push", "-q", "origin", "HEAD:main", "HEAD:staging");
+    const c0 = r.git("rev-parse", "HEAD");
+    await r.deploy("staging", c0);
+    await r.deploy("prod", c0);
+
+    expect(await r.bumpPart("kubernetes", "1.34")).toMatch(/(^|\n)staging: Kubernetes 1\.33 -> 1\.34\n/);
+    expect(await r.bumpPart("kubernetes", "1.35")).toMatch(/(^|\n)staging: Kubernetes 1\.34 -> 1\.35\n/);
+    // Prod is two steps behind: promote writes the step staging performed, and names the next one.
+    const first = await r.promotePart("kubernetes");
+    expect(first).toMatch(/(^|\n)prod: Kubernetes 1\.33 -> 1\.34\nStaging performed Kubernetes 1\.33 -> 1\.34 green at \w{12} \(by staging's deploy records\)\.\nThen: 1\.34 -> 1\.35 \(staging performed it green at \w{12}\)/);
+    expect(first).toContain("## Upgrade dossier: Kubernetes 1.33 -> 1.34 (prod)");
+    const second = await r.promotePart("kubernetes");
+    expect(second).toMatch(/(^|\n)prod: Kubernetes 1\.34 -> 1\.35\n/);
+    if (process.env.REPLAY_LOG) console.log(r.log.join("\n"));
+
+    for (const stack of STACKS) expect(r.deployed[ref(stack)], stack).toMatchObject({ versionHistory: { parts: { kubernetes: { deployed: "1.35", versions: ["1.33", "1.34", "1.35"] } } } });
+    expect(r.log.filter((l) => l.startsWith("staging-gate:"))).toEqual([
+      expect.stringMatching(/prod may deploy \w+ \(Kubernetes 1\.33 -> 1\.34\)/),
+      expect.stringMatching(/prod may deploy \w+ \(Kubernetes 1\.34 -> 1\.35\)/),
+    ]);
+    expect(r.log.filter((l) => l.startsWith("PR upgrade-kubernetes-1.35"))).toEqual([
+      "PR upgrade-kubernetes-1.35 -> staging: staging previews kubernetes 1.34 -> 1.35, addon:amazon-cloudwatch-observability v1.34.0-eksbuild.1 -> v1.35.0-eksbuild.1",
+      "PR upgrade-kubernetes-1.35 -> staging: prod previews no changes",
+    ]);
+    expect(r.log.filter((l) => l.startsWith("deploy prod"))).toEqual([
+      expect.stringMatching(/^deploy prod at \w+: .*Kubernetes \(first deploy\) -> 1\.33/),
+      expect.stringMatching(/^deploy prod at \w+: .*Kubernetes 1\.33 -> 1\.34/),
+      expect.stringMatching(/^deploy prod at \w+: .*Kubernetes 1\.34 -> 1\.35/),
+    ]);
+  }, 300_000);
+
   it("every PR previews green on both stacks, staging-only PRs leave prod unchanged and the reverse, and the gate lets each promotion through", async () => {
     const r = new Replay();
     // The starting point: both stacks run 0.97.0 from the same commit on main and staging.
@@ -253,8 +322,9 @@ describe("two consecutive upgrades through the documented commands", () => {
     await r.upgrade("0.99.0");
     if (process.env.REPLAY_LOG) console.log(r.log.join("\n"));
 
-    expect(r.deployed[ref("staging")]).toMatchObject({ zenmlVersion: "0.99.0", zenmlVersionHistory: ["0.97.0", "0.98.0", "0.99.0"] });
-    expect(r.deployed[ref("prod")]).toMatchObject({ zenmlVersion: "0.99.0", zenmlVersionHistory: ["0.97.0", "0.98.0", "0.99.0"] });
+    const ran = { zenmlVersion: "0.99.0", versionHistory: { parts: { zenml: { deployed: "0.99.0", versions: ["0.97.0", "0.98.0", "0.99.0"] } } } };
+    expect(r.deployed[ref("staging")]).toMatchObject(ran);
+    expect(r.deployed[ref("prod")]).toMatchObject(ran);
     // main never diverged: it is staging's head, and every file on staging matches prod's deploy.
     r.git("fetch", "-q", "origin");
     expect(r.git("rev-parse", "origin/main")).toBe(r.git("rev-parse", "origin/staging"));

@@ -173,10 +173,30 @@ exit 9
     });
   });
 
-  it("the dossier job asks upgrade-notes for each changed pin", () => {
+  it("the dossier job asks upgrade-notes for each part's changed pin", () => {
     const step = stepNamed(wf("preview.yml").jobs.dossier, /pin-changes/);
     expect(step.run).toContain("npm run --silent pin-changes -- --base HEAD^1");
-    expect(step.run).toContain('npm run --silent upgrade-notes -- --from "$from" --to "$to"');
+    expect(step.run).toContain("while read -r stack part from to; do");
+    expect(step.run).toContain('npm run --silent upgrade-notes -- --part "$part" --stack "$stack" --from "$from" --to "$to"');
+  });
+
+  it("the preview comment shows every part's move: the offline plan starts from the base branch's pins of the parts the PR moves", () => {
+    const job = wf("preview.yml").jobs.preview;
+    const plan = stepNamed(job, /--report > parts\.md/);
+    expect(plan.run).toContain('if [ "$stack" = "$STACK" ] && [ "$from" != none ]; then moved+=(--deployed "$part=$from"); fi');
+    expect(plan.run).toContain('done < <(npm run --silent pin-changes -- --base HEAD^1)');
+    expect(stepNamed(job, /comment\.md/).run).toContain("if [ -s parts.md ]; then cat parts.md; echo; fi");
+    expect(job.steps.find((s) => s.uses?.startsWith("actions/checkout@"))!.with).toMatchObject({ "fetch-depth": 2 });
+  });
+
+  it("each deploy records every part's version before it, for the gate and promote", () => {
+    for (const stack of ["staging", "prod"]) {
+      const job = wf(`deploy-${stack}.yml`).jobs.deploy;
+      expect(stepNamed(job, /pulumi stack output zenmlVersion/).run).toContain(`pulumi stack output partVersions --json --stack ${stack}`);
+      const record = stepNamed(job, /deploy-record/);
+      expect(record.run).toContain('--from-parts "$FROM_PARTS"');
+      expect(record.env).toMatchObject({ FROM_PARTS: "${{ steps.before.outputs.parts }}" });
+    }
   });
 
   describe("deploys", () => {
@@ -256,9 +276,106 @@ exit 9
         expect(runShell(script, { PATH: `${tmp}:${process.env.PATH}`, GITHUB_OUTPUT: out, BEFORE: "abc", EVENT: "push", TO_INPUT: "", ...env })).toBe(0);
         return fs.readFileSync(out, "utf8").trim().replace(/\n/g, " ");
       };
-      expect(decide("prod 0.97.0 0.98.0\nstaging 0.97.0 0.98.0", {})).toBe("run=true to=0.98.0");
-      expect(decide("staging 0.98.0 0.99.0", {})).toBe("run=false to=");
+      expect(decide("prod zenml 0.97.0 0.98.0\nstaging zenml 0.97.0 0.98.0", {})).toBe("run=true to=0.98.0");
+      expect(decide("staging zenml 0.98.0 0.99.0", {})).toBe("run=false to=");
+      // Another part of prod moving (Kubernetes' promotion) migrates no ZenML database.
+      expect(decide("prod kubernetes 1.34 1.35", {})).toBe("run=false to=");
       expect(decide("", { EVENT: "workflow_dispatch", TO_INPUT: "0.99.0" })).toBe("run=true to=0.99.0");
+    });
+  });
+
+  describe("the images workflow (components/*/image -> every environment's ECR -> images.lock.yaml)", () => {
+    const w = wf("images.yml");
+    const on = w.on as unknown as { push: { branches: string[]; paths: string[] }; workflow_dispatch: unknown };
+
+    it("runs when a pin or an image's inputs change on any branch (the bump branch too), and by hand", () => {
+      expect(on.push.branches).toEqual(["**"]);
+      expect(on.push.paths).toEqual(["Pulumi.*.yaml", "components/post-upgrade/image/**", "components/mlflow/image/**", "components/kit/built-images.ts"]);
+      expect(on).toHaveProperty("workflow_dispatch");
+      // images.lock.yaml is not a trigger: the workflow's own commit must not start it again.
+      expect(on.push.paths.some((p) => p.includes("images.lock"))).toBe(false);
+      expect(w.concurrency).toEqual({ group: "images-${{ github.ref }}", "cancel-in-progress": false });
+    });
+
+    it("plans from the branch head, builds that commit without credentials, pushes per environment with OIDC, then records", () => {
+      expect(Object.keys(w.jobs)).toEqual(["plan", "build", "push", "record"]);
+      expect([w.jobs.build.needs, w.jobs.push.needs, w.jobs.record.needs]).toEqual(["plan", "build", ["plan", "push"]]);
+      const plan = w.jobs.plan;
+      expect(plan.steps.find((s) => s.uses?.startsWith("actions/checkout@"))?.with?.ref).toBe("${{ github.ref_name }}");
+      expect(plan.steps.map((s) => s.run ?? "").join("\n")).toMatch(/npm run --silent pin-images -- --base[\s\S]*npm run --silent images -- plan --github-output "\$GITHUB_OUTPUT"/);
+      const build = w.jobs.build;
+      expect(build.environment).toBeUndefined();
+      expect(build.permissions).toEqual({ contents: "read" });
+      expect(build.steps.find((s) => s.uses?.startsWith("actions/checkout@"))?.with?.ref).toBe("${{ needs.plan.outputs.sha }}");
+      const docker = stepNamed(build, /docker buildx build/).run!;
+      expect(docker).toContain("--platform linux/amd64,linux/arm64");
+      expect(docker).toContain('--build-arg "PYTHON_IMAGE=$BASE"');
+      expect(docker).toContain('--output "type=oci,dest=out/image/image.tar"');
+      const push = w.jobs.push;
+      expect(push.environment).toBe("${{ matrix.stack }}-images");
+      expect(push.strategy?.matrix?.stack).toEqual(["staging", "prod"]);
+      expect(push.permissions).toEqual({ contents: "read", "id-token": "write" });
+      const record = w.jobs.record;
+      expect(record.permissions).toEqual({ contents: "write" });
+      const recordRuns = record.steps.map((s) => s.run ?? "").join("\n");
+      expect(recordRuns).toContain('npm run --silent pin-images -- "${records[@]}"');
+      expect(recordRuns).toContain("-- images.lock.yaml");
+      expect(recordRuns).toContain('git push origin "HEAD:refs/heads/$BRANCH"');
+    });
+
+    describe("the push (its shell, with a stand-in aws and skopeo)", () => {
+      const script = stepNamed(w.jobs.push, /Push each image by its digest/).run!;
+      const DIGEST = `sha256:${"a".repeat(64)}`;
+      function world(existing: { repo?: boolean; digest?: string }) {
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "images-push-"));
+        const bin = path.join(tmp, "bin");
+        fs.mkdirSync(path.join(tmp, "images", "image-post-upgrade-0.98.0"), { recursive: true });
+        fs.mkdirSync(bin);
+        fs.writeFileSync(path.join(tmp, "images", "image-post-upgrade-0.98.0", "ref"), `post-upgrade\n0.98.0-abc\n${DIGEST}\n`);
+        const log = path.join(tmp, "log");
+        fs.writeFileSync(path.join(tmp, "pushed"), existing.digest ?? "");
+        fs.writeFileSync(
+          path.join(bin, "aws"),
+          `#!/bin/sh
+echo "aws $*" >> '${log}'
+case "$1 $2" in
+  "sts get-caller-identity") echo 123456789012 ;;
+  "ecr get-login-password") echo pw ;;
+  "ecr describe-repositories") ${existing.repo ? "exit 0" : "exit 254"} ;;
+  "ecr create-repository") exit 0 ;;
+  "ecr describe-images") d="$(cat '${tmp}/pushed')"; [ -n "$d" ] || exit 254; echo "$d" ;;
+esac
+`,
+          { mode: 0o755 },
+        );
+        fs.writeFileSync(path.join(bin, "skopeo"), `#!/bin/sh\necho "skopeo $*" >> '${log}'\n# login reads the password from stdin, as the real one does (else the pipe's writer dies of SIGPIPE)\n[ "$1" = login ] && cat > /dev/null\n[ "$1" = copy ] && printf '%s' '${DIGEST}' > '${tmp}/pushed'\nexit 0\n`, { mode: 0o755 });
+        const status = runShell(script, { PATH: `${bin}:${process.env.PATH}`, STACK: "staging", AWS_REGION: "eu-west-1", GITHUB_STEP_SUMMARY: path.join(tmp, "summary") }, tmp);
+        return { status, log: fs.readFileSync(log, "utf8").trim().split("\n") };
+      }
+
+      it("creates a missing repository with immutable tags and scan on push, then copies the archive's exact bytes", () => {
+        const r = world({});
+        expect(r.status).toBe(0);
+        expect(r.log).toContain("aws ecr create-repository --repository-name zenml-platform-staging/post-upgrade --image-tag-mutability IMMUTABLE --image-scanning-configuration scanOnPush=true --encryption-configuration encryptionType=KMS");
+        expect(r.log).toContain("skopeo copy --all --preserve-digests oci-archive:images/image-post-upgrade-0.98.0//image.tar docker://123456789012.dkr.ecr.eu-west-1.amazonaws.com/zenml-platform-staging/post-upgrade:0.98.0-abc");
+      });
+
+      it("keeps a tag already pushed with the same digest, and fails on one that holds other bytes", () => {
+        const same = world({ repo: true, digest: DIGEST });
+        expect(same.status).toBe(0);
+        expect(same.log.filter((l) => l.startsWith("skopeo copy") || l.includes("create-repository"))).toEqual([]);
+        expect(world({ repo: true, digest: `sha256:${"b".repeat(64)}` }).status).toBe(1);
+      });
+    });
+
+    it("each deploy puts the ECR scans of the images its stack runs into its record", () => {
+      for (const stack of ["staging", "prod"]) {
+        const job = wf(`deploy-${stack}.yml`).jobs.deploy;
+        const scans = stepNamed(job, /images -- scans/);
+        expect(scans.run).toBe(`npm run --silent images -- scans --stack ${stack} --out image-scans.json`);
+        expect(job.steps.indexOf(scans)).toBeLessThan(job.steps.indexOf(stepNamed(job, /deploy-record/)));
+        expect(stepNamed(job, /deploy-record/).run).toContain("--image-scans image-scans.json");
+      }
     });
   });
 
@@ -315,8 +432,9 @@ exit 9
             for (const [k, v] of Object.entries(s.env ?? {})) {
               if (!/secrets\./.test(v)) continue;
               // A secret goes to pulumi itself, to a script that reads the stack (smoke, post-upgrade,
-              // alarms), or as GH_TOKEN to gh (the release watch's optional token).
-              expect(s.run ?? "", `${f} ${name} ${k}`).toMatch(/pulumi (up|preview|stack output)|pulumi "\$\{args\[@\]\}"|npm run --silent (smoke:stack|smoke:pipelines|smoke:mlflow|post-upgrade:wait|alarm-watch)|\bgh (api|pr|auth)\b/);
+              // alarms, the KPIs' API key), the announcement's webhook, or as GH_TOKEN to gh (the
+              // release watch's optional token).
+              expect(s.run ?? "", `${f} ${name} ${k}`).toMatch(/pulumi (up|preview|stack output)|pulumi "\$\{args\[@\]\}"|npm run --silent (smoke:stack|smoke:pipelines|smoke:mlflow|post-upgrade:wait|alarm-watch|upgrade-kpis|announce)|\bgh (api|pr|auth)\b/);
               if (/\bgh /.test(s.run ?? "") && !/pulumi|npm run/.test(s.run ?? "")) expect(k).toBe("GH_TOKEN");
             }
           }
@@ -351,8 +469,10 @@ exit 9
         expect(w.permissions).toEqual({});
         for (const job of Object.values(w.jobs)) {
           for (const [scope, level] of Object.entries(job.permissions ?? {})) {
-            // Only the release watch pushes (its bump branch); nothing else writes contents.
-            const allowed = ["contents:read", "id-token:write", "pull-requests:write", "actions:read", ...(f === "zenml-release-watch.yml" ? ["contents:write"] : [])];
+            // Only the release watch (its bump branch) and the images workflow (the lock's commit) push.
+            // The deploys announce upgrades on an issue or discussion (announcementChannel).
+            const announces = f.startsWith("deploy-") ? ["issues:write", "discussions:write"] : [];
+            const allowed = ["contents:read", "id-token:write", "pull-requests:write", "actions:read", ...announces, ...(["zenml-release-watch.yml", "images.yml"].includes(f) ? ["contents:write"] : [])];
             expect(allowed, `${f} ${scope}`).toContain(`${scope}:${level}`);
           }
         }

@@ -126,6 +126,14 @@ describe("npm run pin-images", () => {
     expect(fs.readFileSync(path.join(dir, IMAGE_LOCK_FILE), "utf8")).toBe(text);
   });
 
+  it("--base pins the base image of the images we build, from the same registry", async () => {
+    const dir = project();
+    registry.images.set("library/python:3.11-slim-bookworm", { body: '{"python":"3.11"}' });
+    const out = await run(["--dir", dir, "--registry", registry.url, "--base"]);
+    expect(out).toMatchObject({ code: 0, stdout: `library/python:3.11-slim-bookworm added ${sha('{"python":"3.11"}')}\n` });
+    expect(parseImageLock(fs.readFileSync(path.join(dir, IMAGE_LOCK_FILE), "utf8"))["library/python"]).toEqual({ "3.11-slim-bookworm": sha('{"python":"3.11"}') });
+  });
+
   it("writes nothing when the registry fails, and says why", async () => {
     const dir = project();
     const before = fs.readFileSync(path.join(dir, IMAGE_LOCK_FILE), "utf8");
@@ -162,12 +170,11 @@ describe("the program pins the server image by digest", () => {
   const containersImage = (p: Plan, name: string) => (at(named(p, name).inputs, "spec.template.spec.containers") as { image: string }[])[0].image;
   const failure = (p: Promise<Plan>) => p.then(() => undefined, (e: unknown) => e as ProgramFailed);
 
-  it("renders <ECR cache>:<version>@<digest> into the chart (server and migration hook) and both Jobs", async () => {
+  it("renders <ECR cache>:<version>@<digest> into the chart (server and migration hook) and the registration Job", async () => {
     const p = await plan("staging", { imageLock: lock });
     const ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub-staging/zenmldocker/zenml-server";
     expect(at(one(p, "kubernetes:helm.sh/v3:Release").inputs, "values.zenml.image")).toEqual({ repository: ecr, tag: `0.98.0@${A}` });
     expect(containersImage(p, "zenml-stack-registration")).toBe(`${ecr}:0.98.0@${A}`);
-    expect(containersImage(p, "zenml-post-upgrade-job")).toBe(`${ecr}:0.98.0@${A}`);
     expect(p.outputs.serverImageDigests).toEqual({ "0.98.0": A });
     expect(p.warnings.filter((w) => w.includes("not pinned by digest"))).toEqual([]);
   });
@@ -175,7 +182,7 @@ describe("the program pins the server image by digest", () => {
   it("warns, and pulls by tag from our cache, while the lock has no digest for the version", async () => {
     const p = await plan("staging", { imageLock: { [REPO]: {} } });
     expect(at(one(p, "kubernetes:helm.sh/v3:Release").inputs, "values.zenml.image.tag")).toBe("0.98.0");
-    expect(containersImage(p, "zenml-post-upgrade-job")).toMatch(/\.dkr\.ecr\..*\/docker-hub-staging\/zenmldocker\/zenml-server:0\.98\.0$/);
+    expect(containersImage(p, "zenml-stack-registration")).toMatch(/\.dkr\.ecr\..*\/docker-hub-staging\/zenmldocker\/zenml-server:0\.98\.0$/);
     expect(p.warnings).toContain(`${REPO}:0.98.0 is not pinned by digest in ${IMAGE_LOCK_FILE} (stack staging): pods pull whatever the tag points to; run \`npm run pin-images -- --version 0.98.0\` where the registry is reachable and commit the file`);
     expect(p.outputs.serverImageDigests).toEqual({});
   });

@@ -5,8 +5,8 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../components/config";
 import { contextFor, evaluate } from "../policy/rules";
-import { explainBadMlflowImage, mlflowPreUpgradeSnapshotId, mlflowRecordForPolicy } from "../components/mlflow/mlflow-policy";
-import { mlflowStepWarnings } from "../components/version-policy";
+import { explainBadMlflowImage } from "../components/mlflow/mlflow-policy";
+import { decideParts, mlflowStepWarnings, snapshotId } from "../components/version-policy";
 import { ProgramFailed, steadyStateOutputs, type Plan, type PlannedResource } from "../tools/offline/plan";
 import { SECRET_PLACEHOLDER, readStackConfig } from "../tools/offline/stack-files";
 import { main } from "../tools/plan";
@@ -30,14 +30,13 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
 function deployed(stack: string, mlflow: { self?: string[]; staging?: string[]; paused?: boolean }) {
   const steady = steadyStateOutputs(PROJECT_DIR, "zenml-platform");
   const withMlflow = (name: string, versions: string[] | undefined, running: boolean) => {
-    const outputs = steady[stackRef(name)] as { partVersions: Record<string, string>; partVersionHistory: Record<string, string[]> };
-    const partVersions = { ...outputs.partVersions };
-    const partVersionHistory = { ...outputs.partVersionHistory };
+    const outputs = structuredClone(steady[stackRef(name)]) as { partVersions: Record<string, string>; versionHistory: { parts: Record<string, object> } };
     if (versions) {
-      if (running) partVersions.mlflow = versions[versions.length - 1];
-      partVersionHistory.mlflow = versions;
+      const last = versions[versions.length - 1];
+      if (running) outputs.partVersions.mlflow = last;
+      outputs.versionHistory.parts.mlflow = { ...(running ? { deployed: last } : {}), versions, snapshots: [], awsMoves: [] };
     }
-    return { ...outputs, partVersions, partVersionHistory };
+    return outputs;
   };
   return {
     [stackRef("staging")]: withMlflow("staging", stack === "staging" ? mlflow.self : mlflow.staging, stack !== "staging" || !mlflow.paused),
@@ -108,7 +107,7 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
       expect(at(r.inputs, "spec.template.spec.securityContext")).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
       expect(at(r.inputs, "spec.template.spec.containers")).toMatchObject([{ securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } }, volumeMounts: expect.arrayContaining([expect.objectContaining({ mountPath: "/etc/mlflow-db-ca" })]) }]);
     }
-    expect(p.outputs).toMatchObject({ mlflowUrl: `https://mlflow.${stack}.example.com`, mlflowAdminPassword: SECRET_PLACEHOLDER, partVersions: { mlflow: "3.17.2" }, partVersionHistory: { mlflow: ["3.17.2"] } });
+    expect(p.outputs).toMatchObject({ mlflowUrl: `https://mlflow.${stack}.example.com`, mlflowAdminPassword: SECRET_PLACEHOLDER, partVersions: { mlflow: "3.17.2" }, versionHistory: { parts: { mlflow: { versions: ["3.17.2"] } } } });
     expect(p.outputs.upgradeReport).toMatchObject({ parts: expect.arrayContaining([expect.objectContaining({ part: "mlflow", move: "first-deploy", desired: "3.17.2" })]) });
   });
 
@@ -165,11 +164,10 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
     expect(server.options.dependsOn).toContain(migration.urn);
     // Same snapshot mechanism as ZenML's: the chart's release also waits for it (policy snapshot-before-upgrade).
     expect(one(p, RELEASE).options.dependsOn).toContain(snapshot.urn);
-    expect(p.outputs).toMatchObject({ partVersions: { mlflow: "3.17.2" }, partVersionHistory: { mlflow: ["2.22.5", "3.17.2"] }, latestMlflowPreUpgradeSnapshot: `mlflow-${stack}-pre-upgrade-2-22-5-to-3-17-2` });
+    expect(p.outputs).toMatchObject({ partVersions: { mlflow: "3.17.2" }, versionHistory: { parts: { mlflow: { versions: ["2.22.5", "3.17.2"], snapshots: [`mlflow-${stack}-pre-upgrade-2-22-5-to-3-17-2`] } } } });
     const entry = (p.outputs.upgradeReport as { parts: { part: string; move: string; effects: string[] }[] }).parts.find((e) => e.part === "mlflow")!;
     expect(entry.move).toBe("upgrade");
     expect(entry.effects.join(" | ")).toMatch(/scaled to zero \| retained pre-upgrade RDS snapshot, after the scale-down \| migration Job with 3\.17\.2/);
-    expect(p.outputs.preUpgradeSnapshots).toContain(`mlflow-${stack}-pre-upgrade-2-22-5-to-3-17-2`);
     expect(p.warnings.join("\n")).toMatch(/MLflow 2\.22\.5 -> 3\.17\.2 crosses a major version, which may break clients/);
   });
 
@@ -185,12 +183,12 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
     const p = await mlflowPlan(stack, "3.17.2", { self: ["2.22.5", "3.17.2"] });
     expect(ofType(p, PATCH).filter((r) => r.name.includes("mlflow"))).toEqual([]);
     expect(ofType(p, SNAPSHOT)).toEqual([]);
-    expect(p.outputs.latestMlflowPreUpgradeSnapshot).toBe("");
+    expect(p.outputs.versionHistory).toMatchObject({ parts: { mlflow: { snapshots: [] } } });
   });
 
   it("a downgrade is refused before any resource", async () => {
     const err = await failure(mlflowPlan(stack, "2.22.5", { self: ["2.22.5", "3.17.2"], staging: ["2.22.5", "3.17.2"] }));
-    expect(err.message).toMatch(/mlflowVersion "2\.22\.5" for mlflow is lower than the deployed "3\.17\.2": MLflow cannot run on a database schema a newer version migrated/);
+    expect(err.message).toMatch(/mlflowVersion "2\.22\.5" is lower than the deployed "3\.17\.2": MLflow cannot run on a database schema a newer version migrated/);
     expect(err.registeredTypes.filter((t) => t !== "pulumi:pulumi:StackReference")).toEqual([]);
   });
 
@@ -205,7 +203,7 @@ describe.each(STACKS)("MLflow on %s", (stack) => {
 describe("MLflow promotion", () => {
   it("prod may not run an MLflow version staging has not run", async () => {
     const err = await failure(mlflowPlan("prod", "3.17.2", { self: ["2.22.5"], staging: ["2.22.5"] }));
-    expect(err.message).toMatch(/mlflowVersion "3\.17\.2" for mlflow has not run on organization\/zenml-platform\/staging/);
+    expect(err.message).toMatch(/mlflowVersion "3\.17\.2" has not run on organization\/zenml-platform\/staging/);
   });
 
   it("the promotion override lets it through with a recorded reason", async () => {
@@ -255,7 +253,7 @@ describe("MLflow config", () => {
 describe("MLflow while it is off", () => {
   it("turning it on again below the version its kept database was migrated to is refused", async () => {
     const err = await failure(mlflowPlan("staging", "3.1.0", { self: ["2.22.5", "3.17.2"], paused: true }));
-    expect(err.message).toMatch(/mlflowVersion "3\.1\.0" for mlflow is lower than the deployed "3\.17\.2"/);
+    expect(err.message).toMatch(/mlflowVersion "3\.1\.0" is lower than the deployed "3\.17\.2"/);
   });
 
   it("turning it on again higher snapshots the kept database but stops no server", async () => {
@@ -271,24 +269,27 @@ describe("MLflow while it is off", () => {
     expect(p.warnings.join("\n")).toMatch(/mlflowVersion is empty, so the MLflow server 3\.17\.2 is removed\. Its databases \(mlflow, mlflow_auth\) and artifacts stay/);
     expect(p.resources.filter((r) => /mlflow/i.test(r.name))).toEqual([]);
     expect(p.outputs.partVersions).not.toHaveProperty("mlflow");
-    expect((p.outputs.partVersionHistory as Record<string, string[]>).mlflow).toEqual(["3.17.2"]);
+    expect(p.outputs.versionHistory).toMatchObject({ parts: { mlflow: { versions: ["3.17.2"] } } });
+    expect((p.outputs.versionHistory as { parts: Record<string, object> }).parts.mlflow).not.toHaveProperty("deployed");
   });
 
   it("prod may not turn MLflow on while staging never ran it", async () => {
     const err = await failure(plan("prod", { overrides: mlflowConfig("prod", "3.17.2") }));
-    expect(err.message).toMatch(/mlflowVersion "3\.17\.2" for mlflow has not run on organization\/zenml-platform\/staging \(it reports no deployed version; versions it ran: none\)/);
+    expect(err.message).toMatch(/mlflowVersion "3\.17\.2" has not run on organization\/zenml-platform\/staging \(it reports no deployed version; versions it ran: none\)/);
   });
 });
 
 describe("MLflow rules (pure)", () => {
   it("a paused part counts as deployed at the highest version it ran", () => {
-    expect(mlflowRecordForPolicy({ versions: ["2.22.5", "3.17.2"] })).toEqual({ deployed: "3.17.2", versions: ["2.22.5", "3.17.2"] });
-    expect(mlflowRecordForPolicy({ deployed: "3.1.0", versions: ["3.1.0"] })).toEqual({ deployed: "3.1.0", versions: ["3.1.0"] });
+    const paused = { deployedBefore: true, migrated: false, parts: { mlflow: { versions: ["2.22.5", "3.17.2"], snapshots: [], awsMoves: [] } } };
+    const decide = (version: string) => decideParts({ stack: "staging", desired: { mlflow: version }, own: paused, live: {}, promotionOverrideReason: "" });
+    expect(decide("3.17.2").entries[0]).toMatchObject({ deployed: "3.17.2", move: "unchanged" });
+    expect(decide("3.1.0").refusals.join()).toMatch(/lower than the deployed "3\.17\.2"/);
   });
 
   it("warns about skipped minors and names the snapshot like ZenML's, with attempts", () => {
     expect(mlflowStepWarnings("staging", "3.1.0", "3.4.0").join()).toMatch(/jumps over 2 minor release\(s\) \(3\.2, 3\.3\)/);
-    expect(mlflowPreUpgradeSnapshotId("prod", "3.1.0", "3.2.0", ["mlflow-prod-pre-upgrade-3-1-0-to-3-2-0"])).toBe("mlflow-prod-pre-upgrade-3-1-0-to-3-2-0-attempt-2");
+    expect(snapshotId("mlflow", "prod", "3.1.0", "3.2.0", ["mlflow-prod-pre-upgrade-3-1-0-to-3-2-0"])).toBe("mlflow-prod-pre-upgrade-3-1-0-to-3-2-0-attempt-2");
   });
 
   it("image tags may carry MLflow's v prefix", () => {

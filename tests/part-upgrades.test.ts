@@ -1,9 +1,11 @@
 // Every versioned part (Kubernetes, MySQL, EKS add-ons) under the same discipline as ZenML, planned
 // with the real program under mocks: each refusal and each accepted move, per stack.
 import { describe, expect, it } from "vitest";
+import { calendarStaleness, eksSupportWarning, inStandardSupport } from "../components/support-calendar";
 import { mockAddonVersion } from "../tools/offline/mocks";
 import { ProgramFailed, deployedOutputs, type Plan } from "../tools/offline/plan";
-import { STACKS, at, named, ofType, one, plan, stackRef } from "./helpers/plan";
+import { readStackConfig } from "../tools/offline/stack-files";
+import { PROJECT_DIR, STACKS, at, named, ofType, one, plan, stackRef } from "./helpers/plan";
 
 const RDS = "aws:rds/instance:Instance";
 const SNAPSHOT = "aws:rds/snapshot:Snapshot";
@@ -19,11 +21,14 @@ function runs(stack: string, parts: { zenml: string; kubernetes: string; mysql: 
   return { [stackRef(stack)]: deployedOutputs({ ...rest, [CW_PART]: addon ?? mockAddonVersion(CW, parts.kubernetes) }, history) };
 }
 
-/** The repo's pins: both stacks on Kubernetes 1.33 and MySQL 8.4; staging 0.98.0, prod 0.97.0. */
-const PIN = { kubernetes: "1.33", mysql: "8.4" };
-const zenmlPin = (stack: string) => (stack === "prod" ? "0.97.0" : "0.98.0");
+/** The repo's own pins of a stack (these tests start from what the files say today). */
+const pinOf = (stack: string, key: string) => readStackConfig(PROJECT_DIR, stack).values[`zenml-platform:${key}`];
+const k8sPin = (stack: string) => pinOf(stack, "kubernetesVersion");
+const minorsFrom = (version: string, n: number) => `1.${Number(version.split(".")[1]) + n}`;
+const PIN = { mysql: "8.4" };
+const zenmlPin = (stack: string) => pinOf(stack, "zenmlVersion");
 /** Staging has run everything prod might take in these tests. */
-const stagingRanAll = runs("staging", { zenml: "0.98.0", kubernetes: "1.34", mysql: "8.4" }, { zenml: ["0.97.0"], kubernetes: ["1.33"], mysql: ["8.0"], [CW_PART]: [mockAddonVersion(CW, "1.33")] });
+const stagingRanAll = runs("staging", { zenml: "0.98.0", kubernetes: "1.35", mysql: "8.4" }, { zenml: ["0.97.0"], kubernetes: ["1.33", "1.34"], mysql: ["8.0"], [CW_PART]: [mockAddonVersion(CW, "1.33"), mockAddonVersion(CW, "1.34")] });
 
 async function failure(promise: Promise<unknown>): Promise<ProgramFailed> {
   const err = await promise.then(() => undefined, (e: unknown) => e);
@@ -49,7 +54,7 @@ describe.each(STACKS)("Kubernetes on %s", (stack) => {
     expect(entry(p, "kubernetes").effects.join()).toMatch(/replaces every node/);
     expect(entry(p, CW_PART)).toMatchObject({ move: "upgrade" });
     expect(p.outputs.partVersions).toMatchObject({ kubernetes: "1.34", [CW_PART]: mockAddonVersion(CW, "1.34") });
-    expect((p.outputs.partVersionHistory as Record<string, string[]>).kubernetes).toEqual(["1.33", "1.34"]);
+    expect(p.outputs.versionHistory).toMatchObject({ parts: { kubernetes: { deployed: "1.34", versions: ["1.33", "1.34"] } } });
     expect(ofType(p, SNAPSHOT)).toHaveLength(0);
   });
 
@@ -61,7 +66,7 @@ describe.each(STACKS)("Kubernetes on %s", (stack) => {
 
   it("refuses a lower version, naming the key and the deployed version", async () => {
     const err = await failure(plan(stack, { overrides: { kubernetesVersion: "1.32" }, deployed: world("1.33") }));
-    expect(err.message).toMatch(/kubernetesVersion "1\.32" for kubernetes is lower than the deployed "1\.33": EKS cannot downgrade/);
+    expect(err.message).toMatch(/kubernetesVersion "1\.32" is lower than the deployed "1\.33": EKS cannot downgrade/);
   });
 
   it("records the version of a stack an older program deployed, with a warning, and checks the next change", async () => {
@@ -69,20 +74,25 @@ describe.each(STACKS)("Kubernetes on %s", (stack) => {
     const p = await plan(stack, { deployed: legacy });
     expect(entry(p, "kubernetes")).toMatchObject({ deployed: null, move: "first-record" });
     expect(p.warnings.join("\n")).toMatch(/no kubernetes version was recorded by the last update/);
-    expect(p.outputs.partVersions).toMatchObject({ kubernetes: "1.33", mysql: "8.4" });
+    expect(p.outputs.partVersions).toMatchObject({ kubernetes: k8sPin(stack), mysql: "8.4" });
   });
 });
 
 describe("Kubernetes standard support", () => {
-  it("plans of both stacks warn, with the date and the source, once 1.33 is within 90 days of its end", async () => {
-    // 1.33 left standard support on 2026-07-29 (AWS calendar); the plans run after that.
-    const p = await plan("staging");
-    expect(p.warnings.join("\n")).toMatch(/Kubernetes 1\.33 (left|leaves) EKS standard support on 2026-07-29.*Amazon EKS Kubernetes release calendar/);
+  it.each(STACKS)("%s's file pins a version inside EKS standard support today (the calendar says so, and it is not stale)", (stack) => {
+    expect(calendarStaleness(new Date())).toBeUndefined();
+    expect(inStandardSupport(k8sPin(stack), new Date()), `${stack} pins Kubernetes ${k8sPin(stack)}: ${eksSupportWarning(stack, k8sPin(stack), new Date())}`).toBe(true);
+  });
+
+  it("a plan pinned past support warns with the dates, the source and the path one minor at a time", async () => {
+    // 1.33 left standard support on 2026-07-29 and 1.34 on 2026-12-02 (AWS calendar); the plans run after that.
+    const p = await plan("staging", { overrides: { kubernetesVersion: "1.33" }, deployed: runs("staging", { zenml: zenmlPin("staging"), kubernetes: "1.33", mysql: "8.4" }) });
+    expect(p.warnings.join("\n")).toMatch(/Kubernetes 1\.33 left EKS standard support on 2026-07-29.*So did 1\.34 \(2026-12-02\)\. Upgrade one minor per update, staging first: 1\.33 -> 1\.34 -> 1\.35.*Next step: kubernetesVersion "1\.34".*Amazon EKS Kubernetes release calendar/);
   });
 });
 
 describe.each(STACKS)("MySQL on %s", (stack) => {
-  const world = (mysql: string) => ({ ...stagingRanAll, ...runs(stack, { zenml: zenmlPin(stack), kubernetes: PIN.kubernetes, mysql }) });
+  const world = (mysql: string) => ({ ...stagingRanAll, ...runs(stack, { zenml: zenmlPin(stack), kubernetes: k8sPin(stack), mysql }) });
 
   it("8.0 -> 8.4: retained snapshot first, new-family parameter group before the switch, allowMajorVersionUpgrade, maintenance window", async () => {
     const p = await plan(stack, { deployed: world("8.0") });
@@ -99,8 +109,7 @@ describe.each(STACKS)("MySQL on %s", (stack) => {
     expect(instance.options.dependsOn).toEqual(expect.arrayContaining([snapshot.urn, newGroup.urn]));
     expect(one(p, RELEASE).options.dependsOn).toContain(snapshot.urn);
     expect(entry(p, "mysql")).toMatchObject({ deployed: "8.0", desired: "8.4", move: "upgrade" });
-    expect(p.outputs.preUpgradeSnapshots).toEqual([`zenml-${stack}-pre-mysql-upgrade-8-0-to-8-4`]);
-    expect(p.outputs.latestPreUpgradeSnapshot, "ZenML's rollback pointer is not a MySQL snapshot").toBe("");
+    expect(p.outputs.versionHistory, "ZenML's way back is not a MySQL snapshot").toMatchObject({ parts: { mysql: { snapshots: [`zenml-${stack}-pre-mysql-upgrade-8-0-to-8-4`] }, zenml: { snapshots: [] } } });
   });
 
   it("applies the major upgrade immediately only when the stack says so", async () => {
@@ -118,31 +127,36 @@ describe.each(STACKS)("MySQL on %s", (stack) => {
 
   it("refuses 8.4 -> 8.0: RDS cannot downgrade a major", async () => {
     const err = await failure(plan(stack, { overrides: { dbEngineVersion: "8.0" }, deployed: world("8.4") }));
-    expect(err.message).toMatch(/dbEngineVersion "8\.0" for mysql is lower than the deployed "8\.4": RDS cannot downgrade a MySQL major version/);
+    expect(err.message).toMatch(/dbEngineVersion "8\.0" is lower than the deployed "8\.4": RDS cannot downgrade a MySQL major version/);
   });
 });
 
 describe("one part per update", () => {
+  const pin = k8sPin("staging");
+  const behind = minorsFrom(pin, -1);
+  const zenml = zenmlPin("staging");
+
   it("refuses ZenML and Kubernetes together, with the order to do them in", async () => {
-    const world = runs("staging", { zenml: "0.97.0", kubernetes: "1.32", mysql: "8.4" });
-    const err = await failure(plan("staging", { deployed: world }));
-    expect(err.message).toMatch(/this update moves 2 parts at once.*1\. kubernetes 1\.32 -> 1\.33 \(kubernetesVersion\), 2\. zenml 0\.97\.0 -> 0\.98\.0 \(zenmlVersion\)/);
+    const world = runs("staging", { zenml: "0.97.0", kubernetes: behind, mysql: "8.4" });
+    const err = await failure(plan("staging", { overrides: { zenmlVersion: "0.98.0" }, deployed: world }));
+    expect(err.message).toMatch(new RegExp(`this update moves 2 parts at once.*1\\. kubernetes ${behind} -> ${pin} \\(kubernetesVersion\\), 2\\. zenml 0\\.97\\.0 -> 0\\.98\\.0 \\(zenmlVersion\\)`));
   });
 
   it("refuses MySQL and ZenML together, MySQL first", async () => {
-    const err = await failure(plan("staging", { deployed: runs("staging", { zenml: "0.97.0", kubernetes: "1.33", mysql: "8.0" }) }));
+    const err = await failure(plan("staging", { overrides: { zenmlVersion: "0.98.0" }, deployed: runs("staging", { zenml: "0.97.0", kubernetes: pin, mysql: "8.0" }) }));
     expect(err.message).toMatch(/1\. mysql 8\.0 -> 8\.4 \(dbEngineVersion\), 2\. zenml 0\.97\.0 -> 0\.98\.0/);
+    expect(zenml, "the file's own pin is the one the world runs elsewhere").toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it("counts an add-on that AWS moved on its own as a part: with a ZenML upgrade it is refused", async () => {
-    const world = runs("staging", { zenml: "0.97.0", kubernetes: "1.33", mysql: "8.4", addon: "v0.1.0-eksbuild.1" });
-    const err = await failure(plan("staging", { deployed: world }));
+    const world = runs("staging", { zenml: "0.97.0", kubernetes: pin, mysql: "8.4", addon: "v0.1.0-eksbuild.1" });
+    const err = await failure(plan("staging", { overrides: { zenmlVersion: "0.98.0" }, deployed: world }));
     expect(err.message).toMatch(/1\. addon:amazon-cloudwatch-observability v0\.1\.0-eksbuild\.1 -> .*2\. zenml/);
   });
 });
 
 describe("EKS add-ons", () => {
-  const world = (addon: string) => runs("staging", { zenml: "0.98.0", kubernetes: "1.33", mysql: "8.4", addon });
+  const world = (addon: string) => runs("staging", { zenml: zenmlPin("staging"), kubernetes: k8sPin("staging"), mysql: "8.4", addon });
 
   it("a pin in eksAddonVersions wins over AWS's default", async () => {
     const p = await plan("staging", { overrides: { eksAddonVersions: JSON.stringify([`${CW}=v9.0.0-eksbuild.2`]) }, deployed: world("v8.0.0-eksbuild.1") });
@@ -166,7 +180,7 @@ describe("prod runs no part version staging has not run", () => {
 
   it("refuses Kubernetes 1.34 on prod before staging ran it", async () => {
     const err = await failure(plan("prod", { overrides: { kubernetesVersion: "1.34" }, deployed: { ...stagingAt("1.33", []), ...prodAt("1.33") } }));
-    expect(err.message).toMatch(/kubernetesVersion "1\.34" for kubernetes has not run on organization\/zenml-platform\/staging \(it runs "1\.33"; versions it ran: 1\.33\)/);
+    expect(err.message).toMatch(/kubernetesVersion "1\.34" has not run on organization\/zenml-platform\/staging \(it runs "1\.33"; versions it ran: 1\.33\)/);
   });
 
   it("accepts it once staging ran it", async () => {

@@ -53,7 +53,7 @@ describe("the shared plan cache", () => {
       expect(await replicas(6)).toMatch(/"replicaCount":6/);
       // What the stacks report as deployed is read from the tree too: a changed default is a new key.
       const explicit = await cachedRunPlan({ stack: "staging", projectDir: dir, stackOutputs: {} });
-      expect(explicit.outputs.upgrade).toMatchObject({ kind: "first-deploy" });
+      expect(explicit.outputs.upgradeReport).toMatchObject({ parts: expect.arrayContaining([expect.objectContaining({ part: "zenml", move: "first-deploy" })]) });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

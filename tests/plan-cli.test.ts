@@ -69,10 +69,14 @@ describe("npm run plan", () => {
     expect(missing.stderr).toMatch(/--stack is required/);
   });
 
+  /** staging's Kubernetes pin, and the minor `n` below it. */
+  const k8s = (n = 0) => `1.${Number(readStackConfig(PROJECT_DIR, "staging").values["zenml-platform:kubernetesVersion"].split(".")[1]) - n}`;
+  const re = (v: string) => v.replace(/\./g, "\\.");
+
   it("takes the deployed version of every part and prints the upgrade report in the tree and the JSON", async () => {
-    const text = await plan("--stack", "staging", "--deployed", "zenml=0.98.0", "--deployed", "kubernetes=1.32", "--deployed", "mysql=8.4");
+    const text = await plan("--stack", "staging", "--deployed", "zenml=0.98.0", "--deployed", `kubernetes=${k8s(1)}`, "--deployed", "mysql=8.4");
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/Upgrade report \(deployed -> desired\):\n {2}kubernetes +1\.32 -> 1\.33 {2}upgrade\n.*EKS control plane 1\.32 -> 1\.33/);
+    expect(text.stdout).toMatch(new RegExp(`Upgrade report \\(deployed -> desired\\):\\n {2}kubernetes +${re(k8s(1))} -> ${re(k8s())} {2}upgrade\\n.*EKS control plane ${re(k8s(1))} -> ${re(k8s())}`));
     expect(text.stdout).toMatch(/\n {2}zenml +0\.98\.0 -> 0\.98\.0 {2}unchanged/);
     const json = await plan("--stack", "prod", "--json", "--deployed", "mysql=8.0");
     expect(json.code).toBe(0);
@@ -85,10 +89,40 @@ describe("npm run plan", () => {
     const bad = await plan("--stack", "staging", "--deployed", "postgres=16");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^plan: --deployed postgres=16: unknown part "postgres" \(parts: kubernetes, addon:amazon-cloudwatch-observability, mysql, zenml, mlflow\)/);
-    const two = await plan("--stack", "staging", "--deployed-version", "0.97.0", "--deployed", "kubernetes=1.31");
+    const two = await plan("--stack", "staging", "--deployed-version", "0.97.0", "--deployed", `kubernetes=${k8s(2)}`);
     expect(two.code).toBe(2);
-    expect(two.stderr).toMatch(/^plan: Stack "staging": kubernetesVersion 1\.31 -> 1\.33 for kubernetes is refused/);
-    expect(two.stderr).toMatch(/kubernetes +1\.31 -> 1\.33 {2}REFUSED/);
+    expect(two.stderr).toMatch(new RegExp(`^plan: Stack "staging": kubernetesVersion ${re(k8s(2))} -> ${re(k8s())} for kubernetes is refused`));
+    expect(two.stderr).toMatch(new RegExp(`kubernetes +${re(k8s(2))} -> ${re(k8s())} {2}REFUSED`));
+  });
+
+  it("--live says what AWS runs: a pin two minors below what EKS moved the cluster to is refused, naming the key, the live version and the fix", async () => {
+    const pin = readStackConfig(PROJECT_DIR, "staging").values["zenml-platform:kubernetesVersion"];
+    const twoAhead = `1.${Number(pin.split(".")[1]) + 2}`;
+    const moved = await plan("--stack", "staging", "--live", `kubernetes=${twoAhead}`);
+    expect(moved.code).toBe(2);
+    expect(moved.stderr).toMatch(new RegExp(`^plan: Stack "staging": kubernetesVersion "${pin.replace(".", "\\.")}" is below the Kubernetes ${twoAhead.replace(".", "\\.")} that AWS runs now`));
+    expect(moved.stderr).toContain(`Fix: npm run bump -- --stack staging --part kubernetes --version ${twoAhead}`);
+    expect(moved.stderr).toMatch(/\(0 resources registered before the program stopped\)/);
+    const same = await plan("--stack", "staging", "--json", "--live", `kubernetes=${pin}`);
+    expect(same.code).toBe(0);
+    expect(JSON.parse(same.stdout).upgradeReport.parts[0]).toMatchObject({ part: "kubernetes", deployed: pin, desired: pin, move: "unchanged", live: pin });
+  });
+
+  it("--live records a move AWS made when the pin already follows it, and refuses parts AWS does not move", async () => {
+    const pin = readStackConfig(PROJECT_DIR, "staging").values["zenml-platform:kubernetesVersion"];
+    const before = `1.${Number(pin.split(".")[1]) - 1}`;
+    const caughtUp = await plan("--stack", "staging", "--json", "--deployed", `kubernetes=${before}`, "--live", `kubernetes=${pin}`);
+    expect(caughtUp.code).toBe(0);
+    const doc = JSON.parse(caughtUp.stdout);
+    expect(doc.upgradeReport.parts[0]).toMatchObject({ move: "unchanged", awsMove: { from: before, to: pin } });
+    expect(doc.outputs.versionHistory.parts.kubernetes.awsMoves).toEqual([{ from: before, to: pin }]);
+    expect(caughtUp.stderr).toMatch(/AWS runs Kubernetes .* recorded as a move AWS made/);
+    const zenml = await plan("--stack", "staging", "--live", "zenml=0.99.0");
+    expect(zenml).toMatchObject({ code: 2, stderr: expect.stringMatching(/^plan: --live zenml=0\.99\.0: unknown part "zenml" \(parts: kubernetes, addon:amazon-cloudwatch-observability, mysql\)/) });
+    const first = await plan("--stack", "staging", "--deployed-version", "none", "--live", "kubernetes=1.35");
+    expect(first).toMatchObject({ code: 2, stderr: expect.stringMatching(/a first deploy: nothing runs yet\) contradicts --live kubernetes=1\.35/) });
+    const bad = await plan("--stack", "staging", "--live", "kubernetes=1.35.1");
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringMatching(/--live kubernetes=1\.35\.1: "1\.35\.1" is not a version like "1\.35"/) });
   });
 
   it("is the script npm runs: the real process prints the same document, and exits 2 with one line on stderr", async () => {

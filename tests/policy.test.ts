@@ -141,7 +141,7 @@ describe("policies over prod mid-upgrade and mid-rollback", () => {
 
   it("an upgrade: snapshot taken for this upgrade, release waits", async () => {
     const p = await plan("prod", { overrides: { zenmlVersion: "0.98.0" }, deployed: { ...stagingRan, ...deployedProd("0.97.0") } });
-    expect(p.outputs.upgrade).toMatchObject({ kind: "upgrade" });
+    expect((p.outputs.upgradeReport as { parts: { part: string; move: string }[] }).parts.find((e) => e.part === "zenml")).toMatchObject({ move: "upgrade" });
     expect(evaluate(inputs(p), pinned("0.98.0"))).toEqual([]);
   });
 

@@ -122,13 +122,14 @@ describe.each(STACKS)("post-upgrade Job on %s", (stack) => {
 
   it("runs the script in-cluster with a client of exactly the server's version, after the release and the registration", () => {
     const version = stack === "prod" ? "0.97.0" : "0.98.0";
-    const containers = at(job().inputs, "spec.template.spec.containers") as { image: string; command: string[]; env: { name: string; value?: string }[] }[];
-    // From our ECR cache of the upstream image, like the server (not Docker Hub at every start).
-    expect(containers[0].image).toBe(`123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub-${stack}/zenmldocker/zenml-server:${version}`);
-    expect(containers[0].command.join(" ")).toContain("post_upgrade.py --catalogue /opt/zenml-platform/catalogue.json");
+    const containers = at(job().inputs, "spec.template.spec.containers") as { image: string; command: string[]; args: string[]; env: { name: string; value?: string }[] }[];
+    // Our image of this version (components/post-upgrade/image) from the environment's ECR, by digest.
+    expect(containers[0].image).toMatch(new RegExp(`^123456789012\\.dkr\\.ecr\\.eu-west-1\\.amazonaws\\.com/zenml-platform-${stack}/post-upgrade:${version.replace(/\./g, "\\.")}-[0-9a-f]{12}@sha256:[0-9a-f]{64}$`));
+    // The script itself, no shell and nothing installed first.
+    expect(containers[0].command).toEqual(["python", "/opt/zenml-platform/post_upgrade.py"]);
+    expect(containers[0].args).toEqual(["--catalogue", "/opt/zenml-platform/catalogue.json", "--sources", "/opt/zenml-platform/sources.json", "--workdir", "/tmp", "--stack", "$(ZENML_PLATFORM_STACK)"]);
     expect(containers[0].env.find((e) => e.name === "ZENML_PLATFORM_STACK")?.value).toBe(`aws-${stack}`);
-    // `zenml integration export-requirements` prints nothing on stdout: the list must come from its --output-file.
-    expect(containers[0].command[2]).toMatch(/export-requirements --output-file (\S+) s3 aws kubernetes\npip install .*-r \1\n/);
+    expect(containers[0].env.map((e) => e.name)).not.toContain("PYTHONPATH");
     expect(job().options.dependsOn).toEqual(expect.arrayContaining([named(p(), "zenml-server-release").urn, named(p(), "zenml-stack-registration").urn]));
     expect(at(job().inputs, "metadata.annotations")).toEqual({ "pulumi.com/skipAwait": "true" });
     expect(at(job().inputs, "spec.backoffLimit")).toBe(0);
@@ -145,8 +146,9 @@ describe.each(STACKS)("post-upgrade Job on %s", (stack) => {
     expect(files.immutable).toBe(true);
     expect(JSON.parse(files.data["catalogue.json"])).toEqual(catalogue);
     expect(files.data["post_upgrade.py"]).toBe(script);
-    const version = stack === "prod" ? "0.97.0" : "0.98.0";
-    expect(files.metadata.name).toBe(`zenml-post-upgrade-${postUpgradeDigest(version, catalogue, bundleSources(PROJECT_DIR, catalogue), script)}`);
+    // Named by the image too (its tag and digest, not the environment's registry host).
+    const image = String(at(job().inputs, "spec.template.spec.containers.0.image"));
+    expect(files.metadata.name).toBe(`zenml-post-upgrade-${postUpgradeDigest(image.slice(image.lastIndexOf(":", image.indexOf("@")) + 1), catalogue, bundleSources(PROJECT_DIR, catalogue), script)}`);
   });
 });
 
@@ -155,7 +157,7 @@ describe("post-upgrade Job in the upgrade plan", () => {
     const upgrade = await plan("staging", { deployed: { [stackRef("staging")]: { zenmlVersion: "0.97.0", zenmlVersionHistory: ["0.97.0"] } } });
     const text = renderTree(upgrade);
     const block = text.slice(text.indexOf("zenml-post-upgrade-job"));
-    expect(block).toMatch(/^zenml-post-upgrade-job[^\n]*\n\s+metadata\.name: zenml-post-upgrade-[0-9a-f]{10}\n\s+spec\.template\.spec\.containers\.0\.image: \d+\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/docker-hub-staging\/zenmldocker\/zenml-server:0\.98\.0\n\s+dependsOn: zenml-server-release, zenml-stack-registration/);
+    expect(block).toMatch(/^zenml-post-upgrade-job[^\n]*\n\s+metadata\.name: zenml-post-upgrade-[0-9a-f]{10}\n\s+spec\.template\.spec\.containers\.0\.image: \d+\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/zenml-platform-staging\/post-upgrade:0\.98\.0-[0-9a-f]{12}@sha256:[0-9a-f]{64}\n\s+dependsOn: zenml-server-release, zenml-stack-registration/);
     expect(String(at(named(upgrade, "zenml-post-upgrade-job").inputs, "metadata.name"))).toBe(String(at(named(plans.staging, "zenml-post-upgrade-job").inputs, "metadata.name")));
   });
 
@@ -163,6 +165,8 @@ describe("post-upgrade Job in the upgrade plan", () => {
     const bumped = await plan("prod", { overrides: { zenmlVersion: "0.98.0" }, deployed: { [stackRef("staging")]: { zenmlVersion: "0.98.0", zenmlVersionHistory: ["0.97.0", "0.98.0"] }, [stackRef("prod")]: { zenmlVersion: "0.97.0", zenmlVersionHistory: ["0.97.0"] } } });
     const name = (p: Plan) => String(at(named(p, "zenml-post-upgrade-job").inputs, "metadata.name"));
     expect(name(bumped)).not.toBe(name(plans.prod));
-    expect(at(named(bumped, "zenml-post-upgrade-job").inputs, "spec.template.spec.containers.0.image")).toBe("123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub-prod/zenmldocker/zenml-server:0.98.0");
+    // Prod takes the image staging ran for 0.98.0: the same tag and digest, from prod's own ECR.
+    const image = (p: Plan) => String(at(named(p, "zenml-post-upgrade-job").inputs, "spec.template.spec.containers.0.image"));
+    expect(image(bumped)).toBe(image(plans.staging).replace("zenml-platform-staging/", "zenml-platform-prod/"));
   });
 });

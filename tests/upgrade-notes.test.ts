@@ -4,11 +4,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bump, promote } from "../tools/gitops/version-change";
+import { bump as bumpPart, promote as promotePart } from "../tools/gitops/version-change";
 import {
   analyseMigrationDir,
   buildDossier,
-  dossierForPullRequest,
   groupReasons,
   readRehearsal,
   renderMarkdown,
@@ -19,6 +18,7 @@ import {
   type WheelMetadata,
 } from "../tools/upgrade-notes/dossier";
 import { upgradeNotes } from "../tools/upgrade-notes/cli";
+import { dossierForPullRequest } from "../tools/upgrade-notes/part-dossier";
 import { withEnv } from "./helpers/env";
 import { migration, writeFakeWheel, writeMigrationDir } from "./helpers/fake-wheel";
 import { PROJECT_DIR, runTs } from "./helpers/plan";
@@ -283,7 +283,9 @@ describe("npm run upgrade-notes", () => {
     ["a malformed version", ["--from", "v0.97.0", "--to", "0.98.0"], /^upgrade-notes: --from "v0\.97\.0" has a "v" prefix/],
     ["a pre-release", ["--from", "0.97.0", "--to", "0.99.0-rc1"], /^upgrade-notes: --to "0\.99\.0-rc1" is a pre-release/],
     ["a missing flag", ["--from", "0.97.0"], /^upgrade-notes: --to is required/],
-    ["an unknown flag", ["--from", "0.97.0", "--to", "0.98.0", "--stack", "prod"], /^upgrade-notes: Unknown option '--stack'.*usage:/],
+    ["an unknown flag", ["--from", "0.97.0", "--to", "0.98.0", "--stak", "prod"], /^upgrade-notes: Unknown option '--stak'.*usage:/],
+    ["an unknown part", ["--part", "postgres", "--from", "15", "--to", "16"], /^upgrade-notes: unknown part "postgres"/],
+    ["a Kubernetes downgrade", ["--part", "kubernetes", "--from", "1.35", "--to", "1.34"], /^upgrade-notes: refusing 1\.35 -> 1\.34: that is a downgrade \(EKS cannot downgrade/],
   ])("refuses %s with exit 2 and one line, before downloading anything", (_what, args, message) => {
     const r = upgradeNotes(args);
     expect(r.code).toBe(2);
@@ -339,7 +341,9 @@ describe("bump's PR body carries the dossier", () => {
   };
   // Wheels from the fixtures only: pip may look them up, never on the network.
   const offlineEnv = () => ({ UPGRADE_NOTES_WHEELS: wheels, PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels });
-  const source = (from: string, to: string) => withEnv(offlineEnv(), () => dossierForPullRequest(dir, from, to));
+  const source = (_part: string, from: string, to: string) => withEnv(offlineEnv(), () => dossierForPullRequest(dir, from, to));
+  const bump = (d: string, stack: string, version: string, dossier: typeof source) => bumpPart(d, { stack, version }, dossier);
+  const stagingPerformedIt = { describe: "test records", moves: () => [{ from: "0.97.0", to: "0.98.0", sha: "a".repeat(40) }] };
 
   it("from prod's pin to the new pin, inside the body, with the rehearsal of that pair", () => {
     setup("0.98.0");
@@ -362,7 +366,7 @@ describe("bump's PR body carries the dossier", () => {
 
   it("promote's body covers prod's own move", () => {
     setup("0.98.0");
-    const { message } = promote(dir, source);
+    const { message } = promotePart(dir, { evidence: stagingPerformedIt }, source);
     expect(message).toContain("    ## Upgrade dossier: ZenML 0.97.0 -> 0.98.0");
     expect(message).toContain("    Not rehearsed for this pair: the last rehearsal report is for 0.97.0 -> 0.99.0.");
   });
@@ -371,12 +375,33 @@ describe("bump's PR body carries the dossier", () => {
     setup("0.98.0");
     const result = bump(dir, "staging", "0.99.1", source);
     expect(result.changed).toBe(true);
-    expect(result.message).toMatch(/\n {4}Upgrade dossier unavailable \(.*0\.99\.1.*\): run npm run upgrade-notes -- --from 0\.97\.0 --to 0\.99\.1\n/);
+    expect(result.message).toMatch(/\n {4}Upgrade dossier unavailable \(.*0\.99\.1.*\): run npm run upgrade-notes -- --part zenml --from 0\.97\.0 --to 0\.99\.1\n/);
   });
 
   it("npm run bump prints it", async () => {
     setup("0.98.0");
     const r = await run(process.execPath, [...runTs(), "tools/gitops/bump.ts", "--stack", "staging", "--version", "0.99.0", "--dir", dir], { cwd: PROJECT_DIR, env: { ...process.env, ...offlineEnv() } });
     expect(r.stdout).toContain("    ## Upgrade dossier: ZenML 0.97.0 -> 0.99.0");
+  });
+});
+
+describe("a dossier for every part", () => {
+  it("MLflow's alembic migrations are read from its wheel like ZenML's, with its own requirements", () => {
+    const dir = tmp("mlflow-wheels-");
+    const base = { "0584bdc529eb_init.py": migration("0584bdc529eb", null, "Initial tables", 'op.create_table("experiments", sa.Column("id", sa.Integer()))') };
+    writeFakeWheel(dir, { name: "mlflow", version: "3.17.2", migrations: base, requiresDist: ["alembic<2", "sqlalchemy<3,>=1.4.0", 'Flask-WTF<2 ; extra == "auth"'] });
+    const next = { ...base, "1b5f0d9ad7c1_logged_models.py": migration("1b5f0d9ad7c1", "0584bdc529eb", "Drop old tags", 'op.drop_column("experiments", "old_tag")') };
+    writeFakeWheel(dir, { name: "mlflow", version: "3.18.0", migrations: next, requiresDist: ["alembic<2", "sqlalchemy<3,>=2.0", 'Flask-WTF<2 ; extra == "auth"'] });
+    const d = buildDossier(tmp("project-"), "3.17.2", "3.18.0", { wheelsDir: dir, project: "mlflow" });
+    expect(d).toMatchObject({ project: "mlflow", migrations: { count: 1, destructive_count: 1 } });
+    expect(d.requirements.changes).toEqual([{ package: "sqlalchemy", group: "base", change: "changed", from: "<3,>=1.4.0", to: "<3,>=2.0" }]);
+    const md = renderMarkdown(d);
+    expect(md).toContain("## Upgrade dossier: MLflow 3.17.2 -> 3.18.0");
+    expect(md).toContain("| 1 | `1b5f0d9ad7c1` | Drop old tags | **yes**: drops column experiments.old_tag |");
+    expect(md).toContain("`mlflow[auth]` requirements that change:");
+    expect(md).toContain("npm run rehearse:mlflow");
+    // The CLI takes it by --part, the same way.
+    const cli = withEnv({ UPGRADE_NOTES_WHEELS: dir, PIP_NO_INDEX: "1", PIP_FIND_LINKS: dir }, () => upgradeNotes(["--part", "mlflow", "--from", "3.17.2", "--to", "3.18.0"]));
+    expect(cli).toMatchObject({ code: 0, stdout: md });
   });
 });

@@ -18,6 +18,11 @@ function upgradePlan(stack: string): Promise<Plan> {
   return plan(stack, { overrides: { zenmlVersion: "0.98.0" }, deployed: { ...stagingRan, ...deployed(stack, "0.97.0") } });
 }
 
+/** What the stack records about ZenML after this update (the versionHistory output). */
+const zenmlRecord = (p: Plan) => (p.outputs.versionHistory as { parts: Record<string, { deployed?: string; versions: string[]; snapshots: string[] }> }).parts.zenml;
+/** ZenML's line of the upgrade report. */
+const zenmlMove = (p: Plan) => (p.outputs.upgradeReport as { parts: { part: string; move: string; deployed: string | null; desired: string }[] }).parts.find((e) => e.part === "zenml");
+
 async function failure(promise: Promise<unknown>): Promise<ProgramFailed> {
   const err = await promise.then(() => undefined, (e: unknown) => e);
   expect(err).toBeInstanceOf(ProgramFailed);
@@ -36,28 +41,28 @@ describe.each(STACKS)("upgrades on %s", (stack) => {
     const release = one(p, RELEASE);
     expect(release.options.dependsOn).toContain(snapshot.urn);
     expect(release.inputs.version).toBe("0.98.0");
-    expect(p.outputs.latestPreUpgradeSnapshot).toBe(id);
-    expect(p.outputs.upgrade).toMatchObject({ kind: "upgrade", from: "0.97.0", to: "0.98.0" });
-    expect(p.outputs.zenmlVersionHistory).toEqual(["0.97.0", "0.98.0"]);
+    expect(zenmlRecord(p)).toEqual({ deployed: "0.98.0", versions: ["0.97.0", "0.98.0"], snapshots: [id], awsMoves: [] });
+    expect(zenmlMove(p)).toMatchObject({ move: "upgrade", deployed: "0.97.0", desired: "0.98.0" });
+    expect(p.outputs.zenmlVersion, "the view the deploy workflows read").toBe("0.98.0");
   });
 
   it("an unchanged pin takes no snapshot and keeps reporting the last one", async () => {
     const last = `zenml-${stack}-pre-upgrade-0-96-0-to-0-97-0`;
     const p = await plan(stack, { overrides: { zenmlVersion: "0.97.0" }, deployed: { ...stagingRan, ...deployed(stack, "0.97.0", { latestPreUpgradeSnapshot: last }) } });
     expect(ofType(p, SNAPSHOT)).toHaveLength(0);
-    expect(p.outputs.upgrade).toMatchObject({ kind: "unchanged" });
-    expect(p.outputs.latestPreUpgradeSnapshot).toBe(last);
+    expect(zenmlMove(p)).toMatchObject({ move: "unchanged" });
+    expect(zenmlRecord(p).snapshots.at(-1)).toBe(last);
   });
 
   it("the first deploy takes no snapshot (there is no database yet)", async () => {
     const p = await plan(stack, { overrides: { zenmlVersion: "0.98.0" }, deployed: { ...stagingRan, [stackRef(stack)]: null } });
     expect(ofType(p, SNAPSHOT)).toHaveLength(0);
-    expect(p.outputs.upgrade).toMatchObject({ kind: "first-deploy", to: "0.98.0" });
+    expect(zenmlMove(p)).toMatchObject({ move: "first-deploy", desired: "0.98.0" });
   });
 
   it("a downgrade fails with the documented message, before any resource", async () => {
     const err = await failure(plan(stack, { overrides: { zenmlVersion: "0.97.0" }, deployed: { ...stagingRan, ...deployed(stack, "0.98.0") } }));
-    expect(err.message).toMatch(/zenmlVersion "0\.97\.0" is lower than the deployed "0\.98\.0"\. ZenML cannot downgrade/);
+    expect(err.message).toMatch(/zenmlVersion "0\.97\.0" is lower than the deployed "0\.98\.0": ZenML cannot downgrade/);
     expect(err.message).toMatch(/docs\/UPGRADING\.md/);
     expect(err.registeredTypes.filter((t) => t !== "pulumi:pulumi:StackReference")).toEqual([]);
   });
@@ -130,7 +135,7 @@ describe.each(STACKS)("rollback on %s", (stack) => {
     expect(release.inputs.version).toBe("0.97.0");
     expect(String((release.inputs.values as { zenml: { database: { url: string } } }).zenml.database.url)).toContain(`@zenml-${stack}-restored-0-97-0.`);
     expect(ofType(p, SNAPSHOT)).toHaveLength(0);
-    expect(p.outputs).toMatchObject({ activeDatabaseInstanceIdentifier: `zenml-${stack}-restored-0-97-0`, databaseInstanceIdentifier: `zenml-${stack}`, rollbackSnapshot: snapshot });
+    expect(p.outputs).toMatchObject({ activeDatabaseInstanceIdentifier: `zenml-${stack}-restored-0-97-0`, databaseInstanceIdentifier: `zenml-${stack}`, versionHistory: { rollbackSnapshot: snapshot } });
   });
 
   it("upgrading again after a rollback snapshots the restored database under a fresh name", async () => {
@@ -140,7 +145,7 @@ describe.each(STACKS)("rollback on %s", (stack) => {
     expect(taken.inputs.dbSnapshotIdentifier).toBe(`${snapshot}-attempt-2`);
     expect(taken.inputs.dbInstanceIdentifier).toBe(`zenml-${stack}-restored-0-97-0`);
     expect(one(p, RELEASE).options.dependsOn).toContain(taken.urn);
-    expect(p.outputs.preUpgradeSnapshots).toEqual([snapshot, `${snapshot}-attempt-2`]);
+    expect(zenmlRecord(p).snapshots).toEqual([snapshot, `${snapshot}-attempt-2`]);
   });
 
   it("keeps the restored database after the rollback, and refuses to drop the setting", async () => {

@@ -1,21 +1,29 @@
-// `npm run plan -- --stack <name> [--json] [--deployed part=version ...] [--deployed-version X.Y.Z] [--source-version X.Y.Z] [--set key=value ...]`
+// `npm run plan -- --stack <name> [--json] [--deployed part=version ...] [--live part=version ...] [--deployed-version X.Y.Z] [--source-version X.Y.Z] [--set key=value ...]`
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ORGANIZATION, deployedOutputs, steadyStateOutputs } from "./offline/plan-inputs";
+import { ORGANIZATION, historyOutputs, recordedLive, steadyStateOutputs } from "./offline/plan-inputs";
 import { ProgramFailed, planOnDemand, type Plan, type Planner } from "./offline/plan-result";
-import { EKS_ADDONS, PARTS, addonPart } from "../components/version-policy";
+import { EKS_ADDONS, PARTS, addonPart, partsInOrder } from "../components/parts";
 import { mockAddonVersion } from "./offline/mocks";
 import { StackFileError, listStacks, readProjectFile, readStackConfig } from "./offline/stack-files";
 import { renderTree } from "./offline/render";
+import { upgradeReportMarkdown } from "../components/upgrade-report";
+import type { PartReportEntry } from "../components/version-policy";
 import { runFromCommandLine, type CliIo } from "./cli-io";
 
-const USAGE = `usage: npm run plan -- --stack <name> [--json] [--deployed <part>=<version> ...] [--deployed-version X.Y.Z|none] [--source-version X.Y.Z]
+const PART_NAMES = partsInOrder().map((p) => p.name);
+const LIVE_PARTS = partsInOrder().filter((p) => p.live).map((p) => p.name);
+
+const USAGE = `usage: npm run plan -- --stack <name> [--json|--report] [--deployed <part>=<version> ...] [--live <part>=<version> ...] [--deployed-version X.Y.Z|none] [--source-version X.Y.Z]
 
   --stack             stack to plan (a Pulumi.<stack>.yaml next to Pulumi.yaml)
   --json              print one JSON document instead of a tree
-  --deployed          what one part runs now, repeatable: ${Object.keys(PARTS).join(", ")}
+  --report            print only the upgrade report, as a Markdown table (the PR comment's)
+  --deployed          what the stack's records say one part runs, repeatable: ${PART_NAMES.join(", ")}
                       (e.g. --deployed zenml=0.97.0 --deployed kubernetes=1.33 --deployed mysql=8.4);
                       parts not given run what the file pins
+  --live              what AWS runs now for a part it can move on its own, repeatable: ${LIVE_PARTS.join(", ")}
+                      (e.g. --live kubernetes=1.35 after EKS upgraded the cluster itself); default: what the records say
   --deployed-version  ZenML shorthand: --deployed zenml=X ("none" = first deploy of everything)
   --source-version    what the promotion source stack runs (default: the version its file pins)
   --set key=value     override one config key of the stack file (repeatable), e.g. --set mlflowVersion=3.17.2`;
@@ -54,8 +62,10 @@ async function plan(argv: string[], io: CliIo, planner: Planner): Promise<void> 
       options: {
         stack: { type: "string" },
         json: { type: "boolean", default: false },
+        report: { type: "boolean", default: false },
         "deployed-version": { type: "string" },
         deployed: { type: "string", multiple: true },
+        live: { type: "string", multiple: true },
         "source-version": { type: "string" },
         set: { type: "string", multiple: true },
         help: { type: "boolean", default: false },
@@ -81,15 +91,23 @@ async function plan(argv: string[], io: CliIo, planner: Planner): Promise<void> 
   const project = readProjectFile(projectDir).name;
   const stackOutputs = steadyStateOutputs(projectDir, project);
   const self = `${ORGANIZATION}/${project}/${args.stack}`;
-  const overrides: Record<string, string> = {};
-  for (const item of args.deployed ?? []) {
-    const m = /^([a-z0-9:-]+)=(\S+)$/.exec(item);
-    if (!m) fail(`--deployed ${item}: expected <part>=<version>, parts: ${Object.keys(PARTS).join(", ")}`);
-    if (!(m[1] in PARTS)) fail(`--deployed ${item}: unknown part "${m[1]}" (parts: ${Object.keys(PARTS).join(", ")})`);
-    overrides[m[1]] = m[2];
-  }
+  const pairs = (flag: string, items: string[] | undefined, allowed: string[]) => {
+    const out: Record<string, string> = {};
+    for (const item of items ?? []) {
+      const m = /^([a-z0-9:-]+)=(\S+)$/.exec(item);
+      if (!m) fail(`--${flag} ${item}: expected <part>=<version>, parts: ${allowed.join(", ")}`);
+      if (!allowed.includes(m[1])) fail(`--${flag} ${item}: unknown part "${m[1]}" (parts: ${allowed.join(", ")})`);
+      const why = PARTS[m[1]].explainBadVersion(m[2]);
+      if (why) fail(`--${flag} ${item}: ${why}`);
+      out[m[1]] = m[2];
+    }
+    return out;
+  };
+  const overrides = pairs("deployed", args.deployed, PART_NAMES);
+  const liveOverrides = pairs("live", args.live, LIVE_PARTS);
   const deployed = args["deployed-version"];
   if (deployed === "none" && Object.keys(overrides).length > 0) fail(`--deployed-version none (a first deploy) contradicts --deployed ${args.deployed!.join(" ")}`);
+  if (deployed === "none" && Object.keys(liveOverrides).length > 0) fail(`--deployed-version none (a first deploy: nothing runs yet) contradicts --live ${args.live!.join(" ")}`);
   if (deployed !== undefined && deployed !== "none") {
     if (overrides.zenml !== undefined && overrides.zenml !== deployed) fail(`--deployed-version ${deployed} contradicts --deployed zenml=${overrides.zenml}`);
     overrides.zenml = deployed;
@@ -106,12 +124,14 @@ async function plan(argv: string[], io: CliIo, planner: Planner): Promise<void> 
         if (overrides[part] === undefined && current[part] === mockAddonVersion(addon, current.kubernetes)) parts[part] = mockAddonVersion(addon, overrides.kubernetes);
       }
     }
-    stackOutputs[self] = deployedOutputs(parts);
+    stackOutputs[self] = { ...stackOutputs[self], ...historyOutputs(parts, {}, args.stack) };
   }
+  // What AWS runs: the records, unless --live says it moved.
+  const live = { ...recordedLive(stackOutputs[self]), ...liveOverrides };
   const source = args["source-version"];
   if (source) {
     for (const name of Object.keys(stackOutputs)) {
-      if (name !== self) stackOutputs[name] = { ...stackOutputs[name], zenmlVersion: source, zenmlVersionHistory: [source], partVersions: { ...((stackOutputs[name].partVersions ?? {}) as object), zenml: source } };
+      if (name !== self) stackOutputs[name] = { ...stackOutputs[name], ...historyOutputs({ ...((stackOutputs[name].partVersions ?? {}) as Record<string, string>), zenml: source }) };
     }
   }
 
@@ -125,7 +145,7 @@ async function plan(argv: string[], io: CliIo, planner: Planner): Promise<void> 
 
   let planned: Plan;
   try {
-    planned = await planner({ stack: args.stack, projectDir, stackOutputs, overrides: configOverrides });
+    planned = await planner({ stack: args.stack, projectDir, stackOutputs, overrides: configOverrides, live });
   } catch (err) {
     if (err instanceof StackFileError) fail(err.message);
     if (err instanceof ProgramFailed && err.userFacing) {
@@ -135,7 +155,8 @@ async function plan(argv: string[], io: CliIo, planner: Planner): Promise<void> 
     throw err;
   }
   for (const w of planned.warnings) io.stderr(`warning: ${w}\n`);
-  io.stdout(args.json ? JSON.stringify(planned, null, 2) + "\n" : renderTree(planned));
+  const report = (planned.upgradeReport as { parts?: PartReportEntry[] } | undefined)?.parts ?? [];
+  io.stdout(args.report ? upgradeReportMarkdown(args.stack, report) : args.json ? JSON.stringify(planned, null, 2) + "\n" : renderTree(planned));
 }
 
 if (require.main === module) runFromCommandLine(main);

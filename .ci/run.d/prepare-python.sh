@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 t0=$SECONDS
 # The rehearsal's versions: prod's pin -> staging's pin (FROM/TO in the environment override).
-FROM="${FROM:-$(bash rehearsal/pin.sh prod)}" TO="${TO:-$(bash rehearsal/pin.sh staging)}"
+FROM="${FROM:-$(python3 rehearsal/pins.py prod)}" TO="${TO:-$(python3 rehearsal/pins.py staging)}"
 
 if ! command -v mariadbd >/dev/null || ! command -v mariadb-dump >/dev/null; then
   echo "[prepare] installing MariaDB from Debian"

@@ -6,7 +6,9 @@
 # (in two sub-lanes the last ~70 s ran one suite on one core). The run is CPU-bound, most of it
 # ZenML and MLflow processes importing and migrating; each suite's CPU is printed at the end.
 # Every suite writes its own log under .cache/lanes/; this prints them in a fixed order at the end
-# and exits non-zero when any suite failed, naming it.
+# and exits non-zero when any suite failed, naming it. The built images' locked sets (tools/images/
+# run-tests.sh: a fresh venv per lock, no server) need none of that, so they start first, beside
+# the preparation, which waits on the network and apt more than on the CPU.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 T0=$SECONDS
@@ -15,6 +17,18 @@ T0=$SECONDS
 unset PYTHONDONTWRITEBYTECODE
 logs=.cache/lanes
 mkdir -p "$logs" .cache/pytest
+
+# Each suite's CPU (user + sys of everything it waited for) next to its wall time: the lane is
+# CPU-bound, so that is the figure to watch when a suite gets slower.
+suite() {
+  local name=$1
+  shift
+  local start=$SECONDS rc=0 user sys TIMEFORMAT='%U %S'
+  { time "$@" >"$logs/$name.log" 2>&1 || rc=$?; } 2>"$logs/$name.cpu"
+  read -r user sys <"$logs/$name.cpu" || true
+  echo "$rc $((SECONDS - start)) $(awk -v u="${user:-0}" -v s="${sys:-0}" 'BEGIN { printf "%.0f", u + s }')" >"$logs/$name.status"
+}
+suite images bash tools/images/run-tests.sh --junitxml="$PWD/.cache/images-junit.xml" --basetemp="$PWD/.cache/pytest/images" &
 
 echo "[lane] preparing venvs and MariaDB"
 if ! bash .ci/run.d/prepare-python.sh >"$logs/prepare.log" 2>&1; then
@@ -31,16 +45,6 @@ if [[ -n "${CI_WAIT_FOR_NODE_MODULES:-}" ]]; then
 fi
 echo "[lane] suites start at $((SECONDS - T0))s"
 
-# Each suite's CPU (user + sys of everything it waited for) next to its wall time: the lane is
-# CPU-bound, so that is the figure to watch when a suite gets slower.
-suite() {
-  local name=$1
-  shift
-  local start=$SECONDS rc=0 user sys TIMEFORMAT='%U %S'
-  { time "$@" >"$logs/$name.log" 2>&1 || rc=$?; } 2>"$logs/$name.cpu"
-  read -r user sys <"$logs/$name.cpu" || true
-  echo "$rc $((SECONDS - start)) $(awk -v u="${user:-0}" -v s="${sys:-0}" 'BEGIN { printf "%.0f", u + s }')" >"$logs/$name.status"
-}
 # Each pytest session its own temporary root (--basetemp): sessions at once must not prune each other's.
 suite registration bash components/registration/run-tests.sh --junitxml="$PWD/.cache/registration-junit.xml" --basetemp="$PWD/.cache/pytest/registration" &
 suite rehearse bash .ci/run.d/rehearse.sh &
@@ -50,7 +54,7 @@ suite pre-upgrade bash components/pre-upgrade/run-tests.sh --junitxml="$PWD/.cac
 wait
 
 failed=()
-for name in registration post-upgrade pre-upgrade rehearse rehearse-mlflow; do
+for name in images registration post-upgrade pre-upgrade rehearse rehearse-mlflow; do
   read -r rc took cpu <"$logs/$name.status" 2>/dev/null || { rc=1 took=? cpu=?; }
   echo "== $name: exit $rc in ${took}s (CPU ${cpu}s)"
   if [[ $name == rehearse-mlflow && $rc -eq 0 ]]; then tail -n 40 "$logs/$name.log"; else cat "$logs/$name.log"; fi

@@ -227,7 +227,7 @@ function rollbackRules({ c, stack, add, has }: RuleContext): void {
 
 type MlflowKeys = "mlflowVersion" | "mlflowImage" | "mlflowHostname" | "mlflowCertificateArn" | "serverHostname";
 
-/** MLflow's keys only mean something together: a pin needs its image and hostname, and no pin needs neither. */
+/** MLflow's keys only mean something together: a pin needs its hostname (its image is ours unless set), and no pin needs neither. */
 function mlflowRules(c: Pick<ConfigValues, MlflowKeys>, add: RuleContext["add"]): void {
   if (c.mlflowVersion === "") {
     for (const key of ["mlflowImage", "mlflowHostname", "mlflowCertificateArn"] as const) {
@@ -236,11 +236,9 @@ function mlflowRules(c: Pick<ConfigValues, MlflowKeys>, add: RuleContext["add"])
     }
     return;
   }
-  if (c.mlflowImage === "") add("mlflowImage", `is required with mlflowVersion "${c.mlflowVersion}"`);
-  else {
-    const why = explainBadMlflowImage(c.mlflowImage, c.mlflowVersion);
-    if (why) add("mlflowImage", why);
-  }
+  // "": the image the images workflow builds for this version (components/stack.ts refuses it until locked).
+  const why = c.mlflowImage === "" ? undefined : explainBadMlflowImage(c.mlflowImage, c.mlflowVersion);
+  if (why) add("mlflowImage", why);
   if (c.mlflowHostname === "") add("mlflowHostname", `is required with mlflowVersion "${c.mlflowVersion}"`);
   else if (c.mlflowHostname === c.serverHostname) {
     add("mlflowHostname", `"${c.mlflowHostname}" is serverHostname; MLflow is served next to ZenML on its own name`);

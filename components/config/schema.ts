@@ -6,7 +6,10 @@ import { z } from "zod";
 import { explainRdsClass } from "../aws-facts";
 import { allowListProblems } from "../cidr";
 import { EKS_ADDONS, explainBadPin, parseSnapshotId } from "../version-policy";
+import { KNOWN_KUBERNETES_VERSIONS } from "../support-calendar";
 import { ENVIRONMENT_KINDS, type EnvironmentKind } from "./environments";
+import { PRE_UPGRADE_FIELDS } from "./pre-upgrade-fields";
+import { TIMING_FIELDS } from "./timing-fields";
 import {
   ACM_CERTIFICATE_ARN,
   CIDR,
@@ -79,9 +82,10 @@ export const FIELDS = {
   },
   kubernetesVersion: {
     kind: "string",
-    description: 'EKS minor version, e.g. "1.33"; pinned with the standard-support upgrade policy.',
-    allowed: `an EKS minor version "1.NN", 1.31..1.35`,
-    schema: text(/^1\.(3[1-5])$/),
+    description: 'EKS minor version, e.g. "1.35"; pinned with the standard-support upgrade policy.',
+    // A version is accepted once the EKS calendar (eks-calendar.json) knows when it leaves standard support.
+    allowed: `an EKS minor version "1.NN" the EKS calendar knows: ${KNOWN_KUBERNETES_VERSIONS.join(", ")}`,
+    schema: z.enum(KNOWN_KUBERNETES_VERSIONS as [string, ...string[]]),
   },
   clusterPublicAccessCidrs: {
     kind: "array",
@@ -240,6 +244,7 @@ export const FIELDS = {
     schema: z.string().refine((v) => v === "" || v.trim().length >= 10),
     default: "",
   },
+  ...TIMING_FIELDS,
   rollbackSnapshot: {
     kind: "string",
     description: "Pre-upgrade snapshot to restore into a new database during a rollback; empty in normal operation.",
@@ -307,46 +312,7 @@ export const FIELDS = {
     schema: z.boolean(),
     default: false,
   },
-  upgradeDrainMinutes: {
-    kind: "integer",
-    description:
-      "Minutes a ZenML upgrade waits for pipeline runs in progress (and schedules about to fire) to finish before the snapshot and the Helm release; still busy then, the upgrade is refused.",
-    allowed: "an integer 0..240 (0: refuse at once while a run is in progress)",
-    schema: int(0, 240),
-    default: 30,
-  },
-  upgradeDrainOverrideReason: {
-    kind: "string",
-    description:
-      "Emergency only: upgrade although runs are still in progress when upgradeDrainMinutes is over (they break); the reason is recorded in the drain report and the stack outputs. Leave empty.",
-    allowed: `"" or a reason (10+ characters) recorded with the upgrade`,
-    schema: z.string().refine((v) => v === "" || v.trim().length >= 10),
-    default: "",
-  },
-  restoreTestBeforeUpgrade: {
-    kind: "boolean",
-    description:
-      "Before a ZenML upgrade moves the server, restore its pre-upgrade snapshot into a short-lived instance, check it against the inventory, delete it (staging always).",
-    allowed: "true or false (staging: true)",
-    schema: z.boolean(),
-    default: true,
-  },
-  maxMigrationMinutes: {
-    kind: "integer",
-    description:
-      "Longest database migration the stack accepts: prod's gate refuses an upgrade whose migration, timed on a copy of prod's latest snapshot, took longer; the Helm release allows this plus 10 minutes.",
-    allowed: "an integer 1..240 (minutes)",
-    schema: int(1, 240),
-    default: 10,
-  },
-  migrationTimeOverrideReason: {
-    kind: "string",
-    description:
-      "Emergency only: let prod's gate pass an upgrade whose timed migration is longer than maxMigrationMinutes or was not timed; the gate reports the reason. Leave empty.",
-    allowed: `"" or a reason (10+ characters) the gate reports`,
-    schema: z.string().refine((v) => v === "" || v.trim().length >= 10),
-    default: "",
-  },
+  ...PRE_UPGRADE_FIELDS,
   mlflowVersion: {
     kind: "string",
     description:
@@ -366,8 +332,8 @@ export const FIELDS = {
   mlflowImage: {
     kind: "string",
     description:
-      'MLflow server image carrying mlflowVersion, PyMySQL and boto3 (built from components/mlflow/image/Dockerfile), as "<registry>/<repository>:<mlflowVersion>@sha256:<digest>".',
-    allowed: `"" without mlflowVersion, else "<registry>/<repository>:<mlflowVersion>@sha256:<digest>" built from components/mlflow/image/Dockerfile`,
+      'Empty (the default) runs our MLflow image for mlflowVersion, built from components/mlflow/image by the images workflow and pinned by digest in images.lock.yaml; or another image carrying mlflowVersion, PyMySQL and boto3, as "<registry>/<repository>:<mlflowVersion>@sha256:<digest>".',
+    allowed: `"" (with mlflowVersion: our image from components/mlflow/image, pinned in images.lock.yaml), or another "<registry>/<repository>:<mlflowVersion>@sha256:<digest>"`,
     schema: z.string(),
     default: "",
   },

@@ -76,7 +76,7 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
  */
 export function mlflowDatabaseJobs(name: string, args: MlflowServerArgs, credentials: MlflowCredentials, opts: { k8sOpts: pulumi.CustomResourceOptions; inNamespace: pulumi.CustomResourceOptions }): k8s.batch.v1.Job {
   const scripts = Object.fromEntries(SCRIPTS.map((file) => [file, readPayload(MLFLOW_IMAGE_DIR, file, "MLflow file")]));
-  const scriptsDigest = digestOf(args.image, ...SCRIPTS.map((f) => scripts[f]));
+  const scriptsDigest = digestOf(args.imageId, ...SCRIPTS.map((f) => scripts[f]));
   const payload = shipPayload(
     `${name}-scripts`,
     { name: `mlflow-scripts-${scriptsDigest}`, namespace: MLFLOW_NAMESPACE, labels: MLFLOW_LABELS, files: scripts, volumeName: "scripts", mountPath: "/opt/mlflow-platform" },

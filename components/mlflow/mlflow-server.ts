@@ -14,8 +14,10 @@ export interface MlflowServerArgs {
   environmentName: string;
   /** Exact MLflow release; the migration Job and the server run the same image. */
   mlflowVersion: string;
-  /** Digest-pinned image carrying mlflowVersion, PyMySQL and boto3 (validated in config). */
-  image: string;
+  /** Digest-pinned image carrying mlflowVersion, PyMySQL and boto3: ours from the environment's ECR, or mlflowImage (validated in config). */
+  image: pulumi.Input<string>;
+  /** The image without its registry host, which names the Jobs and their scripts (a new image is a new Job). */
+  imageId: string;
   cluster: ClusterAccess;
   /** The environment's RDS instance: MLflow's own user and databases live there; the master password reaches only the bootstrap Job. */
   database: DatabaseAccess;

@@ -7,13 +7,14 @@ import { scriptJob, shipPayload } from "../kit/script-job";
 import { zenmlClientEnv, zenmlClientImage, zenmlImageTag, type ZenmlImage } from "../kit/zenml-client";
 
 const SCRIPT = "post_upgrade.py";
-// What the stack's flavors (s3, aws, kubernetes) need on the client beyond that image; ZenML itself
-// names the versions that match this client.
-const STACK_INTEGRATIONS = ["s3", "aws", "kubernetes"];
 
 export interface PostUpgradeArgs {
   environmentName: string;
-  /** The client's image: exactly the server's. */
+  /**
+   * The Job's image (components/post-upgrade/image): this ZenML with what the stack's integrations
+   * need, installed from a locked, hashed set when it was built, so the Job installs nothing.
+   * Our repository in the environment's ECR, tagged `<version>-<inputs hash>@sha256:<digest>`.
+   */
   image: ZenmlImage;
   /** The ZenML stack the pipelines run on (registered by ZenmlStack). */
   stackName: pulumi.Input<string>;
@@ -56,14 +57,6 @@ export class PostUpgrade extends pulumi.ComponentResource {
       },
       k8sOpts,
     );
-    // What `zenml integration install` would add, into a writable dir ahead of the image's packages
-    // (the integrations pin some libraries, e.g. kubernetes, below what the image ships).
-    const install = [
-      // The CLI writes the list to a file only (its console output goes to stderr).
-      `zenml integration export-requirements --output-file /tmp/integrations.txt ${STACK_INTEGRATIONS.join(" ")}`,
-      "pip install --quiet --disable-pip-version-check --target /tmp/deps -r /tmp/integrations.txt",
-    ].join("\n");
-    const run = `python /opt/zenml-platform/${SCRIPT} --catalogue /opt/zenml-platform/catalogue.json --sources /opt/zenml-platform/sources.json --workdir /tmp --stack "$ZENML_PLATFORM_STACK"`;
     const job = scriptJob(
       `${name}-job`,
       {
@@ -80,8 +73,10 @@ export class PostUpgrade extends pulumi.ComponentResource {
           name: POST_UPGRADE_CONTAINER,
           securityContext: RESTRICTED_CONTAINER,
           image: zenmlClientImage(args.image),
-          command: ["sh", "-ec", `${install}\nexec ${run}`],
-          env: [...zenmlClientEnv(), { name: "ZENML_PLATFORM_STACK", value: args.stackName }, { name: "HOME", value: "/tmp" }, { name: "PYTHONPATH", value: "/tmp/deps" }],
+          // No shell and no install: everything the script imports is in the image. $(VAR) is Kubernetes' expansion.
+          command: ["python", `/opt/zenml-platform/${SCRIPT}`],
+          args: ["--catalogue", "/opt/zenml-platform/catalogue.json", "--sources", "/opt/zenml-platform/sources.json", "--workdir", "/tmp", "--stack", "$(ZENML_PLATFORM_STACK)"],
+          env: [...zenmlClientEnv(), { name: "ZENML_PLATFORM_STACK", value: args.stackName }, { name: "HOME", value: "/tmp" }],
           volumeMounts: [payload.mount, { name: "tmp", mountPath: "/tmp" }],
           resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
         },

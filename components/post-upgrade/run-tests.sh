@@ -5,7 +5,7 @@
 # Extra arguments go to pytest.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-new="${TO:-$(bash "$root/rehearsal/pin.sh" staging)}" old="${FROM:-$(bash "$root/rehearsal/pin.sh" prod)}"
+new="${TO:-$(python3 "$root/rehearsal/pins.py" staging)}" old="${FROM:-$(python3 "$root/rehearsal/pins.py" prod)}"
 new_venv="$(bash "$root/rehearsal/ensure-venv.sh" "$new")"
 old_venv="$(bash "$root/rehearsal/ensure-venv.sh" "$old")"
 export POST_UPGRADE_OLD_PYTHON="$old_venv/bin/python"

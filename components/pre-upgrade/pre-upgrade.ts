@@ -244,3 +244,16 @@ export class RestoreTest extends pulumi.ComponentResource {
     this.registerOutputs({ job: this.job.metadata.name });
   }
 }
+
+/** The stack output preUpgrade: where this upgrade's documents are and which Jobs wrote them, for the deploy record and whoever looks for what went missing. */
+export function preUpgradeOutput(pre: PreUpgrade, restoreTest: RestoreTest | undefined, drainOverrideReason: string) {
+  return {
+    from: pre.move.from,
+    to: pre.move.to,
+    inventory: pre.documents.inventory,
+    drain: pre.documents.drain,
+    restoreTest: restoreTest ? pre.documents.restoreTest : null,
+    jobs: { inventory: pre.inventoryJob.metadata.name, drain: pre.drainJob.metadata.name, restoreTest: restoreTest?.job.metadata.name ?? null },
+    drainOverrideReason: drainOverrideReason.trim() === "" ? null : drainOverrideReason.trim(),
+  };
+}

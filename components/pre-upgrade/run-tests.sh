@@ -4,7 +4,7 @@
 # is the rehearsal's (rehearsal/ensure-venv.sh). Extra arguments go to pytest.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-from="${FROM:-$(bash "$root/rehearsal/pin.sh" prod)}"
+from="${FROM:-$(python3 "$root/rehearsal/pins.py" prod)}"
 venv="$(bash "$root/rehearsal/ensure-venv.sh" "$from")"
 cd "$root/components/pre-upgrade/tests"
 exec "$venv/bin/python" -m pytest -p no:cacheprovider --durations=5 "$@"

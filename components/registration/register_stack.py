@@ -17,22 +17,16 @@ import json
 import os
 import sys
 import tempfile
-from typing import Any, Dict, List, Optional
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Dict, List, Optional
 
 OWNER_LABEL = "zenml-platform/owner"
 ENVIRONMENT_LABEL = "zenml-platform/environment"
 
-# Spec keys -> ZenML component types, in the order they are registered.
-COMPONENT_TYPES = {
-    "artifact_store": "artifact_store",
-    "container_registry": "container_registry",
-    "orchestrator": "orchestrator",
-    "image_builder": "image_builder",
-}
+# The spec's component keys are ZenML component types, registered in this order.
+COMPONENT_TYPES = ("artifact_store", "container_registry", "orchestrator", "image_builder")
 # Registered only when the spec names them (the environment runs the service behind them).
-OPTIONAL_COMPONENT_TYPES = {
-    "experiment_tracker": "experiment_tracker",
-}
+OPTIONAL_COMPONENT_TYPES = ("experiment_tracker",)
 # A ZenML secret has no labels: this value marks the secrets the script created and may update.
 SECRET_OWNER_KEY = "zenml_platform_owner"
 # Environment variables holding secret values; scrub() keeps them out of every message.
@@ -43,15 +37,15 @@ class RegistrationError(Exception):
     """A failure whose message is the whole story, printed as one line."""
 
 
+@dataclass
 class Summary:
-    def __init__(self) -> None:
-        self.created: List[str] = []
-        self.updated: List[str] = []
-        self.unchanged: List[str] = []
-        self.deleted: List[str] = []
+    created: List[str] = field(default_factory=list)
+    updated: List[str] = field(default_factory=list)
+    unchanged: List[str] = field(default_factory=list)
+    deleted: List[str] = field(default_factory=list)
 
     def as_dict(self) -> Dict[str, List[str]]:
-        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged, "deleted": self.deleted}
+        return asdict(self)
 
 
 def load_spec(path: Optional[str]) -> Dict[str, Any]:
@@ -119,10 +113,6 @@ def component_keys(spec: Dict[str, Any]) -> List[str]:
     return [*COMPONENT_TYPES, *(k for k in OPTIONAL_COMPONENT_TYPES if k in spec["components"])]
 
 
-def component_type(key: str) -> str:
-    return {**COMPONENT_TYPES, **OPTIONAL_COMPONENT_TYPES}[key]
-
-
 def ownership(spec: Dict[str, Any]) -> Dict[str, str]:
     return {OWNER_LABEL: spec["owner"], ENVIRONMENT_LABEL: spec["environment"]}
 
@@ -174,124 +164,94 @@ def scrub(message: str) -> str:
     return message
 
 
-def find(getter: Any, *args: Any) -> Optional[Any]:
+def find(getter: Any, *args: Any, **exact: bool) -> Optional[Any]:
+    """The object of that exact name or None (a prefix match could find a neighbour's object)."""
     from zenml.exceptions import ZenKeyError
 
     try:
-        return getter(*args, allow_name_prefix_match=False)
+        return getter(*args, **(exact or {"allow_name_prefix_match": False}))
     except (KeyError, ZenKeyError):
         return None
 
 
-def ensure_connector(client: Any, spec: Dict[str, Any], existing: Optional[Any], summary: Summary) -> Any:
-    want = spec["connector"]
-    name = want["name"]
-    label = f"service_connector:{name}"
+def converge(summary: Summary, label: str, existing: Optional[Any], same: Callable[[], bool], create: Callable[[], Any], update: Callable[[], Any]) -> Any:
+    """Creates what is missing, updates what differs, leaves the rest; records which it did."""
     if existing is None:
-        # verify=False: registering must not need AWS; the server resolves credentials when used.
-        connector, _ = client.create_service_connector(
-            name=name,
-            connector_type=want["type"],
-            auth_method=want["auth_method"],
-            configuration=dict(want["configuration"]),
-            labels=ownership(spec),
-            verify=False,
-            list_resources=False,
-        )
+        made = create()
         summary.created.append(label)
-        return connector
-    current = dict(existing.configuration.non_secrets) if hasattr(existing.configuration, "non_secrets") else dict(existing.configuration)
-    current = {k: v for k, v in current.items() if v is not None}
-    if existing.auth_method == want["auth_method"] and current == want["configuration"]:
+        return made
+    if same():
         summary.unchanged.append(label)
         return existing
-    updated, _ = client.update_service_connector(
-        name_id_or_prefix=existing.id,
-        auth_method=want["auth_method"],
-        configuration=dict(want["configuration"]),
-        labels=ownership(spec),
-        verify=False,
-        list_resources=False,
-    )
+    updated = update()
     summary.updated.append(label)
     return updated
 
 
-def component_matches(existing: Any, want: Dict[str, Any], connector_id: Any) -> bool:
-    current = {k: v for k, v in (existing.configuration or {}).items() if v is not None}
-    if current != want["configuration"]:
-        return False
+def ensure_connector(client: Any, spec: Dict[str, Any], existing: Optional[Any], summary: Summary) -> Any:
+    want = spec["connector"]
+    # verify=False: registering must not need AWS; the server resolves credentials when used.
+    wanted = dict(auth_method=want["auth_method"], configuration=dict(want["configuration"]), labels=ownership(spec), verify=False, list_resources=False)
+
+    def same() -> bool:
+        current = dict(existing.configuration.non_secrets) if hasattr(existing.configuration, "non_secrets") else dict(existing.configuration)
+        return existing.auth_method == want["auth_method"] and {k: v for k, v in current.items() if v is not None} == want["configuration"]
+
+    return converge(summary, f"service_connector:{want['name']}", existing, same,
+                    create=lambda: client.create_service_connector(name=want["name"], connector_type=want["type"], **wanted)[0],
+                    update=lambda: client.update_service_connector(name_id_or_prefix=existing.id, **wanted)[0])
+
+
+def linked_as_wanted(component: Any, want: Dict[str, Any], connector_id: Any) -> bool:
+    """Linked to our connector's resource when the spec names one, else to no connector."""
     resource_id = want.get("connector_resource_id")
-    linked = existing.connector.id if existing.connector else None
+    linked = component.connector.id if component.connector else None
     if resource_id is None:
         return linked is None
-    return linked == connector_id and existing.connector_resource_id == resource_id
+    return linked == connector_id and component.connector_resource_id == resource_id
 
 
 def ensure_component(client: Any, spec: Dict[str, Any], key: str, existing: Optional[Any], connector: Any, summary: Summary) -> Any:
     from zenml.enums import StackComponentType
 
     want = spec["components"][key]
-    ctype = StackComponentType(component_type(key))
-    name = want["name"]
-    label = f"{ctype.value}:{name}"
-    if existing is not None:
-        if component_matches(existing, want, connector.id):
-            summary.unchanged.append(label)
-            return existing
+    ctype = StackComponentType(key)
+
+    def same() -> bool:
+        current = {k: v for k, v in (existing.configuration or {}).items() if v is not None}
+        return current == want["configuration"] and linked_as_wanted(existing, want, connector.id)
+
+    def update() -> Any:
         # Keys the spec no longer sets are cleared, so the stored configuration equals the spec.
-        cleared = {k: None for k in (existing.configuration or {}) if k not in want["configuration"]}
-        component = client.update_stack_component(
-            name_id_or_prefix=existing.id,
-            component_type=ctype,
-            configuration={**cleared, **want["configuration"]},
-            labels=ownership(spec),
-        )
-        summary.updated.append(label)
-    else:
-        component = client.create_stack_component(
-            name=name, flavor=want["flavor"], component_type=ctype, configuration=dict(want["configuration"]), labels=ownership(spec)
-        )
-        summary.created.append(label)
-    resource_id = want.get("connector_resource_id")
-    linked = component.connector.id if component.connector else None
-    if resource_id is not None and (linked != connector.id or component.connector_resource_id != resource_id):
-        component = client.update_stack_component(
-            name_id_or_prefix=component.id, component_type=ctype, connector_id=connector.id, connector_resource_id=resource_id
-        )
-    elif resource_id is None and linked is not None:
-        component = client.update_stack_component(name_id_or_prefix=component.id, component_type=ctype, disconnect=True)
+        configuration = {**{k: None for k in (existing.configuration or {}) if k not in want["configuration"]}, **want["configuration"]}
+        return client.update_stack_component(name_id_or_prefix=existing.id, component_type=ctype, configuration=configuration, labels=ownership(spec))
+
+    component = converge(summary, f"{ctype.value}:{want['name']}", existing, same, update=update,
+                         create=lambda: client.create_stack_component(name=want["name"], flavor=want["flavor"], component_type=ctype, configuration=dict(want["configuration"]), labels=ownership(spec)))
+    if not linked_as_wanted(component, want, connector.id):
+        resource_id = want.get("connector_resource_id")
+        link = {"disconnect": True} if resource_id is None else {"connector_id": connector.id, "connector_resource_id": resource_id}
+        component = client.update_stack_component(name_id_or_prefix=component.id, component_type=ctype, **link)
     return component
-
-
-def stack_component_ids(stack: Any) -> Dict[str, Any]:
-    return {ctype.value: comps[0].id for ctype, comps in stack.components.items() if comps}
 
 
 def ensure_stack(client: Any, spec: Dict[str, Any], existing: Optional[Any], components: Dict[str, Any], summary: Summary) -> Any:
     from zenml.enums import StackComponentType
 
     name = spec["stack"]["name"]
-    label = f"stack:{name}"
-    wanted = {component_type(key): comp.id for key, comp in components.items()}
-    if existing is None:
-        stack = client.create_stack(
-            name=name, components={StackComponentType(t): cid for t, cid in wanted.items()}, labels=ownership(spec)
-        )
-        summary.created.append(label)
-        return stack
-    current = stack_component_ids(existing)
-    # The spec owns the whole stack: a component someone added by hand to our stack is removed
-    # from it (the component itself is left alone, it is not ours).
-    extra = [t for t in current if t not in wanted]
-    if not extra and all(current.get(t) == cid for t, cid in wanted.items()):
-        summary.unchanged.append(label)
-        return existing
-    updates: Dict[Any, List[Any]] = {StackComponentType(t): [cid] for t, cid in wanted.items()}
-    updates.update({StackComponentType(t): [] for t in extra})
-    stack = client.update_stack(name_id_or_prefix=existing.id, component_updates=updates)
-    summary.updated.append(label)
-    return stack
+    wanted = {StackComponentType(key): comp.id for key, comp in components.items()}
+
+    def current() -> Dict[Any, Any]:
+        return {ctype: comps[0].id for ctype, comps in existing.components.items() if comps}
+
+    def updates() -> Dict[Any, List[Any]]:
+        # The spec owns the whole stack: a component someone added by hand to our stack is removed
+        # from it (the component itself is left alone, it is not ours).
+        return {**{t: [cid] for t, cid in wanted.items()}, **{t: [] for t in current() if t not in wanted}}
+
+    return converge(summary, f"stack:{name}", existing, lambda: current() == wanted,
+                    create=lambda: client.create_stack(name=name, components=wanted, labels=ownership(spec)),
+                    update=lambda: client.update_stack(name_id_or_prefix=existing.id, component_updates=updates()))
 
 
 def all_pages(lister: Any, **filters: Any) -> List[Any]:
@@ -314,29 +274,23 @@ def prune(client: Any, spec: Dict[str, Any], keep: Dict[str, Any], connector: An
             summary.deleted.append(f"stack:{stack.name}")
     kept_ids = {c.id for c in keep.values()}
     for component in all_pages(client.list_stack_components):
-        if component.id in kept_ids or not is_ours(component.labels, spec):
-            continue
-        if all_pages(client.list_stacks, component_id=component.id):
-            continue
-        client.delete_stack_component(component.id, component.type)
-        summary.deleted.append(f"{component.type.value}:{component.name}")
+        if component.id not in kept_ids and is_ours(component.labels, spec) and not all_pages(client.list_stacks, component_id=component.id):
+            client.delete_stack_component(component.id, component.type)
+            summary.deleted.append(f"{component.type.value}:{component.name}")
     for other in all_pages(client.list_service_connectors):
-        if other.id == connector.id or not is_ours(other.labels, spec):
-            continue
-        if all_pages(client.list_stack_components, connector_id=other.id):
-            continue
-        client.delete_service_connector(other.id)
-        summary.deleted.append(f"service_connector:{other.name}")
+        if other.id != connector.id and is_ours(other.labels, spec) and not all_pages(client.list_stack_components, connector_id=other.id):
+            client.delete_service_connector(other.id)
+            summary.deleted.append(f"service_connector:{other.name}")
 
 
+@dataclass
 class Existing:
     """What the spec's names already denote on the server, looked up once before any write."""
 
-    def __init__(self, connector: Optional[Any], components: Dict[str, Optional[Any]], stack: Optional[Any], secrets: Dict[str, Optional[Any]]) -> None:
-        self.connector = connector
-        self.components = components
-        self.stack = stack
-        self.secrets = secrets
+    connector: Optional[Any]
+    components: Dict[str, Optional[Any]]
+    stack: Optional[Any]
+    secrets: Dict[str, Optional[Any]]
 
 
 def preflight(client: Any, spec: Dict[str, Any]) -> Existing:
@@ -352,7 +306,7 @@ def preflight(client: Any, spec: Dict[str, Any]) -> Existing:
     components: Dict[str, Optional[Any]] = {}
     for key in component_keys(spec):
         want = spec["components"][key]
-        existing = find(client.get_stack_component, StackComponentType(component_type(key)), want["name"])
+        existing = find(client.get_stack_component, StackComponentType(key), want["name"])
         components[key] = existing
         if existing is None:
             continue
@@ -367,7 +321,7 @@ def preflight(client: Any, spec: Dict[str, Any]) -> Existing:
         missing = [env for env in want["values_from_env"].values() if not os.environ.get(env)]
         if missing:
             raise RegistrationError(f"secret '{want['name']}' takes its values from {', '.join(missing)}, which the job's environment does not set")
-        existing = find_secret(client, want["name"])
+        existing = find(client.get_secret, want["name"], allow_partial_name_match=False, allow_partial_id_match=False)
         if existing is not None and existing.secret_values.get(SECRET_OWNER_KEY) != owner_mark(spec):
             raise RegistrationError(f"secret '{want['name']}' exists but was not created by {spec['owner']} for '{spec['environment']}' (no {SECRET_OWNER_KEY} value of ours); rename it or remove it by hand")
         secrets[want["name"]] = existing
@@ -378,30 +332,12 @@ def owner_mark(spec: Dict[str, Any]) -> str:
     return f"{spec['owner']}/{spec['environment']}"
 
 
-def find_secret(client: Any, name: str) -> Optional[Any]:
-    from zenml.exceptions import ZenKeyError
-
-    try:
-        return client.get_secret(name, allow_partial_name_match=False, allow_partial_id_match=False)
-    except (KeyError, ZenKeyError):
-        return None
-
-
 def ensure_secret(client: Any, spec: Dict[str, Any], want: Dict[str, Any], existing: Optional[Any], summary: Summary) -> None:
     """A ZenML secret whose values come from the job's environment, never from the spec."""
-    values = {key: os.environ[env] for key, env in want["values_from_env"].items()}
-    values[SECRET_OWNER_KEY] = owner_mark(spec)
-    label = f"secret:{want['name']}"
-    if existing is None:
-        client.create_secret(name=want["name"], values=values)
-        summary.created.append(label)
-        return
-    current = dict(existing.secret_values)
-    if current == values:
-        summary.unchanged.append(label)
-        return
-    client.update_secret(existing.id, add_or_update_values=values, remove_values=[k for k in current if k not in values] or None)
-    summary.updated.append(label)
+    values = {**{key: os.environ[env] for key, env in want["values_from_env"].items()}, SECRET_OWNER_KEY: owner_mark(spec)}
+    converge(summary, f"secret:{want['name']}", existing, lambda: dict(existing.secret_values) == values,
+             create=lambda: client.create_secret(name=want["name"], values=values),
+             update=lambda: client.update_secret(existing.id, add_or_update_values=values, remove_values=[k for k in existing.secret_values if k not in values] or None))
 
 
 def register(spec: Dict[str, Any]) -> Dict[str, List[str]]:

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import mlflow_steps  # noqa: E402
+import driver  # noqa: E402
+import mlflow_server  # noqa: E402
+import steps_mlflow  # noqa: E402
 
 # A stand-in server: a session leader that holds 64 MiB and starts a child (a worker), both idle.
 HOLDER = (
@@ -26,37 +28,39 @@ def server_group():
     proc.wait()
 
 
-def context(tmp_path: Path, proc: subprocess.Popen) -> mlflow_steps.Context:
-    ctx = mlflow_steps.Context("2.22.5", "3.17.2", 0, 0, tmp_path, tmp_path, tmp_path / "report.json")
-    ctx.processes["server"] = proc
+def context(proc: subprocess.Popen, monkeypatch) -> driver.Context:
+    monkeypatch.setenv("MLFLOW_FROM", "2.22.5")
+    monkeypatch.setenv("MLFLOW_TO", "3.17.2")
+    ctx = driver.Context(steps_mlflow.PART)
+    ctx.state["server"] = proc
     return ctx
 
 
 @pytest.mark.parametrize("quantity, mib", [("1Gi", 1024), ("512Mi", 512), ("1048576Ki", 1024), ("1G", 10**9 / 2**20), ("268435456", 256)])
 def test_reads_kubernetes_memory_quantities(quantity, mib):
-    assert mlflow_steps.quantity_mib(quantity) == pytest.approx(mib)
+    assert mlflow_server.quantity_mib(quantity) == pytest.approx(mib)
 
 
 def test_counts_every_process_of_the_server_group(server_group):
-    pss, count = mlflow_steps.group_pss_mib(server_group.pid)
+    pss, count = mlflow_server.group_pss_mib(server_group.pid)
     assert count == 2
     assert 64 <= pss < 400
 
 
-def test_passes_within_the_limit_and_records_the_figure(tmp_path, server_group):
-    ctx = context(tmp_path, server_group)
-    mlflow_steps.check_memory(ctx, "from", "before-upgrade")
+def test_passes_within_the_limit_and_records_the_figure(server_group, monkeypatch):
+    ctx = context(server_group, monkeypatch)
+    mlflow_server.check_memory(ctx, "from", "before-upgrade")
     assert [c["status"] for c in ctx.checks] == ["pass"]
     assert "2 processes" in ctx.checks[0]["detail"]
-    assert 64 <= ctx.memory_mib["before-upgrade"] < 400
+    assert 64 <= ctx.facts["memory_mib"]["before-upgrade"] < 400
 
 
 def test_fails_a_server_over_the_pods_limit(tmp_path, server_group, monkeypatch):
     resources = tmp_path / "server-resources.json"
     resources.write_text(json.dumps({"requests": {"memory": "32Mi"}, "limits": {"memory": "32Mi"}}))
-    monkeypatch.setattr(mlflow_steps, "SERVER_RESOURCES", resources)
-    ctx = context(tmp_path, server_group)
-    mlflow_steps.check_memory(ctx, "to", "after-upgrade")
+    monkeypatch.setattr(mlflow_server, "SERVER_RESOURCES", resources)
+    ctx = context(server_group, monkeypatch)
+    mlflow_server.check_memory(ctx, "to", "after-upgrade")
     assert ctx.checks[0]["name"] == "mlflow-memory-after-upgrade"
     assert ctx.checks[0]["status"] == "fail"
     assert "limit 32Mi" in ctx.checks[0]["detail"]

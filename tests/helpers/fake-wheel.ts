@@ -1,12 +1,15 @@
-// Minimal ZenML-shaped wheels for upgrade-notes tests: migrations + METADATA, zipped by fflate.
+// Minimal ZenML- or MLflow-shaped wheels for upgrade-notes and release-watch tests: migrations +
+// METADATA, zipped by fflate; any other name makes a plain dependency wheel.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { strToU8, zipSync } from "fflate";
 
 export interface FakeRelease {
+  /** Distribution name; default zenml. */
+  name?: string;
   version: string;
-  /** file name -> source, under zenml/zen_stores/migrations/versions/ */
+  /** file name -> source, under the project's alembic versions folder */
   migrations: Record<string, string>;
   requiresPython?: string;
   requiresDist?: string[];
@@ -46,19 +49,23 @@ export function writeMigrationDir(files: Record<string, string>): string {
   return dir;
 }
 
-/** Writes `zenml-<version>-py3-none-any.whl` into `dir` and returns its path. */
+const VERSIONS: Record<string, string> = { zenml: "zenml/zen_stores/migrations/versions/", mlflow: "mlflow/store/db_migrations/versions/" };
+const EXTRAS: Record<string, string[]> = { zenml: ["server", "connectors-aws"], mlflow: ["auth"] };
+
+/** Writes `<name>-<version>-py3-none-any.whl` into `dir` and returns its path. */
 export function writeFakeWheel(dir: string, release: FakeRelease): string {
-  const versions = "zenml/zen_stores/migrations/versions/";
+  const name = release.name ?? "zenml";
+  const versions = VERSIONS[name] ?? `${name.replace(/-/g, "_")}/`;
   const files: Record<string, Uint8Array> = { [`${versions}__init__.py`]: strToU8("") };
-  for (const [name, source] of Object.entries(release.migrations)) files[versions + name] = strToU8(source);
-  const meta = ["Metadata-Version: 2.1", "Name: zenml", `Version: ${release.version}`];
+  for (const [file, source] of Object.entries(release.migrations)) files[versions + file] = strToU8(source);
+  const meta = ["Metadata-Version: 2.1", `Name: ${name}`, `Version: ${release.version}`];
   if (release.requiresPython) meta.push(`Requires-Python: ${release.requiresPython}`);
-  meta.push("Provides-Extra: server", ...(release.requiresDist ?? []).map((r) => `Requires-Dist: ${r}`));
-  const info = `zenml-${release.version}.dist-info/`;
+  meta.push(...(EXTRAS[name] ?? []).map((e) => `Provides-Extra: ${e}`), ...(release.requiresDist ?? []).map((r) => `Requires-Dist: ${r}`));
+  const info = `${name.replace(/-/g, "_")}-${release.version}.dist-info/`;
   files[`${info}METADATA`] = strToU8(meta.join("\n") + "\n\n");
   files[`${info}WHEEL`] = strToU8("Wheel-Version: 1.0\nGenerator: zenml-platform tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n");
   fs.mkdirSync(dir, { recursive: true });
-  const wheel = path.join(dir, `zenml-${release.version}-py3-none-any.whl`);
+  const wheel = path.join(dir, `${name.replace(/-/g, "_")}-${release.version}-py3-none-any.whl`);
   // A fixed timestamp: the same release gives the same bytes, as a real release's wheel does.
   fs.writeFileSync(wheel, zipSync(files, { mtime: new Date("2026-01-01T00:00:00Z") }));
   return wheel;

@@ -19,6 +19,10 @@ export interface TestPlanOptions {
   stackFile?: string;
   /** images.lock.yaml's entries instead of the project's (components/image-lock.ts). */
   imageLock?: Record<string, Record<string, string>>;
+  /** Images we build and the lock lacks get stand-in digests, as in every offline plan. Default: true; false shows the real refusal. */
+  standInBuiltImages?: boolean;
+  /** What AWS runs for the planned stack, by part (default: what its outputs record). */
+  live?: Record<string, string>;
 }
 
 /**
@@ -94,7 +98,7 @@ export const cachedRunPlan: Planner = async (options) => {
     return (await load()).runPlan(options); // an unreadable project: runPlan reports why
   }
   const resolved = { ...options, stackOutputs };
-  return cachedPlan({ runPlan: { stack: options.stack, project, stackFile, overrides: options.overrides ?? {}, stackOutputs } }, async () => (await load()).runPlan(resolved));
+  return cachedPlan({ runPlan: { stack: options.stack, project, stackFile, overrides: options.overrides ?? {}, stackOutputs, live: options.live ?? null } }, async () => (await load()).runPlan(resolved));
 };
 
 /** Plans a stack with the real program, from the real stack files, under mocks. */
@@ -104,11 +108,12 @@ export function plan(stack: string, options: TestPlanOptions = {}): Promise<Plan
   const stackOutputs: StackOutputsByName = {};
   for (const [name, outputs] of Object.entries(merged)) if (outputs) stackOutputs[name] = outputs;
   const stackFile = options.stackFile ? fs.readFileSync(options.stackFile, "utf8") : null;
-  const imageLock = options.imageLock;
-  return cachedPlan({ stack, overrides, stackOutputs, stackFile, ...(imageLock ? { imageLock } : {}) }, async () => {
+  const { imageLock, live } = options;
+  const standIn = options.standInBuiltImages ?? true;
+  return cachedPlan({ stack, overrides, stackOutputs, stackFile, ...(imageLock ? { imageLock } : {}), ...(live ? { live } : {}), ...(standIn ? {} : { standInBuiltImages: false }) }, async () => {
     // Loaded on a cache miss only: a test file whose plans are all cached never loads Pulumi.
     const [{ runPlan }, { defineStack }] = await Promise.all([import("../../tools/offline/plan.js"), import("../../components/stack.js")]);
-    return runPlan({ stack, projectDir: PROJECT_DIR, overrides, stackOutputs, stackFile: options.stackFile, program: () => defineStack({ imageLock }) });
+    return runPlan({ stack, projectDir: PROJECT_DIR, overrides, stackOutputs, stackFile: options.stackFile, live, program: () => defineStack({ imageLock, standInBuiltImages: standIn }) });
   });
 }
 

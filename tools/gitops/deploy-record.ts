@@ -1,13 +1,22 @@
-// The deploy record: what one deploy workflow run did to one stack (commit, version from -> to,
-// the result of each check). The staging deploy uploads it as an artifact; prod's gate reads it.
+// The deploy record: what one deploy workflow run did to one stack (commit, every part's version
+// from -> to, the result of each check). The staging deploy uploads it as an artifact; prod's gate
+// and `npm run promote` read it.
 //   npm run --silent deploy-record -- --stack staging --sha <commit> --from <X.Y.Z|none>
-//     --check up=success --check smoke-server=failure ... [--to X.Y.Z] [--out deploy-record.json]
+//     [--from-parts '<partVersions JSON>'] --check up=success --check smoke-server=failure ...
+//     [--to X.Y.Z] [--out deploy-record.json]
+//     [--image-scans image-scans.json]   (ECR scan-on-push results: npm run images -- scans)
+//     [--pre-upgrade <folder>]           (a ZenML upgrade's inventory, drain and restore-test documents)
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { PinFileError, readPin } from "./pin-file";
+import { parseDocument } from "yaml";
+import { TIMING_OVERRIDE_KEY } from "../../components/prod-window";
+import { type DowntimeSummary, parseDowntime } from "../prober/probe";
+import { PinFileError, pinnedVersions, readPin } from "./pin-file";
 import { preUpgradeFailures, preUpgradeSummary, readPreUpgrade, type PreUpgradeRecord } from "./pre-upgrade-record";
 import { annotate, summarize } from "./workflow-commands";
+import { SCANS_KIND, scanSummary, type ImageScan } from "../images/scans";
+import { PARTS } from "../../components/parts";
 
 export const RECORD_KIND = "zenml-platform/deploy-record";
 /** The artifact name a deploy of <stack> uploads its record under. */
@@ -18,24 +27,64 @@ export const RECORD_FILE = "deploy-record.json";
 export type Outcome = "success" | "failure" | "cancelled" | "skipped";
 const OUTCOMES: readonly Outcome[] = ["success", "failure", "cancelled", "skipped"];
 
+/** One part's move in a deploy: what ran before (null: nothing) and what the stack file pinned. */
+export interface PartMoveRecord {
+  from: string | null;
+  to: string;
+}
+
 export interface DeployRecord {
   kind: typeof RECORD_KIND;
   stack: string;
   sha: string;
-  /** The version the stack ran before this deploy; null on its first deploy. */
+  /** ZenML's version before this deploy; null on its first deploy (kept for records' older readers). */
   from: string | null;
   to: string;
+  /** Every pinned part's move (records written before per-part records have none: see recordParts). */
+  parts?: Record<string, PartMoveRecord>;
   /** success only when every check succeeded. */
   result: "success" | "failure";
   checks: { name: string; outcome: Outcome }[];
   runUrl?: string;
+  /** ECR's scan of each image we built that the stack runs (informational: findings do not fail the record). */
+  imageScans?: ImageScan[];
+  /** When the record was written, after up and the checks: when the stack started running `to` (the soak and the KPIs count from it). */
+  recordedAt?: string;
+  /** What the downtime prober saw while `pulumi up` ran (tools/prober). */
+  downtime?: Pick<DowntimeSummary, "secondsDown" | "longestOutageSeconds" | "probes" | "failed" | "firstFailure" | "lastFailure" | "versions">;
+  /** upgradeTimingOverrideReason when it was set for this deploy's version. */
+  timingOverride?: string;
   /** A ZenML upgrade's inventory, drain and restore-test (pre-upgrade-record.ts). */
   preUpgrade?: PreUpgradeRecord;
 }
 
 export class UsageError extends Error {}
 
-export function buildRecord(input: { stack: string; sha: string; from: string; to: string; checks: string[]; runUrl?: string }): DeployRecord {
+/** Every part's move a record holds; a record from before per-part records holds ZenML's. */
+export function recordParts(r: DeployRecord): Record<string, PartMoveRecord> {
+  return r.parts ?? { zenml: { from: r.from, to: r.to } };
+}
+
+/** A part's moves from what ran (partVersions before the deploy) to what the file pins. */
+export function partMoves(fromParts: Record<string, string>, toParts: Record<string, string>): Record<string, PartMoveRecord> {
+  return Object.fromEntries(Object.entries(toParts).map(([part, to]) => [part, { from: fromParts[part] ?? null, to }]));
+}
+
+/** The probe summary without its URL and clock: what the KPIs and the gate read. */
+const recordedDowntime = ({ secondsDown, longestOutageSeconds, probes, failed, firstFailure, lastFailure, versions }: DowntimeSummary): NonNullable<DeployRecord["downtime"]> => ({ secondsDown, longestOutageSeconds, probes, failed, firstFailure, lastFailure, versions });
+
+export function buildRecord(input: {
+  stack: string;
+  sha: string;
+  from: string;
+  to: string;
+  checks: string[];
+  runUrl?: string;
+  parts?: Record<string, PartMoveRecord>;
+  recordedAt?: Date;
+  downtime?: DowntimeSummary;
+  timingOverride?: string;
+}): DeployRecord {
   if (!/^[0-9a-f]{40}$/.test(input.sha)) throw new UsageError(`--sha must be a full 40-character commit id, got "${input.sha}"`);
   if (input.checks.length === 0) throw new UsageError("at least one --check name=outcome is needed");
   const checks = input.checks.map((c) => {
@@ -51,7 +100,11 @@ export function buildRecord(input: { stack: string; sha: string; from: string; t
     to: input.to,
     result: checks.every((c) => c.outcome === "success") ? "success" : "failure",
     checks,
+    ...(input.parts ? { parts: input.parts } : {}),
     ...(input.runUrl ? { runUrl: input.runUrl } : {}),
+    ...(input.recordedAt ? { recordedAt: input.recordedAt.toISOString() } : {}),
+    ...(input.downtime ? { downtime: recordedDowntime(input.downtime) } : {}),
+    ...(input.timingOverride ? { timingOverride: input.timingOverride } : {}),
   };
 }
 
@@ -89,12 +142,19 @@ export function failedEntries(reportText: string | undefined): string[] {
   });
 }
 
+/** "ZenML 0.97.0 -> 0.98.0; Kubernetes 1.34 (unchanged)": what a record says every part did. */
+export function movesText(r: DeployRecord): string {
+  return Object.entries(recordParts(r))
+    .map(([part, m]) => `${PARTS[part]?.label ?? part} ${m.from === m.to ? `${m.to} (unchanged)` : `${m.from ?? "(first deploy)"} -> ${m.to}`}`)
+    .join("; ");
+}
+
 export function recordSummary(r: DeployRecord, details: Record<string, string[]> = {}): string {
   const failed = r.checks.filter((c) => c.outcome !== "success");
   return [
     `### Deploy record: ${r.stack} ${r.result === "success" ? "green" : "RED"}`,
     "",
-    `Commit \`${r.sha}\`, ZenML ${r.from ?? "(first deploy)"} -> ${r.to}.`,
+    `Commit \`${r.sha}\`: ${movesText(r)}.`,
     "",
     "| check | outcome |",
     "| --- | --- |",
@@ -102,12 +162,28 @@ export function recordSummary(r: DeployRecord, details: Record<string, string[]>
     "",
     failed.length > 0 ? `Failed: ${failed.map((c) => c.name).join(", ")}.` : "Every check passed.",
     "",
+    ...(r.downtime ? [`Downtime during up: ${r.downtime.secondsDown} s (${r.downtime.failed} of ${r.downtime.probes} probes failed${r.downtime.firstFailure ? `; first failing probe ${r.downtime.firstFailure.at}, last ${r.downtime.lastFailure!.at}` : ""}).`, ""] : []),
+    ...(r.timingOverride ? [`Soak and window overridden: ${r.timingOverride}.`, ""] : []),
     ...failed.flatMap((c) => (details[c.name]?.length ? [`**${c.name}**:`, "", ...details[c.name].map((d) => `- ${d}`), ""] : [])),
   ].join("\n");
 }
 
-const HELP = `usage: npm run --silent deploy-record -- --stack <stack> --sha <commit> --from <X.Y.Z|none> --check <name>=<outcome>... [--report <check>=<file.json>]... [--pre-upgrade <folder>] [--to X.Y.Z] [--out ${RECORD_FILE}] [--dir .]
+const HELP = `usage: npm run --silent deploy-record -- --stack <stack> --sha <commit> --from <X.Y.Z|none> [--from-parts '<JSON>'] --check <name>=<outcome>... [--report <check>=<file.json>]... [--downtime downtime.json] [--pre-upgrade <folder>] [--to X.Y.Z] [--out ${RECORD_FILE}] [--dir .]
+--from-parts: the stack's partVersions output before the deploy ({} or empty on a first deploy); every part the stack file pins is recorded from -> to.
 Writes the deploy record (JSON) and the job summary; an error annotation per failed check; exit 1 when any failed, 2 on bad usage.`;
+
+/** partVersions as `pulumi stack output partVersions --json` printed it ("" or "null" when the stack has none). */
+function parseFromParts(text: string | undefined): Record<string, string> {
+  if (text === undefined || text.trim() === "" || text.trim() === "null") return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--from-parts is not JSON: ${text.slice(0, 80)}`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value) || !Object.values(value).every((v) => typeof v === "string")) throw new UsageError(`--from-parts must be an object of part -> version, got ${text.slice(0, 80)}`);
+  return value as Record<string, string>;
+}
 
 function main(argv: string[]): number {
   // --dir defaults to the working directory: npm runs scripts from the package root, the checkout.
@@ -117,11 +193,14 @@ function main(argv: string[]): number {
       stack: { type: "string" },
       sha: { type: "string" },
       from: { type: "string" },
+      "from-parts": { type: "string" },
       to: { type: "string" },
       check: { type: "string", multiple: true },
       report: { type: "string", multiple: true },
-      "pre-upgrade": { type: "string" },
       out: { type: "string", default: RECORD_FILE },
+      "image-scans": { type: "string" },
+      downtime: { type: "string" },
+      "pre-upgrade": { type: "string" },
       dir: { type: "string", default: process.cwd() },
       help: { type: "boolean" },
     },
@@ -132,9 +211,21 @@ function main(argv: string[]): number {
     return 0;
   }
   if (!values.stack || !values.sha || values.from === undefined) throw new UsageError(HELP.split("\n")[0]);
-  const to = values.to ?? readPin(path.join(values.dir!, `Pulumi.${values.stack}.yaml`)).pin.value;
+  // With --to the stack file is optional: it adds every part's pin and the timing override, when it names this version.
+  const file = path.join(values.dir!, `Pulumi.${values.stack}.yaml`);
+  const stackFile = values.to === undefined || fs.existsSync(file) ? readPin(file) : undefined;
+  const to = values.to ?? stackFile!.pin.value;
+  // A prober that never wrote (it could not start) leaves no file: the record then says nothing about downtime.
+  const downtime = values.downtime && fs.existsSync(values.downtime) ? parseDowntime(fs.readFileSync(values.downtime, "utf8")) : undefined;
+  const override = stackFile ? String(parseDocument(stackFile.text).getIn(["config", `zenml-platform:${TIMING_OVERRIDE_KEY}`]) ?? "").trim() : "";
   const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
-  const record = buildRecord({ stack: values.stack, sha: values.sha, from: values.from, to, checks: values.check ?? [], runUrl });
+  // Without --from-parts (an older workflow) the record holds ZenML's move only, as before.
+  const pins = stackFile ? pinnedVersions(stackFile.text, path.basename(file)) : {};
+  const parts = values["from-parts"] === undefined ? undefined : partMoves({ ...parseFromParts(values["from-parts"]), ...(values.from !== "none" && values.from !== "" ? { zenml: values.from } : {}) }, { ...pins, zenml: to });
+  const timingOverride = override.startsWith(`${to}:`) ? override : undefined;
+  const record = buildRecord({ stack: values.stack, sha: values.sha, from: values.from, to, checks: values.check ?? [], runUrl, parts, recordedAt: new Date(), downtime, timingOverride });
+  const scans = values["image-scans"] && fs.existsSync(values["image-scans"]) ? (JSON.parse(fs.readFileSync(values["image-scans"], "utf8")) as { kind?: string; scans?: ImageScan[] }) : undefined;
+  if (scans?.kind === SCANS_KIND && Array.isArray(scans.scans)) record.imageScans = scans.scans;
   // The inventory, drain and restore-test of an upgrade run inside `up`: their documents say what `up` alone cannot.
   const preUpgrade = values["pre-upgrade"] ? readPreUpgrade(values["pre-upgrade"]) : undefined;
   if (preUpgrade) record.preUpgrade = preUpgrade;
@@ -146,12 +237,12 @@ function main(argv: string[]): number {
     details[name] = failedEntries(fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined);
   }
   if (preUpgrade) details.up = [...preUpgradeFailures(preUpgrade), ...(details.up ?? [])];
-  summarize(recordSummary(record, details) + (preUpgrade ? "\n" + preUpgradeSummary(preUpgrade).join("\n") : ""));
+  summarize([recordSummary(record, details), ...(preUpgrade ? preUpgradeSummary(preUpgrade) : []), ...scanSummary(record.imageScans ?? [])].join("\n"));
   for (const c of record.checks.filter((x) => x.outcome !== "success")) {
     const first = details[c.name]?.[0];
     annotate("error", `${record.stack}: ${c.name} ${c.outcome}`, `${c.name} ${c.outcome} on ${record.stack} at ${record.sha}${first ? ` (${first})` : ""}; prod's gate refuses this commit until a later run of it is green`);
   }
-  process.stdout.write(`deploy-record: ${record.stack} ${record.result} at ${record.sha} (${record.from ?? "none"} -> ${record.to})\n`);
+  process.stdout.write(`deploy-record: ${record.stack} ${record.result} at ${record.sha} (${movesText(record)})\n`);
   return record.result === "success" ? 0 : 1;
 }
 

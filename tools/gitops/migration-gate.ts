@@ -12,7 +12,7 @@ export const TIMING_FILE = "migration-timing.json";
 /** The artifact the timing of <stack>'s data is uploaded as. */
 export const timingArtifact = (stack: string) => `migration-timing-${stack}`;
 export const MAX_MINUTES_KEY = "zenml-platform:maxMigrationMinutes";
-export const TIMING_OVERRIDE_KEY = "zenml-platform:migrationTimeOverrideReason";
+export const MIGRATION_OVERRIDE_KEY = "zenml-platform:migrationTimeOverrideReason";
 
 export interface MigrationTimingRecord {
   kind: typeof TIMING_RECORD_KIND;
@@ -52,7 +52,7 @@ export function parseTimingRecord(text: string): MigrationTimingRecord | undefin
 export function migrationLimits(stackFileText: string): { maxMinutes: number; overrideReason: string } {
   const doc = parseDocument(stackFileText);
   const max = doc.getIn(["config", MAX_MINUTES_KEY]);
-  const reason = doc.getIn(["config", TIMING_OVERRIDE_KEY]);
+  const reason = doc.getIn(["config", MIGRATION_OVERRIDE_KEY]);
   return { maxMinutes: typeof max === "number" ? max : (FIELDS.maxMigrationMinutes.default as number), overrideReason: typeof reason === "string" ? reason.trim() : "" };
 }
 
@@ -87,8 +87,8 @@ export function migrationCheck(input: MigrationCheckInput): MigrationCheck {
   else if (r.minutes === null || r.minutes > input.maxMinutes)
     why = `${input.to}'s migration took ${figure(r)}, more than maxMigrationMinutes ${input.maxMinutes}: prod would be down that long; plan a window, then raise maxMigrationMinutes in Pulumi.prod.yaml`;
   if (!why) return { name, ok: true, detail: `${input.from} -> ${input.to} migrates in ${figure(r!)}, within ${input.maxMinutes} min` };
-  if (input.overrideReason !== "") return { name, ok: true, detail: `OVERRIDDEN: ${why}. ${TIMING_OVERRIDE_KEY}: ${input.overrideReason}` };
-  return { name, ok: false, detail: `${why}; or set ${TIMING_OVERRIDE_KEY} in Pulumi.prod.yaml` };
+  if (input.overrideReason !== "") return { name, ok: true, detail: `OVERRIDDEN: ${why}. ${MIGRATION_OVERRIDE_KEY}: ${input.overrideReason}` };
+  return { name, ok: false, detail: `${why}; or set ${MIGRATION_OVERRIDE_KEY} in Pulumi.prod.yaml` };
 }
 
 /** The newest record for `to` among completed runs (newest first), whatever their conclusion: a failed timing is a finding too. */

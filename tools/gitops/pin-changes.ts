@@ -1,13 +1,15 @@
-// `npm run --silent pin-changes -- --base <rev> [--dir .]`: one line "<stack> <from> <to>" per stack
-// whose zenmlVersion pin differs between <rev> and the working tree ("none" when the file is new).
-// The preview workflow feeds each line to `npm run upgrade-notes` for the PR's dossier comment.
+// `npm run --silent pin-changes -- --base <rev> [--dir .]`: one line "<stack> <part> <from> <to>" per
+// part whose pin differs between <rev> and the working tree ("none" when the stack file is new or
+// the part was not pinned there: an add-on at AWS's default, MLflow off). The preview workflow feeds
+// each line to `npm run upgrade-notes` for the PR's dossier comment.
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { listStacks, stackFilePath } from "../offline/stack-files";
-import { locatePin, PinFileError, readPin } from "./pin-file";
+import { PinFileError, pinnedVersions, readPin } from "./pin-file";
 
 export interface PinChange {
   stack: string;
+  part: string;
   from: string;
   to: string;
 }
@@ -16,14 +18,14 @@ export function pinChanges(dir: string, base: string): PinChange[] {
   const changes: PinChange[] = [];
   for (const stack of listStacks(dir)) {
     const file = `Pulumi.${stack}.yaml`;
-    const to = readPin(stackFilePath(dir, stack)).pin.value;
-    let from = "none";
+    const now = pinnedVersions(readPin(stackFilePath(dir, stack)).text, file);
+    let before: Record<string, string> = {};
     try {
-      from = locatePin(execFileSync("git", ["-C", dir, "show", `${base}:${file}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }), file).value;
+      before = pinnedVersions(execFileSync("git", ["-C", dir, "show", `${base}:${file}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }), file);
     } catch {
       // Not in <base>: a new stack file.
     }
-    if (from !== to) changes.push({ stack, from, to });
+    for (const [part, to] of Object.entries(now)) if (before[part] !== to) changes.push({ stack, part, from: before[part] ?? "none", to });
   }
   return changes;
 }
@@ -33,10 +35,10 @@ if (require.main === module) {
     // --dir defaults to the working directory: npm runs scripts from the package root, the checkout.
     const { values } = parseArgs({ options: { base: { type: "string" }, dir: { type: "string", default: process.cwd() }, help: { type: "boolean" } }, strict: true });
     if (values.help || !values.base) {
-      process.stdout.write("usage: npm run --silent pin-changes -- --base <rev> [--dir .]\n");
+      process.stdout.write("usage: npm run --silent pin-changes -- --base <rev> [--dir .]\nPrints <stack> <part> <from> <to> per changed pin.\n");
       process.exitCode = values.help ? 0 : 2;
     } else {
-      for (const c of pinChanges(values.dir!, values.base)) process.stdout.write(`${c.stack} ${c.from} ${c.to}\n`);
+      for (const c of pinChanges(values.dir!, values.base)) process.stdout.write(`${c.stack} ${c.part} ${c.from} ${c.to}\n`);
     }
   } catch (err) {
     process.stderr.write(`pin-changes: ${(err as Error).message.split("\n")[0]}\n`);

@@ -1,70 +1,52 @@
 // Prod's deploy gate. It runs in its own job, with no environment and no secret, before anyone
-// approves the prod deployment, and the prod job `needs:` it. Four checks, each with a one-line
-// reason when it refuses:
+// approves the prod deployment, and the prod job `needs:` it. Four checks (a ZenML upgrade also waits
+// for the soak and the window: components/prod-window.ts), each with a one-line reason when it refuses:
 //   commit       staging's deploy workflow ran this exact commit (main only fast-forwards to
 //                commits of `staging`, so the commit prod deploys is one staging deployed);
 //   latest run   the newest staging run of that commit is completed and green (a red re-run after
 //                a green one blocks, a run still in progress blocks);
-//   upgrade path prod's move from -> to (from = what prod's last deploy record says it runs) is a
+//   upgrade path for every part prod's file pins (ZenML, Kubernetes, MySQL, MLflow, pinned add-ons):
+//                prod's move from -> to (from = what prod's last deploy record says it runs) is a
 //                move a green staging run performed, or the PR set promotionOverrideReason, which
 //                the gate reports as a warning annotation and the program records in prod's outputs.
-//   migration time TO's migration, timed on a copy of prod's data by the migration-timing workflow,
+//   migration time ZenML's TO migration, timed on a copy of prod's data by the migration-timing workflow,
 //                passed within maxMigrationMinutes, or migrationTimeOverrideReason (migration-gate.ts).
 // The program's own promotion check (staging's version history) stays the second line.
-import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parseDocument } from "yaml";
-import { type DeployRecord, parseRecord, RECORD_FILE, recordArtifact } from "./deploy-record";
-import { migrationCheck, migrationLimits, type MigrationTimingRecord } from "./migration-gate";
-import { timingFromGitHub } from "./migration-gate-github";
-import { locatePin, readPin } from "./pin-file";
+import { PARTS } from "../../components/parts";
+import type { DeployRecord } from "./deploy-record";
+import { migrationCheck, migrationLimits } from "./migration-gate";
+import { pinnedVersions, readPin } from "./pin-file";
+import { soakOf, timingChecks, type TimingSettings } from "../../components/prod-window";
+import { timingFromStackFile } from "./prod-timing";
 import { runFromCommandLine, type CliIo } from "../cli-io";
 import { annotationLine, summarize } from "./workflow-commands";
+import { type GateSources, STAGING_WORKFLOW, ghSources, greenStagingMoves, missingTooling, newestFirst, prodDeployed, short } from "./staging-evidence";
 
+export { PROD_WORKFLOW, STAGING_WORKFLOW, ghSources, missingTooling, type GateSources, type WorkflowRun } from "./staging-evidence";
 export const OVERRIDE_KEY = "zenml-platform:promotionOverrideReason";
-export const STAGING_WORKFLOW = "deploy-staging.yml";
-export const PROD_WORKFLOW = "deploy-prod.yml";
-
-/** One workflow run as `gh run list --json` reports it. */
-export interface WorkflowRun {
-  databaseId: number;
-  headSha: string;
-  status: string;
-  conclusion: string;
-  createdAt: string;
-  url: string;
-}
-
-/** Where the gate's facts come from; the CLI reads them through gh and git, tests inject them. */
-export interface GateSources {
-  /** Runs of a workflow on a branch, any status. */
-  runs(workflow: string, branch: string): WorkflowRun[];
-  /** The deploy record a run uploaded, undefined when it has none. */
-  record(run: WorkflowRun, stack: string): DeployRecord | undefined;
-  /** The version pin of Pulumi.<stack>.yaml at a commit, undefined when unreadable. */
-  pinAt(sha: string, stack: string): string | undefined;
-  /** The newest migration timing of prod's data for a version (tools/gitops/migration-gate.ts). */
-  migrationTiming?(to: string): MigrationTimingRecord | undefined;
-}
 
 export interface GateInput {
   sha: string;
-  /** Pulumi.prod.yaml's pin at that commit. */
+  /** Pulumi.prod.yaml's ZenML pin at that commit. */
   prodPin: string;
+  /** Every part's pin in Pulumi.prod.yaml at that commit; default ZenML's alone. */
+  prodPins?: Record<string, string>;
   overrideReason: string;
-  /** What prod runs now; undefined = read it from prod's last deploy record. */
+  /** What prod runs of ZenML now; undefined = read it from prod's last deploy record. */
   prodFrom?: string | null;
-  /** main's previous head (the push's `before`): its prod pin stands in when no prod record is left. */
+  /** main's previous head (the push's `before`): its prod pins stand in when no prod record is left. */
   before?: string;
-  /** Pulumi.prod.yaml's maxMigrationMinutes and migrationTimeOverrideReason: with them, the migration time is checked. */
+  /** Prod's soak, window and override (components/prod-window.ts) and when to judge them; absent: not checked. */
+  timing?: TimingSettings & { now: Date };
+  /** Pulumi.prod.yaml's maxMigrationMinutes and migrationTimeOverrideReason; absent: the migration time is not checked. */
   migration?: { maxMinutes: number; overrideReason: string };
 }
 
 export interface GateCheck {
-  name: "commit" | "latest staging run" | "upgrade path" | "migration time";
+  name: "commit" | "latest staging run" | "upgrade path" | "migration time" | "soak" | "upgrade window";
   ok: boolean;
   detail: string;
 }
@@ -83,17 +65,27 @@ export function overrideReason(text: string): string {
   return typeof value === "string" ? value.trim() : "";
 }
 
-const newestFirst = (a: WorkflowRun, b: WorkflowRun) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : b.databaseId - a.databaseId);
-const short = (sha: string) => sha.slice(0, 12);
+const label = (part: string) => PARTS[part]?.label ?? part;
+const moveText = (from: string | null, to: string) => `${from ?? "(first deploy)"} -> ${to}`;
 
-/** What prod runs now: the `to` of the newest prod run whose record says `up` succeeded. */
-export function prodDeployedVersion(sources: GateSources): string | null {
-  const runs = sources.runs(PROD_WORKFLOW, "main").filter((r) => r.status === "completed").sort(newestFirst);
-  for (const run of runs) {
-    const record = sources.record(run, "prod");
-    if (record?.checks.some((c) => c.name === "up" && c.outcome === "success")) return record.to;
-  }
-  return null;
+/** What prod runs of a part now: its records, else main's previous head (records expire after 90 days). */
+function prodFrom(input: GateInput, sources: GateSources, part: string): string | null {
+  if (part === "zenml" && input.prodFrom !== undefined) return input.prodFrom;
+  const recorded = prodDeployed(sources, part);
+  if (recorded !== undefined) return recorded;
+  return input.before && !/^0+$/.test(input.before) ? (sources.pinAt(input.before, "prod", part) ?? null) : null;
+}
+
+/** One part's upgrade path: prod's from -> to is a move a green staging run performed. */
+function upgradePath(input: GateInput, sources: GateSources, part: string, from: string | null, to: string): GateCheck {
+  const green = greenStagingMoves(sources, part).filter((m) => m.to === to);
+  const match = green.find((m) => m.from === from) ?? (from === null ? green[0] : undefined);
+  const move = `${label(part)} ${moveText(from, to)}`;
+  if (match) return { name: "upgrade path", ok: true, detail: `staging performed ${move} green at ${short(match.sha)}` };
+  const seen = [...new Set(green.map((m) => moveText(m.from, m.to)))].join(", ") || `no green staging deploy reached ${to}`;
+  const why = `prod would move ${move}, which staging never performed green (staging did: ${seen})`;
+  if (input.overrideReason !== "") return { name: "upgrade path", ok: true, detail: `OVERRIDDEN: ${why}. ${OVERRIDE_KEY}: ${input.overrideReason}` };
+  return { name: "upgrade path", ok: false, detail: `${why}; promote the step staging performed (npm run promote -- --part ${part}), or set ${OVERRIDE_KEY} in Pulumi.prod.yaml` };
 }
 
 export function evaluateGate(input: GateInput, sources: GateSources): GateVerdict {
@@ -109,7 +101,7 @@ export function evaluateGate(input: GateInput, sources: GateSources): GateVerdic
 
   const latest = ofCommit[0];
   if (latest) {
-    const record = latest.status === "completed" && latest.conclusion === "success" ? sources.record(latest, "staging") : undefined;
+    const record: DeployRecord | undefined = latest.status === "completed" && latest.conclusion === "success" ? sources.record(latest, "staging") : undefined;
     if (latest.status !== "completed") {
       checks.push({ name: "latest staging run", ok: false, detail: `the latest staging run of ${short(input.sha)} is still ${latest.status} (${latest.url}); wait for it to finish green` });
     } else if (latest.conclusion !== "success") {
@@ -121,37 +113,36 @@ export function evaluateGate(input: GateInput, sources: GateSources): GateVerdic
     }
   }
 
-  const recorded = input.prodFrom === undefined ? prodDeployedVersion(sources) : input.prodFrom;
-  // Records expire (90 days): then prod runs what main pinned before this push, if it was deployed.
-  const from = recorded ?? (input.prodFrom === undefined && input.before && !/^0+$/.test(input.before) ? (sources.pinAt(input.before, "prod") ?? null) : null);
-  const to = input.prodPin;
-  if (from === to) {
-    checks.push({ name: "upgrade path", ok: true, detail: `prod stays at ${to}: no upgrade` });
-  } else {
-    // Only runs of commits whose staging file pinned `to` can have performed the move.
-    const candidates = staging.filter((r) => r.status === "completed" && r.conclusion === "success" && sources.pinAt(r.headSha, "staging") === to);
-    const records = candidates.map((r) => sources.record(r, "staging")).filter((r): r is DeployRecord => r?.result === "success" && r.to === to);
-    const match = records.find((r) => r.from === from);
-    const move = `${from ?? "(first deploy)"} -> ${to}`;
-    if (match || (from === null && records.length > 0)) {
-      checks.push({ name: "upgrade path", ok: true, detail: `staging performed ${move} green at ${short((match ?? records[0]).sha)}` });
-    } else {
-      const seen = [...new Set(records.filter((r) => r.from !== r.to).map((r) => `${r.from ?? "(first deploy)"} -> ${r.to}`))].join(", ") || `no green staging deploy reached ${to}`;
-      const why = `prod would move ${move}, which staging never performed green (staging did: ${seen})`;
-      if (input.overrideReason !== "") checks.push({ name: "upgrade path", ok: true, detail: `OVERRIDDEN: ${why}. ${OVERRIDE_KEY}: ${input.overrideReason}` });
-      else checks.push({ name: "upgrade path", ok: false, detail: `${why}; promote the step staging performed, or set ${OVERRIDE_KEY} in Pulumi.prod.yaml` });
-    }
+  // Every part prod's file pins: each move must be one staging performed green.
+  const pins = input.prodPins ?? { zenml: input.prodPin };
+  const moving: string[] = [];
+  for (const [part, to] of Object.entries(pins)) {
+    const from = prodFrom(input, sources, part);
+    if (from === to) continue;
+    moving.push(`${label(part)} ${moveText(from, to)}`);
+    checks.push(upgradePath(input, sources, part, from, to));
   }
+  if (moving.length === 0) checks.push({ name: "upgrade path", ok: true, detail: `prod stays at ${Object.entries(pins).map(([p, v]) => `${label(p)} ${v}`).join(", ")}: no upgrade` });
 
-  if (input.migration && sources.migrationTiming) checks.push(migrationCheck({ from, to, record: from !== null && from !== to ? sources.migrationTiming(to) : undefined, ...input.migration }));
-
+  const zenmlFrom = pins.zenml ? prodFrom(input, sources, "zenml") : undefined;
+  // ZenML's migration, timed on prod's data, must fit prod's limit.
+  if (input.migration && sources.migrationTiming && zenmlFrom !== undefined) {
+    const to = pins.zenml;
+    checks.push(migrationCheck({ from: zenmlFrom, to, record: zenmlFrom !== null && zenmlFrom !== to ? sources.migrationTiming(to) : undefined, ...input.migration }));
+  }
+  // The users test ZenML on staging: its move waits for the soak and the window.
+  const t = input.timing;
+  if (t && zenmlFrom !== undefined) {
+    const to = pins.zenml;
+    checks.push(...timingChecks(zenmlFrom, to, t.now, t, () => soakOf(to, staging, (sha) => sources.pinAt(sha, "staging"), (run) => sources.record(run, "staging"), t.now)));
+  }
   const refused = checks.find((c) => !c.ok);
   const overridden = checks.some((c) => c.detail.startsWith("OVERRIDDEN"));
   return {
     ok: !refused,
     overridden,
     checks,
-    message: refused ? refused.detail : `prod may deploy ${short(input.sha)} (ZenML ${from ?? "(first deploy)"} -> ${to}): staging deployed and smoke-tested it green`,
+    message: refused ? refused.detail : `prod may deploy ${short(input.sha)} (${moving.join("; ") || "no version moves"}): staging deployed and smoke-tested it green`,
   };
 }
 
@@ -159,7 +150,7 @@ export function verdictSummary(input: GateInput, v: GateVerdict): string {
   return [
     `### Staging gate: ${v.ok ? (v.overridden ? "passed (overridden)" : "passed") : "REFUSED"}`,
     "",
-    `Commit \`${input.sha}\`, prod pin ${input.prodPin}.`,
+    `Commit \`${input.sha}\`, prod pins ${Object.entries(input.prodPins ?? { zenml: input.prodPin }).map(([p, v]) => `${p} ${v}`).join(", ")}.`,
     "",
     "| check | result | detail |",
     "| --- | --- | --- |",
@@ -170,51 +161,11 @@ export function verdictSummary(input: GateInput, v: GateVerdict): string {
 
 export class GateUsageError extends Error {}
 
-/** gh and git, as the prod workflow's gate job has them (GH_TOKEN with actions:read, full history). */
-export function ghSources(repo: string | undefined, dir = process.cwd(), env: NodeJS.ProcessEnv = process.env): GateSources {
-  const gh = (args: string[]) => execFileSync("gh", [...args, ...(repo ? ["--repo", repo] : [])], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
-  const records = new Map<number, DeployRecord | undefined>();
-  return {
-    runs: (workflow, branch) =>
-      JSON.parse(gh(["run", "list", "--workflow", workflow, "--branch", branch, "--limit", "100", "--json", "databaseId,headSha,status,conclusion,createdAt,url"])) as WorkflowRun[],
-    record: (run, stack) => {
-      if (!records.has(run.databaseId)) {
-        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "deploy-record-"));
-        try {
-          gh(["run", "download", String(run.databaseId), "--name", recordArtifact(stack), "--dir", tmp]);
-          records.set(run.databaseId, parseRecord(fs.readFileSync(path.join(tmp, RECORD_FILE), "utf8")));
-        } catch {
-          // No artifact (an older or a cancelled run): that run proves nothing.
-          records.set(run.databaseId, undefined);
-        } finally {
-          fs.rmSync(tmp, { recursive: true, force: true });
-        }
-      }
-      return records.get(run.databaseId);
-    },
-    pinAt: (sha, stack) => {
-      try {
-        return locatePin(execFileSync("git", ["-C", dir, "show", `${sha}:Pulumi.${stack}.yaml`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }), `Pulumi.${stack}.yaml`).value;
-      } catch {
-        return undefined;
-      }
-    },
-    migrationTiming: (to) => timingFromGitHub(gh, to),
-  };
-}
-
-/** Why the gate cannot ask GitHub, or undefined when gh and a token are there. */
-export function missingTooling(env: NodeJS.ProcessEnv): string | undefined {
-  const onPath = (env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && fs.existsSync(path.join(dir, "gh")));
-  if (!onPath) return "the GitHub CLI `gh` is not on PATH (GitHub's runners have it; locally: https://cli.github.com)";
-  if (!env.GH_TOKEN && !env.GITHUB_TOKEN) return "no GitHub token: set GH_TOKEN (in the workflow: GH_TOKEN: ${{ github.token }}, with actions: read)";
-  return undefined;
-}
-
 export const HELP = `usage: npm run --silent staging-gate -- --sha <commit> [--dir <checkout>] [--prod-file <dir>/Pulumi.prod.yaml] [--repo owner/name] [--prod-from X.Y.Z|none] [--before <main's previous head>]
 Refuses prod's deploy unless staging's deploy workflow ran <commit>, its latest run of it is green,
-and prod's from -> to is a move staging performed green (or ${OVERRIDE_KEY} is set), and its migration,
-timed on prod's data by the migration-timing workflow, took at most maxMigrationMinutes (or migrationTimeOverrideReason is set).
+and prod's from -> to is a move staging performed green (or ${OVERRIDE_KEY} is set). A ZenML upgrade also waits until
+staging has run it promotionSoakHours and starts inside prod's upgradeWindow (or upgradeTimingOverrideReason names that version),
+and its migration, timed on prod's data by the migration-timing workflow, took at most maxMigrationMinutes (or migrationTimeOverrideReason is set).
 Needs gh and GH_TOKEN (actions: read) and the git history. Exit 0 pass, 1 refused, 2 bad usage, missing tooling or GitHub unreachable.`;
 
 /**
@@ -247,9 +198,10 @@ function gate(argv: string[], io: CliIo, env: NodeJS.ProcessEnv, cwd: string): n
   if (!values.sha || !/^[0-9a-f]{40}$/.test(values.sha)) throw new GateUsageError(`--sha must be the full 40-character commit being deployed (${HELP.split("\n")[0]})`);
   const missing = missingTooling(env);
   if (missing) throw new GateUsageError(missing);
-  const prod = readPin(path.resolve(cwd, values["prod-file"] ?? path.join(values.dir!, "Pulumi.prod.yaml")));
-  const prodFrom = values["prod-from"] === undefined ? undefined : values["prod-from"] === "none" ? null : values["prod-from"];
-  const input: GateInput = { sha: values.sha, prodPin: prod.pin.value, overrideReason: overrideReason(prod.text), prodFrom, before: values.before, migration: migrationLimits(prod.text) };
+  const prodFile = path.resolve(cwd, values["prod-file"] ?? path.join(values.dir!, "Pulumi.prod.yaml"));
+  const prod = readPin(prodFile);
+  const prodFromFlag = values["prod-from"] === undefined ? undefined : values["prod-from"] === "none" ? null : values["prod-from"];
+  const input: GateInput = { sha: values.sha, prodPin: prod.pin.value, prodPins: pinnedVersions(prod.text, path.basename(prodFile)), overrideReason: overrideReason(prod.text), prodFrom: prodFromFlag, before: values.before, timing: { ...timingFromStackFile(prod.text), now: new Date() }, migration: migrationLimits(prod.text) };
   const verdict = evaluateGate(input, ghSources(values.repo, path.resolve(cwd, values.dir!), env));
   summarize(verdictSummary(input, verdict), env);
   if (!verdict.ok) {
@@ -257,7 +209,7 @@ function gate(argv: string[], io: CliIo, env: NodeJS.ProcessEnv, cwd: string): n
     io.stderr(`staging-gate: ${verdict.message}\n`);
     return 1;
   }
-  if (verdict.overridden) io.stdout(annotationLine("warning", "staging gate overridden", verdict.checks.find((c) => c.detail.startsWith("OVERRIDDEN"))!.detail) + "\n");
+  for (const c of verdict.checks.filter((x) => x.detail.startsWith("OVERRIDDEN"))) io.stdout(annotationLine("warning", "staging gate overridden", c.detail) + "\n");
   io.stdout(`staging-gate: ${verdict.message}\n`);
   return 0;
 }

@@ -25,10 +25,35 @@ function shortHash(text: string): string {
  * from the inputs so the plan stays deterministic.
  */
 export class PlatformMocks implements pulumi.runtime.Mocks {
+  /**
+   * @param live what AWS runs for the planned stack, by part (kubernetes, mysql, addon:<name>): the
+   *   answers of the program's live reads. A part not given cannot be read (like a cluster not found).
+   */
   constructor(
     private readonly region: string,
     private readonly stackOutputs: StackOutputsByName,
+    private readonly live: Record<string, string> = {},
   ) {}
+
+  /** What AWS answers for the live reads (components/live-versions.ts); undefined: not found. */
+  private liveRead(token: string, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
+    const found = (value: string | undefined, fields: Record<string, unknown>) => {
+      if (value === undefined) throw new Error(`mock AWS: ${token} found nothing for ${JSON.stringify(inputs)}`);
+      return { ...inputs, ...fields };
+    };
+    switch (token) {
+      case "aws:eks/getCluster:getCluster":
+        return found(this.live.kubernetes, { id: inputs.name, version: this.live.kubernetes });
+      case "aws:eks/getAddon:getAddon": {
+        const version = this.live[`addon:${String(inputs.addonName)}`];
+        return found(version, { id: `${String(inputs.clusterName)}:${String(inputs.addonName)}`, addonVersion: version });
+      }
+      case "aws:rds/getInstance:getInstance":
+        // RDS reports the full engine version; the pin is the major.
+        return found(this.live.mysql, { id: inputs.dbInstanceIdentifier, engine: "mysql", engineVersion: `${this.live.mysql}.7` });
+    }
+    return undefined;
+  }
 
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
     const { type, name, inputs } = args;
@@ -92,6 +117,8 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
   }
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    const live = this.liveRead(args.token, args.inputs as Record<string, unknown>);
+    if (live) return live;
     if (args.token === "aws:eks/getAddonVersion:getAddonVersion") {
       const { addonName, kubernetesVersion } = args.inputs as { addonName: string; kubernetesVersion: string };
       return { ...args.inputs, id: addonName, version: mockAddonVersion(addonName, kubernetesVersion) };

@@ -1,7 +1,8 @@
 // What a plan starts from besides the program: the organization and what each stack reports as
 // deployed. Kept apart from the program, so callers (the tests' plan cache) read them without loading it.
 import * as semver from "semver";
-import { EKS_ADDONS, PARTS, addonPart, compareDotted } from "../../components/version-policy";
+import { ADDON_PINS_KEY, EKS_ADDONS, PARTS, addonPart, compareDotted } from "../../components/parts";
+import { HISTORY_OUTPUT, HISTORY_FORMAT, currentVersions, readHistory } from "../../components/part-history";
 import { ZENML_SERVER_IMAGE, readImageLock, type ImageLock } from "../../components/image-lock";
 import { mockAddonVersion, type StackOutputsByName } from "./mocks";
 import { listStacks, readStackConfig } from "./stack-files";
@@ -12,7 +13,7 @@ export const ORGANIZATION = "organization";
 export function pinnedParts(values: Record<string, string>, project: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const rule of Object.values(PARTS)) {
-    const v = rule.configKey ? values[`${project}:${rule.configKey}`] : undefined;
+    const v = rule.configKey !== ADDON_PINS_KEY ? values[`${project}:${rule.configKey}`] : undefined;
     if (v) out[rule.name] = v;
   }
   let pins: string[] = [];
@@ -30,10 +31,29 @@ export function pinnedParts(values: Record<string, string>, project: string): Re
   return out;
 }
 
-/** Outputs a stack reports after deploying these part versions, having run `history` before. */
+/**
+ * Outputs a stack deployed by the program before `versionHistory` reports (zenmlVersionHistory,
+ * partVersionHistory...) after running these part versions, having run `history` before. The
+ * program reads them once; the golden scenarios start from them.
+ */
 export function deployedOutputs(parts: Record<string, string>, history: Record<string, string[]> = {}): Record<string, unknown> {
   const partHistory = Object.fromEntries(Object.entries(parts).map(([p, v]) => [p, [...new Set([...(history[p] ?? []), v])]]));
   return { ...(parts.zenml ? { zenmlVersion: parts.zenml, zenmlVersionHistory: partHistory.zenml } : {}), partVersions: parts, partVersionHistory: partHistory };
+}
+
+/**
+ * Outputs a stack deployed by this program reports after running these part versions, having run
+ * `history` before; with `stack`, also the names its live reads address (its cluster and database).
+ */
+export function historyOutputs(parts: Record<string, string>, history: Record<string, string[]> = {}, stack?: string): Record<string, unknown> {
+  const records = Object.fromEntries(Object.entries(parts).map(([p, v]) => [p, { deployed: v, versions: [...new Set([...(history[p] ?? []), v])], snapshots: [], awsMoves: [] }]));
+  const targets = stack ? { clusterName: `zenml-${stack}`, activeDatabaseInstanceIdentifier: `zenml-${stack}` } : {};
+  return { ...(parts.zenml ? { zenmlVersion: parts.zenml } : {}), partVersions: parts, [HISTORY_OUTPUT]: { format: HISTORY_FORMAT, parts: records }, ...targets };
+}
+
+/** What AWS runs when nothing moved under a stack: what its outputs record, for the parts AWS can move. */
+export function recordedLive(outputs: Record<string, unknown> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(currentVersions(readHistory(outputs))).filter(([part]) => PARTS[part]?.live));
 }
 
 /** The `crossStackFacts` output a stack deployed from this file reports (components/config.ts). */
@@ -75,7 +95,7 @@ export function steadyStateOutputs(projectDir: string, project: string): StackOu
     }
     // The digests the lock pins for every version the stack ran: an unchanged lock is a steady state.
     const digests = Object.fromEntries((history.zenml ?? []).flatMap((v) => (lock[ZENML_SERVER_IMAGE]?.[v] ? [[v, lock[ZENML_SERVER_IMAGE][v]]] : [])));
-    outputs[`${ORGANIZATION}/${project}/${stack}`] = { ...deployedOutputs(parts, history), crossStackFacts: facts.get(stack), serverImageDigests: digests };
+    outputs[`${ORGANIZATION}/${project}/${stack}`] = { ...historyOutputs(parts, history, stack), crossStackFacts: facts.get(stack), serverImageDigests: digests };
   }
   return outputs;
 }

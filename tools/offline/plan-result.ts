@@ -36,6 +36,11 @@ export interface PlanOptions {
    * file pins (an unchanged deploy), which is what a PR preview shows for a mirror-only change.
    */
   stackOutputs?: StackOutputsByName;
+  /**
+   * What AWS runs for the planned stack, by part, for the parts AWS can move (the program's live
+   * reads). Default: what the stack's own outputs record, i.e. nothing moved under it.
+   */
+  live?: Record<string, string>;
   /** The program; defaults to the real one (what index.ts exports). */
   program?: () => Promise<Record<string, unknown>>;
 }

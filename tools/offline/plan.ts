@@ -4,13 +4,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlatformMocks } from "./mocks";
 // index.ts is `export = defineStack`; importing it here would need a CommonJS-only syntax.
 import { defineStack } from "../../components/stack";
-import { ORGANIZATION, steadyStateOutputs } from "./plan-inputs";
+import { ORGANIZATION, recordedLive, steadyStateOutputs } from "./plan-inputs";
 import { PLAN_NOTE, ProgramFailed, type Plan, type PlanOptions, type PlannedResource } from "./plan-result";
 import { SECRET_PLACEHOLDER, readProjectFile, readStackConfig } from "./stack-files";
 import { skippingPromiseRecords } from "../loader/promise-stacks.cjs";
 
 // Re-exported: the plan's inputs and result types live apart so that reading them does not load the program.
-export { ORGANIZATION, deployedOutputs, pinnedParts, steadyStateOutputs } from "./plan-inputs";
+export { ORGANIZATION, deployedOutputs, historyOutputs, pinnedParts, recordedLive, steadyStateOutputs } from "./plan-inputs";
 export { PLAN_NOTE, ProgramFailed, planOnDemand, type Plan, type PlanOptions, type PlannedResource, type Planner } from "./plan-result";
 
 interface Captured {
@@ -91,7 +91,9 @@ async function planUnderMocks(options: PlanOptions): Promise<Plan> {
   const values = { ...config.values, ...(options.overrides ?? {}) };
   const region = values["aws:region"] ?? "us-east-1";
 
-  await pulumi.runtime.setMocks(new PlatformMocks(region, options.stackOutputs ?? steadyStateOutputs(options.projectDir, project)), project, options.stack, false, ORGANIZATION);
+  const stackOutputs = options.stackOutputs ?? steadyStateOutputs(options.projectDir, project);
+  const live = options.live ?? recordedLive(stackOutputs[`${ORGANIZATION}/${project}/${options.stack}`]);
+  await pulumi.runtime.setMocks(new PlatformMocks(region, stackOutputs, live), project, options.stack, false, ORGANIZATION);
   pulumi.runtime.setAllConfig(values, config.secretKeys);
 
   const captured: Captured[] = [];

@@ -1,25 +1,48 @@
-// `npm run upgrade-notes -- --from X.Y.Z --to X.Y.Z [--json]`: the upgrade dossier on stdout
-// (Markdown for a PR, or JSON). Exit 2 + one line per problem for a bad request (unknown
-// version, downgrade, bad flag); exit 1 when it cannot be built (offline, unreadable wheel).
+// `npm run upgrade-notes -- [--part <part>] --from <v> --to <v> [--stack staging] [--json]`: the
+// upgrade dossier of one part's move on stdout (Markdown for a PR, or JSON for ZenML and MLflow).
+// Exit 2 + one line per problem for a bad request (unknown version, downgrade, bad flag); exit 1
+// when it cannot be built (offline, unreadable wheel, a plan that fails).
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { buildDossier, DossierError, renderMarkdown } from "./dossier";
+import { PARTS, compareDotted, partsInOrder } from "../../components/parts";
+import { runFromCommandLine, type CliIo } from "../cli-io";
+import { planOnDemand, type Plan, type Planner } from "../offline/plan-result";
+import { buildDossier, DossierError, renderMarkdown, type Project } from "./dossier";
+import { partDossierMarkdown } from "./part-dossier";
 
-const USAGE = "usage: npm run upgrade-notes -- --from X.Y.Z --to X.Y.Z [--json]";
+const USAGE = `usage: npm run upgrade-notes -- [--part <${partsInOrder().map((p) => p.name).join("|")}>] --from <version> --to <version> [--stack staging] [--json]`;
+const OPTIONS = { part: { type: "string", default: "zenml" }, from: { type: "string" }, to: { type: "string" }, stack: { type: "string", default: "staging" }, json: { type: "boolean", default: false }, help: { type: "boolean", default: false } } as const;
 
 export interface CliResult { code: number; stdout: string; stderr: string }
 
-export function upgradeNotes(argv: string[], projectDir = path.resolve(__dirname, "../..")): CliResult {
+const args = (argv: string[]) => parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
+
+/** Whether this request's dossier reads the stack's plan (Kubernetes, MySQL). */
+export function needsPlan(argv: string[]): { stack: string } | undefined {
   try {
-    const { values } = parseArgs({
-      args: argv,
-      options: { from: { type: "string" }, to: { type: "string" }, json: { type: "boolean", default: false }, help: { type: "boolean", default: false } },
-      strict: true,
-      allowPositionals: false,
-    });
+    const v = args(argv);
+    return v.part === "kubernetes" || v.part === "mysql" ? { stack: v.stack! } : undefined;
+  } catch {
+    return undefined; // upgradeNotes reports the bad flag
+  }
+}
+
+/** The dossier, synchronously; `plan` is the stack's plan for the parts that read it. */
+export function upgradeNotes(argv: string[], projectDir = path.resolve(__dirname, "../.."), plan?: Plan): CliResult {
+  try {
+    const values = args(argv);
     if (values.help) return { code: 0, stdout: USAGE + "\n", stderr: "" };
-    const dossier = buildDossier(projectDir, values.from, values.to);
-    return { code: 0, stdout: values.json ? JSON.stringify(dossier, null, 2) + "\n" : renderMarkdown(dossier), stderr: "" };
+    const rule = PARTS[values.part!];
+    if (!rule) throw new DossierError(`unknown part "${values.part}" (${USAGE})`, 2);
+    if (rule.releases.kind === "pypi") {
+      const dossier = buildDossier(projectDir, values.from, values.to, { project: rule.releases.project as Project });
+      return { code: 0, stdout: values.json ? JSON.stringify(dossier, null, 2) + "\n" : renderMarkdown(dossier), stderr: "" };
+    }
+    const problems = [["--from", values.from], ["--to", values.to]].flatMap(([flag, v]) => (v === undefined ? [`${flag} is required`] : rule.explainBadVersion(v) ? [`${flag} ${rule.explainBadVersion(v)}`] : []));
+    if (values.json) problems.push(`--json is for the parts whose dossier is data (zenml, mlflow); ${rule.name}'s is Markdown`);
+    if (problems.length > 0) throw new DossierError(problems.join("\n"), 2);
+    if (compareDotted(values.to!, values.from!) < 0) throw new DossierError(`refusing ${values.from} -> ${values.to}: that is a downgrade (${rule.noDowngrade})`, 2);
+    return { code: 0, stdout: partDossierMarkdown(projectDir, rule.name, values.from!, values.to!, plan), stderr: "" };
   } catch (err) {
     const usage = (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
     const message = usage ? `${(err as Error).message.split("\n")[0]} (${USAGE})` : (err as Error).message;
@@ -27,9 +50,22 @@ export function upgradeNotes(argv: string[], projectDir = path.resolve(__dirname
   }
 }
 
-if (require.main === module) {
-  const result = upgradeNotes(process.argv.slice(2));
-  process.stdout.write(result.stdout);
-  process.stderr.write(result.stderr);
-  process.exitCode = result.code;
+/** The whole CLI: plans the stack first when the part's dossier reads it. */
+export async function main(argv: string[], io: CliIo, planner: Planner = planOnDemand, projectDir = path.resolve(__dirname, "../..")): Promise<number> {
+  const planned = needsPlan(argv);
+  let plan: Plan | undefined;
+  if (planned) {
+    try {
+      plan = await planner({ stack: planned.stack, projectDir });
+    } catch (err) {
+      io.stderr(`upgrade-notes: the plan of ${planned.stack} failed: ${(err as Error).message.split("\n")[0]}\n`);
+      return 1;
+    }
+  }
+  const r = upgradeNotes(argv, projectDir, plan);
+  io.stdout(r.stdout);
+  io.stderr(r.stderr);
+  return r.code;
 }
+
+if (require.main === module) runFromCommandLine(main);

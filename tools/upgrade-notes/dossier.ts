@@ -6,7 +6,20 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as semver from "semver";
-import { explainBadPin, skippedMinors } from "../../components/version-policy";
+import { explainBadPin, skippedMinors } from "../../components/parts";
+import { requirementChanges, serverRequirements, type RequirementChange } from "./requirements";
+
+import { heads, revisionsBetween } from "./revisions";
+
+export { requirementChanges, serverRequirements, type RequirementChange } from "./requirements";
+export { heads, revisionsBetween } from "./revisions";
+
+/** The Python packages whose releases carry alembic migrations the dossier reads, and what their server installs. */
+export const PROJECTS = {
+  zenml: { label: "ZenML", extras: ["server"], rehearsal: true },
+  mlflow: { label: "MLflow", extras: ["auth"], rehearsal: false },
+} as const;
+export type Project = keyof typeof PROJECTS;
 
 export class DossierError extends Error {
   /** 2: the request itself is wrong (unknown version, downgrade, bad flag); 1: could not build it. */
@@ -30,7 +43,6 @@ export interface Revision {
 export interface WheelMetadata { name: string | null; version: string | null; requires_python: string | null; requires_dist: string[]; provides_extra: string[] }
 export interface WheelAnalysis { revisions: Revision[]; errors: { file: string; error: string }[]; migrations_found?: boolean; metadata?: WheelMetadata }
 
-export interface RequirementChange { package: string; group: string; change: "added" | "removed" | "changed"; from: string | null; to: string | null }
 export interface RehearsalTiming {
   status: "rehearsed" | "other-pair" | "none";
   report: string;
@@ -45,6 +57,7 @@ export interface RehearsalTiming {
   alembic_version_after?: string;
 }
 export interface Dossier {
+  project: Project;
   from: string;
   to: string;
   skipped_minors: string[];
@@ -60,9 +73,13 @@ export interface DossierOptions {
   wheelsDir?: string;
   /** Default `<projectDir>/.cache/rehearsal/report.json`. */
   rehearsalReport?: string;
+  /** Whose releases: zenml (default) or mlflow. */
+  project?: Project;
 }
 
 const HELPER = path.join(__dirname, "migrations.py");
+// Its analysis helpers: a change to either is a new classifier, so kept analyses are read again.
+const HELPER_AST = path.join(__dirname, "migration_ast.py");
 // A tool cache: shared by every --dir this checkout's tools are pointed at.
 const WHEELS_DIR = path.resolve(__dirname, "..", "..", ".cache", "wheels");
 const python = () => process.env.PYTHON ?? "python3";
@@ -84,8 +101,8 @@ export function checkRequest(from: string | undefined, to: string | undefined): 
   return { from: from!, to: to! };
 }
 
-function cachedWheel(dir: string, version: string): string | undefined {
-  const name = fs.existsSync(dir) ? fs.readdirSync(dir).find((f) => f.startsWith(`zenml-${version}-`) && f.endsWith(".whl")) : undefined;
+function cachedWheel(dir: string, version: string, project: Project = "zenml"): string | undefined {
+  const name = fs.existsSync(dir) ? fs.readdirSync(dir).find((f) => f.startsWith(`${project}-${version}-`) && f.endsWith(".whl")) : undefined;
   return name && path.join(dir, name);
 }
 
@@ -95,8 +112,8 @@ class OfflineError extends DossierError {}
 const OFFLINE = /NewConnectionError|Failed to establish a new connection|Temporary failure in name resolution|Name or service not known|Max retries exceeded|ConnectionError|ProxyError|Network is unreachable|timed out|Could not fetch URL/i;
 
 /** The release's wheel, from the cache or downloaded once with pip (no dependencies). */
-export function fetchWheel(version: string, dir: string): string {
-  const cached = cachedWheel(dir, version);
+export function fetchWheel(version: string, dir: string, project: Project = "zenml"): string {
+  const cached = cachedWheel(dir, version, project);
   if (cached) return cached;
   fs.mkdirSync(dir, { recursive: true });
   // pip writes into a private directory; only a complete wheel is moved into the cache.
@@ -104,12 +121,12 @@ export function fetchWheel(version: string, dir: string): string {
   try {
     const pip = spawnSync(
       python(),
-      ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--ignore-requires-python", "--disable-pip-version-check", "--retries", "1", "--timeout", "20", "--dest", downloadDir, `zenml==${version}`],
+      ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--ignore-requires-python", "--disable-pip-version-check", "--retries", "1", "--timeout", "20", "--dest", downloadDir, `${project}==${version}`],
       { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
     );
     if (pip.error) throw new DossierError(`cannot run ${python()} -m pip: ${pip.error.message}`, 1);
     const output = `${pip.stdout}\n${pip.stderr}`;
-    const downloaded = cachedWheel(downloadDir, version);
+    const downloaded = cachedWheel(downloadDir, version, project);
     if (pip.status === 0 && downloaded) {
       const target = path.join(dir, path.basename(downloaded));
       fs.renameSync(downloaded, target);
@@ -119,11 +136,11 @@ export function fetchWheel(version: string, dir: string): string {
     const known = listed && listed !== "none" ? listed.split(/,\s*/).filter((v) => semver.valid(v) === v && !semver.prerelease(v)) : [];
     if (known.length > 0) {
       const latest = known.sort(semver.compare).at(-1);
-      throw new DossierError(`zenml ${version} is not a release on the package index (latest final release: ${latest})`, 2);
+      throw new DossierError(`${project} ${version} is not a release on the package index (latest final release: ${latest})`, 2);
     }
-    if (OFFLINE.test(output)) throw new OfflineError(`cannot download zenml ${version}: the package index is unreachable (offline?); cached wheels live in ${dir}`, 1);
-    if (/No matching distribution found/.test(output)) throw new DossierError(`zenml ${version} is not a release on the package index`, 2);
-    throw new DossierError(`pip could not download zenml ${version}: ${output.trim().split("\n").filter(Boolean).at(-1) ?? `exit ${pip.status}`}`, 1);
+    if (OFFLINE.test(output)) throw new OfflineError(`cannot download ${project} ${version}: the package index is unreachable (offline?); cached wheels live in ${dir}`, 1);
+    if (/No matching distribution found/.test(output)) throw new DossierError(`${project} ${version} is not a release on the package index`, 2);
+    throw new DossierError(`pip could not download ${project} ${version}: ${output.trim().split("\n").filter(Boolean).at(-1) ?? `exit ${pip.status}`}`, 1);
   } finally {
     fs.rmSync(downloadDir, { recursive: true, force: true });
   }
@@ -151,7 +168,7 @@ function readCachedAnalysis(file: string): WheelAnalysis | undefined {
 let helperDigest: string | undefined;
 /** What an analysis depends on: the wheel's bytes and the classifier's source. */
 function analysisKey(wheel: string): string {
-  helperDigest ??= crypto.createHash("sha256").update(fs.readFileSync(HELPER)).digest("hex");
+  helperDigest ??= crypto.createHash("sha256").update(fs.readFileSync(HELPER)).update(fs.readFileSync(HELPER_AST)).digest("hex");
   return crypto.createHash("sha256").update(`${helperDigest}\0`).update(fs.readFileSync(wheel)).digest("hex");
 }
 
@@ -181,115 +198,6 @@ export function analyseWheels(wheels: string[]): WheelAnalysis[] {
   return results as WheelAnalysis[];
 }
 
-type Graph = Map<string, Revision>;
-const parentsOf = (r: Revision) => [...r.down_revisions, ...r.depends_on];
-
-function ancestors(graph: Graph, starts: string[]): Set<string> {
-  const seen = new Set<string>();
-  const stack = [...starts];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const revision = graph.get(id);
-    if (revision) stack.push(...parentsOf(revision));
-  }
-  return seen;
-}
-
-export function heads(revisions: Revision[]): string[] {
-  const parents = new Set(revisions.flatMap((r) => r.down_revisions));
-  return revisions.filter((r) => !parents.has(r.revision)).map((r) => r.revision);
-}
-
-/**
- * Revisions the upgrade applies: ancestors of the new release's heads that the old release's
- * heads do not already include, parents before children (merge revisions after all their parents).
- */
-export function revisionsBetween(fromRevisions: Revision[], toRevisions: Revision[]): { revisions: Revision[]; warnings: string[] } {
-  const graph: Graph = new Map(toRevisions.map((r) => [r.revision, r]));
-  const warnings: string[] = [];
-  const fromHeads = heads(fromRevisions);
-  const toHeads = heads(toRevisions);
-  if (toHeads.length > 1) warnings.push(`the new release has ${toHeads.length} migration heads (${toHeads.join(", ")}): alembic needs them merged`);
-  const unknown = fromHeads.filter((h) => !graph.has(h));
-  if (unknown.length > 0) warnings.push(`the old release's migration head ${unknown.join(", ")} is not in the new release's history: this is not a supported upgrade path`);
-  const missing = toRevisions.flatMap((r) => parentsOf(r).filter((p) => !graph.has(p)).map((p) => `${r.revision} revises ${p}, which the wheel does not contain`));
-  warnings.push(...missing);
-  const done = ancestors(graph, fromHeads.filter((h) => graph.has(h)));
-  const wanted = ancestors(graph, toHeads);
-  const pending = toRevisions.filter((r) => wanted.has(r.revision) && !done.has(r.revision));
-  const order: Revision[] = [];
-  const placed = new Set(done);
-  // Kahn's algorithm; revisions ready together (sibling branches) in id order, so output is stable.
-  while (order.length < pending.length) {
-    const ready = pending
-      .filter((r) => !placed.has(r.revision) && parentsOf(r).every((p) => placed.has(p) || !graph.has(p)))
-      .sort((x, y) => (x.revision < y.revision ? -1 : x.revision > y.revision ? 1 : 0));
-    if (ready.length === 0) {
-      warnings.push(`the migration graph has a cycle among ${pending.filter((r) => !placed.has(r.revision)).map((r) => r.revision).join(", ")}`);
-      break;
-    }
-    for (const r of ready) {
-      order.push(r);
-      placed.add(r.revision);
-    }
-  }
-  return { revisions: order, warnings };
-}
-
-interface Requirement { name: string; spec: string; extra: string | null; selfExtras: string[] }
-
-function parseRequirement(line: string): Requirement {
-  const [req, marker = ""] = line.split(";", 2).map((s) => s.trim());
-  const name = /^[A-Za-z0-9._-]+/.exec(req)?.[0] ?? req;
-  const extras = /^[A-Za-z0-9._-]+\s*\[([^\]]*)\]/.exec(req)?.[1] ?? "";
-  const extra = /extra\s*==\s*["']([^"']+)["']/.exec(marker)?.[1] ?? null;
-  const otherMarker = marker.replace(/\s*(and\s+)?extra\s*==\s*["'][^"']+["']\s*(and\s+)?/, " ").trim();
-  const spec = req.slice(name.length).trim() + (otherMarker ? ` ; ${otherMarker}` : "");
-  return { name: name.toLowerCase().replace(/[-_.]+/g, "-"), spec: spec || "(any version)", extra, selfExtras: extras.split(",").map((s) => s.trim()).filter(Boolean) };
-}
-
-/** What `pip install zenml[server]` asks for: base requirements plus the server extra, following zenml[...] self-references. */
-export function serverRequirements(meta: WheelMetadata | undefined): Map<string, { spec: string; group: string }> {
-  const reqs = (meta?.requires_dist ?? []).map(parseRequirement);
-  const extras = new Set<string>(["server"]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const r of reqs) {
-      if (r.name === "zenml" && r.extra && extras.has(r.extra)) {
-        for (const e of r.selfExtras) {
-          if (extras.has(e)) continue;
-          extras.add(e);
-          grew = true;
-        }
-      }
-    }
-  }
-  const out = new Map<string, { spec: string; group: string }>();
-  for (const r of reqs) {
-    if (r.name === "zenml" || (r.extra !== null && !extras.has(r.extra))) continue;
-    const group = r.extra === null ? "base" : `extra ${r.extra}`;
-    const prev = out.get(r.name);
-    out.set(r.name, prev ? { spec: `${prev.spec}, ${r.spec}`, group: prev.group } : { spec: r.spec, group });
-  }
-  return out;
-}
-
-export function requirementChanges(from: WheelMetadata | undefined, to: WheelMetadata | undefined): RequirementChange[] {
-  const a = serverRequirements(from);
-  const b = serverRequirements(to);
-  const names = [...new Set([...a.keys(), ...b.keys()])].sort();
-  const changes: RequirementChange[] = [];
-  for (const name of names) {
-    const before = a.get(name);
-    const after = b.get(name);
-    if (before?.spec === after?.spec) continue;
-    changes.push({ package: name, group: (after ?? before)!.group, change: !before ? "added" : !after ? "removed" : "changed", from: before?.spec ?? null, to: after?.spec ?? null });
-  }
-  return changes;
-}
-
 export function readRehearsal(reportPath: string, from: string, to: string): RehearsalTiming {
   let report: Record<string, unknown>;
   try {
@@ -315,17 +223,18 @@ export function readRehearsal(reportPath: string, from: string, to: string): Reh
 
 export function buildDossier(projectDir: string, fromArg: string | undefined, toArg: string | undefined, options: DossierOptions = {}): Dossier {
   const { from, to } = checkRequest(fromArg, toArg);
+  const project = options.project ?? "zenml";
   const wheelsDir = options.wheelsDir ?? process.env.UPGRADE_NOTES_WHEELS ?? WHEELS_DIR;
   // Both versions are looked up before failing, so one run reports every unknown version.
   const problems: DossierError[] = [];
   const wheels: string[] = [];
   for (const v of [from, to]) {
     try {
-      wheels.push(fetchWheel(v, wheelsDir));
+      wheels.push(fetchWheel(v, wheelsDir, project));
     } catch (err) {
       if (err instanceof OfflineError) {
-        const missing = [from, to].filter((x) => !cachedWheel(wheelsDir, x));
-        throw new DossierError(`cannot download zenml ${missing.join(" and ")}: the package index is unreachable (offline?); cached wheels live in ${wheelsDir}`, 1);
+        const missing = [from, to].filter((x) => !cachedWheel(wheelsDir, x, project));
+        throw new DossierError(`cannot download ${project} ${missing.join(" and ")}: the package index is unreachable (offline?); cached wheels live in ${wheelsDir}`, 1);
       }
       if (!(err instanceof DossierError)) throw err;
       problems.push(err);
@@ -337,18 +246,20 @@ export function buildDossier(projectDir: string, fromArg: string | undefined, to
   for (const [v, w] of [[from, a], [to, b]] as const) if (w.migrations_found === false) warnings.push(`the ${v} wheel has no migrations directory`);
   const between = revisionsBetween(a.revisions, b.revisions);
   warnings.push(...between.warnings);
-  const rehearsal = readRehearsal(options.rehearsalReport ?? path.join(projectDir, ".cache", "rehearsal", "report.json"), from, to);
+  // ZenML's rehearsal report; MLflow's rehearsal (npm run rehearse:mlflow) keeps no report to read.
+  const rehearsal: RehearsalTiming = PROJECTS[project].rehearsal ? readRehearsal(options.rehearsalReport ?? path.join(projectDir, ".cache", "rehearsal", "report.json"), from, to) : { status: "none", report: "npm run rehearse:mlflow" };
   const toHeads = heads(b.revisions);
   if (rehearsal.alembic_version_after && toHeads.length > 0 && !toHeads.includes(rehearsal.alembic_version_after)) {
     warnings.push(`the rehearsal's database ended at alembic revision ${rehearsal.alembic_version_after}, not at ${toHeads.join(", ")} (the ${to} wheel's head): it did not rehearse this migration path`);
   }
   const releases = between.revisions.map((r) => r.revision).filter((id) => semver.valid(id) === id && semver.gt(id, from) && semver.lt(id, to));
-  const reqs = serverRequirements(b.metadata);
+  const reqs = serverRequirements(b.metadata, project, [...PROJECTS[project].extras]);
   const drivers = [...reqs].filter(([n]) => MYSQL_DRIVERS.has(n)).map(([n, r]) => `${n}${r.spec === "(any version)" ? "" : ` ${r.spec}`}`);
   // Wheel metadata has no field for a database server version; what the code says is which
   // migrations behave differently depending on it.
   const versionDependent = between.revisions.filter((r) => r.notes.some((n) => n.includes("server's version"))).map((r) => r.revision);
   return {
+    project,
     from,
     to,
     skipped_minors: skippedMinors(from, to),
@@ -360,7 +271,7 @@ export function buildDossier(projectDir: string, fromArg: string | undefined, to
     },
     requirements: {
       requires_python: { from: a.metadata?.requires_python ?? null, to: b.metadata?.requires_python ?? null, changed: a.metadata?.requires_python !== b.metadata?.requires_python },
-      changes: requirementChanges(a.metadata, b.metadata),
+      changes: requirementChanges(a.metadata, b.metadata, project, [...PROJECTS[project].extras]),
       mysql: { drivers, version_dependent_migrations: versionDependent },
     },
     rehearsal,
@@ -391,7 +302,9 @@ const secs = (n?: number) => (n === undefined ? "not measured" : `${n.toFixed(1)
 
 export function renderMarkdown(d: Dossier): string {
   const m = d.migrations;
-  const lines = [`## Upgrade dossier: ZenML ${d.from} -> ${d.to}`, ""];
+  const { label, extras } = PROJECTS[d.project ?? "zenml"];
+  const installs = `${d.project ?? "zenml"}[${extras.join(",")}]`;
+  const lines = [`## Upgrade dossier: ${label} ${d.from} -> ${d.to}`, ""];
   lines.push(
     m.count === 0
       ? `**No database migrations.**`
@@ -418,33 +331,21 @@ export function renderMarkdown(d: Dossier): string {
     `- MySQL: driver ${req.mysql.drivers.join(", ") || "none listed"}; ` +
       (dependent.length > 0 ? `migrations that branch on the server's version: ${dependent.join(", ")} (rehearse on the RDS engine version you run)` : "no migration here depends on the server's version"),
   );
-  if (req.changes.length === 0) lines.push("- `zenml[server]` requirements: unchanged");
+  if (req.changes.length === 0) lines.push(`- \`${installs}\` requirements: unchanged`);
   else {
-    lines.push(`- \`zenml[server]\` requirements that change:`, "", "  | Package | From | To | Where |", "  |---|---|---|---|");
+    lines.push(`- \`${installs}\` requirements that change:`, "", "  | Package | From | To | Where |", "  |---|---|---|---|");
     for (const c of req.changes) lines.push(`  | ${c.package} | ${c.from ? `\`${cell(c.from)}\`` : "(absent)"} | ${c.to ? `\`${cell(c.to)}\`` : "(removed)"} | ${c.group} |`);
   }
   lines.push("", "### Rehearsal", "");
   const r = d.rehearsal;
   if (r.status === "rehearsed") {
     lines.push(`Rehearsed ${d.from} -> ${d.to}${r.database ? ` on ${r.database}` : ""}: migration ${secs(r.migration_seconds)}, API downtime ${secs(r.downtime_seconds)}, whole rehearsal ${secs(r.total_seconds)}; ${r.ok ? "every check passed" : "**some checks failed**"}.`);
+  } else if (d.project === "mlflow") {
+    lines.push(`MLflow's rehearsal runs real servers of both versions on one database: \`npm run rehearse:mlflow\` (docs/MLFLOW.md).`);
   } else if (r.status === "other-pair") {
     lines.push(`Not rehearsed for this pair: the last rehearsal report is for ${r.from_version} -> ${r.to_version}.`);
   } else {
     lines.push(`Not rehearsed: no rehearsal report at ${path.relative(process.cwd(), r.report) || r.report}; \`npm run rehearse\` measures one.`);
   }
   return lines.join("\n") + "\n";
-}
-
-/**
- * The dossier as lines for a PR body (bump, promote). Never fails the version change: when the
- * dossier cannot be built, one line says why and which command to run once it can.
- */
-export function dossierForPullRequest(projectDir: string, from: string, to: string): string[] {
-  if (from === to) return [];
-  try {
-    return ["", ...renderMarkdown(buildDossier(projectDir, from, to)).trimEnd().split("\n")];
-  } catch (err) {
-    const why = (err as Error).message.split("\n").join("; ");
-    return [`Upgrade dossier unavailable (${why}): run npm run upgrade-notes -- --from ${from} --to ${to}`];
-  }
 }

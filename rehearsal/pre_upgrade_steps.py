@@ -7,8 +7,11 @@ Documents go to files under the run directory instead of the artifact bucket. Th
 dump taken while FROM still serves (as RDS snapshots the live instance), restored into databases
 of its own, each dropped after its check: the live `zenml` database is never written here.
 
-Orders 122..190 place these between the seed (120) and the upgrade (200) of steps_zenml.py; the
-drain runs before counts-before (130), so the run it holds is part of what the upgrade must keep.
+Part of the zenml rehearsal: steps_zenml.py imports this module, which registers its steps (the
+driver loads only steps_<part>.py, and a steps_*.py name would make this a part of its own).
+Orders 122..205 place these between the seed (120) and the upgrade (200) of steps_zenml.py, the
+last one right after it; the drain runs before counts-before (130), so the run it holds is part of
+what the upgrade must keep.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from driver import ROOT, Context, StepFailed, step
+from mariadb import MariaDB
 
 PAYLOAD = ROOT / "components" / "pre-upgrade"
 RESTORE_TEST_DB = "zenml_restoretest"  # the restore-test's own copy (its own RDS identifier in AWS)
@@ -29,19 +33,23 @@ SLOW_RUN_SECONDS = 20
 
 
 def zenml_steps() -> Any:
-    """steps_zenml's helpers (SQL, dumps, clients), imported when a step runs: by then the driver has
-    loaded that module, and importing it at load time would register its steps twice."""
+    """steps_zenml's helpers (clients, counts), imported when a step runs: steps_zenml imports this
+    module while it loads, so it is not complete yet at that moment."""
     import steps_zenml
 
     return steps_zenml
 
 
+def db(ctx: Context) -> MariaDB:
+    return ctx.state["db"]
+
+
 def sql(ctx: Context, query: str) -> str:
-    return zenml_steps().sql(ctx, query)
+    return db(ctx).sql(query)
 
 
-def alembic_version(ctx: Context, db: str) -> str:
-    return zenml_steps().alembic_version(ctx, db)
+def alembic_version(ctx: Context, database: str) -> str:
+    return zenml_steps().alembic_version(ctx, database)
 
 
 def run_client(ctx: Context, venv: Path, args: List[str], log: str, admin: bool = False, extra: Dict[str, str] = None) -> subprocess.CompletedProcess:
@@ -70,8 +78,8 @@ def live_counts(ctx: Context, kinds: List[str]) -> Dict[str, int]:
     return {kind: int(sql(ctx, f"USE zenml; {COUNT_SQL[kind]}")) for kind in kinds if kind in COUNT_SQL}
 
 
-def grant_copy(ctx: Context, db: str) -> None:
-    sql(ctx, f"GRANT ALL ON `{db}`.* TO 'zenml'@'127.0.0.1'")
+def grant_copy(ctx: Context, database: str) -> None:
+    sql(ctx, f"GRANT ALL ON `{database}`.* TO 'zenml'@'127.0.0.1'")
 
 
 @step("inventory", 122)
@@ -126,7 +134,7 @@ def run_env(ctx: Context) -> Dict[str, str]:
 def snapshot(ctx: Context) -> None:
     """The stand-in for the RDS snapshot: taken after the drain, while FROM still serves."""
     path = upgrade_dir(ctx) / "pre-upgrade-snapshot.sql"
-    path.write_bytes(zenml_steps().dump(ctx, "zenml"))
+    path.write_bytes(db(ctx).dump("zenml"))
     ctx.state["snapshot"] = path
     ctx.state["live_before"] = (alembic_version(ctx, "zenml"), zenml_steps().all_table_counts(ctx, "zenml"))
 
@@ -134,7 +142,7 @@ def snapshot(ctx: Context) -> None:
 @step("restore-test", 160)
 def restore_test(ctx: Context) -> None:
     """The snapshot restored into a database of its own, checked with the Job's script, then dropped."""
-    zenml_steps().load_as(ctx, ctx.state["snapshot"].read_bytes(), "zenml", RESTORE_TEST_DB)
+    db(ctx).load(ctx.state["snapshot"].read_bytes(), rename=("zenml", RESTORE_TEST_DB))
     grant_copy(ctx, RESTORE_TEST_DB)
     try:
         result = run_client(ctx, ctx.venv_from, [str(PAYLOAD / "restore_test.py"), "check", "--host", "127.0.0.1", "--port", str(ctx.db_port), "--user", "zenml", "--password-env", "REHEARSAL_DB_PASSWORD",
@@ -147,14 +155,14 @@ def restore_test(ctx: Context) -> None:
     ctx.facts["restore_test"] = {"ok": report["ok"], "alembic_version": report.get("alembic_version"), "counts": report.get("counts")}
     ctx.expect("backup-restore-test", result.returncode == 0 and report["ok"] is True, "; ".join(f"{c['name']}: {c['detail']}" for c in full["checks"]) or report.get("error", "no report"))
     live = (alembic_version(ctx, "zenml"), zenml_steps().all_table_counts(ctx, "zenml"))
-    ctx.expect("restore-test-copy-dropped-live-untouched", live == ctx.state["live_before"] and sql(ctx, f"SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name='{RESTORE_TEST_DB}'") == "0",
+    ctx.expect("restore-test-copy-dropped-live-untouched", live == ctx.state["live_before"] and not db(ctx).database_exists(RESTORE_TEST_DB),
                f"copy {RESTORE_TEST_DB} dropped; live zenml at {live[0]} with {sum(live[1].values())} rows as before")
 
 
 @step("migration-timing", 170)
 def migration_timing(ctx: Context) -> None:
     """TO's migration on a copy of the snapshot, timed, before the real one (prod: the workflow)."""
-    zenml_steps().load_as(ctx, ctx.state["snapshot"].read_bytes(), "zenml", TIMING_DB)
+    db(ctx).load(ctx.state["snapshot"].read_bytes(), rename=("zenml", TIMING_DB))
     grant_copy(ctx, TIMING_DB)
     try:
         result = run_client(ctx, ctx.venv_to, [str(PAYLOAD / "time_migration.py"), "--host", "127.0.0.1", "--port", str(ctx.db_port), "--user", "zenml", "--password-env", "REHEARSAL_DB_PASSWORD",
