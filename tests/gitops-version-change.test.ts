@@ -308,7 +308,8 @@ describe("every part through the same two commands", () => {
   it("bump --part mlflow says which key moves with it: the image of that version", () => {
     setValue("staging", "mlflowVersion", "3.17.2");
     const r = bumpPart(dir, { stack: "staging", part: "mlflow", version: "3.18.0" });
-    expect(r.message).toMatch(/\nAlso set mlflowImage in Pulumi\.staging\.yaml, in this same change: the image built from images\/mlflow for 3\.18\.0, .*"<registry>\/<repository>:3\.18\.0@sha256:<digest>".*; the preview refuses mlflowVersion 3\.18\.0 until it does\.\nNext:/);
+    // Empty mlflowImage runs our image (locked per version), another names its own: the hint covers both.
+    expect(r.message).toMatch(/\nIn this same change, mlflowImage in Pulumi\.staging\.yaml: empty \(our image\): lock it for 3\.18\.0 with `npm run lock-images -- --image mlflow --version 3\.18\.0`.*an image of your own: "<registry>\/<repository>:3\.18\.0@sha256:<digest>".*; the preview refuses mlflowVersion 3\.18\.0 until its image is there\.\nNext:/);
   });
 
   it("promote refuses MLflow while it is off on staging", () => {

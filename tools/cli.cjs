@@ -21,6 +21,7 @@ const TOOLS = {
   "pin-images": { file: "tools/images/pin-cli.ts", shape: "main" },
   "lock-images": { file: "tools/images/lock-cli.ts", shape: "script" },
   images: { file: "tools/images/images-cli.ts", shape: "script" },
+  "house:limits": { file: "tools/house/limits.ts", shape: "script" },
   plan: { file: "tools/plan.ts", shape: "script" },
   "post-upgrade:wait": { file: "tools/post-upgrade/wait.ts", shape: "main" },
   promote: { file: "tools/gitops/promote.ts", shape: "script" },

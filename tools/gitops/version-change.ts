@@ -65,7 +65,7 @@ export function prText(part: string, stack: string, from: string, to: string, ne
     `    ${note}`,
     `    ${previewLine(rule, from, to)}`,
     ...dossier.map((line) => (line ? `    ${line}` : "")),
-    ...(rule.movesWith ? [`Also set ${rule.movesWith.configKey} in Pulumi.${stack}.yaml, in this same change: ${rule.movesWith.how(to)}; the preview refuses ${rule.configKey} ${to} until it does.`] : []),
+    ...(rule.movesWith ? [`In this same change, ${rule.movesWith.configKey} in Pulumi.${stack}.yaml: ${rule.movesWith.how(to)}; the preview refuses ${rule.configKey} ${to} until its image is there.`] : []),
     `Next: ${nextStep}`,
   ].join("\n");
 }
