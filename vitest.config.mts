@@ -19,6 +19,7 @@ const PROCESS_TESTS = [
   "tests/mlflow.test.ts",
   "tests/plan-cli.test.ts",
   "tests/policy-pack.test.ts",
+  "tests/pre-upgrade-record.test.ts",
   "tests/preview-load.test.ts",
   "tests/rehearsal-pins.test.ts",
   "tests/smoke/cli.test.ts",

@@ -56,6 +56,8 @@ export class Database extends pulumi.ComponentResource {
   public readonly preUpgradeSnapshot?: aws.rds.Snapshot;
   /** The snapshot taken before a MySQL major upgrade, when this update performs one. */
   public readonly preMajorUpgradeSnapshot?: aws.rds.Snapshot;
+  /** Where a copy of it goes (the restore-test): the same subnets, firewall and parameters. */
+  public readonly placement: { subnetGroupName: pulumi.Output<string>; securityGroupId: pulumi.Output<string>; parameterGroupName: pulumi.Output<string> };
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zenml-platform:index:Database", name, {}, opts);
@@ -152,6 +154,7 @@ export class Database extends pulumi.ComponentResource {
     }
 
     this.preMajorUpgradeSnapshot = majorSnapshot || undefined;
+    this.placement = { subnetGroupName: subnetGroup.name, securityGroupId: securityGroup.id, parameterGroupName: parameterGroup.name };
     this.instanceIdentifier = primary.identifier;
     this.activeInstanceIdentifier = active.identifier;
     this.address = active.address;

@@ -15,6 +15,7 @@ import { Network } from "./network";
 import { NetworkPolicies } from "./network-policies";
 import type { PipelineCatalogue, SourceFiles } from "./post-upgrade/pipeline-catalogue";
 import { PostUpgrade } from "./post-upgrade/post-upgrade";
+import { PreUpgrade, RestoreTest } from "./pre-upgrade/pre-upgrade";
 import { INGRESS_STACK, NAMESPACE as SERVER_NAMESPACE, ZenmlServer, loadBalancerName } from "./zenml-server";
 import { ZenmlStack } from "./registration/zenml-stack";
 
@@ -34,6 +35,8 @@ export interface ZenmlEnvironmentArgs {
   mlflowUpgrade?: { from: string; to: string };
   /** The server image's tag for the chart and the Jobs: `<version>@sha256:<digest>` when images.lock.yaml pins it. Default: the version. */
   serverImageTag?: string;
+  /** This update upgrades ZenML from this version (image tag as it ran, with its digest when recorded): inventory, drain and restore-test come first. Default: none. */
+  zenmlUpgrade?: { from: string; fromImageTag?: string };
   /** The post-upgrade Job's image, built by the images workflow and locked by digest. */
   postUpgradeImage: LockedBuiltImage;
   /** MLflow's image when we build it (mlflowImage ""). Default: mlflowImage. */
@@ -59,6 +62,10 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
   public readonly postUpgradeJob: pulumi.Output<string>;
   /** Undefined unless mlflowVersion is set. */
   public readonly mlflow?: MlflowServer;
+  /** Inventory and drain, when this update upgrades ZenML. */
+  public readonly preUpgrade?: PreUpgrade;
+  /** The pre-upgrade snapshot's restore-test, when this update upgrades ZenML and the stack wants it. */
+  public readonly restoreTest?: RestoreTest;
 
   constructor(name: string, args: ZenmlEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zenml-platform:index:ZenmlEnvironment", name, {}, opts);
@@ -69,10 +76,18 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
     const { network, cluster, logging, artifacts, registry } = foundation(name, args, this);
     // Upgrade order: scale MLflow to zero -> snapshot -> migration Job -> new server.
     const mlflowStopped = args.mlflowUpgrade && scaleMlflowToZero(`${name}-mlflow`, { provider: cluster.provider, ...args.mlflowUpgrade }, child);
-    const database = newDatabase(name, args, { network, cluster, mlflowStopped }, this);
+    // ZenML's: inventory -> drain -> snapshot -> restore-test -> release. The Jobs are declared before the
+    // database (its snapshot waits for the drain), the image mirror after it: their repository is filled in then.
+    const [mirror, resolveMirror] = pulumi.deferredOutput<string>();
+    const from: ZenmlImage | undefined = args.zenmlUpgrade && { zenmlVersion: args.zenmlUpgrade.from, repository: mirror, tag: args.zenmlUpgrade.fromImageTag };
+    const preUpgrade = from && new PreUpgrade(`${name}-pre-upgrade`, { environmentName: env, from, to: c.zenmlVersion, cluster, artifacts, drain: { waitMinutes: c.upgradeDrainMinutes, overrideReason: c.upgradeDrainOverrideReason } }, child);
+    const database = newDatabase(name, args, { network, cluster, snapshotAfter: [mlflowStopped, preUpgrade?.drainJob] }, this);
     const images = new ImageMirror(`${name}-images`, { environmentName: env, dockerHubCredentialArn: c.dockerHubCredentialArn, nodeRoleName: cluster.nodeRoleName, protect: c.isProd }, child);
+    resolveMirror(images.serverImageRepository);
+    this.preUpgrade = preUpgrade;
+    this.restoreTest = from && preUpgrade && c.restoreTestBeforeUpgrade && database.preUpgradeSnapshot ? restoreTestOf(name, args, { from, preUpgrade, cluster, artifacts, database }, this) : undefined;
     const image = { zenmlVersion: c.zenmlVersion, repository: images.serverImageRepository, tag: args.serverImageTag };
-    const { server, mlflow } = servers(name, args, { image, cluster, database, artifacts, registry, mlflowStopped }, this);
+    const { server, mlflow } = servers(name, args, { image, cluster, database, artifacts, registry, mlflowStopped, restoreTest: this.restoreTest }, this);
     this.mlflow = mlflow;
     const zenmlStack = new ZenmlStack(
       `${name}-stack`,
@@ -149,7 +164,7 @@ export class ZenmlEnvironment extends pulumi.ComponentResource {
 }
 
 /** The ZenML server, and the MLflow server when mlflowVersion is set: both exposed alike. */
-function servers(name: string, args: ZenmlEnvironmentArgs, on: { image: ZenmlImage; cluster: Cluster; database: Database; artifacts: ArtifactStore; registry: ContainerRegistry; mlflowStopped?: pulumi.Resource }, parent: pulumi.Resource) {
+function servers(name: string, args: ZenmlEnvironmentArgs, on: { image: ZenmlImage; cluster: Cluster; database: Database; artifacts: ArtifactStore; registry: ContainerRegistry; mlflowStopped?: pulumi.Resource; restoreTest?: RestoreTest }, parent: pulumi.Resource) {
   const c = args.config;
   const { cluster, database, artifacts } = on;
   const child = { parent };
@@ -167,7 +182,8 @@ function servers(name: string, args: ZenmlEnvironmentArgs, on: { image: ZenmlIma
       cpu: c.serverCpu,
       memory: c.serverMemory,
       protect: c.isProd,
-      upgradeDependsOn: [database.preUpgradeSnapshot, database.preMajorUpgradeSnapshot].filter((x): x is NonNullable<typeof x> => x !== undefined),
+      upgradeDependsOn: [database.preUpgradeSnapshot, database.preMajorUpgradeSnapshot, on.restoreTest?.job].filter((x): x is NonNullable<typeof x> => x !== undefined),
+      maxMigrationMinutes: c.maxMigrationMinutes,
       jwtExpiryMinutes: c.serverJwtExpiryMinutes,
       region: c.region,
     },
@@ -238,8 +254,31 @@ function foundation(name: string, args: ZenmlEnvironmentArgs, parent: pulumi.Res
   return { network, cluster, logging, artifacts, registry };
 }
 
+/** The pre-upgrade snapshot restored into a short-lived copy and checked before the release moves. */
+function restoreTestOf(name: string, args: ZenmlEnvironmentArgs, on: { from: ZenmlImage; preUpgrade: PreUpgrade; cluster: Cluster; artifacts: ArtifactStore; database: Database }, parent: pulumi.Resource): RestoreTest {
+  const c = args.config;
+  const { placement } = on.database;
+  return new RestoreTest(
+    `${name}-restore-test`,
+    {
+      environmentName: c.stack,
+      preUpgrade: on.preUpgrade,
+      from: on.from,
+      cluster: on.cluster,
+      artifacts: on.artifacts,
+      snapshot: on.database.preUpgradeSnapshot!,
+      target: { snapshotIdentifier: args.preUpgradeSnapshotId!, instanceClass: c.dbInstanceClass, ...placement },
+      engineVersion: c.dbEngineVersion,
+      region: c.region,
+      partition: c.partition,
+      vpcCidr: c.vpcCidr,
+    },
+    { parent },
+  );
+}
+
 /** The RDS instance, with this update's snapshot, rollback restore or major upgrade when there is one. */
-function newDatabase(name: string, args: ZenmlEnvironmentArgs, on: { network: Network; cluster: Cluster; mlflowStopped?: pulumi.Resource }, parent: pulumi.Resource): Database {
+function newDatabase(name: string, args: ZenmlEnvironmentArgs, on: { network: Network; cluster: Cluster; snapshotAfter: (pulumi.Resource | undefined)[] }, parent: pulumi.Resource): Database {
   const c = args.config;
   return new Database(
     `${name}-database`,
@@ -258,7 +297,7 @@ function newDatabase(name: string, args: ZenmlEnvironmentArgs, on: { network: Ne
       maintenanceWindow: c.dbMaintenanceWindow,
       protect: c.isProd,
       preUpgradeSnapshotId: args.preUpgradeSnapshotId,
-      preUpgradeSnapshotAfter: on.mlflowStopped ? [on.mlflowStopped] : [],
+      preUpgradeSnapshotAfter: on.snapshotAfter.filter((r): r is pulumi.Resource => r !== undefined),
       restoreFromSnapshot: args.rollback && { snapshotIdentifier: args.rollback.snapshotIdentifier, label: args.rollback.fromVersion.replace(/\./g, "-") },
       majorUpgrade: args.mysqlMajorUpgrade && { ...args.mysqlMajorUpgrade, applyImmediately: c.dbMajorUpgradeApplyImmediately },
     },

@@ -199,7 +199,11 @@ export const PARTS: Record<string, PartRule> = {
       `MLflow server ${to} started after the Job`,
     ],
     releases: { kind: "pypi", project: "mlflow" },
-    movesWith: { configKey: "mlflowImage", how: (to) => `the image built from images/mlflow for ${to}, pushed to this environment's registry, "<registry>/<repository>:${to}@sha256:<digest>" (docs/MLFLOW.md, The image)` },
+    movesWith: {
+      configKey: "mlflowImage",
+      how: (to) =>
+        `empty (our image): lock it for ${to} with \`npm run lock-images -- --image mlflow --version ${to}\` and let the images workflow build it; an image of your own: "<registry>/<repository>:${to}@sha256:<digest>" (docs/MLFLOW.md)`,
+    },
   },
 };
 

@@ -2,6 +2,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { crossStackFacts, crossStackProblems, parseConfig, type PlatformConfig } from "./config";
 import { ZenmlEnvironment, type ZenmlEnvironmentArgs } from "./environment";
+import { preUpgradeOutput } from "./pre-upgrade/pre-upgrade";
 import { UserFacingError } from "./errors";
 import { deployedChangeRefusals } from "./deployed-changes";
 import { resolveAddonVersions } from "./cluster";
@@ -52,13 +53,15 @@ function desiredVersions(config: PlatformConfig, addonVersions: Record<string, s
   return desired;
 }
 
-/** What the environment does for the one part that moves: ZenML's and MLflow's snapshot, MySQL's major upgrade. */
-function changeArgs(change: PartChange | undefined): Pick<ZenmlEnvironmentArgs, "preUpgradeSnapshotId" | "mysqlMajorUpgrade" | "mlflowUpgrade"> {
+/** What the environment does for the one part that moves: ZenML's pre-upgrade work and snapshot, MLflow's snapshot, MySQL's major upgrade. */
+function changeArgs(change: PartChange | undefined, imageDigests: Record<string, string>): Pick<ZenmlEnvironmentArgs, "preUpgradeSnapshotId" | "mysqlMajorUpgrade" | "mlflowUpgrade" | "zenmlUpgrade"> {
   if (change?.kind !== "upgrade" || !change.snapshot) return {};
   if (change.part === "mysql") return { mysqlMajorUpgrade: { fromVersion: change.from, snapshotId: change.snapshot } };
   // A paused MLflow has no pods to stop, but its kept database is snapshotted.
   if (change.part === "mlflow") return { preUpgradeSnapshotId: change.snapshot, ...(change.wasRunning ? { mlflowUpgrade: { from: change.from, to: change.to } } : {}) };
-  return { preUpgradeSnapshotId: change.snapshot };
+  // ZenML moves from what it runs now, with the image bytes it ran (its recorded digest).
+  const digest = imageDigests[change.from];
+  return { preUpgradeSnapshotId: change.snapshot, zenmlUpgrade: { from: change.from, fromImageTag: digest ? `${change.from}@${digest}` : undefined } };
 }
 
 async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
@@ -117,7 +120,7 @@ async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
   const support = eksSupportWarning(stack, config.kubernetesVersion, new Date());
   for (const warning of [...recorded, ...(support ? [support] : [])]) void pulumi.log.warn(warning);
 
-  const env = new ZenmlEnvironment("zenml", { config, rollback, addonVersions, pipelines, serverImageTag: serverImage.tag, ...builtImages, ...changeArgs(decision.change) });
+  const env = new ZenmlEnvironment("zenml", { config, rollback, addonVersions, pipelines, serverImageTag: serverImage.tag, ...builtImages, ...changeArgs(decision.change, own.imageDigests) });
   const promotionOverride = decision.overridden.length > 0 ? config.promotionOverrideReason.trim() : null;
 
   return {
@@ -146,6 +149,8 @@ async function build(inputs: StackInputs): Promise<Record<string, unknown>> {
     zenmlStackName: env.zenmlStackName,
     zenmlStackRegistrationJob: env.zenmlStackRegistrationJob,
     postUpgradeJob: env.postUpgradeJob,
+    // Only in an update that upgrades ZenML: where its inventory and reports are, which Jobs made them.
+    ...(env.preUpgrade ? { preUpgrade: preUpgradeOutput(env.preUpgrade, env.restoreTest, config.upgradeDrainOverrideReason) } : {}),
   };
 }
 

@@ -18,8 +18,8 @@ export const SERVICE_ACCOUNT = "zenml-server";
 export const MIGRATION_SERVICE_ACCOUNT = `${SERVICE_ACCOUNT}-db-migration`;
 const DB_PASSWORD_SECRET = "zenml-db-password";
 /** The RDS CAs of the region; the chart mounts the key at /dbcerts/<key> for server and migration hook. */
-const DB_CA_SECRET = "zenml-db-ca";
-const DB_CA_KEY = "rds-ca.pem";
+export const DB_CA_SECRET = "zenml-db-ca";
+export const DB_CA_KEY = "rds-ca.pem";
 /** Holds the generated admin password, for in-cluster jobs that talk to the server. */
 export const ADMIN_SECRET = "zenml-platform-admin";
 export const ADMIN_USER = "admin";
@@ -59,6 +59,8 @@ export interface ZenmlServerArgs {
   jwtExpiryMinutes: number;
   /** The database's region: its RDS CAs verify the server certificate. */
   region: string;
+  /** Minutes the chart's migration hook may take (maxMigrationMinutes); the release allows 10 more for the rollout. */
+  maxMigrationMinutes: number;
   /** Resources the Helm upgrade must wait for, e.g. the pre-upgrade snapshot. Default: none. */
   upgradeDependsOn?: pulumi.Resource[];
 }
@@ -111,7 +113,7 @@ export class ZenmlServer extends pulumi.ComponentResource {
         // A failed migration hook rolls the release back to the previous image instead of leaving it half-done.
         atomic: true,
         cleanupOnFail: true,
-        timeout: 1200,
+        timeout: (args.maxMigrationMinutes + 10) * 60,
         maxHistory: 10,
         values: chartValues(args, { serverUrl, roleArn: role.arn, ...secrets }),
       },

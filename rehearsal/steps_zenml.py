@@ -20,6 +20,7 @@ from driver import ROOT, Context, Part, StepFailed, step, timed_upgrade
 from mariadb import MariaDB
 from processes import answers_health, port_free, stop_process, wait_until
 from prober import Prober, check_adoption
+import pre_upgrade_steps  # noqa: F401  registers the pre-upgrade steps (inventory, drain, restore-test, timing) of this part
 
 BACKUP_DB = "zenml_backup"  # components/zenml-server.ts: zenml.database.backupDatabase
 RESTORE_DB = "zenml_restore"

@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildRecord } from "../tools/gitops/deploy-record";
+import { TIMING_RECORD_KIND } from "../tools/gitops/migration-gate";
 import { pinnedVersions } from "../tools/gitops/pin-file";
 import { evaluateGate, main as stagingGate } from "../tools/gitops/staging-gate";
 import { captureIo } from "./helpers/cli";
@@ -16,7 +17,8 @@ const GREEN = ["up", "post-upgrade", "smoke-server", "smoke-pipelines"].map((c) 
 
 /**
  * A checkout at one commit (staging pins 0.98.0) and a gh whose staging ran it green from
- * `stagingAt`, prod at 0.97.0; the prod file is promoted to 0.98.0 with `prodConfig` lines changed.
+ * `stagingAt`, prod at 0.97.0 (its data timed migrating to 0.98.0 in 4 minutes, within the limit, so
+ * only the soak and the window decide); the prod file is promoted to 0.98.0 with `prodConfig` lines changed.
  */
 function world(stagingAt: string, prodConfig: Record<string, string> = {}) {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "gate-timing-"));
@@ -33,6 +35,10 @@ function world(stagingAt: string, prodConfig: Record<string, string> = {}) {
   const prodRecord = buildRecord({ stack: "prod", sha: "0".repeat(40), from: "0.96.0", to: "0.97.0", checks: GREEN, parts: { ...unchanged, zenml: { from: "0.96.0", to: "0.97.0" } } });
   gh.addRun("prod", { databaseId: 1, headSha: "0".repeat(40), status: "completed", conclusion: "success", createdAt: "2026-11-01T00:00:00Z", url: "https://github.invalid/runs/1" }, prodRecord);
   gh.addRun("staging", { databaseId: 2, headSha: head, status: "completed", conclusion: "success", createdAt: stagingAt, url: "https://github.invalid/runs/2" }, buildRecord({ stack: "staging", sha: head, from: "0.97.0", to: "0.98.0", checks: GREEN, recordedAt: new Date(Date.parse(stagingAt) + 20 * 60_000) }));
+  gh.addTiming(
+    { databaseId: 3, headSha: head, status: "completed", conclusion: "success", createdAt: stagingAt, url: "https://github.invalid/runs/3" },
+    { kind: TIMING_RECORD_KIND, source: "prod", target: "staging", snapshot: "rds:zenml-prod-nightly", snapshotCreatedAt: stagingAt, fromRevisions: ["0.97.0"], to: "0.98.0", result: "passed", seconds: 240, minutes: 4, sizeMb: 900, allocatedStorageGb: 100, instanceClass: "db.m7g.large", copyDeleted: true, measuredAt: stagingAt },
+  );
   let prod = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8").replace("zenmlVersion: 0.97.0", "zenmlVersion: 0.98.0");
   for (const [key, value] of Object.entries(prodConfig)) prod = prod.replace(new RegExp(`(zenml-platform:${key}: ).*`), `$1${value}`);
   const prodFile = path.join(cwd, "Pulumi.prod.promoted.yaml");

@@ -7,6 +7,7 @@ import { buildRecord, type DeployRecord, failedEntries, RECORD_FILE } from "../t
 import { captureIo } from "./helpers/cli";
 import { fakeGh } from "./helpers/fake-gh";
 import { evaluateGate, type GateSources, main as stagingGate, missingTooling, overrideReason, type WorkflowRun } from "../tools/gitops/staging-gate";
+import type { MigrationTimingRecord } from "../tools/gitops/migration-gate";
 import { annotationLine } from "../tools/gitops/workflow-commands";
 import { PROJECT_DIR, runTs } from "./helpers/plan";
 
@@ -39,6 +40,11 @@ function sources(staging: FakeRun[], prod: FakeRun[], pins: Record<string, strin
     pinAt: (commit) => pins[commit],
   };
 }
+
+const TIMED: MigrationTimingRecord = {
+  kind: "zenml-platform/migration-timing-record", source: "prod", target: "staging", snapshot: "rds:zenml-prod-2026-11-02-02-10", snapshotCreatedAt: "2026-11-02T02:10:00Z", fromRevisions: ["0.97.0"],
+  to: "0.98.0", result: "passed", seconds: 360, minutes: 6, sizeMb: 812.4, allocatedStorageGb: 100, instanceClass: "db.m7g.large", copyDeleted: true, measuredAt: "2026-11-02T03:00:00Z",
+};
 
 describe("prod's staging gate", () => {
   // Staging ran 0.97 -> 0.98 at c1 and then the promotion commit c2 (prod's pin 0.98, staging unchanged).
@@ -218,7 +224,7 @@ describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
     expect(record.parts).toEqual({ kubernetes: { from: "1.34", to: k8s }, mysql: { from: "8.4", to: "8.4" }, zenml: { from: "0.97.0", to: "0.98.0" } });
   }, 30_000);
 
-  /** A git repo with staging's pin at c1, and a gh that serves runs and records from files. */
+  /** A git repo with staging's pin at c1, and a gh that serves runs and records from files (prod's data timed for 0.98.0 in 6 minutes). */
   function world(stagingRuns: FakeRun[], prodRuns: FakeRun[]) {
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "zenml-gate-"));
     const git = (...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
@@ -231,6 +237,7 @@ describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
     for (const [stack, runs] of [["staging", stagingRuns], ["prod", prodRuns]] as const) {
       for (const r of runs) gh.addRun(stack, { ...r.run, headSha: head }, r.record && { ...r.record, sha: head });
     }
+    gh.addTiming({ databaseId: 900, headSha: head, status: "completed", conclusion: "success", createdAt: "2026-11-02T01:00:00Z", url: "https://github.invalid/runs/900" }, TIMED);
     const bin = gh.bin;
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, GH_TOKEN: "t" };
     /** The script npm runs, as a real process. */

@@ -1,4 +1,4 @@
-// Two consecutive ZenML upgrades through the documented loop (docs/GITOPS.md, "The upgrade loop"),
+// Two consecutive ZenML upgrades through the documented loop (docs/UPGRADING.md, "The loop"),
 // replayed in a temporary Git repository with a bare `origin`: bump, PR to staging, merge, staging
 // deploy + record, promote, PR to staging, merge, staging deploy + record, PR staging -> main,
 // fast-forward, gate, prod deploy + record; then the same again. Every PR's previews are the
@@ -15,6 +15,7 @@ import type { StackOutputsByName } from "../tools/offline/mocks";
 import { ORGANIZATION, runPlan, type Plan } from "../tools/offline/plan";
 import { buildRecord, movesText, partMoves } from "../tools/gitops/deploy-record";
 import { pinnedVersions } from "../tools/gitops/pin-file";
+import { TIMING_RECORD_KIND } from "../tools/gitops/migration-gate";
 import { fakeGh } from "./helpers/fake-gh";
 import { migration, writeFakeWheel } from "./helpers/fake-wheel";
 import { PROJECT_DIR, cachedPlan } from "./helpers/plan";
@@ -24,10 +25,10 @@ type Stack = (typeof STACKS)[number];
 const ref = (stack: Stack) => `${ORGANIZATION}/zenml-platform/${stack}`;
 const GREEN = ["up", "post-upgrade", "smoke-server", "smoke-pipelines"].map((c) => `${c}=success`);
 
-/** The commands of docs/GITOPS.md's upgrade loop, by step: every `git ...` or `npm ...` span. */
+/** The commands of the runbook's loop (docs/UPGRADING.md), by step: every `git ...` or `npm ...` span. */
 export function documentedLoop(): Map<number, string[]> {
-  const text = fs.readFileSync(path.join(PROJECT_DIR, "docs", "GITOPS.md"), "utf8");
-  const section = text.slice(text.indexOf("## The upgrade loop"), text.indexOf("\n## ", text.indexOf("## The upgrade loop") + 3));
+  const text = fs.readFileSync(path.join(PROJECT_DIR, "docs", "UPGRADING.md"), "utf8");
+  const section = text.slice(text.indexOf("## The loop"), text.indexOf("\n## ", text.indexOf("## The loop") + 3));
   const steps = new Map<number, string[]>();
   for (const m of section.matchAll(/^(\d)\. (.*)$/gm)) steps.set(Number(m[1]), [...m[2].matchAll(/`((?:git|npm) [^`]+)`/g)].map((c) => c[1]));
   return steps;
@@ -42,6 +43,8 @@ const workflowStep = (file: string, job: string, pattern: RegExp) => {
 const filterScript = workflowStep("preview.yml", "changes", /quiet-stacks/);
 /** deploy-prod.yml's gate step, run as written. */
 const gateScript = workflowStep("deploy-prod.yml", "gate", /staging-gate/);
+/** migration-timing.yml's step that decides whether a push to staging is timed, run as written. */
+const timingPinScript = workflowStep("migration-timing.yml", "time", /pin-changes/);
 
 const LOOP = documentedLoop();
 
@@ -166,6 +169,21 @@ class Replay {
     this.log.push(`deploy ${stack} at ${sha.slice(0, 7)}: ${movesText(record)}`);
   }
 
+  /**
+   * migration-timing.yml on a push to staging that changes Pulumi.prod.yaml: its own step decides
+   * what to time; the timing needs AWS, so its record (a 4-minute migration) stands in.
+   */
+  timeMigration(before: string, sha: string): void {
+    const out = path.join(this.root, `timing-${sha}`);
+    fs.writeFileSync(out, "");
+    this.sh(timingPinScript, { GITHUB_OUTPUT: out, EVENT: "push", BEFORE: before, TO_INPUT: "" });
+    const decided = Object.fromEntries(fs.readFileSync(out, "utf8").trim().split("\n").map((l) => l.split("=") as [string, string]));
+    expect(decided).toEqual({ run: "true", to: this.pin("prod", sha) });
+    const run = { databaseId: this.runId++, headSha: sha, status: "completed", conclusion: "success", createdAt: new Date((this.clock += 600_000)).toISOString(), url: `https://github.invalid/runs/${this.runId}` };
+    this.gh.addTiming(run, { kind: TIMING_RECORD_KIND, source: "prod", target: "staging", snapshot: "rds:zenml-prod-nightly", snapshotCreatedAt: new Date(this.clock).toISOString(), fromRevisions: [], to: decided.to, result: "passed", seconds: 240, minutes: 4, sizeMb: 900, allocatedStorageGb: 100, instanceClass: "db.m7g.large", copyDeleted: true, measuredAt: new Date(this.clock).toISOString() });
+    this.log.push(`migration-timing at ${sha.slice(0, 7)}: prod's data migrates to ${decided.to} in 4 min`);
+  }
+
   /** The promotion to main: a fast-forward to staging's head, then deploy-prod's gate and deploy. */
   async promoteToMain(): Promise<void> {
     await this.openPr("staging", "main");
@@ -219,26 +237,30 @@ class Replay {
     expect(run(3)).toContain(`## Upgrade dossier: ZenML ${prodPin} -> ${version}`);
     this.git("commit", "-qam", `Promote ZenML ${version} to prod`);
     await this.openPr(`promote-zenml-${version}`, "staging");
-    await this.deploy("staging", this.merge(`promote-zenml-${version}`, "staging"));
+    const before = this.git("rev-parse", "origin/staging");
+    const promoted = this.merge(`promote-zenml-${version}`, "staging");
+    await this.deploy("staging", promoted);
+    // The same push changes prod's pin: migration-timing.yml times prod's migration to it.
+    this.timeMigration(before, promoted);
     // 4 and 5. PR staging -> main, fast-forward, gate, prod deploys.
     await this.promoteToMain();
   }
 }
 
 describe("two consecutive upgrades through the documented commands", () => {
-  it("the docs' loop has the commands the replay runs, and the branch model reads the same everywhere", () => {
+  it("the docs' loop has the commands the replay runs, and the loop and the branch model are each told once", () => {
     expect([...LOOP.keys()]).toEqual([1, 2, 3, 4, 5]);
     expect(LOOP.get(1)).toEqual([expect.stringMatching(/origin\/staging && npm run bump -- --stack staging --version X\.Y\.Z$/)]);
     expect(LOOP.get(3)).toEqual([expect.stringMatching(/origin\/staging && npm run promote$/)]);
     expect(LOOP.get(4)).toEqual(["git fetch origin && git push origin origin/staging:main"]);
-    const model = (file: string) => {
-      const text = fs.readFileSync(path.join(PROJECT_DIR, file), "utf8");
-      const start = text.indexOf("1. Every change lands on `staging` by PR");
-      return text.slice(start, text.indexOf("\n\n", start)).split("\n");
-    };
-    expect(model("docs/GITOPS.md")).toHaveLength(5);
-    expect(model("docs/UPGRADING.md")).toEqual(model("docs/GITOPS.md"));
-    expect(model("README.md")).toEqual(model("docs/GITOPS.md"));
+    const docs = ["README.md", ...fs.readdirSync(path.join(PROJECT_DIR, "docs")).map((f) => `docs/${f}`)].filter((f) => f.endsWith(".md"));
+    const telling = (line: string) => docs.filter((f) => fs.readFileSync(path.join(PROJECT_DIR, f), "utf8").includes(line));
+    // Other docs link to these sections instead of retelling them (and drifting apart).
+    expect(telling("1. Every change lands on `staging` by PR")).toEqual(["docs/GITOPS.md"]);
+    expect(telling("1. `git fetch origin && git switch -c upgrade-zenml-X.Y.Z origin/staging")).toEqual(["docs/UPGRADING.md"]);
+    const gitops = fs.readFileSync(path.join(PROJECT_DIR, "docs", "GITOPS.md"), "utf8");
+    const model = gitops.slice(gitops.indexOf("1. Every change lands"), gitops.indexOf("\n\n", gitops.indexOf("1. Every change lands")));
+    expect(model.split("\n")).toHaveLength(5);
   });
 
   it("moves Kubernetes 1.33 -> 1.34 -> 1.35 the same way: staging one minor per update, then prod two steps behind takes each step staging performed, past the gate", async () => {

@@ -9,6 +9,7 @@ import { pinChanges } from "../tools/gitops/pin-changes";
 import type { GreenMove } from "../tools/gitops/staging-evidence";
 import { bump as bumpPart, promote as promotePart, type StagingEvidence } from "../tools/gitops/version-change";
 import { PROJECT_DIR, runTs } from "./helpers/plan";
+import { zenmlRequirementPins } from "../tools/gitops/requirement-pins";
 
 let dir: string;
 const file = (stack: string) => path.join(dir, `Pulumi.${stack}.yaml`);
@@ -18,7 +19,7 @@ const pinOf = (stack: string, part = "zenml") => locatePin(read(stack).toString(
 const setValue = (stack: string, key: string, value: string) => fs.writeFileSync(file(stack), read(stack).toString().replace(new RegExp(`(zenml-platform:${key}: ).*`), `$1${value}`));
 
 /** ZenML's bump, as the tests before --part called it. */
-const bump = (d: string, stack: string, version: string) => bumpPart(d, { stack, version });
+const bump = (d: string, stack: string, version: string, part?: string) => bumpPart(d, { stack, version, ...(part ? { part } : {}) });
 /** Evidence that staging performed exactly these moves green. */
 const performed = (moves: Record<string, [string, string][]>): StagingEvidence => ({
   describe: "the test's records",
@@ -64,6 +65,21 @@ describe("npm run bump", () => {
     expect(result.message).toMatch(/branch: upgrade-zenml-0\.99\.0/);
     expect(result.message).toMatch(/base: {3}staging/);
     expect(result.message).toMatch(/Next: commit, open the PR to staging/);
+  });
+
+  it("moves the zenml== pins of the Python requirements with staging's ZenML (those lines only), and names them", () => {
+    fs.mkdirSync(path.join(dir, "smoke"));
+    fs.mkdirSync(path.join(dir, "components", "registration"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "smoke", "requirements.txt"), "# client\nzenml==0.98.0\npytest==8.4.2\n");
+    fs.writeFileSync(path.join(dir, "components", "registration", "requirements.txt"), "zenml[server,connectors-aws]==0.98.0\npytest==8.4.2\n");
+    const result = bump(dir, "staging", "0.99.0");
+    expect(fs.readFileSync(path.join(dir, "smoke", "requirements.txt"), "utf8")).toBe("# client\nzenml==0.99.0\npytest==8.4.2\n");
+    expect(fs.readFileSync(path.join(dir, "components", "registration", "requirements.txt"), "utf8")).toBe("zenml[server,connectors-aws]==0.99.0\npytest==8.4.2\n");
+    expect(result.message).toContain(`Also moved zenml==0.99.0 in ${path.join("components", "registration", "requirements.txt")}, ${path.join("smoke", "requirements.txt")}`);
+    expect(zenmlRequirementPins(dir).filter((p) => p.problem)).toEqual([]);
+    // Another part, or prod, leaves them alone.
+    bump(dir, "staging", "1.34", "kubernetes");
+    expect(fs.readFileSync(path.join(dir, "smoke", "requirements.txt"), "utf8")).toContain("zenml==0.99.0");
   });
 
   it("keeps the quoting style of the value", () => {
@@ -292,7 +308,8 @@ describe("every part through the same two commands", () => {
   it("bump --part mlflow says which key moves with it: the image of that version", () => {
     setValue("staging", "mlflowVersion", "3.17.2");
     const r = bumpPart(dir, { stack: "staging", part: "mlflow", version: "3.18.0" });
-    expect(r.message).toMatch(/\nAlso set mlflowImage in Pulumi\.staging\.yaml, in this same change: the image built from images\/mlflow for 3\.18\.0, .*"<registry>\/<repository>:3\.18\.0@sha256:<digest>".*; the preview refuses mlflowVersion 3\.18\.0 until it does\.\nNext:/);
+    // Empty mlflowImage runs our image (locked per version), another names its own: the hint covers both.
+    expect(r.message).toMatch(/\nIn this same change, mlflowImage in Pulumi\.staging\.yaml: empty \(our image\): lock it for 3\.18\.0 with `npm run lock-images -- --image mlflow --version 3\.18\.0`.*an image of your own: "<registry>\/<repository>:3\.18\.0@sha256:<digest>".*; the preview refuses mlflowVersion 3\.18\.0 until its image is there\.\nNext:/);
   });
 
   it("promote refuses MLflow while it is off on staging", () => {

@@ -224,7 +224,8 @@ exit 9
         // The checks run whenever up succeeded, so one failure never hides another.
         for (const re of [/post-upgrade:wait/, /smoke:stack/, /smoke:pipelines/]) expect(stepNamed(job, re).if).toBe("${{ !cancelled() && steps.up.outcome == 'success' }}");
         expect(stepNamed(job, /smoke:stack/).run).toBe(`npm run --silent smoke:stack -- ${stack} > smoke-report.json`);
-        expect(stepNamed(job, /post-upgrade:wait/).run).toBe(`npm run --silent post-upgrade:wait -- --stack ${stack} --timeout-minutes 30 --report post-upgrade-report.json`);
+        // An upgrade's inventory (copied after up) must still be there; without one the comparison is skipped.
+        expect(stepNamed(job, /post-upgrade:wait/).run).toBe(`npm run --silent post-upgrade:wait -- --stack ${stack} --timeout-minutes 30 --report post-upgrade-report.json --inventory pre-upgrade/inventory.json`);
         const record = stepNamed(job, /deploy-record/);
         expect(record.if).toBe("${{ !cancelled() }}");
         expect(record.run).toContain(`--stack ${stack} --sha "$GITHUB_SHA"`);
@@ -248,6 +249,38 @@ exit 9
       expect(staging.concurrency).toEqual({ group: "deploy-staging", "cancel-in-progress": false });
       expect(prod.concurrency).toBeUndefined();
       expect(prod.jobs.deploy.concurrency).toEqual({ group: "deploy-prod", "cancel-in-progress": false });
+    });
+  });
+
+  describe("the migration timing on prod's data", () => {
+    const w = wf("migration-timing.yml");
+    const job = w.jobs.time;
+
+    it("runs when prod's pin changes on staging, or by hand, one at a time, in its own environment, and uploads the record prod's gate reads", () => {
+      expect(w.on.push).toEqual({ branches: ["staging"], paths: ["Pulumi.prod.yaml"] });
+      expect(Object.keys(w.on)).toContain("workflow_dispatch");
+      expect(w.concurrency).toEqual({ group: "migration-timing", "cancel-in-progress": false });
+      expect(job.environment).toBe("migration-timing");
+      expect(stepNamed(job, /migration-timing --/).run).toBe('npm run --silent migration-timing -- ${TO:+--to "$TO"} --out migration-timing.json');
+      const upload = job.steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"));
+      expect(upload?.with).toMatchObject({ name: "migration-timing-prod", path: "migration-timing.json", "if-no-files-found": "error" });
+    });
+
+    it("times prod's new pin, nothing when only staging's changed, the version asked for by hand (its shell, with a stand-in npm)", () => {
+      const script = job.steps.find((s) => s.id === "pin")!.run!;
+      const decide = (changes: string, env: Record<string, string>) => {
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "timing-pin-"));
+        fs.writeFileSync(path.join(tmp, "npm"), `#!/bin/sh\nprintf '%s' '${changes}'\n`, { mode: 0o755 });
+        const out = path.join(tmp, "out");
+        fs.writeFileSync(out, "");
+        expect(runShell(script, { PATH: `${tmp}:${process.env.PATH}`, GITHUB_OUTPUT: out, BEFORE: "abc", EVENT: "push", TO_INPUT: "", ...env })).toBe(0);
+        return fs.readFileSync(out, "utf8").trim().replace(/\n/g, " ");
+      };
+      expect(decide("prod zenml 0.97.0 0.98.0\nstaging zenml 0.97.0 0.98.0", {})).toBe("run=true to=0.98.0");
+      expect(decide("staging zenml 0.98.0 0.99.0", {})).toBe("run=false to=");
+      // Another part of prod moving (Kubernetes' promotion) migrates no ZenML database.
+      expect(decide("prod kubernetes 1.34 1.35", {})).toBe("run=false to=");
+      expect(decide("", { EVENT: "workflow_dispatch", TO_INPUT: "0.99.0" })).toBe("run=true to=0.99.0");
     });
   });
 

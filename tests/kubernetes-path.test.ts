@@ -1,4 +1,4 @@
-// Both stacks leave Kubernetes 1.33 the way a user moves them (docs/GITOPS.md, the loop with --part):
+// Both stacks leave Kubernetes 1.33 the way a user moves them (docs/UPGRADING.md, the loop with --part):
 // staging 1.33 -> 1.34 -> 1.35, one minor per update, then prod through promote, one step at a time.
 // Each step is the plan the PR previews (what runs before it -> the pin after it), held here.
 import { describe, expect, it } from "vitest";

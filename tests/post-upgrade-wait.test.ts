@@ -8,6 +8,7 @@ import { NAMESPACE } from "../components/zenml-server";
 import { targetFromKubeconfig } from "../tools/post-upgrade/kube";
 import { main, type WaitDeps } from "../tools/post-upgrade/wait";
 import { captureTool, linesOf } from "./helpers/cli";
+import { PROJECT_DIR } from "./helpers/plan";
 import { json, startFake, type FakeServer, type Handler } from "./smoke/fake-server";
 
 const JOB = "zenml-post-upgrade-0123456789";
@@ -88,6 +89,24 @@ describe("post-upgrade:wait", () => {
       expect.stringMatching(/^report: /),
     ]);
     expect(r.report).toMatchObject({ job_status: "failed", ok: false, report: red });
+  });
+
+  it("fails an upgrade that lost what the pre-upgrade inventory listed, and says nothing without one", async () => {
+    // The inventory the rehearsal's inventory Job wrote: snapshots smoke-check and smoke-check-template, template smoke-check-template, schedule smoke-check-nightly.
+    const inventory = path.join(PROJECT_DIR, "tests", "fixtures", "pre-upgrade", "released", "inventory.json");
+    const kept = { ...green, inventory: { snapshots: [{ kind: "snapshot", name: "smoke-check" }, { kind: "snapshot", name: "smoke-check-template" }], run_templates: [{ kind: "run_template", name: "smoke-check-template" }], schedules: [{ kind: "schedule", name: "smoke-check-nightly" }] } };
+    fake = await startFake(jobRoutes(0, "Complete", logWith(kept)));
+    expect((await runWait(["--inventory", inventory])).code).toBe(0);
+    await fake.close();
+    const lost = { ...kept, inventory: { ...kept.inventory, schedules: [] } };
+    fake = await startFake(jobRoutes(0, "Complete", logWith(lost)));
+    const r = await runWait(["--inventory", inventory]);
+    expect(r.code).toBe(1);
+    expect(r.out).toEqual(["post-upgrade: FAILED schedule smoke-check-nightly was on the server before the upgrade (pre-upgrade inventory) and is gone", expect.stringMatching(/^report: /)]);
+    expect(r.report.missing_since_inventory).toHaveLength(1);
+    await fake.close();
+    fake = await startFake(jobRoutes(0, "Complete", logWith(lost)));
+    expect((await runWait(["--inventory", path.join(os.tmpdir(), "no-upgrade-no-inventory.json")])).code).toBe(0);
   });
 
   it("fails a Job that completed without a report line", async () => {

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { zenmlRequirementPins } from "../tools/gitops/requirement-pins";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { readPin } from "../tools/gitops/pin-file";
@@ -86,7 +87,7 @@ describe("rehearsal/pins.py, the pin reader of shell and Python", () => {
   });
 
   it("every CI script that needs the versions takes them from pins.py, not from a copy", () => {
-    for (const script of [".ci/run.d/prepare-python.sh", "components/post-upgrade/run-tests.sh", "rehearsal/rehearse.sh"]) {
+    for (const script of [".ci/run.d/prepare-python.sh", "components/post-upgrade/run-tests.sh", "components/pre-upgrade/run-tests.sh", "rehearsal/rehearse.sh"]) {
       const text = fs.readFileSync(path.join(ROOT, script), "utf8");
       expect(text, script).toMatch(/rehearsal\/pins\.py" prod|rehearsal\/pins\.py prod/);
       expect(text, script).not.toMatch(/zenml-platform:zenmlVersion/);
@@ -98,28 +99,6 @@ describe("rehearsal/pins.py, the pin reader of shell and Python", () => {
     }
   });
 });
-
-const ZENML_REQUIREMENT = /^zenml(?:\[[^\]]*\])?==(\S+)/;
-/** Every `requirements*.txt` below dir (not node_modules, .cache, .git). */
-function requirementFiles(dir: string, rel = ""): string[] {
-  return fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((d) => {
-    const child = path.join(rel, d.name);
-    if (d.isDirectory()) return ["node_modules", ".cache", ".git"].includes(d.name) ? [] : requirementFiles(dir, child);
-    return /^requirements.*\.txt$/.test(d.name) ? [child] : [];
-  });
-}
-/** The requirements' zenml pins, each with what is wrong with it (if anything). */
-function zenmlRequirementPins(dir: string): { file: string; pin: string; problem?: string }[] {
-  const staging = readPin(path.join(dir, "Pulumi.staging.yaml")).pin.value;
-  return requirementFiles(dir).flatMap((file) =>
-    fs.readFileSync(path.join(dir, file), "utf8").split("\n").flatMap((line) => {
-      const pin = ZENML_REQUIREMENT.exec(line.trim())?.[1];
-      if (pin === undefined) return [];
-      const problem = pin === staging ? undefined : `${file} pins zenml==${pin}, but Pulumi.staging.yaml pins zenmlVersion ${staging}: the version under test is staging's, move them together`;
-      return [{ file, pin, problem }];
-    }),
-  );
-}
 
 describe("the requirements' zenml pins follow the stack files", () => {
   it("every zenml== pin in a requirements file is staging's pin (the version CI tests and staging deploys next)", () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { findKubernetes, findMysql, findPypi, finalReleases, readSettings, type WatchSettings } from "../tools/upgrade-notes/release-watch";
 import { main } from "../tools/upgrade-notes/release-watch-cli";
-import type { ClusterVersions, EngineVersions, MajorEngineVersions, PypiProject } from "../tools/upgrade-notes/release-sources";
+import { pinnedRequirements, type ClusterVersions, type EngineVersions, type MajorEngineVersions, type PypiProject } from "../tools/upgrade-notes/release-sources";
 import { captureIo } from "./helpers/cli";
 import { migration, writeFakeWheel } from "./helpers/fake-wheel";
 import { PROJECT_DIR, cachedRunPlan } from "./helpers/plan";
@@ -193,11 +193,11 @@ describe("npm run release-watch over every part (a stand-in PyPI, fake wheels, A
       for (const [key, value] of Object.entries({ kubernetesVersion: '"1.34"', dbEngineVersion: '"8.0"', zenmlVersion: stack === "prod" ? "0.97.0" : "0.98.0", eksAddonVersions: '["amazon-cloudwatch-observability=v4.0.0-eksbuild.1"]', mlflowVersion: "3.17.2", mlflowImage: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlflow-server:3.17.2@${DIGEST}`, mlflowHostname: `mlflow.${stack}.example.com` })) text = set(text, key, value);
       fs.writeFileSync(file, text);
     }
-    for (const f of ["smoke/requirements.txt", "registration/requirements.txt"]) fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    for (const f of ["smoke/requirements.txt", "components/registration/requirements.txt"]) fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
     fs.writeFileSync(path.join(dir, "smoke", "requirements.txt"), "zenml==0.98.0\npytest==8.4.2\n");
-    fs.writeFileSync(path.join(dir, "registration", "requirements.txt"), "zenml[server,connectors-aws]==0.98.0\npytest==8.4.2\n");
-    fs.mkdirSync(path.join(dir, "images", "mlflow"), { recursive: true });
-    fs.writeFileSync(path.join(dir, "images", "mlflow", "requirements.txt"), "# as the image pins them\nmlflow[auth]==${MLFLOW_VERSION}\nPyMySQL==1.1.2\n");
+    fs.writeFileSync(path.join(dir, "components", "registration", "requirements.txt"), "zenml[server,connectors-aws]==0.98.0\npytest==8.4.2\n");
+    fs.mkdirSync(path.join(dir, "components", "mlflow", "image"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "components", "mlflow", "image", "requirements.txt"), "# as the image pins them\nmlflow[auth]==${MLFLOW_VERSION}\nPyMySQL==1.1.2\n");
     return dir;
   };
   /** The same main() the script runs, in-process; plans through the suite's cache. */
@@ -259,5 +259,18 @@ describe("npm run release-watch over every part (a stand-in PyPI, fake wheels, A
     // The add-on then waits for nothing: EKS lists none newer for 1.34 than the pinned one.
     expect(next.stdout).toContain("release-watch: addon:amazon-cloudwatch-observability: staging pins EKS add-on amazon-cloudwatch-observability v4.0.0-eksbuild.1, the newest offered\n");
     expect(next.stdout).toMatch(/release-watch: proposing mysql 8\.4\n$/);
+  });
+});
+
+describe("the requirements a proposed release must install with", () => {
+  // Read from where the repository keeps them: a test tree with an older layout hid a missing file.
+  it("are the repository's own files: ZenML's beside the registration and smoke suites, MLflow's image", () => {
+    const zenml = pinnedRequirements(PROJECT_DIR, "zenml", "0.99.0");
+    expect(zenml).toContain("zenml[server,connectors-aws]==0.99.0");
+    expect(zenml.filter((l) => /^zenml\b/.test(l))).toEqual(["zenml[server,connectors-aws]==0.99.0"]);
+    expect(zenml.some((l) => l.startsWith("pytest=="))).toBe(true);
+    const mlflow = pinnedRequirements(PROJECT_DIR, "mlflow", "3.18.0");
+    expect(mlflow).toContain("mlflow[auth]==3.18.0");
+    expect(mlflow.some((l) => l.startsWith("PyMySQL=="))).toBe(true);
   });
 });

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Python half of CI, started by .ci/run in the background before `npm ci`, so that it runs
 # beside the install and the Node checks instead of after them. First every venv and MariaDB (each once,
-# prepare-python.sh), then all four suites at once: registration, the ZenML rehearsal, the MLflow
-# rehearsal and the post-upgrade tests, so that no core idles while another suite still has work
+# prepare-python.sh), then all five suites at once: registration, the ZenML rehearsal, the MLflow
+# rehearsal, the post-upgrade and the pre-upgrade tests, so that no core idles while another suite still has work
 # (in two sub-lanes the last ~70 s ran one suite on one core). The run is CPU-bound, most of it
 # ZenML and MLflow processes importing and migrating; each suite's CPU is printed at the end.
 # Every suite writes its own log under .cache/lanes/; this prints them in a fixed order at the end
@@ -50,10 +50,11 @@ suite registration bash components/registration/run-tests.sh --junitxml="$PWD/.c
 suite rehearse bash .ci/run.d/rehearse.sh &
 suite rehearse-mlflow bash .ci/run.d/rehearse-mlflow.sh &
 suite post-upgrade bash components/post-upgrade/run-tests.sh --junitxml="$PWD/.cache/post-upgrade-junit.xml" --basetemp="$PWD/.cache/pytest/post-upgrade" &
+suite pre-upgrade bash components/pre-upgrade/run-tests.sh --junitxml="$PWD/.cache/pre-upgrade-junit.xml" --basetemp="$PWD/.cache/pytest/pre-upgrade" &
 wait
 
 failed=()
-for name in images registration post-upgrade rehearse rehearse-mlflow; do
+for name in images registration post-upgrade pre-upgrade rehearse rehearse-mlflow; do
   read -r rc took cpu <"$logs/$name.status" 2>/dev/null || { rc=1 took=? cpu=?; }
   echo "== $name: exit $rc in ${took}s (CPU ${cpu}s)"
   if [[ $name == rehearse-mlflow && $rc -eq 0 ]]; then tail -n 40 "$logs/$name.log"; else cat "$logs/$name.log"; fi

@@ -90,6 +90,9 @@ function floorRules({ c, kind, add, has }: RuleContext): void {
   if (has("natGateways") && min.natGateways && c.natGateways !== min.natGateways) {
     add("natGateways", `${kind} uses ${min.natGateways} so one AZ outage cannot cut egress`);
   }
+  if (has("restoreTestBeforeUpgrade") && min.restoreTestBeforeUpgrade && !c.restoreTestBeforeUpgrade) {
+    add("restoreTestBeforeUpgrade", `${kind} proves every pre-upgrade snapshot restorable before the server moves`);
+  }
   if (has("dbMaxAllocatedStorageGb", "dbAllocatedStorageGb") && c.dbMaxAllocatedStorageGb! < c.dbAllocatedStorageGb!) {
     add(
       "dbMaxAllocatedStorageGb",

@@ -11,12 +11,29 @@ export interface EnvironmentMinimums {
   availabilityZones: number;
   multiAz: boolean;
   natGateways: "Single" | "OnePerAz" | undefined;
+  /** The pre-upgrade snapshot is restored and checked before the server moves. */
+  restoreTestBeforeUpgrade: boolean;
 }
 
 /** Floors that the environment kind imposes, so prod can never be configured weaker than this. */
 export const ENVIRONMENT_MINIMUMS: Record<EnvironmentKind, EnvironmentMinimums> = {
-  staging: { backupRetentionDays: 7, serverReplicas: 1, availabilityZones: 2, multiAz: false, natGateways: undefined },
-  prod: { backupRetentionDays: 14, serverReplicas: 2, availabilityZones: 3, multiAz: true, natGateways: "OnePerAz" },
+  // Staging proves every backup restorable; prod may skip it (cost, time) because staging proved the mechanism.
+  staging: {
+    backupRetentionDays: 7,
+    serverReplicas: 1,
+    availabilityZones: 2,
+    multiAz: false,
+    natGateways: undefined,
+    restoreTestBeforeUpgrade: true,
+  },
+  prod: {
+    backupRetentionDays: 14,
+    serverReplicas: 2,
+    availabilityZones: 3,
+    multiAz: true,
+    natGateways: "OnePerAz",
+    restoreTestBeforeUpgrade: false,
+  },
 };
 
 /** The config key each floor holds down (the config reference lists the floors by key). */
@@ -26,6 +43,7 @@ export const FLOOR_KEYS = {
   availabilityZones: "availabilityZones",
   multiAz: "dbMultiAz",
   natGateways: "natGateways",
+  restoreTestBeforeUpgrade: "restoreTestBeforeUpgrade",
 } as const satisfies Record<keyof EnvironmentMinimums, ConfigKey>;
 
 /**

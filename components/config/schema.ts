@@ -8,6 +8,7 @@ import { allowListProblems } from "../cidr";
 import { EKS_ADDONS, explainBadPin, parseSnapshotId } from "../version-policy";
 import { KNOWN_KUBERNETES_VERSIONS } from "../support-calendar";
 import { ENVIRONMENT_KINDS, type EnvironmentKind } from "./environments";
+import { PRE_UPGRADE_FIELDS } from "./pre-upgrade-fields";
 import { TIMING_FIELDS } from "./timing-fields";
 import {
   ACM_CERTIFICATE_ARN,
@@ -311,6 +312,7 @@ export const FIELDS = {
     schema: z.boolean(),
     default: false,
   },
+  ...PRE_UPGRADE_FIELDS,
   mlflowVersion: {
     kind: "string",
     description:

@@ -15,8 +15,8 @@ export interface OidcProvider {
   oidcProviderUrl: pulumi.Input<string>;
 }
 
-/** An IAM policy document of these statements. */
-export function policyDocument(statements: pulumi.Input<object>[]): pulumi.Output<string> {
+/** An IAM policy document of these statements (a list, or one output of the whole list). */
+export function policyDocument(statements: pulumi.Input<pulumi.Input<object>[]>): pulumi.Output<string> {
   return pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements });
 }
 
@@ -52,7 +52,7 @@ export interface IrsaRoleArgs {
   serviceAccounts: ServiceAccountRef[];
   tags: Record<string, string>;
   /** The role's inline policy: its resource name and statements. Default: none (attach policies to the role yourself). */
-  policy?: { name: string; statements: pulumi.Input<object>[] };
+  policy?: { name: string; statements: pulumi.Input<pulumi.Input<object>[]> };
 }
 
 /** An IRSA role named `name`, with its inline policy when given; both take `opts` (parent them). */

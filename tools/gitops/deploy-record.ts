@@ -5,6 +5,7 @@
 //     [--from-parts '<partVersions JSON>'] --check up=success --check smoke-server=failure ...
 //     [--to X.Y.Z] [--out deploy-record.json]
 //     [--image-scans image-scans.json]   (ECR scan-on-push results: npm run images -- scans)
+//     [--pre-upgrade <folder>]           (a ZenML upgrade's inventory, drain and restore-test documents)
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
@@ -12,6 +13,7 @@ import { parseDocument } from "yaml";
 import { TIMING_OVERRIDE_KEY } from "../../components/prod-window";
 import { type DowntimeSummary, parseDowntime } from "../prober/probe";
 import { PinFileError, pinnedVersions, readPin } from "./pin-file";
+import { preUpgradeFailures, preUpgradeSummary, readPreUpgrade, type PreUpgradeRecord } from "./pre-upgrade-record";
 import { annotate, summarize } from "./workflow-commands";
 import { SCANS_KIND, scanSummary, type ImageScan } from "../images/scans";
 import { PARTS } from "../../components/parts";
@@ -52,6 +54,8 @@ export interface DeployRecord {
   downtime?: Pick<DowntimeSummary, "secondsDown" | "longestOutageSeconds" | "probes" | "failed" | "firstFailure" | "lastFailure" | "versions">;
   /** upgradeTimingOverrideReason when it was set for this deploy's version. */
   timingOverride?: string;
+  /** A ZenML upgrade's inventory, drain and restore-test (pre-upgrade-record.ts). */
+  preUpgrade?: PreUpgradeRecord;
 }
 
 export class UsageError extends Error {}
@@ -164,7 +168,7 @@ export function recordSummary(r: DeployRecord, details: Record<string, string[]>
   ].join("\n");
 }
 
-const HELP = `usage: npm run --silent deploy-record -- --stack <stack> --sha <commit> --from <X.Y.Z|none> [--from-parts '<JSON>'] --check <name>=<outcome>... [--report <check>=<file.json>]... [--downtime downtime.json] [--to X.Y.Z] [--out ${RECORD_FILE}] [--dir .]
+const HELP = `usage: npm run --silent deploy-record -- --stack <stack> --sha <commit> --from <X.Y.Z|none> [--from-parts '<JSON>'] --check <name>=<outcome>... [--report <check>=<file.json>]... [--downtime downtime.json] [--pre-upgrade <folder>] [--to X.Y.Z] [--out ${RECORD_FILE}] [--dir .]
 --from-parts: the stack's partVersions output before the deploy ({} or empty on a first deploy); every part the stack file pins is recorded from -> to.
 Writes the deploy record (JSON) and the job summary; an error annotation per failed check; exit 1 when any failed, 2 on bad usage.`;
 
@@ -196,6 +200,7 @@ function main(argv: string[]): number {
       out: { type: "string", default: RECORD_FILE },
       "image-scans": { type: "string" },
       downtime: { type: "string" },
+      "pre-upgrade": { type: "string" },
       dir: { type: "string", default: process.cwd() },
       help: { type: "boolean" },
     },
@@ -221,6 +226,9 @@ function main(argv: string[]): number {
   const record = buildRecord({ stack: values.stack, sha: values.sha, from: values.from, to, checks: values.check ?? [], runUrl, parts, recordedAt: new Date(), downtime, timingOverride });
   const scans = values["image-scans"] && fs.existsSync(values["image-scans"]) ? (JSON.parse(fs.readFileSync(values["image-scans"], "utf8")) as { kind?: string; scans?: ImageScan[] }) : undefined;
   if (scans?.kind === SCANS_KIND && Array.isArray(scans.scans)) record.imageScans = scans.scans;
+  // The inventory, drain and restore-test of an upgrade run inside `up`: their documents say what `up` alone cannot.
+  const preUpgrade = values["pre-upgrade"] ? readPreUpgrade(values["pre-upgrade"]) : undefined;
+  if (preUpgrade) record.preUpgrade = preUpgrade;
   fs.writeFileSync(values.out!, JSON.stringify(record, null, 2) + "\n");
   const details: Record<string, string[]> = {};
   for (const spec of values.report ?? []) {
@@ -228,7 +236,8 @@ function main(argv: string[]): number {
     if (!name || !file) throw new UsageError(`--report "${spec}": expected <check>=<file.json>`);
     details[name] = failedEntries(fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined);
   }
-  summarize([recordSummary(record, details), ...scanSummary(record.imageScans ?? [])].join("\n"));
+  if (preUpgrade) details.up = [...preUpgradeFailures(preUpgrade), ...(details.up ?? [])];
+  summarize([recordSummary(record, details), ...(preUpgrade ? preUpgradeSummary(preUpgrade) : []), ...scanSummary(record.imageScans ?? [])].join("\n"));
   for (const c of record.checks.filter((x) => x.outcome !== "success")) {
     const first = details[c.name]?.[0];
     annotate("error", `${record.stack}: ${c.name} ${c.outcome}`, `${c.name} ${c.outcome} on ${record.stack} at ${record.sha}${first ? ` (${first})` : ""}; prod's gate refuses this commit until a later run of it is green`);

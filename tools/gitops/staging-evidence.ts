@@ -6,6 +6,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { type DeployRecord, parseRecord, RECORD_FILE, recordArtifact, recordParts } from "./deploy-record";
+import type { MigrationTimingRecord } from "./migration-gate";
+import { timingFromGitHub } from "./migration-gate-github";
 import { locatePin } from "./pin-file";
 
 export const STAGING_WORKFLOW = "deploy-staging.yml";
@@ -29,6 +31,8 @@ export interface GateSources {
   record(run: WorkflowRun, stack: string): DeployRecord | undefined;
   /** A part's pin in Pulumi.<stack>.yaml at a commit (ZenML's by default), undefined when unreadable. */
   pinAt(sha: string, stack: string, part?: string): string | undefined;
+  /** The newest timing of ZenML's migration to a version on prod's data (migration-gate.ts); absent: not asked. */
+  migrationTiming?(to: string): MigrationTimingRecord | undefined;
 }
 
 /** A move staging performed green: its deploy of `sha` took the part from -> to and every check passed. */
@@ -99,6 +103,7 @@ export function ghSources(repo: string | undefined, dir = process.cwd(), env: No
         return undefined;
       }
     },
+    migrationTiming: (to) => timingFromGitHub(gh, to),
   };
 }
 

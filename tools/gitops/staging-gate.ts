@@ -1,5 +1,5 @@
 // Prod's deploy gate. It runs in its own job, with no environment and no secret, before anyone
-// approves the prod deployment, and the prod job `needs:` it. Three checks (a ZenML upgrade also waits
+// approves the prod deployment, and the prod job `needs:` it. Four checks (a ZenML upgrade also waits
 // for the soak and the window: components/prod-window.ts), each with a one-line reason when it refuses:
 //   commit       staging's deploy workflow ran this exact commit (main only fast-forwards to
 //                commits of `staging`, so the commit prod deploys is one staging deployed);
@@ -9,12 +9,15 @@
 //                prod's move from -> to (from = what prod's last deploy record says it runs) is a
 //                move a green staging run performed, or the PR set promotionOverrideReason, which
 //                the gate reports as a warning annotation and the program records in prod's outputs.
+//   migration time ZenML's TO migration, timed on a copy of prod's data by the migration-timing workflow,
+//                passed within maxMigrationMinutes, or migrationTimeOverrideReason (migration-gate.ts).
 // The program's own promotion check (staging's version history) stays the second line.
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parseDocument } from "yaml";
 import { PARTS } from "../../components/parts";
 import type { DeployRecord } from "./deploy-record";
+import { migrationCheck, migrationLimits } from "./migration-gate";
 import { pinnedVersions, readPin } from "./pin-file";
 import { soakOf, timingChecks, type TimingSettings } from "../../components/prod-window";
 import { timingFromStackFile } from "./prod-timing";
@@ -38,10 +41,12 @@ export interface GateInput {
   before?: string;
   /** Prod's soak, window and override (components/prod-window.ts) and when to judge them; absent: not checked. */
   timing?: TimingSettings & { now: Date };
+  /** Pulumi.prod.yaml's maxMigrationMinutes and migrationTimeOverrideReason; absent: the migration time is not checked. */
+  migration?: { maxMinutes: number; overrideReason: string };
 }
 
 export interface GateCheck {
-  name: "commit" | "latest staging run" | "upgrade path" | "soak" | "upgrade window";
+  name: "commit" | "latest staging run" | "upgrade path" | "migration time" | "soak" | "upgrade window";
   ok: boolean;
   detail: string;
 }
@@ -119,12 +124,17 @@ export function evaluateGate(input: GateInput, sources: GateSources): GateVerdic
   }
   if (moving.length === 0) checks.push({ name: "upgrade path", ok: true, detail: `prod stays at ${Object.entries(pins).map(([p, v]) => `${label(p)} ${v}`).join(", ")}: no upgrade` });
 
+  const zenmlFrom = pins.zenml ? prodFrom(input, sources, "zenml") : undefined;
+  // ZenML's migration, timed on prod's data, must fit prod's limit.
+  if (input.migration && sources.migrationTiming && zenmlFrom !== undefined) {
+    const to = pins.zenml;
+    checks.push(migrationCheck({ from: zenmlFrom, to, record: zenmlFrom !== null && zenmlFrom !== to ? sources.migrationTiming(to) : undefined, ...input.migration }));
+  }
   // The users test ZenML on staging: its move waits for the soak and the window.
   const t = input.timing;
-  if (t && pins.zenml) {
-    const from = prodFrom(input, sources, "zenml");
+  if (t && zenmlFrom !== undefined) {
     const to = pins.zenml;
-    checks.push(...timingChecks(from, to, t.now, t, () => soakOf(to, staging, (sha) => sources.pinAt(sha, "staging"), (run) => sources.record(run, "staging"), t.now)));
+    checks.push(...timingChecks(zenmlFrom, to, t.now, t, () => soakOf(to, staging, (sha) => sources.pinAt(sha, "staging"), (run) => sources.record(run, "staging"), t.now)));
   }
   const refused = checks.find((c) => !c.ok);
   const overridden = checks.some((c) => c.detail.startsWith("OVERRIDDEN"));
@@ -154,7 +164,8 @@ export class GateUsageError extends Error {}
 export const HELP = `usage: npm run --silent staging-gate -- --sha <commit> [--dir <checkout>] [--prod-file <dir>/Pulumi.prod.yaml] [--repo owner/name] [--prod-from X.Y.Z|none] [--before <main's previous head>]
 Refuses prod's deploy unless staging's deploy workflow ran <commit>, its latest run of it is green,
 and prod's from -> to is a move staging performed green (or ${OVERRIDE_KEY} is set). A ZenML upgrade also waits until
-staging has run it promotionSoakHours and starts inside prod's upgradeWindow (or upgradeTimingOverrideReason names that version).
+staging has run it promotionSoakHours and starts inside prod's upgradeWindow (or upgradeTimingOverrideReason names that version),
+and its migration, timed on prod's data by the migration-timing workflow, took at most maxMigrationMinutes (or migrationTimeOverrideReason is set).
 Needs gh and GH_TOKEN (actions: read) and the git history. Exit 0 pass, 1 refused, 2 bad usage, missing tooling or GitHub unreachable.`;
 
 /**
@@ -190,7 +201,7 @@ function gate(argv: string[], io: CliIo, env: NodeJS.ProcessEnv, cwd: string): n
   const prodFile = path.resolve(cwd, values["prod-file"] ?? path.join(values.dir!, "Pulumi.prod.yaml"));
   const prod = readPin(prodFile);
   const prodFromFlag = values["prod-from"] === undefined ? undefined : values["prod-from"] === "none" ? null : values["prod-from"];
-  const input: GateInput = { sha: values.sha, prodPin: prod.pin.value, prodPins: pinnedVersions(prod.text, path.basename(prodFile)), overrideReason: overrideReason(prod.text), prodFrom: prodFromFlag, before: values.before, timing: { ...timingFromStackFile(prod.text), now: new Date() } };
+  const input: GateInput = { sha: values.sha, prodPin: prod.pin.value, prodPins: pinnedVersions(prod.text, path.basename(prodFile)), overrideReason: overrideReason(prod.text), prodFrom: prodFromFlag, before: values.before, timing: { ...timingFromStackFile(prod.text), now: new Date() }, migration: migrationLimits(prod.text) };
   const verdict = evaluateGate(input, ghSources(values.repo, path.resolve(cwd, values.dir!), env));
   summarize(verdictSummary(input, verdict), env);
   if (!verdict.ok) {

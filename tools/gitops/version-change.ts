@@ -6,6 +6,7 @@ import { PARTS, compareDotted, partRule, partsInOrder, skippedMinors, type PartR
 import { listStacks, stackFilePath } from "../offline/stack-files";
 import { PinFileError, pinKey, pinnedVersions, readPin, replacePin, writeAtomically } from "./pin-file";
 import type { GreenMove } from "./staging-evidence";
+import { moveZenmlRequirementPins } from "./requirement-pins";
 
 export interface ChangeResult {
   changed: boolean;
@@ -64,7 +65,7 @@ export function prText(part: string, stack: string, from: string, to: string, ne
     `    ${note}`,
     `    ${previewLine(rule, from, to)}`,
     ...dossier.map((line) => (line ? `    ${line}` : "")),
-    ...(rule.movesWith ? [`Also set ${rule.movesWith.configKey} in Pulumi.${stack}.yaml, in this same change: ${rule.movesWith.how(to)}; the preview refuses ${rule.configKey} ${to} until it does.`] : []),
+    ...(rule.movesWith ? [`In this same change, ${rule.movesWith.configKey} in Pulumi.${stack}.yaml: ${rule.movesWith.how(to)}; the preview refuses ${rule.configKey} ${to} until its image is there.`] : []),
     `Next: ${nextStep}`,
   ].join("\n");
 }
@@ -94,13 +95,16 @@ export function bump(dir: string, request: { stack: string; version: string; par
   // The dossier covers what prod will go through: from prod's pin to the new one.
   const prodPin = stack === "prod" || !listStacks(dir).includes("prod") ? from : readPin(stackFilePath(dir, "prod"), part).pin.value || from;
   writeAtomically(file, replacePin(text, pin, version, path.basename(file), part));
+  // The Python requirements test the version staging runs next: they move with its ZenML pin.
+  const requirements = part === "zenml" && stack === "staging" ? moveZenmlRequirementPins(dir, version) : [];
+  const alsoMoved = requirements.length > 0 ? `\nAlso moved zenml==${version} in ${requirements.join(", ")} (they test staging's version).` : "";
   const step = from !== "" ? rule.checkStep?.(from, version) : undefined;
   const next =
     stack === "prod"
       ? AFTER_PROD_PR
       : `commit, open the PR to staging; CI previews both stacks. After merge staging deploys and is smoke-tested; then npm run promote${part === "zenml" ? "" : ` -- --part ${part}`} on a branch off staging.`;
   const stepNote = step ? `\nNote: ${from} -> ${version} is more than one step (${step}); the preview refuses it unless AWS already runs a version one step below ${version}.` : "";
-  return { changed: true, file, part, from, to: version, message: `${stack}: ${rule.label} ${from || "(AWS's default)"} -> ${version}${stepNote}\n${prText(part, stack, from, version, next, dossier(part, prodPin, version))}` };
+  return { changed: true, file, part, from, to: version, message: `${stack}: ${rule.label} ${from || "(AWS's default)"} -> ${version}${stepNote}${alsoMoved}\n${prText(part, stack, from, version, next, dossier(part, prodPin, version))}` };
 }
 
 /** Where promote learns which moves staging performed green. */

@@ -2,8 +2,15 @@
 export interface EntryCheck { name: string; status: "pass" | "fail" | "staging-only"; detail: string }
 export interface EntryReport { entry: string; status: "pass" | "fail"; checks: EntryCheck[]; seconds?: number }
 export interface UnownedItem { kind: string; name: string; status: "fail" | "ignored"; detail: string }
+/** A named item of an inventory: the post-upgrade Job's, or the pre-upgrade inventory's. */
+export interface InventoryItem { kind?: string; name: string }
+/** The kinds both inventories list by name. */
+export const INVENTORIED_KINDS = ["snapshots", "run_templates", "schedules"] as const;
+
 export interface PostUpgradeReport {
   ok: boolean;
+  /** What the upgraded server held before the rebuild, by kind. */
+  inventory?: Partial<Record<(typeof INVENTORIED_KINDS)[number], InventoryItem[]>>;
   error?: string;
   client_version?: string;
   server_version?: string;
@@ -36,4 +43,20 @@ export function reportFromLog(log: string, prefix: string): PostUpgradeReport | 
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What the pre-upgrade inventory listed (components/pre-upgrade/inventory.py) and the upgraded
+ * server no longer holds, one line each: the migration lost it, or someone deleted it meanwhile.
+ */
+export function missingSinceInventory(before: Partial<Record<string, InventoryItem[]>>, report: PostUpgradeReport): string[] {
+  if (!report.inventory) return [];
+  const lines: string[] = [];
+  for (const kind of INVENTORIED_KINDS) {
+    const now = new Set((report.inventory[kind] ?? []).map((i) => i.name));
+    for (const item of before[kind] ?? []) {
+      if (!now.has(item.name)) lines.push(`post-upgrade: FAILED ${kind.replace(/s$/, "").replace("_", " ")} ${item.name} was on the server before the upgrade (pre-upgrade inventory) and is gone`);
+    }
+  }
+  return lines;
 }

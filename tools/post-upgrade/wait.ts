@@ -12,10 +12,11 @@ import {
 import { UsageError, printUsage, runTool, type CliEnv, type CliIo, type ToolSpec } from "../cli-io";
 import { readStackOutputs } from "../smoke/pulumi-stack";
 import { KubeError, kubeGet, targetFromKubeconfig, type KubeTarget } from "./kube";
-import { failureLines, reportFromLog, type PostUpgradeReport } from "./report";
+import { failureLines, missingSinceInventory, reportFromLog, type PostUpgradeReport } from "./report";
 
 export const USAGE = `usage: npm run --silent post-upgrade:wait -- --stack <env> --timeout-minutes <N> --report <path>
   [--job <name>]           the Job to wait for (default: the stack output postUpgradeJob)
+  [--inventory <file>]     the upgrade's pre-upgrade inventory: what it lists must still be there (skipped when absent)
   [--kubeconfig <file>]    default: $KUBECONFIG, else the stack output kubeconfig
   [--poll-seconds <N>]     default 10`;
 
@@ -44,6 +45,8 @@ export interface WaitResult {
   ok: boolean;
   report: PostUpgradeReport | null;
   problem?: string;
+  /** Items of the pre-upgrade inventory the upgraded server no longer holds. */
+  missing_since_inventory?: string[];
 }
 
 interface JobStatus {
@@ -60,6 +63,7 @@ interface WaitOptions {
   pollMs: number;
   job?: string;
   kubeconfig?: string;
+  inventory?: string;
 }
 
 function parse(argv: string[]): WaitOptions | "help" {
@@ -70,6 +74,7 @@ function parse(argv: string[]): WaitOptions | "help" {
       "timeout-minutes": { type: "string" },
       report: { type: "string" },
       job: { type: "string" },
+      inventory: { type: "string" },
       kubeconfig: { type: "string" },
       "poll-seconds": { type: "string" },
       help: { type: "boolean" },
@@ -94,6 +99,7 @@ function parse(argv: string[]): WaitOptions | "help" {
     pollMs: poll * 1000,
     job: values.job,
     kubeconfig: values.kubeconfig,
+    inventory: values.inventory,
   };
 }
 
@@ -103,6 +109,14 @@ export async function main(argv: string[], io: CliIo, env: CliEnv, deps: WaitDep
     if (opts === "help") return printUsage(TOOL, io);
     const { job, target } = resolveJob(opts, env, deps);
     const result = await waitForJob(opts, job, target, deps);
+    // Only an upgrade has an inventory; a deploy that moved nothing copied none.
+    if (opts.inventory && fs.existsSync(opts.inventory) && result.report) {
+      result.missing_since_inventory = missingSinceInventory(
+        JSON.parse(fs.readFileSync(opts.inventory, "utf8")) as Record<string, never>,
+        result.report,
+      );
+      result.ok &&= result.missing_since_inventory.length === 0;
+    }
     fs.mkdirSync(path.dirname(path.resolve(opts.report)), { recursive: true });
     fs.writeFileSync(opts.report, JSON.stringify(result, null, 2));
     for (const line of summary(result, opts)) io.stdout(`${line}\n`);
@@ -203,7 +217,7 @@ function summary(result: WaitResult, opts: WaitOptions): string[] {
       `post-upgrade: ${job} green (${entries} entr${entries === 1 ? "y" : "ies"}, ${result.waited_seconds}s); report ${opts.report}`,
     ];
   }
-  const lines = result.report ? failureLines(result.report) : [];
+  const lines = [...(result.report ? failureLines(result.report) : []), ...(result.missing_since_inventory ?? [])];
   if (result.job_status === "timeout") {
     const why = result.problem ? ` (${result.problem})` : "";
     lines.push(`post-upgrade: FAILED: Job ${job} did not finish within ${opts.timeoutMs / 60000} minutes${why}`);

@@ -95,8 +95,8 @@ export function pinnedRequirements(projectDir: string, project: string, version:
       .split("\n")
       .map((l) => l.replace(/\s*#.*$/, "").trim())
       .filter(Boolean);
-  if (project === "mlflow") return read("images/mlflow/requirements.txt").map((l) => l.replace("${MLFLOW_VERSION}", version));
+  if (project === "mlflow") return read("components/mlflow/image/requirements.txt").map((l) => l.replace("${MLFLOW_VERSION}", version));
   // What the rehearsal, the smoke suite and the registration tests install (rehearsal/ensure-venv.sh).
-  const lines = [...read("smoke/requirements.txt"), ...read("registration/requirements.txt")].map((l) => l.replace(/^zenml(\[[^\]]*\])?==.*/, `zenml[server,connectors-aws]==${version}`));
+  const lines = [...read("smoke/requirements.txt"), ...read("components/registration/requirements.txt")].map((l) => l.replace(/^zenml(\[[^\]]*\])?==.*/, `zenml[server,connectors-aws]==${version}`));
   return [...new Set(lines)];
 }
