@@ -38,6 +38,10 @@ const NOT_REPO_PATHS = new Set([
   "zenml-platform-<env>/post-upgrade",
   "zenml-platform-<env>/mlflow",
   "library/python",
+  // a Go module, a file of pulumi-kubernetes, a CIDR (docs/ENGINE.md)
+  "github.com/pulumi/pulumi/pkg/v3",
+  "provider/pkg/provider/diff.go",
+  "10.40.0.0/16",
   // a MIME type, a Kubernetes annotation, a file extension
   "text/plain",
   "pulumi.com/skipAwait",
