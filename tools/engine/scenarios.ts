@@ -49,6 +49,24 @@ function liveMatchesRecord(c: Checks, story: Story, stack: StackName, outcome: O
   c.that(!outcome.warnings.some((w) => /could not read/.test(w)), `${stack}: a live read failed: ${outcome.warnings.find((w) => /could not read/.test(w))}`);
 }
 
+/**
+ * The work before ZenML's server moves, in the engine's order: the inventory and the drain finish
+ * before the snapshot starts; the restore-test starts after the snapshot and finishes before the release.
+ */
+function preUpgradeInOrder(c: Checks, outcome: Outcome, stack: string): void {
+  const at = (name: string) => span(outcome, (s) => s.name === name && s.op !== "same");
+  const snapshot = span(outcome, ofType("aws:rds/snapshot:Snapshot"));
+  const release = at("zenml-server-release");
+  const restore = at("zenml-restore-test-job");
+  for (const job of ["zenml-pre-upgrade-inventory", "zenml-pre-upgrade-drain"]) {
+    const s = at(job);
+    if (c.that(s.finished !== undefined, `${stack}: ${job} did not run`)) c.that(s.finished! < snapshot.started!, `${stack}: the snapshot started before ${job} finished`);
+  }
+  if (c.that(restore.finished !== undefined, `${stack}: the restore-test Job did not run`)) {
+    c.that(snapshot.finished! < restore.started! && restore.finished! < release.started!, `${stack}: the restore-test ran outside snapshot -> release (events ${restore.started}-${restore.finished})`);
+  }
+}
+
 async function firstDeploy(story: Story): Promise<ScenarioResult> {
   const c = new Checks();
   const staging = c.ran(await story.up("staging", {}, "first deploy"), true);
@@ -84,17 +102,19 @@ async function zenmlUpgrade(story: Story): Promise<ScenarioResult> {
   const c = new Checks();
   const outcome = c.ran(await story.up("staging", { zenmlVersion: "0.98.0" }, "ZenML 0.97.0 -> 0.98.0"), true);
   snapshotFirst(c, outcome, "staging");
+  preUpgradeInOrder(c, outcome, "staging");
   c.that(statefulLosses(outcome).length === 0, `staging: the upgrade replaced or deleted ${statefulLosses(outcome).map((s) => s.name).join(", ")}`);
   liveMatchesRecord(c, story, "staging", outcome);
   const zenml = readHistory(story.world.deployedOutputs("staging")).parts.zenml;
   c.that(zenml?.snapshots.includes("zenml-staging-pre-upgrade-0-97-0-to-0-98-0") === true, `staging: versionHistory does not record the pre-upgrade snapshot: ${JSON.stringify(zenml)}`);
-  return c.done("ZenML upgrade on staging: snapshot before the Helm release", summarize(outcome));
+  return c.done("ZenML upgrade on staging: inventory, drain, snapshot, restore-test, then the Helm release", summarize(outcome));
 }
 
 async function prodAfterStaging(story: Story): Promise<ScenarioResult> {
   const c = new Checks();
   const outcome = c.ran(await story.up("prod", { zenmlVersion: "0.98.0" }, "0.97.0 -> 0.98.0 after staging"), true);
   snapshotFirst(c, outcome, "prod");
+  preUpgradeInOrder(c, outcome, "prod");
   liveMatchesRecord(c, story, "prod", outcome);
   return c.done("prod accepted after staging ran 0.98.0", summarize(outcome));
 }
