@@ -1,8 +1,6 @@
 // Prod's gate and the soak and window (components/prod-window.ts): the CLI in-process with the
 // stand-in gh (tests/helpers/fake-gh.ts) and a git checkout, at a chosen time.
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildRecord } from "../tools/gitops/deploy-record";
@@ -12,6 +10,7 @@ import { evaluateGate, main as stagingGate } from "../tools/gitops/staging-gate"
 import { captureIo } from "./helpers/cli";
 import { fakeGh } from "./helpers/fake-gh";
 import { PROJECT_DIR } from "./helpers/plan";
+import { stackFilesCheckout } from "./helpers/stack-checkout";
 
 const GREEN = ["up", "post-upgrade", "smoke-server", "smoke-pipelines"].map((c) => `${c}=success`);
 
@@ -21,13 +20,7 @@ const GREEN = ["up", "post-upgrade", "smoke-server", "smoke-pipelines"].map((c) 
  * only the soak and the window decide); the prod file is promoted to 0.98.0 with `prodConfig` lines changed.
  */
 function world(stagingAt: string, prodConfig: Record<string, string> = {}) {
-  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "gate-timing-"));
-  const git = (...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
-  git("init", "-q");
-  for (const f of ["Pulumi.staging.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(cwd, f));
-  git("add", ".");
-  git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "c1");
-  const head = git("rev-parse", "HEAD");
+  const { cwd, head } = stackFilesCheckout("gate-timing-");
   const gh = fakeGh();
   // Prod's last record: ZenML 0.96.0 -> 0.97.0, every other part it pins unchanged (only ZenML moves here).
   const prodPins = pinnedVersions(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8"), "Pulumi.prod.yaml");

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,6 +10,7 @@ import { evaluateGate, type GateSources, main as stagingGate, missingTooling, ov
 import type { MigrationTimingRecord } from "../tools/gitops/migration-gate";
 import { annotationLine } from "../tools/gitops/workflow-commands";
 import { PROJECT_DIR, runTs } from "./helpers/plan";
+import { stackFilesCheckout } from "./helpers/stack-checkout";
 
 const sha = (n: number) => n.toString(16).padStart(40, "a");
 const GREEN = ["up", "post-upgrade", "smoke-server", "smoke-pipelines"].map((c) => `${c}=success`);
@@ -226,13 +227,7 @@ describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
 
   /** A git repo with staging's pin at c1, and a gh that serves runs and records from files (prod's data timed for 0.98.0 in 6 minutes). */
   function world(stagingRuns: FakeRun[], prodRuns: FakeRun[]) {
-    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "zenml-gate-"));
-    const git = (...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
-    git("init", "-q");
-    for (const f of ["Pulumi.staging.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(cwd, f));
-    git("add", ".");
-    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "c1");
-    const head = git("rev-parse", "HEAD");
+    const { cwd, head } = stackFilesCheckout("zenml-gate-");
     const gh = fakeGh();
     for (const [stack, runs] of [["staging", stagingRuns], ["prod", prodRuns]] as const) {
       for (const r of runs) gh.addRun(stack, { ...r.run, headSha: head }, r.record && { ...r.record, sha: head });
