@@ -4,17 +4,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { readPin } from "./pin-file";
+import { repoFiles } from "../repo-files";
 
 const ZENML_REQUIREMENT = /^(zenml(?:\[[^\]]*\])?==)(\S+)/;
 const NOT_SOURCES = new Set(["node_modules", ".cache", ".git"]);
 
 /** Every `requirements*.txt` below dir, relative to it. */
-export function requirementFiles(dir: string, rel = ""): string[] {
-  return fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((d) => {
-    const child = path.join(rel, d.name);
-    if (d.isDirectory()) return NOT_SOURCES.has(d.name) ? [] : requirementFiles(dir, child);
-    return /^requirements.*\.txt$/.test(d.name) ? [child] : [];
-  });
+export function requirementFiles(dir: string): string[] {
+  return repoFiles(dir, NOT_SOURCES, (name) => /^requirements.*\.txt$/.test(name));
 }
 
 export interface RequirementPin {

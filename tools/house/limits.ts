@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import ts from "typescript";
+import { repoFiles } from "../repo-files";
 
 export const MAX_FILE_LINES = 400;
 export const MAX_FUNCTION_LINES = 120;
@@ -21,17 +22,7 @@ export interface Oversize {
 }
 
 export function sourceFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    for (const d of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
-      if (IGNORED_DIRS.has(d.name)) continue;
-      const child = rel ? path.join(rel, d.name) : d.name;
-      if (d.isDirectory()) walk(child);
-      else if (SOURCE.test(d.name) && !d.name.endsWith(".d.ts") && !d.name.endsWith(".d.cts")) out.push(child);
-    }
-  };
-  walk("");
-  return out.sort();
+  return repoFiles(root, IGNORED_DIRS, (name) => SOURCE.test(name) && !name.endsWith(".d.ts") && !name.endsWith(".d.cts"));
 }
 
 function typescriptFunctions(file: string, text: string): Oversize[] {
