@@ -18,7 +18,10 @@ import { pinnedVersions } from "../tools/gitops/pin-file";
 import { TIMING_RECORD_KIND } from "../tools/gitops/migration-gate";
 import { fakeGh } from "./helpers/fake-gh";
 import { migration, writeFakeWheel } from "./helpers/fake-wheel";
-import { PROJECT_DIR, cachedPlan } from "./helpers/plan";
+import { PROJECT_DIR, cachedPlan, cachedRunPlan } from "./helpers/plan";
+import { captureIo } from "./helpers/cli";
+import { main as bump } from "../tools/gitops/bump";
+import { main as promote } from "../tools/gitops/promote";
 
 const STACKS = ["staging", "prod"] as const;
 type Stack = (typeof STACKS)[number];
@@ -89,6 +92,22 @@ class Replay {
   sh(command: string, env: Record<string, string> = {}): string {
     const r = spawnSync("bash", ["-e", "-c", command], { cwd: this.work, encoding: "utf8", env: { ...process.env, ...this.wheelsEnv, PATH: `${this.gh.bin}:${process.env.PATH}`, GH_TOKEN: "replay", ...env } });
     if (r.status !== 0) throw new Error(`\`${command}\` exited ${r.status}: ${r.stderr.trim().split("\n").pop()}`);
+    return r.stdout;
+  }
+
+  /**
+   * A docs command whose `npm run bump|promote` part runs in-process, planning through the suite's
+   * cache: a Kubernetes dossier plans the stack, about 1.5 s per command as a process. The git part
+   * runs in the shell as written; `upgrade()` runs every command through npm.
+   */
+  async shInProcess(command: string): Promise<string> {
+    const m = /^(.*) && npm run (bump|promote)(?: -- (.*))?$/.exec(command);
+    if (!m) throw new Error(`not a docs command ending in npm run bump|promote: ${command}`);
+    this.sh(m[1]);
+    const tool = m[2] === "bump" ? bump : promote;
+    const env = { ...process.env, PATH: `${this.gh.bin}:${process.env.PATH}`, GH_TOKEN: "replay" };
+    const r = await captureIo((io) => tool(["--dir", this.work, ...(m[3] ?? "").split(" ").filter(Boolean)], io, cachedRunPlan, env));
+    if (r.code !== 0) throw new Error(`\`${command}\` exited ${r.code}: ${r.stderr.trim().split("\n").pop()}`);
     return r.stdout;
   }
 
@@ -203,7 +222,7 @@ class Replay {
   /** Steps 1-2 of the loop for any part: bump staging on a branch, PR, merge, deploy. The docs' commands with --part. */
   async bumpPart(part: string, version: string): Promise<string> {
     const command = LOOP.get(1)![0].replace("upgrade-zenml-X.Y.Z", `upgrade-${part}-${version}`).replace("--version X.Y.Z", `--part ${part} --version ${version}`);
-    const out = this.sh(command);
+    const out = await this.shInProcess(command);
     this.git("commit", "-qam", `Upgrade ${part} to ${version} on staging`);
     await this.openPr(`upgrade-${part}-${version}`, "staging");
     await this.deploy("staging", this.merge(`upgrade-${part}-${version}`, "staging"));
@@ -214,7 +233,7 @@ class Replay {
   async promotePart(part: string): Promise<string> {
     this.git("fetch", "-q", "origin");
     const branch = `promote-${part}-${this.runId}`;
-    const out = this.sh(LOOP.get(3)![0].replace("promote-zenml-X.Y.Z", branch).replace(/npm run promote$/, `npm run promote -- --part ${part}`));
+    const out = await this.shInProcess(LOOP.get(3)![0].replace("promote-zenml-X.Y.Z", branch).replace(/npm run promote$/, `npm run promote -- --part ${part}`));
     this.git("commit", "-qam", `Promote ${part} to prod`);
     await this.openPr(branch, "staging");
     await this.deploy("staging", this.merge(branch, "staging"));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { findKubernetes, findMysql, findPypi, finalReleases, readSettings, type WatchSettings } from "../tools/upgrade-notes/release-watch";
 import { main } from "../tools/upgrade-notes/release-watch-cli";
-import { pinnedRequirements, type ClusterVersions, type EngineVersions, type MajorEngineVersions, type PypiProject } from "../tools/upgrade-notes/release-sources";
+import { defaultSources, pinnedRequirements, type ClusterVersions, type ReleaseSources, type EngineVersions, type MajorEngineVersions, type PypiProject } from "../tools/upgrade-notes/release-sources";
 import { captureIo } from "./helpers/cli";
 import { migration, writeFakeWheel } from "./helpers/fake-wheel";
 import { PROJECT_DIR, cachedRunPlan } from "./helpers/plan";
@@ -154,6 +154,9 @@ describe("the release-watch workflow", () => {
 describe("npm run release-watch over every part (a stand-in PyPI, fake wheels, AWS fixtures)", () => {
   let server: http.Server;
   let wheels: string;
+  // One set of sources for every run below, as one process would hold them: pip answers each
+  // requirement set once (38 pip runs took 31 s of this file before).
+  let sources: ReleaseSources;
   // 47000-47099 is this project's test port block for the upgrade dossier.
   const PORT = 47011;
   const migrations = (versions: string[]) => Object.fromEntries(versions.map((v, i) => [`${v}.py`, migration(v, i === 0 ? null : versions[i - 1], `Release ${v}`, "pass")]));
@@ -175,6 +178,7 @@ describe("npm run release-watch over every part (a stand-in PyPI, fake wheels, A
     });
     await new Promise<void>((resolve) => server.listen(PORT, "127.0.0.1", resolve));
     for (const [k, v] of Object.entries({ RELEASE_WATCH_PYPI: `http://127.0.0.1:${PORT}/pypi`, RELEASE_WATCH_AWS_FIXTURES: FIXTURES, UPGRADE_NOTES_WHEELS: wheels, PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels })) vi.stubEnv(k, v);
+    sources = defaultSources(process.env);
   });
   afterAll(async () => {
     vi.unstubAllEnvs();
@@ -201,7 +205,7 @@ describe("npm run release-watch over every part (a stand-in PyPI, fake wheels, A
     return dir;
   };
   /** The same main() the script runs, in-process; plans through the suite's cache. */
-  const watch = (dir: string, args: string[]) => captureIo((io) => main(["--dir", dir, "--today", "2026-12-07", ...args], io, cachedRunPlan));
+  const watch = (dir: string, args: string[]) => captureIo((io) => main(["--dir", dir, "--today", "2026-12-07", ...args], io, cachedRunPlan, sources));
   const outputsOf = (file: string) => Object.fromEntries(fs.readFileSync(file, "utf8").trim().split("\n").slice(-5).map((l) => l.split("=") as [string, string]));
 
   it("proposes one part per run, in the engine's order, each applied as the workflow does: Kubernetes, the add-on, MySQL, ZenML (skipping the release that does not install), MLflow", async () => {

@@ -47,8 +47,13 @@ describe.each(["staging", "prod"] as const)("deploy-%s", (stack) => {
     const started = shell(step(deploy, /npm run --silent prober -- --stack/).run!, dir);
     expect(started.status).toBe(0);
     const pid = Number(fs.readFileSync(path.join(dir, "prober.pid"), "utf8"));
-    // Let it probe (example.com hosts do not answer here: every probe fails, as during an outage).
-    spawnSync("sleep", ["2.5"]);
+    // Let it probe until one has failed (example.com hosts do not answer here, as during an outage):
+    // the summary is rewritten after each probe.
+    const failedProbes = () => (JSON.parse(fs.readFileSync(path.join(dir, "downtime.json"), "utf8")) as { failed: number }).failed;
+    for (let waited = 0; !(fs.existsSync(path.join(dir, "downtime.json")) && failedProbes() > 0); waited += 100) {
+      if (waited > 20_000) throw new Error("the prober wrote no failed probe in 20 s");
+      spawnSync("sleep", ["0.1"]);
+    }
     const stopped = shell(step(deploy, /prober -- --stop/).run!, dir);
     expect(stopped.stderr).toBe("");
     expect(stopped.stdout).toMatch(/^prober: [\d.]+ s down \(\d+ of \d+ probes failed/);

@@ -76,6 +76,8 @@ function pipInstallProblem(requirements: string[], env: NodeJS.ProcessEnv): stri
 }
 
 export function defaultSources(env: NodeJS.ProcessEnv = process.env): ReleaseSources {
+  // Deciding and applying ask about the same candidates: pip answers each set once per run.
+  const installProblems = new Map<string, string | undefined>();
   const pypiBase = (env.RELEASE_WATCH_PYPI ?? "https://pypi.org/pypi").replace(/\/$/, "");
   return {
     pypi: async (project) => (await fetchJson(`${pypiBase}/${project}/json`)) as PypiProject,
@@ -83,7 +85,11 @@ export function defaultSources(env: NodeJS.ProcessEnv = process.env): ReleaseSou
     addonVersions: (addon) => aws(env, "eks", "describe-addon-versions", ["--addon-name", addon], addon) as AddonVersions,
     engineVersions: () => aws(env, "rds", "describe-db-engine-versions", ["--engine", "mysql"], "mysql") as EngineVersions,
     majorEngineVersions: () => aws(env, "rds", "describe-db-major-engine-versions", ["--engine", "mysql"], "mysql") as MajorEngineVersions,
-    installProblem: (requirements) => pipInstallProblem(requirements, env),
+    installProblem: (requirements) => {
+      const key = requirements.join("\n");
+      if (!installProblems.has(key)) installProblems.set(key, pipInstallProblem(requirements, env));
+      return installProblems.get(key);
+    },
   };
 }
 
