@@ -4,7 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { rdsCaBundle } from "../components/rds-ca";
-import { runPlan } from "../tools/offline/plan";
+import * as pulumi from "@pulumi/pulumi";
+import { ProgramFailed, runPlan } from "../tools/offline/plan";
 import { readProjectFile, readStackConfig } from "../tools/offline/stack-files";
 import { PROJECT_DIR } from "./helpers/plan";
 
@@ -25,7 +26,7 @@ async function countPromiseStacks(body: () => Promise<unknown>): Promise<number>
 }
 
 describe("Pulumi's per-promise stacks during a plan", () => {
-  it("are not formatted unless PULUMI_DEBUG_PROMISE_LEAKS asks for them, and the caller's formatter is back afterwards", async () => {
+  it("are neither recorded nor formatted unless PULUMI_DEBUG_PROMISE_LEAKS asks for them, and the caller's formatter is back afterwards", async () => {
     const before = Error.prepareStackTrace;
     expect(await countPromiseStacks(() => runPlan({ stack: "staging", projectDir: PROJECT_DIR }))).toBe(0);
     expect(Error.prepareStackTrace).toBe(before);
@@ -37,10 +38,24 @@ describe("Pulumi's per-promise stacks during a plan", () => {
     }
   });
 
-  it("other errors keep their whole stack", async () => {
-    const err = await runPlan({ stack: "staging", projectDir: PROJECT_DIR, program: async () => { throw new Error("from the program"); } }).then(() => new Error("the plan did not fail"), (e: Error) => e);
+  it("a program that fails by a bug shows where: the failure's cause carries the program's whole stack", async () => {
+    const limit = Error.stackTraceLimit;
+    const err = await runPlan({ stack: "staging", projectDir: PROJECT_DIR, program: async () => { throw new TypeError("from the program"); } }).then(() => new Error("the plan did not fail"), (e: Error) => e);
     expect(err.message).toBe("from the program");
     expect(err.stack).toMatch(/\n\s+at .*plan-speed\.test\.ts/);
+    expect((err.cause as Error).stack).toMatch(/^TypeError: from the program\n\s+at .*plan-speed\.test\.ts/);
+    expect(Error.stackTraceLimit).toBe(limit);
+  });
+
+  it("a refusal is the program's message and nothing more, planned once", async () => {
+    let runs = 0;
+    const refusal = async () => {
+      runs++;
+      throw new pulumi.RunError("zenml-platform:zenmlVersion on staging: refused");
+    };
+    const err = await runPlan({ stack: "staging", projectDir: PROJECT_DIR, program: refusal }).then(() => undefined, (e: ProgramFailed) => e);
+    expect(err).toMatchObject({ message: "zenml-platform:zenmlVersion on staging: refused", userFacing: true });
+    expect(runs).toBe(1);
   });
 });
 

@@ -54,8 +54,10 @@ export class ProgramFailed extends Error {
     message: string,
     public readonly registeredTypes: string[],
     public readonly userFacing: boolean,
+    /** What the program threw (a bug's own stack is there). */
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, { cause });
     this.name = "ProgramFailed";
   }
 }

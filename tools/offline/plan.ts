@@ -7,7 +7,6 @@ import { defineStack } from "../../components/stack";
 import { ORGANIZATION, recordedLive, steadyStateOutputs } from "./plan-inputs";
 import { PLAN_NOTE, ProgramFailed, type Plan, type PlanOptions, type PlannedResource } from "./plan-result";
 import { SECRET_PLACEHOLDER, readProjectFile, readStackConfig } from "./stack-files";
-import { skippingPromiseRecords } from "../loader/promise-stacks.cjs";
 
 // Re-exported: the plan's inputs and result types live apart so that reading them does not load the program.
 export { ORGANIZATION, deployedOutputs, historyOutputs, pinnedParts, recordedLive, steadyStateOutputs } from "./plan-inputs";
@@ -75,13 +74,27 @@ async function aliasUrns(resource: pulumi.Resource, urn: string, parentAliases: 
 }
 
 export async function runPlan(options: PlanOptions): Promise<Plan> {
-  // Whoever runs the plan (our loader, the test runner) formats stacks its own way, but not Pulumi's unread ones.
-  const originalPrepare = Error.prepareStackTrace;
-  Error.prepareStackTrace = skippingPromiseRecords(originalPrepare);
+  // Pulumi records `new Error().stack` for every promise it makes (runtime/debuggable.js) and reads
+  // them only for PULUMI_DEBUG_PROMISE_LEAKS: capturing them was 40% of a plan's time. A program
+  // that fails by a bug (not a refusal) is planned again with stacks, to show where it failed.
+  const withStacks = Boolean(process.env.PULUMI_DEBUG_PROMISE_LEAKS);
   try {
-    return await planUnderMocks(options);
+    return await withStackTraceLimit(withStacks ? Error.stackTraceLimit : 0, () => planUnderMocks(options));
+  } catch (err) {
+    if (withStacks || !(err instanceof ProgramFailed) || err.userFacing) throw err;
+    // The failed stack still registers its outputs; planning again first would hand them to the new mocks.
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    return await planUnderMocks(options); // throws again, its cause with the program's stack
+  }
+}
+
+async function withStackTraceLimit<T>(limit: number, body: () => Promise<T>): Promise<T> {
+  const original = Error.stackTraceLimit;
+  Error.stackTraceLimit = limit;
+  try {
+    return await body();
   } finally {
-    Error.prepareStackTrace = originalPrepare;
+    Error.stackTraceLimit = original;
   }
 }
 
@@ -123,7 +136,7 @@ async function planUnderMocks(options: PlanOptions): Promise<Plan> {
   }
   if (failure !== undefined) {
     const message = failure instanceof Error ? failure.message : String(failure);
-    throw new ProgramFailed(message, captured.map((c) => c.type), failure instanceof pulumi.RunError);
+    throw new ProgramFailed(message, captured.map((c) => c.type), failure instanceof pulumi.RunError, failure);
   }
 
   const resources: PlannedResource[] = [];
