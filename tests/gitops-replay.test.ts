@@ -9,10 +9,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import type { StackOutputsByName } from "../tools/offline/mocks";
-import { ORGANIZATION, runPlan, type Plan } from "../tools/offline/plan";
+import { ORGANIZATION } from "../tools/offline/plan-inputs";
+import type { Plan } from "../tools/offline/plan-result";
 import { buildRecord, movesText, partMoves } from "../tools/gitops/deploy-record";
 import { pinnedVersions } from "../tools/gitops/pin-file";
 import { TIMING_RECORD_KIND } from "../tools/gitops/migration-gate";
@@ -106,7 +107,9 @@ class Replay {
     this.sh(m[1]);
     const tool = m[2] === "bump" ? bump : promote;
     const env = { ...process.env, PATH: `${this.gh.bin}:${process.env.PATH}`, GH_TOKEN: "replay" };
-    const r = await captureIo((io) => tool(["--dir", this.work, ...(m[3] ?? "").split(" ").filter(Boolean)], io, cachedRunPlan, env));
+    // The dossier reads the wheels' folder from the environment, as the process would.
+    for (const [k, v] of Object.entries(this.wheelsEnv)) vi.stubEnv(k, v);
+    const r = await captureIo((io) => tool(["--dir", this.work, ...(m[3] ?? "").split(" ").filter(Boolean)], io, cachedRunPlan, env)).finally(() => vi.unstubAllEnvs());
     if (r.code !== 0) throw new Error(`\`${command}\` exited ${r.code}: ${r.stderr.trim().split("\n").pop()}`);
     return r.stdout;
   }
@@ -128,7 +131,9 @@ class Replay {
     const key = JSON.stringify([stack, project, file, this.deployed]);
     if (!this.plans.has(key)) {
       // Through the suite's plan cache: the same inputs planned by an earlier run are not planned again.
-      const computed = await cachedPlan(["replay", key], () => {
+      const computed = await cachedPlan(["replay", key], async () => {
+        // Loaded on a cache miss only: with every plan cached, this file never loads Pulumi.
+        const { runPlan } = await import("../tools/offline/plan.js");
         const dir = fs.mkdtempSync(path.join(this.root, `tree-${stack}-`));
         fs.writeFileSync(path.join(dir, "Pulumi.yaml"), project);
         fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), file + "\n");
@@ -241,19 +246,26 @@ class Replay {
     return out;
   }
 
-  /** One upgrade, exactly as the five documented steps say. */
-  async upgrade(version: string): Promise<void> {
-    const run = (step: number) => LOOP.get(step)!.map((command) => this.sh(command.replace(/X\.Y\.Z/g, version))).join("");
+  /**
+   * One upgrade, exactly as the five documented steps say. `npm: false` runs bump and promote
+   * in-process (the git part of their steps still in the shell): the first upgrade proves the
+   * commands through npm, the second what follows from the first.
+   */
+  async upgrade(version: string, { npm }: { npm: boolean }): Promise<void> {
+    const run = async (step: number) => {
+      const commands = LOOP.get(step)!.map((command) => command.replace(/X\.Y\.Z/g, version));
+      return (await Promise.all(commands.map((c) => (npm ? this.sh(c) : this.shInProcess(c))))).join("");
+    };
     // 1. Bump on a branch off staging, PR to staging; its PR body carries the dossier of the move.
     this.git("fetch", "-q", "origin");
     const [stagingPin, prodPin] = [this.pin("staging", "origin/staging"), this.pin("prod", "origin/staging")];
-    expect(run(1)).toContain(`## Upgrade dossier: ZenML ${stagingPin} -> ${version}`);
+    expect(await run(1)).toContain(`## Upgrade dossier: ZenML ${stagingPin} -> ${version}`);
     this.git("commit", "-qam", `Upgrade ZenML to ${version} on staging`);
     await this.openPr(`upgrade-zenml-${version}`, "staging");
     // 2. Merge: staging deploys and records.
     await this.deploy("staging", this.merge(`upgrade-zenml-${version}`, "staging"));
     // 3. Promote on a branch off staging, PR to staging, merge: staging redeploys that commit.
-    expect(run(3)).toContain(`## Upgrade dossier: ZenML ${prodPin} -> ${version}`);
+    expect(await run(3)).toContain(`## Upgrade dossier: ZenML ${prodPin} -> ${version}`);
     this.git("commit", "-qam", `Promote ZenML ${version} to prod`);
     await this.openPr(`promote-zenml-${version}`, "staging");
     const before = this.git("rev-parse", "origin/staging");
@@ -337,8 +349,8 @@ describe("two consecutive upgrades through the documented commands", () => {
     await r.deploy("staging", c0);
     await r.deploy("prod", c0);
 
-    await r.upgrade("0.98.0");
-    await r.upgrade("0.99.0");
+    await r.upgrade("0.98.0", { npm: true });
+    await r.upgrade("0.99.0", { npm: false });
     if (process.env.REPLAY_LOG) console.log(r.log.join("\n"));
 
     const ran = { zenmlVersion: "0.99.0", versionHistory: { parts: { zenml: { deployed: "0.99.0", versions: ["0.97.0", "0.98.0", "0.99.0"] } } } };

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IMAGE_LOCK_FILE, parseImageLock } from "../components/image-lock";
 import { UserFacingError } from "../components/errors";
-import { ProgramFailed, type Plan } from "../tools/offline/plan";
+import { ProgramFailed, type Plan } from "../tools/offline/plan-result";
 import { main as pinCli } from "../tools/images/pin-cli";
 import { RegistryError, parseBearerChallenge, resolveDigest } from "../tools/images/registry";
 import { withLockedDigest } from "../tools/images/pin";
