@@ -31,13 +31,15 @@ export interface TestPlanOptions {
  * catalogue's source folders, which may be anywhere, so an allow-list would go stale silently.
  */
 const NOT_PLAN_SOURCES = new Set([".git", ".ci", ".cache", "node_modules", "tests", "docs", ".github", "__pycache__", ".pytest_cache"]);
+/** The test runner's, linter's and formatter's own settings: changing how tests run must not re-plan everything. */
+const NOT_PLAN_SOURCES_AT_ROOT = new Set(["vitest.config.mts", "eslint.config.mjs", ".prettierrc.json", "README.md"]);
 let sourcesDigest: string | undefined;
 function planSourcesDigest(): string {
   if (sourcesDigest) return sourcesDigest;
   const hash = createHash("sha256");
   const walk = (rel: string) => {
     for (const d of fs.readdirSync(path.join(PROJECT_DIR, rel), { withFileTypes: true }).sort((x, y) => x.name.localeCompare(y.name))) {
-      if (NOT_PLAN_SOURCES.has(d.name)) continue;
+      if (NOT_PLAN_SOURCES.has(d.name) || (rel === "" && NOT_PLAN_SOURCES_AT_ROOT.has(d.name))) continue;
       const child = rel === "" ? d.name : path.join(rel, d.name);
       if (d.isDirectory()) walk(child);
       else if (d.isFile()) hash.update(child).update(fs.readFileSync(path.join(PROJECT_DIR, child)));
