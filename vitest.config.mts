@@ -17,6 +17,7 @@ const PROCESS_TESTS = [
   "tests/images-workflow-tools.test.ts",
   "tests/mirror.test.ts",
   "tests/mlflow.test.ts",
+  "tests/npm-stand-in.test.ts",
   "tests/plan-cli.test.ts",
   "tests/policy-pack.test.ts",
   "tests/pre-upgrade-record.test.ts",

@@ -21,6 +21,7 @@ import { fakeGh } from "./helpers/fake-gh";
 import { migration, writeFakeWheel } from "./helpers/fake-wheel";
 import { PROJECT_DIR, cachedPlan, cachedRunPlan } from "./helpers/plan";
 import { captureIo } from "./helpers/cli";
+import { npmStandIn } from "./helpers/npm-stand-in";
 import { main as bump } from "../tools/gitops/bump";
 import { main as promote } from "../tools/gitops/promote";
 
@@ -69,6 +70,9 @@ class Replay {
   readonly origin = path.join(this.root, "origin.git");
   readonly work = path.join(this.root, "work");
   readonly gh = fakeGh();
+  /** npm itself, or the stand-in (tests/helpers/npm-stand-in.ts) that runs the same package.json scripts. */
+  realNpm = false;
+  private readonly npmBin = npmStandIn();
   readonly wheelsEnv = releaseWheels(path.join(this.root, "wheels"));
   /** What each stack reports as deployed: the outputs of its last deploy. */
   deployed: StackOutputsByName = {};
@@ -91,7 +95,7 @@ class Replay {
 
   /** A command from the docs (or a workflow step), in the checkout, with the stand-in gh. */
   sh(command: string, env: Record<string, string> = {}): string {
-    const r = spawnSync("bash", ["-e", "-c", command], { cwd: this.work, encoding: "utf8", env: { ...process.env, ...this.wheelsEnv, PATH: `${this.gh.bin}:${process.env.PATH}`, GH_TOKEN: "replay", ...env } });
+    const r = spawnSync("bash", ["-e", "-c", command], { cwd: this.work, encoding: "utf8", env: { ...process.env, ...this.wheelsEnv, PATH: `${this.gh.bin}:${this.realNpm ? "" : `${this.npmBin}:`}${process.env.PATH}`, GH_TOKEN: "replay", ...env } });
     if (r.status !== 0) throw new Error(`\`${command}\` exited ${r.status}: ${r.stderr.trim().split("\n").pop()}`);
     return r.stdout;
   }
@@ -248,10 +252,11 @@ class Replay {
 
   /**
    * One upgrade, exactly as the five documented steps say. `npm: false` runs bump and promote
-   * in-process (the git part of their steps still in the shell): the first upgrade proves the
-   * commands through npm, the second what follows from the first.
+   * in-process (the git part of their steps still in the shell) and the other steps through the
+   * npm stand-in: the first upgrade proves the commands through npm, the second what follows from the first.
    */
   async upgrade(version: string, { npm }: { npm: boolean }): Promise<void> {
+    this.realNpm = npm;
     const run = async (step: number) => {
       const commands = LOOP.get(step)!.map((command) => command.replace(/X\.Y\.Z/g, version));
       return (await Promise.all(commands.map((c) => (npm ? this.sh(c) : this.shInProcess(c))))).join("");
@@ -275,6 +280,7 @@ class Replay {
     this.timeMigration(before, promoted);
     // 4 and 5. PR staging -> main, fast-forward, gate, prod deploys.
     await this.promoteToMain();
+    this.realNpm = false;
   }
 }
 

@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { npmStandIn } from "./helpers/npm-stand-in";
 import { PROJECT_DIR } from "./helpers/plan";
 
 interface Step { id?: string; name?: string; run?: string; if?: string; env?: Record<string, string>; "continue-on-error"?: boolean }
@@ -16,9 +17,11 @@ const job = (file: string, name: string) => (parse(fs.readFileSync(path.join(PRO
 const index = (j: Job, pattern: RegExp) => j.steps.findIndex((s) => pattern.test(s.run ?? ""));
 const step = (j: Job, pattern: RegExp) => j.steps[index(j, pattern)];
 
-/** A workflow step's shell, in `cwd`, with `env` over the test's own, as the runner would run it. */
+const NPM = npmStandIn();
+
+/** A workflow step's shell, in `cwd`, with `env` over the test's own, as the runner would run it (npm: the stand-in). */
 function shell(script: string, cwd: string, env: Record<string, string> = {}) {
-  return spawnSync("bash", ["-e", "-c", script], { cwd, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
+  return spawnSync("bash", ["-e", "-c", script], { cwd, env: { ...process.env, ...env, PATH: `${NPM}:${env.PATH ?? process.env.PATH}` }, encoding: "utf8", timeout: 60_000 });
 }
 
 /** A checkout: the project's files the steps read, node_modules linked. */
