@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { crossStackFacts as crossStackFactsOf, crossStackProblems, parseConfig } from "../components/config";
-import { ProgramFailed } from "../tools/offline/plan";
+import { ProgramFailed } from "../tools/offline/plan-result";
 import { readStackConfig, StackFileError } from "../tools/offline/stack-files";
 import { PROJECT_DIR, plan, stackRef } from "./helpers/plan";
 

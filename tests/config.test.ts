@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FIELDS, parseConfig, type PlatformConfig } from "../components/config";
-import { ProgramFailed } from "../tools/offline/plan";
+import { ProgramFailed } from "../tools/offline/plan-result";
 import { readStackConfig } from "../tools/offline/stack-files";
 import { PROJECT_DIR, plan } from "./helpers/plan";
 

@@ -3,7 +3,7 @@
 // database; MLflow off in prod deletes protected generated secrets); the program refuses them first.
 import { describe, expect, it } from "vitest";
 import { deployedChangeRefusals } from "../components/deployed-changes";
-import { ProgramFailed } from "../tools/offline/plan";
+import { ProgramFailed } from "../tools/offline/plan-result";
 import { steadyStateOutputs } from "../tools/offline/plan-inputs";
 import { PROJECT_DIR, plan, stackRef } from "./helpers/plan";
 

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ProgramFailed, type Plan } from "../tools/offline/plan";
+import { ProgramFailed, type Plan } from "../tools/offline/plan-result";
 import { PROJECT_DIR, plan } from "./helpers/plan";
 import { SCENARIOS, type GoldenScenario } from "./golden/scenarios";
 

@@ -3,7 +3,8 @@
 // Each step is the plan the PR previews (what runs before it -> the pin after it), held here.
 import { describe, expect, it } from "vitest";
 import { mockAddonVersion } from "../tools/offline/mocks";
-import { ProgramFailed, historyOutputs, type Plan } from "../tools/offline/plan";
+import { ProgramFailed, type Plan } from "../tools/offline/plan-result";
+import { historyOutputs } from "../tools/offline/plan-inputs";
 import { one, plan, stackRef } from "./helpers/plan";
 
 const CW = "amazon-cloudwatch-observability";

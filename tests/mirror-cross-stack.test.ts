@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkMirror, type MirrorOptions } from "../tools/mirror/check";
-import { ProgramFailed } from "../tools/offline/plan";
+import { ProgramFailed } from "../tools/offline/plan-result";
 import { PROJECT_DIR, cachedRunPlan } from "./helpers/plan";
 
 /** checkMirror on the project, its plans through the suite's cache. */

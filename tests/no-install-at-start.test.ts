@@ -2,7 +2,8 @@
 // locked set. Every container of every workload in the plan of both stacks (MLflow on) is read:
 // its command and args, and the scripts from ConfigMaps that they run.
 import { describe, expect, it } from "vitest";
-import { steadyStateOutputs, type Plan, type PlannedResource } from "../tools/offline/plan";
+import { type Plan, type PlannedResource } from "../tools/offline/plan-result";
+import { steadyStateOutputs } from "../tools/offline/plan-inputs";
 import { PROJECT_DIR, STACKS, plan, stackRef } from "./helpers/plan";
 
 /** A package manager asked to install, add or sync something (pip, uv, conda & co., OS packages). */

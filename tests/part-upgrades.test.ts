@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { calendarStaleness, eksSupportWarning, inStandardSupport } from "../components/support-calendar";
 import { mockAddonVersion } from "../tools/offline/mocks";
-import { ProgramFailed, deployedOutputs, type Plan } from "../tools/offline/plan";
+import { ProgramFailed, type Plan } from "../tools/offline/plan-result";
+import { deployedOutputs } from "../tools/offline/plan-inputs";
 import { readStackConfig } from "../tools/offline/stack-files";
 import { PROJECT_DIR, STACKS, at, named, ofType, one, plan, stackRef } from "./helpers/plan";
 

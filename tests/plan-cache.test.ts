@@ -4,9 +4,28 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { PROJECT_DIR, cachedRunPlan, plan } from "./helpers/plan";
+import { ProgramFailed, type Plan } from "../tools/offline/plan-result";
+import { PROJECT_DIR, cachedPlan, cachedRunPlan, plan } from "./helpers/plan";
 
 describe("the shared plan cache", () => {
+  it("keeps a refusal like a plan and throws it again; a bug is computed again each time", async () => {
+    const key = ["plan-cache.test", process.pid, Date.now()];
+    let refusals = 0;
+    const refuse = async (): Promise<Plan> => {
+      refusals++;
+      throw new ProgramFailed("zenml-platform:zenmlVersion on staging: refused", ["pulumi:pulumi:Stack"], true);
+    };
+    for (let i = 0; i < 2; i++) await expect(cachedPlan(key, refuse)).rejects.toMatchObject({ message: "zenml-platform:zenmlVersion on staging: refused", registeredTypes: ["pulumi:pulumi:Stack"], userFacing: true });
+    expect(refusals).toBe(1);
+    let bugs = 0;
+    const bug = async (): Promise<Plan> => {
+      bugs++;
+      throw new ProgramFailed("Cannot read properties of undefined", [], false);
+    };
+    for (let i = 0; i < 2; i++) await expect(cachedPlan([...key, "bug"], bug)).rejects.toThrow("Cannot read properties of undefined");
+    expect(bugs).toBe(2);
+  });
+
   it("gives each caller its own copy", async () => {
     const first = await plan("staging");
     first.resources.length = 0;

@@ -2,7 +2,7 @@
 // that upgrades ZenML and in no other; the restore-test's reach; the spec's names and documents.
 import { describe, expect, it } from "vitest";
 import { documentKeys, drainCommand, preUpgradeJobNames, restoreTestIdentifier, restoreTestRdsStatements, upgradeFolder } from "../components/pre-upgrade/pre-upgrade-spec";
-import { ProgramFailed, type Plan } from "../tools/offline/plan";
+import { ProgramFailed, type Plan } from "../tools/offline/plan-result";
 import { STACKS, at, named, ofType, one, plan, stackRef } from "./helpers/plan";
 
 const JOB = "kubernetes:batch/v1:Job";

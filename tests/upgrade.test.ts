@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ProgramFailed, type Plan } from "../tools/offline/plan";
+import { ProgramFailed, type Plan } from "../tools/offline/plan-result";
 import { STACKS, ofType, one, plan, stackRef } from "./helpers/plan";
 
 const SNAPSHOT = "aws:rds/snapshot:Snapshot";

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StackOutputsByName } from "../../tools/offline/mocks";
 import type { Plan, PlannedResource, Planner } from "../../tools/offline/plan";
+import { ProgramFailed } from "../../tools/offline/plan-result";
 import { ORGANIZATION, steadyStateOutputs } from "../../tools/offline/plan-inputs";
 import { readProjectFile } from "../../tools/offline/stack-files";
 
@@ -52,7 +53,8 @@ function planSourcesDigest(): string {
 /**
  * Plans are shared by every test file and worker of a run: most files plan the same few stacks, and
  * each plan runs the whole program. Stored as JSON (a plan is plain data) and parsed per call, so
- * no test sees another's changes. A failing plan is never stored: its error is rethrown each time.
+ * no test sees another's changes. A refusal is stored too and thrown again; a plan that fails by a
+ * bug is never stored.
  */
 // Plans warn by date (Kubernetes support windows), so yesterday's plan is not today's.
 const TODAY = new Date().toISOString().slice(0, 10);
@@ -67,18 +69,33 @@ function planCacheDir(): string {
   return (currentCacheDir = path.join(PLAN_CACHE, current));
 }
 
+/** A refusal as stored: the program's message and what it registered before it stopped. */
+interface StoredRefusal {
+  refused: { message: string; registeredTypes: string[] };
+}
+
 export async function cachedPlan(key: unknown, compute: () => Promise<Plan>): Promise<Plan> {
   const file = path.join(planCacheDir(), `${createHash("sha256").update(JSON.stringify(key)).digest("hex")}.json`);
+  let stored: Plan | StoredRefusal | undefined;
   try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as Plan;
+    stored = JSON.parse(fs.readFileSync(file, "utf8")) as Plan | StoredRefusal;
   } catch {
     // not planned yet in this state of the sources
   }
-  const fresh = await compute();
+  if (stored && "refused" in stored) throw new ProgramFailed(stored.refused.message, stored.refused.registeredTypes, true);
+  if (stored) return stored;
+  let fresh: Plan | StoredRefusal;
+  try {
+    fresh = await compute();
+  } catch (err) {
+    // A refusal is as deterministic as a plan; a bug is rethrown each time, with its stack.
+    if (!(err instanceof ProgramFailed && err.userFacing)) throw err;
+    fresh = { refused: { message: err.message, registeredTypes: err.registeredTypes } };
+  }
   const partial = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(partial, JSON.stringify(fresh));
   fs.renameSync(partial, file); // whole or absent, even with workers writing the same plan
-  return JSON.parse(JSON.stringify(fresh)) as Plan;
+  return cachedPlan(key, compute);
 }
 
 /**
