@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { transformSync } from "esbuild";
 import { parse } from "yaml";
-import { ORGANIZATION, steadyStateOutputs } from "../offline/plan";
+import { ORGANIZATION, steadyStateOutputs } from "../offline/plan-inputs";
 import { readProjectFile, readStackConfig } from "../offline/stack-files";
 
 export interface RuntimeOptions {
