@@ -10,6 +10,8 @@ export const SOAK_KEY = "promotionSoakHours";
 export const WINDOW_KEY = "upgradeWindow";
 export const TIMING_OVERRIDE_KEY = "upgradeTimingOverrideReason";
 export const MAX_SOAK_HOURS = 24 * 30;
+/** maxMigrationMinutes when a stack file does not set it: here, so prod's gate reads it without the config schema. */
+export const DEFAULT_MAX_MIGRATION_MINUTES = 10;
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 const MINUTE = 60_000;

@@ -1,6 +1,7 @@
 // The keys of the work before a ZenML upgrade moves the server (components/pre-upgrade/) and of the
 // migration's time limit (the Helm release's timeout, prod's gate: tools/gitops/migration-gate.ts).
 import { z } from "zod";
+import { DEFAULT_MAX_MIGRATION_MINUTES } from "../prod-window";
 import { int } from "./formats";
 import type { Field } from "./schema";
 
@@ -38,7 +39,7 @@ export const PRE_UPGRADE_FIELDS = {
       "Longest database migration the stack accepts: prod's gate refuses an upgrade whose migration, timed on a copy of prod's latest snapshot, took longer; the Helm release allows this plus 10 minutes.",
     allowed: "an integer 1..240 (minutes)",
     schema: int(1, 240),
-    default: 10,
+    default: DEFAULT_MAX_MIGRATION_MINUTES,
   },
   migrationTimeOverrideReason: {
     kind: "string",

@@ -4,7 +4,7 @@
 // upgrade only when that record exists for this very `to`, passed, and took no longer than
 // Pulumi.prod.yaml's maxMigrationMinutes; migrationTimeOverrideReason lets it through, reported.
 import { parseDocument } from "yaml";
-import { FIELDS } from "../../components/config/schema";
+import { DEFAULT_MAX_MIGRATION_MINUTES } from "../../components/prod-window";
 
 export const TIMING_RECORD_KIND = "zenml-platform/migration-timing-record";
 export const TIMING_WORKFLOW = "migration-timing.yml";
@@ -53,7 +53,7 @@ export function migrationLimits(stackFileText: string): { maxMinutes: number; ov
   const doc = parseDocument(stackFileText);
   const max = doc.getIn(["config", MAX_MINUTES_KEY]);
   const reason = doc.getIn(["config", MIGRATION_OVERRIDE_KEY]);
-  return { maxMinutes: typeof max === "number" ? max : (FIELDS.maxMigrationMinutes.default as number), overrideReason: typeof reason === "string" ? reason.trim() : "" };
+  return { maxMinutes: typeof max === "number" ? max : DEFAULT_MAX_MIGRATION_MINUTES, overrideReason: typeof reason === "string" ? reason.trim() : "" };
 }
 
 export interface MigrationCheckInput {
