@@ -1,4 +1,4 @@
-// `npm run bench [-- --runs N --skip-tests --loaders]`: each figure where users wait, side by side
+// `npm run bench [-- --runs N --skip-tests | --tests-only --loaders]`: each figure where users wait, side by side
 // with its floor, as a ratio taken pair by pair (A B A B ...), so machine load cancels out:
 //   preview load  the SDK's own runner (cmd/run) loading and running the program with Pulumi.yaml's
 //                 runtime options, against the tsx path (same runner, `nodeargs: --import tsx`)
@@ -15,7 +15,7 @@ import { runPlan } from "./offline/plan";
 
 const projectDir = path.resolve(__dirname, "..");
 const { values: args } = parseArgs({
-  options: { runs: { type: "string", default: "5" }, "skip-tests": { type: "boolean", default: false }, loaders: { type: "boolean", default: false } },
+  options: { runs: { type: "string", default: "5" }, "skip-tests": { type: "boolean", default: false }, "tests-only": { type: "boolean", default: false }, loaders: { type: "boolean", default: false } },
 });
 const runs = Math.max(1, Number(args.runs));
 const PACKAGES = ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/awsx", "@pulumi/eks", "@pulumi/kubernetes", "@pulumi/random"];
@@ -74,6 +74,14 @@ function preview(stack: string, options: RuntimeOptions, env: Record<string, str
 
 async function main(): Promise<void> {
   lines.push(`zenml-platform bench — ${new Date().toISOString()} — node ${process.version}, ${runs} pairs per ratio`, header);
+  if (!args["tests-only"]) await programFigures();
+  if (!args["skip-tests"]) testFigures();
+  lines.push(`${"peak RSS of this process".padEnd(44)} ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+/** Where a user waits on the program: preview's load, the plan CLI, a plan, the type-check. */
+async function programFigures(): Promise<void> {
   const tsxPath: RuntimeOptions = { typescript: false, nodeargs: "--import tsx" };
   for (const stack of ["staging", "prod"]) paired(`preview load ${stack} (Pulumi.yaml) / tsx path`, preview(stack, projectRuntimeOptions(projectDir)), preview(stack, tsxPath), 1.5);
   if (args.loaders) {
@@ -100,20 +108,20 @@ async function main(): Promise<void> {
   absolute("typecheck (npm run typecheck: tsgo)", Array.from({ length: Math.min(runs, 3) }, () => seconds({ argv: [tsgo, "--noEmit", "-p", "tsconfig.json"] })), 8, "s");
   const tsc = path.join(projectDir, "node_modules", "typescript", "bin", "tsc");
   absolute("typecheck:tsc (JavaScript tsc), incremental", Array.from({ length: Math.min(runs, 3) }, () => seconds({ argv: [process.execPath, tsc, "--noEmit", "-p", "tsconfig.json"] })), undefined, "s");
-  if (!args["skip-tests"]) {
-    const vitest = path.join(projectDir, "node_modules", "vitest", "vitest.mjs");
-    const n = Math.min(runs, 3);
-    // Cold: an edit to any plan source empties the plan cache, which is the state while editing.
-    const coldFast = () => {
-      fs.rmSync(path.join(projectDir, "node_modules", ".cache", "zenml-platform", "plans"), { recursive: true, force: true });
-      return seconds({ argv: [process.execPath, vitest, "run", "--project", "fast", "--reporter=dot"] });
-    };
-    absolute("fast tier (npm run test:fast), plan cache cold", Array.from({ length: n }, coldFast), 15, "s");
-    absolute("fast tier, plan cache warm", Array.from({ length: n }, () => seconds({ argv: [process.execPath, vitest, "run", "--project", "fast", "--reporter=dot"] })), 15, "s");
-    absolute("test suite (npm test: both tiers)", Array.from({ length: n }, () => seconds({ argv: [process.execPath, vitest, "run", "--reporter=dot"] })), 30, "s");
-  }
-  lines.push(`${"peak RSS of this process".padEnd(44)} ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
-  process.stdout.write(lines.join("\n") + "\n");
+}
+
+/** Where a developer waits on the tests: each tier, the plan cache cold and warm. */
+function testFigures(): void {
+  const vitest = path.join(projectDir, "node_modules", "vitest", "vitest.mjs");
+  const n = Math.min(runs, 3);
+  // Cold: an edit to any plan source empties the plan cache, which is the state while editing.
+  const coldFast = () => {
+    fs.rmSync(path.join(projectDir, "node_modules", ".cache", "zenml-platform", "plans"), { recursive: true, force: true });
+    return seconds({ argv: [process.execPath, vitest, "run", "--project", "fast", "--reporter=dot"] });
+  };
+  absolute("fast tier (npm run test:fast), plan cache cold", Array.from({ length: n }, coldFast), 15, "s");
+  absolute("fast tier, plan cache warm", Array.from({ length: n }, () => seconds({ argv: [process.execPath, vitest, "run", "--project", "fast", "--reporter=dot"] })), 15, "s");
+  absolute("test suite (npm test: both tiers)", Array.from({ length: n }, () => seconds({ argv: [process.execPath, vitest, "run", "--reporter=dot"] })), 30, "s");
 }
 
 main().catch((err: unknown) => {
