@@ -44,7 +44,7 @@ describe("the Pulumi CLI of the engine suite", () => {
     const shellPath = process.env.PATH;
     vi.stubEnv("PATH", "/nonexistent");
     // Another "build" of the same file: its command line names the target; it writes the binary after a moment.
-    const script = `sleep 1; mkdir -p ${path.dirname(target)}; printf '#!/bin/sh\\necho v${version}\\n' > ${target}; chmod +x ${target}`;
+    const script = `sleep 0.6; mkdir -p ${path.dirname(target)}; printf '#!/bin/sh\\necho v${version}\\n' > ${target}; chmod +x ${target}`;
     const builder = spawn("/bin/bash", ["-c", script, `go build -o ${target}`], { env: { PATH: shellPath } });
     await new Promise((r) => setTimeout(r, 100));
     expect(buildInFlight(target)).toBe(true);

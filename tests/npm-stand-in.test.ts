@@ -28,11 +28,13 @@ const npm = (standIn: boolean, cwd: string, command: string) => {
 };
 
 describe("the npm stand-in, against npm", () => {
-  it("passes arguments through untouched, runs from the package's folder, nests, and keeps the script's exit code and stdout", () => {
+  it("passes arguments through untouched, runs from the package's folder, keeps the script's exit code and stdout, and nests", () => {
     const dir = project();
-    const commands = [`npm run --silent args -- "a b" 'c"d' '$HOME' --flag=x`, "npm run --silent fails", "npm run --silent nested"];
+    const commands = [`npm run --silent args -- "a b" 'c"d' '$HOME' --flag=x`, "npm run --silent fails"];
     for (const command of commands) expect(npm(true, path.join(dir, "sub"), command), command).toEqual(npm(false, path.join(dir, "sub"), command));
     expect(JSON.parse(npm(true, dir, commands[0]).stdout)).toEqual([["a b", 'c"d', "$HOME", "--flag=x"], fs.realpathSync(dir)]);
+    // A script that runs another (smoke:stack runs smoke) finds the stand-in again on PATH.
+    expect(JSON.parse(npm(true, path.join(dir, "sub"), "npm run --silent nested").stdout)).toEqual([["from-nested"], fs.realpathSync(dir)]);
   });
 
   it("refuses what it does not stand in for, and a missing script, as failures", () => {
