@@ -70,8 +70,7 @@ class Replay {
   readonly origin = path.join(this.root, "origin.git");
   readonly work = path.join(this.root, "work");
   readonly gh = fakeGh();
-  /** npm itself, or the stand-in (tests/helpers/npm-stand-in.ts) that runs the same package.json scripts. */
-  realNpm = false;
+  /** `npm run` in the steps: the stand-in that runs the same package.json scripts (tests/npm-stand-in.test.ts holds it to npm). */
   private readonly npmBin = npmStandIn();
   readonly wheelsEnv = releaseWheels(path.join(this.root, "wheels"));
   /** What each stack reports as deployed: the outputs of its last deploy. */
@@ -95,7 +94,7 @@ class Replay {
 
   /** A command from the docs (or a workflow step), in the checkout, with the stand-in gh. */
   sh(command: string, env: Record<string, string> = {}): string {
-    const r = spawnSync("bash", ["-e", "-c", command], { cwd: this.work, encoding: "utf8", env: { ...process.env, ...this.wheelsEnv, PATH: `${this.gh.bin}:${this.realNpm ? "" : `${this.npmBin}:`}${process.env.PATH}`, GH_TOKEN: "replay", ...env } });
+    const r = spawnSync("bash", ["-e", "-c", command], { cwd: this.work, encoding: "utf8", env: { ...process.env, ...this.wheelsEnv, PATH: `${this.gh.bin}:${this.npmBin}:${process.env.PATH}`, GH_TOKEN: "replay", ...env } });
     if (r.status !== 0) throw new Error(`\`${command}\` exited ${r.status}: ${r.stderr.trim().split("\n").pop()}`);
     return r.stdout;
   }
@@ -251,15 +250,14 @@ class Replay {
   }
 
   /**
-   * One upgrade, exactly as the five documented steps say. `npm: false` runs bump and promote
-   * in-process (the git part of their steps still in the shell) and the other steps through the
-   * npm stand-in: the first upgrade proves the commands through npm, the second what follows from the first.
+   * One upgrade, exactly as the five documented steps say. `inProcess` runs bump and promote
+   * in-process (the git part of their steps still in the shell): the first upgrade proves the
+   * commands as written, the second what follows from the first.
    */
-  async upgrade(version: string, { npm }: { npm: boolean }): Promise<void> {
-    this.realNpm = npm;
+  async upgrade(version: string, { inProcess }: { inProcess: boolean }): Promise<void> {
     const run = async (step: number) => {
       const commands = LOOP.get(step)!.map((command) => command.replace(/X\.Y\.Z/g, version));
-      return (await Promise.all(commands.map((c) => (npm ? this.sh(c) : this.shInProcess(c))))).join("");
+      return (await Promise.all(commands.map((c) => (inProcess ? this.shInProcess(c) : this.sh(c))))).join("");
     };
     // 1. Bump on a branch off staging, PR to staging; its PR body carries the dossier of the move.
     this.git("fetch", "-q", "origin");
@@ -280,7 +278,6 @@ class Replay {
     this.timeMigration(before, promoted);
     // 4 and 5. PR staging -> main, fast-forward, gate, prod deploys.
     await this.promoteToMain();
-    this.realNpm = false;
   }
 }
 
@@ -355,8 +352,8 @@ describe("two consecutive upgrades through the documented commands", () => {
     await r.deploy("staging", c0);
     await r.deploy("prod", c0);
 
-    await r.upgrade("0.98.0", { npm: true });
-    await r.upgrade("0.99.0", { npm: false });
+    await r.upgrade("0.98.0", { inProcess: false });
+    await r.upgrade("0.99.0", { inProcess: true });
     if (process.env.REPLAY_LOG) console.log(r.log.join("\n"));
 
     const ran = { zenmlVersion: "0.99.0", versionHistory: { parts: { zenml: { deployed: "0.99.0", versions: ["0.97.0", "0.98.0", "0.99.0"] } } } };

@@ -30,7 +30,7 @@ const npm = (standIn: boolean, cwd: string, command: string) => {
 describe("the npm stand-in, against npm", () => {
   it("passes arguments through untouched, runs from the package's folder, keeps the script's exit code and stdout, and nests", () => {
     const dir = project();
-    const commands = [`npm run --silent args -- "a b" 'c"d' '$HOME' --flag=x`, "npm run --silent fails"];
+    const commands = [`npm run --silent args -- "a b" 'c"d' '$HOME' --flag=x`, "npm run fails", "npm run args -- one two"];
     for (const command of commands) expect(npm(true, path.join(dir, "sub"), command), command).toEqual(npm(false, path.join(dir, "sub"), command));
     expect(JSON.parse(npm(true, dir, commands[0]).stdout)).toEqual([["a b", 'c"d', "$HOME", "--flag=x"], fs.realpathSync(dir)]);
     // A script that runs another (smoke:stack runs smoke) finds the stand-in again on PATH.

@@ -121,7 +121,10 @@ function testFigures(): void {
   };
   absolute("fast tier (npm run test:fast), plan cache cold", Array.from({ length: n }, coldFast), 15, "s");
   absolute("fast tier, plan cache warm", Array.from({ length: n }, () => seconds({ argv: [process.execPath, vitest, "run", "--project", "fast", "--reporter=dot"] })), 15, "s");
-  absolute("test suite (npm test: both tiers)", Array.from({ length: n }, () => seconds({ argv: [process.execPath, vitest, "run", "--reporter=dot"] })), 30, "s");
+  // One run first: the cold rows above emptied the cache of the plans only the processes tier makes.
+  const suite = () => seconds({ argv: [process.execPath, vitest, "run", "--reporter=dot"] });
+  suite();
+  absolute("test suite (npm test: both tiers), plan cache warm", Array.from({ length: n }, suite), 30, "s");
 }
 
 main().catch((err: unknown) => {
