@@ -1,8 +1,8 @@
 // A stand-in `npm` for tests that run workflow steps as written: `npm run [--silent] <script>
 // [-- args...]` runs package.json's script from the package's folder with the arguments appended,
-// announcing it on stdout unless --silent, as npm does, without npm's own start (~0.3 s of CPU each; the process tier ran 22). Anything
-// else fails loudly. tests/npm-stand-in.test.ts holds it equal to npm; real npm still runs the smoke
-// alias (tests/gitops-workflows.test.ts), where npm's own handling of an alias is the point.
+// announcing it on stdout unless --silent, as npm does, without npm's own start (~0.3 s of CPU
+// each; the process tier ran 22). Anything else fails loudly. tests/npm-stand-in.test.ts holds it
+// equal to npm; real npm still runs the smoke alias (tests/gitops-workflows.test.ts).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
