@@ -5,7 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseDowntime, probeOnce, type Probe, runProber, summarize } from "../tools/prober/probe";
-import { serverUrlOf } from "../tools/prober/cli";
+import { main, serverUrlOf } from "../tools/prober/cli";
+import { captureIo } from "./helpers/cli";
 
 const t0 = new Date("2026-12-12T02:00:00Z");
 const at = (s: number) => new Date(t0.getTime() + s * 1000).toISOString();
@@ -94,4 +95,17 @@ describe("the prober against a server that restarts", () => {
 
 it("probes the server users reach: https:// and the stack file's serverHostname", () => {
   expect(serverUrlOf("prod")).toBe("https://zenml.example.com");
+});
+
+it("refuses bad usage before probing anything: exit 2, one line and the usage", async () => {
+  for (const [argv, message] of [
+    [["--bogus"], "prober: Unknown option '--bogus'"],
+    [["--stop"], "prober: --stop needs --pid-file"],
+    [["--stack", "prod", "--url", "https://x.example.com", "--out", "d.json"], "prober: give exactly one of --url and --stack"],
+    [["--stack", "qa", "--out", "d.json"], 'prober: No stack file for "qa"'],
+  ] as const) {
+    const r = await captureIo((io) => main([...argv], io, {}));
+    expect(r.code, message).toBe(2);
+    expect(r.stderr.startsWith(message), r.stderr).toBe(true);
+  }
 });

@@ -25,7 +25,7 @@ const TOOLS = {
   plan: { file: "tools/plan.ts", shape: "script" },
   "post-upgrade:wait": { file: "tools/post-upgrade/wait.ts", shape: "main" },
   promote: { file: "tools/gitops/promote.ts", shape: "script" },
-  prober: { file: "tools/prober/cli.ts", shape: "script" },
+  prober: { file: "tools/prober/cli.ts", shape: "main" },
   announce: { file: "tools/announce/cli.ts", shape: "script" },
   "upgrade-window": { file: "tools/gitops/prod-timing.ts", shape: "script" },
   "upgrade-kpis": { file: "tools/kpis/cli.ts", shape: "script" },

@@ -7,14 +7,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { runFromCommandLine, type CliIo } from "../cli-io";
-import { readStackConfig } from "../offline/stack-files";
+import { UsageError, printUsage, runTool, type CliEnv, type CliIo, type ToolSpec } from "../cli-io";
+import { StackFileError, readStackConfig } from "../offline/stack-files";
 import { downtimeLine, parseDowntime, runProber } from "./probe";
 
 const USAGE = "usage: npm run prober -- (--stack <stack> | --url <server>) --out downtime.json [--pid-file F] [--interval-seconds 1] [--timeout-seconds 2] [--duration-seconds N] | --stop --pid-file F [--out downtime.json]";
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
-
-class UsageError extends Error {}
+const TOOL: ToolSpec = { name: "prober", usage: USAGE, badInput: (err) => err instanceof StackFileError };
 
 /** The server's URL from the stack file (https://<serverHostname>), as users reach it. */
 export function serverUrlOf(stack: string, projectDir = PROJECT_DIR): string {
@@ -38,14 +37,17 @@ async function stop(pidFile: string, out: string | undefined, io: CliIo): Promis
   if (!Number.isInteger(pid) || pid <= 1) throw new UsageError(`${pidFile} holds no process id`);
   if (alive(pid)) process.kill(pid, "SIGTERM");
   for (let waited = 0; alive(pid) && waited < 15_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
-  if (alive(pid)) throw new Error(`prober ${pid} did not exit within 15 s of SIGTERM`);
+  if (alive(pid)) {
+    io.stderr(`prober: prober ${pid} did not exit within 15 s of SIGTERM\n`);
+    return 1;
+  }
   const summary = out && fs.existsSync(out) ? parseDowntime(fs.readFileSync(out, "utf8")) : undefined;
   io.stdout(`prober: ${summary ? downtimeLine(summary) : "stopped (no summary written)"}\n`);
   return 0;
 }
 
-export async function main(argv: string[], io: CliIo): Promise<number> {
-  try {
+export async function main(argv: string[], io: CliIo, _env: CliEnv): Promise<number> {
+  return runTool(TOOL, io, async () => {
     const { values } = parseArgs({
       args: argv,
       options: {
@@ -61,12 +63,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       },
       strict: true,
     });
-    if (values.help) {
-      io.stdout(USAGE + "\n");
-      return 0;
-    }
+    if (values.help) return printUsage(TOOL, io);
     if (values.stop) {
-      if (!values["pid-file"]) throw new UsageError(`--stop needs --pid-file (${USAGE})`);
+      if (!values["pid-file"]) throw new UsageError("--stop needs --pid-file");
       return await stop(values["pid-file"], values.out, io);
     }
     const number = (flag: string, v: string | undefined) => {
@@ -74,8 +73,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       if (!(n > 0 && n <= 3600)) throw new UsageError(`--${flag} must be a number of seconds in (0, 3600], got ${JSON.stringify(v)}`);
       return n;
     };
-    if (!values.out) throw new UsageError(`--out is required (${USAGE})`);
-    if (!values.url === !values.stack) throw new UsageError(`give exactly one of --url and --stack (${USAGE})`);
+    if (!values.out) throw new UsageError("--out is required");
+    if (!values.url === !values.stack) throw new UsageError("give exactly one of --url and --stack");
     const url = (values.url ?? serverUrlOf(values.stack!)).replace(/\/+$/, "");
     if (!/^https?:\/\/[^/\s]+$/.test(url)) throw new UsageError(`--url must be the server's base URL (http(s)://host[:port]), got ${JSON.stringify(values.url)}`);
     const stopper = new AbortController();
@@ -92,11 +91,5 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       process.off("SIGINT", onSignal);
     }
     return 0;
-  } catch (err) {
-    const e = err as Error & { code?: string };
-    io.stderr(`prober: ${e.message.split("\n")[0]}\n`);
-    return err instanceof UsageError || e.code?.startsWith("ERR_PARSE_ARGS") ? 2 : 1;
-  }
+  });
 }
-
-if (require.main === module) runFromCommandLine(main);
