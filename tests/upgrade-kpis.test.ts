@@ -109,3 +109,15 @@ Adoption per user (runs since 2026-11-30, server 0.98.0):
     expect(bad.stderr).toBe("upgrade-kpis: HTTP 401 on POST /api/v1/login: API key rejected (wrong, expired or inactive)\n");
   });
 });
+
+describe("npm run upgrade-kpis, bad usage", () => {
+  it.each([
+    [["--json"], "upgrade-kpis: --stack is required (a stack name)"],
+    [["--stack", "prod", "--json", "--markdown"], "upgrade-kpis: --json and --markdown exclude each other"],
+    [["--stack", "prod", "--csv"], "upgrade-kpis: Unknown option '--csv'"],
+  ])("%j: exit 2, the reason and the usage, nothing read", async (argv, reason) => {
+    const r = await captureIo((io) => kpis(argv, io, {}));
+    expect(r).toMatchObject({ code: 2, stdout: "" });
+    expect(r.stderr.split("\n").slice(0, 2)).toEqual([expect.stringContaining(reason), expect.stringMatching(/^usage: npm run --silent upgrade-kpis -- --stack <stack>/)]);
+  });
+});

@@ -28,7 +28,7 @@ const TOOLS = {
   prober: { file: "tools/prober/cli.ts", shape: "main" },
   announce: { file: "tools/announce/cli.ts", shape: "script" },
   "upgrade-window": { file: "tools/gitops/prod-timing.ts", shape: "script" },
-  "upgrade-kpis": { file: "tools/kpis/cli.ts", shape: "script" },
+  "upgrade-kpis": { file: "tools/kpis/cli.ts", shape: "main" },
   "release-watch": { file: "tools/upgrade-notes/release-watch-cli.ts", shape: "script" },
   smoke: { file: "tools/smoke/cli.ts", shape: "main" },
   "smoke:mlflow": { file: "tools/smoke/mlflow-cli.ts", shape: "main" },

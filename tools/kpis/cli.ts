@@ -9,49 +9,48 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { runFromCommandLine, type CliIo } from "../cli-io";
+import { UsageError, printUsage, runTool, type CliEnv, type CliIo, type ToolSpec } from "../cli-io";
 import { type DeployRecord, parseRecord } from "../gitops/deploy-record";
 import { serverUrlOf } from "../prober/cli";
 import { ADOPTION_DAYS, type ClientRun, computeKpis } from "./kpis";
 import { renderMarkdown, renderSvg, renderText } from "./render";
 import { recordsFromDir, recordsFromGitHub, releaseDates, uniqueRecords, zenmlRuns } from "./sources";
 
-const USAGE = "usage: npm run --silent upgrade-kpis -- --stack <stack> [--json | --markdown] [--chart out.svg] [--records <dir>] [--record deploy-record.json] [--server-url URL] [--repo owner/name] [--no-release-dates]";
+const USAGE =
+  "usage: npm run --silent upgrade-kpis -- --stack <stack> [--json | --markdown] [--chart out.svg] [--records <dir>] [--record deploy-record.json] [--server-url URL] [--repo owner/name] [--no-release-dates]";
 
-class UsageError extends Error {}
+const TOOL: ToolSpec = { name: "upgrade-kpis", usage: USAGE };
 
-export async function main(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env, now: () => Date = () => new Date()): Promise<number> {
-  let values;
+export async function main(argv: string[], io: CliIo, env: CliEnv, now = () => new Date()): Promise<number> {
+  return runTool(TOOL, io, () => report(argv, io, env, now));
+}
+
+async function report(argv: string[], io: CliIo, env: CliEnv, now: () => Date): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      stack: { type: "string" },
+      json: { type: "boolean" },
+      markdown: { type: "boolean" },
+      chart: { type: "string" },
+      records: { type: "string" },
+      record: { type: "string", multiple: true },
+      "server-url": { type: "string" },
+      repo: { type: "string" },
+      "no-release-dates": { type: "boolean" },
+      help: { type: "boolean" },
+    },
+    strict: true,
+  });
+  if (values.help) return printUsage(TOOL, io);
+  if (!values.stack || !/^[A-Za-z0-9_.-]+$/.test(values.stack))
+    throw new UsageError("--stack is required (a stack name)");
+  if (values.json && values.markdown) throw new UsageError("--json and --markdown exclude each other");
+  const stack = values.stack;
   try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        stack: { type: "string" },
-        json: { type: "boolean" },
-        markdown: { type: "boolean" },
-        chart: { type: "string" },
-        records: { type: "string" },
-        record: { type: "string", multiple: true },
-        "server-url": { type: "string" },
-        repo: { type: "string" },
-        "no-release-dates": { type: "boolean" },
-        help: { type: "boolean" },
-      },
-      strict: true,
-    }).values;
-    if (values.help) {
-      io.stdout(USAGE + "\n");
-      return 0;
-    }
-    if (!values.stack || !/^[A-Za-z0-9_.-]+$/.test(values.stack)) throw new UsageError(`--stack is required (${USAGE})`);
-    if (values.json && values.markdown) throw new UsageError(`--json and --markdown exclude each other (${USAGE})`);
-  } catch (err) {
-    io.stderr(`upgrade-kpis: ${(err as Error).message.split("\n")[0]}\n`);
-    return 2;
-  }
-  const stack = values.stack!;
-  try {
-    const records: DeployRecord[] = values.records ? recordsFromDir(values.records) : recordsFromGitHub(stack, values.repo, env);
+    const records: DeployRecord[] = values.records
+      ? recordsFromDir(values.records)
+      : recordsFromGitHub(stack, values.repo, env);
     for (const file of values.record ?? []) {
       const own = fs.existsSync(file) ? parseRecord(fs.readFileSync(file, "utf8")) : undefined;
       if (own) records.push(own);
@@ -61,20 +60,41 @@ export async function main(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = p
     let serverVersion: string | null = null;
     let adoptionNote: string | undefined;
     if (env.ZENML_API_KEY) {
-      const server = (values["server-url"] ?? serverUrlOf(stack, path.resolve(__dirname, "..", ".."))).replace(/\/+$/, "");
-      ({ runs, serverVersion } = await zenmlRuns(server, env.ZENML_API_KEY, new Date(at.getTime() - ADOPTION_DAYS * 86_400_000)));
+      const server = (values["server-url"] ?? serverUrlOf(stack, path.resolve(__dirname, "..", ".."))).replace(
+        /\/+$/,
+        "",
+      );
+      ({ runs, serverVersion } = await zenmlRuns(
+        server,
+        env.ZENML_API_KEY,
+        new Date(at.getTime() - ADOPTION_DAYS * 86_400_000),
+      ));
     } else adoptionNote = "no ZENML_API_KEY to ask the server for its runs";
-    const dates = values["no-release-dates"] ? undefined : await releaseDates(env.RELEASE_WATCH_PYPI_URL).catch(() => undefined);
-    const report = computeKpis({ stack, records: uniqueRecords(records), runs, serverVersion, adoptionNote, releaseDates: dates, now: at });
+    const dates = values["no-release-dates"]
+      ? undefined
+      : await releaseDates(env.RELEASE_WATCH_PYPI_URL).catch(() => undefined);
+    const report = computeKpis({
+      stack,
+      records: uniqueRecords(records),
+      runs,
+      serverVersion,
+      adoptionNote,
+      releaseDates: dates,
+      now: at,
+    });
     if (values.chart) fs.writeFileSync(values.chart, renderSvg(report));
-    io.stdout(values.json ? JSON.stringify(report, null, 2) + "\n" : values.markdown ? renderMarkdown(report) : renderText(report));
+    io.stdout(
+      values.json
+        ? JSON.stringify(report, null, 2) + "\n"
+        : values.markdown
+          ? renderMarkdown(report)
+          : renderText(report),
+    );
     return 0;
   } catch (err) {
     const e = err as Error & { stderr?: string };
     // gh's own error is its last stderr line; the API key never appears in these messages.
-    io.stderr(`upgrade-kpis: ${(e.stderr ? String(e.stderr).trim().split("\n").pop() : e.message.split("\n")[0])}\n`);
+    io.stderr(`upgrade-kpis: ${e.stderr ? String(e.stderr).trim().split("\n").pop() : e.message.split("\n")[0]}\n`);
     return 1;
   }
 }
-
-if (require.main === module) runFromCommandLine(main);

@@ -11,7 +11,8 @@ import { UsageError, printUsage, runTool, type CliEnv, type CliIo, type ToolSpec
 import { StackFileError, readStackConfig } from "../offline/stack-files";
 import { downtimeLine, parseDowntime, runProber } from "./probe";
 
-const USAGE = "usage: npm run prober -- (--stack <stack> | --url <server>) --out downtime.json [--pid-file F] [--interval-seconds 1] [--timeout-seconds 2] [--duration-seconds N] | --stop --pid-file F [--out downtime.json]";
+const USAGE =
+  "usage: npm run prober -- (--stack <stack> | --url <server>) --out downtime.json [--pid-file F] [--interval-seconds 1] [--timeout-seconds 2] [--duration-seconds N] | --stop --pid-file F [--out downtime.json]";
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 const TOOL: ToolSpec = { name: "prober", usage: USAGE, badInput: (err) => err instanceof StackFileError };
 
@@ -32,7 +33,8 @@ const alive = (pid: number) => {
 };
 
 async function stop(pidFile: string, out: string | undefined, io: CliIo): Promise<number> {
-  if (!fs.existsSync(pidFile)) throw new UsageError(`${pidFile} does not exist: no prober was started (or it could not write its pid)`);
+  if (!fs.existsSync(pidFile))
+    throw new UsageError(`${pidFile} does not exist: no prober was started (or it could not write its pid)`);
   const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
   if (!Number.isInteger(pid) || pid <= 1) throw new UsageError(`${pidFile} holds no process id`);
   if (alive(pid)) process.kill(pid, "SIGTERM");
@@ -70,21 +72,32 @@ export async function main(argv: string[], io: CliIo, _env: CliEnv): Promise<num
     }
     const number = (flag: string, v: string | undefined) => {
       const n = Number(v);
-      if (!(n > 0 && n <= 3600)) throw new UsageError(`--${flag} must be a number of seconds in (0, 3600], got ${JSON.stringify(v)}`);
+      if (!(n > 0 && n <= 3600))
+        throw new UsageError(`--${flag} must be a number of seconds in (0, 3600], got ${JSON.stringify(v)}`);
       return n;
     };
     if (!values.out) throw new UsageError("--out is required");
     if (!values.url === !values.stack) throw new UsageError("give exactly one of --url and --stack");
     const url = (values.url ?? serverUrlOf(values.stack!)).replace(/\/+$/, "");
-    if (!/^https?:\/\/[^/\s]+$/.test(url)) throw new UsageError(`--url must be the server's base URL (http(s)://host[:port]), got ${JSON.stringify(values.url)}`);
+    if (!/^https?:\/\/[^/\s]+$/.test(url))
+      throw new UsageError(
+        `--url must be the server's base URL (http(s)://host[:port]), got ${JSON.stringify(values.url)}`,
+      );
     const stopper = new AbortController();
     const onSignal = () => stopper.abort();
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
-    if (values["duration-seconds"]) setTimeout(onSignal, number("duration-seconds", values["duration-seconds"]) * 1000).unref();
+    if (values["duration-seconds"])
+      setTimeout(onSignal, number("duration-seconds", values["duration-seconds"]) * 1000).unref();
     if (values["pid-file"]) fs.writeFileSync(values["pid-file"], `${process.pid}\n`);
     try {
-      const summary = await runProber({ url, intervalMs: number("interval-seconds", values["interval-seconds"]) * 1000, timeoutMs: number("timeout-seconds", values["timeout-seconds"]) * 1000, out: values.out, signal: stopper.signal });
+      const summary = await runProber({
+        url,
+        intervalMs: number("interval-seconds", values["interval-seconds"]) * 1000,
+        timeoutMs: number("timeout-seconds", values["timeout-seconds"]) * 1000,
+        out: values.out,
+        signal: stopper.signal,
+      });
       io.stdout(`prober: ${downtimeLine(summary)}\n`);
     } finally {
       process.off("SIGTERM", onSignal);
