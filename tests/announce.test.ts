@@ -180,3 +180,15 @@ describe("channels", () => {
     expect(none.stdout).toMatch(/^announce: prod-upgraded posted to nowhere \(announcementChannel: none\)/);
   });
 });
+
+describe("npm run announce, bad usage", () => {
+  it.each([
+    [[], "announce: give --record or --planned"],
+    [["--record", "r.json", "--stack", "qa"], "announce: --stack must be staging or prod with --record"],
+    [["--planned"], "announce: --planned needs --to"],
+  ])("%j: exit 2, the reason and the usage, nothing posted", async (argv, reason) => {
+    const r = await captureIo((io) => announce(argv, io, {}, NOW, { gh: () => { throw new Error("nothing may be posted"); } }));
+    expect(r).toMatchObject({ code: 2, stdout: "" });
+    expect(r.stderr.split("\n").slice(0, 2)).toEqual([reason, expect.stringMatching(/^usage: npm run --silent announce -- /)]);
+  });
+});

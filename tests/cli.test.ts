@@ -36,7 +36,7 @@ describe("tools/cli.cjs, the one entry", () => {
     for (const [name, tool] of Object.entries(TOOLS)) {
       if (tool.shape !== "main") continue;
       const source = fs.readFileSync(path.join(PROJECT_DIR, tool.file), "utf8");
-      expect(source, name).toMatch(/export async function main\(argv: string\[\], io: CliIo, _?env: CliEnv\b/);
+      expect(source, name).toMatch(/export async function main\(\s*argv: string\[\],\s*io: CliIo,\s*_?env: CliEnv\b/);
       expect(source, name).not.toContain("require.main");
       expect(source, name).not.toContain("process.exit");
     }

@@ -26,7 +26,7 @@ const TOOLS = {
   "post-upgrade:wait": { file: "tools/post-upgrade/wait.ts", shape: "main" },
   promote: { file: "tools/gitops/promote.ts", shape: "script" },
   prober: { file: "tools/prober/cli.ts", shape: "main" },
-  announce: { file: "tools/announce/cli.ts", shape: "script" },
+  announce: { file: "tools/announce/cli.ts", shape: "main" },
   "upgrade-window": { file: "tools/gitops/prod-timing.ts", shape: "script" },
   "upgrade-kpis": { file: "tools/kpis/cli.ts", shape: "main" },
   "release-watch": { file: "tools/upgrade-notes/release-watch-cli.ts", shape: "script" },
