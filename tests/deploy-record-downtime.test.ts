@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildRecord, parseRecord, recordSummary } from "../tools/gitops/deploy-record";
+import { buildRecord, main as deployRecord, parseRecord, recordSummary } from "../tools/gitops/deploy-record";
+import { captureIo } from "./helpers/cli";
 import { summarize } from "../tools/prober/probe";
 
 describe("the deploy record carries what the prober saw and when it was written", () => {
@@ -24,5 +25,17 @@ describe("the deploy record carries what the prober saw and when it was written"
     const text = recordSummary(record);
     expect(text).toContain(`Downtime during up: 2 s (2 of 4 probes failed; first failing probe ${at(1)}, last ${at(2)}).`);
     expect(text).toContain("Soak and window overridden: 0.98.0: CVE-2026-1234 cannot wait.");
+  });
+});
+
+describe("npm run deploy-record, bad usage", () => {
+  it.each([
+    [["--stack", "staging"], "deploy-record: --stack, --sha and --from are required"],
+    [["--stack", "staging", "--sha", "abc", "--from", "none", "--check", "up=success", "--to", "0.98.0"], 'deploy-record: --sha must be a full 40-character commit id, got "abc"'],
+    [["--stack", "staging", "--sha", "e".repeat(40), "--from", "none", "--check", "up=fine", "--to", "0.98.0"], 'deploy-record: --check "up=fine": expected name=success|failure|cancelled|skipped'],
+  ])("%j: exit 2, the reason and the usage, no record written", async (argv, reason) => {
+    const r = await captureIo((io) => deployRecord(argv, io, {}));
+    expect(r).toMatchObject({ code: 2, stdout: "" });
+    expect(r.stderr.split("\n").slice(0, 2)).toEqual([reason, expect.stringMatching(/^usage: npm run --silent deploy-record -- /)]);
   });
 });

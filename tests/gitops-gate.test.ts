@@ -210,7 +210,7 @@ describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
     fs.writeFileSync(path.join(tmp, "smoke-report.json"), JSON.stringify({ ok: false, steps: [{ name: "login", status: "fail", detail: "401" }] }));
     fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.staging.yaml"), path.join(tmp, "Pulumi.staging.yaml"));
     const fromParts = JSON.stringify({ kubernetes: "1.34", "addon:amazon-cloudwatch-observability": "v1.34.0-eksbuild.1", mysql: "8.4", zenml: "0.97.0" });
-    const r = spawnSync(process.execPath, [...runTs(), tool("deploy-record"), "--stack", "staging", "--sha", sha(1), "--from", "0.97.0", "--from-parts", fromParts, "--to", "0.98.0", "--check", "up=success", "--check", "smoke-server=failure", "--report", "smoke-server=smoke-report.json", "--dir", tmp], {
+    const r = spawnSync(process.execPath, [path.join(PROJECT_DIR, "tools", "cli.cjs"), "deploy-record", "--stack", "staging", "--sha", sha(1), "--from", "0.97.0", "--from-parts", fromParts, "--to", "0.98.0", "--check", "up=success", "--check", "smoke-server=failure", "--report", "smoke-server=smoke-report.json", "--dir", tmp], {
       cwd: tmp,
       env: { ...process.env, GITHUB_STEP_SUMMARY: summary },
       encoding: "utf8",

@@ -11,7 +11,7 @@ import { BASE_IMAGE, BUILT_IMAGES, builtImageTag } from "../components/kit/built
 import { main as imagesCli } from "../tools/images/images-cli";
 import { main as pinCli } from "../tools/images/pin-cli";
 import { captureIo, captureTool } from "./helpers/cli";
-import { PROJECT_DIR, runTs } from "./helpers/plan";
+import { PROJECT_DIR } from "./helpers/plan";
 
 const sha = (text: string) => `sha256:${createHash("sha256").update(text).digest("hex")}`;
 const BASE = sha("base");
@@ -112,7 +112,7 @@ describe("ECR's scans into the deploy record", () => {
     const d = dir();
     await captureIo((io) => imagesCli(["scans", "--stack", "staging", "--dir", d, "--out", path.join(d, "image-scans.json")], io, aws));
     const summary = path.join(d, "summary.md");
-    const r = spawnSync(process.execPath, [...runTs(), path.join(PROJECT_DIR, "tools", "gitops", "deploy-record.ts"), "--stack", "staging", "--sha", "a".repeat(40), "--from", "0.97.0", "--to", "0.98.0", "--check", "up=success", "--image-scans", "image-scans.json"], { cwd: d, env: { ...process.env, GITHUB_STEP_SUMMARY: summary }, encoding: "utf8" });
+    const r = spawnSync(process.execPath, [path.join(PROJECT_DIR, "tools", "cli.cjs"), "deploy-record", "--stack", "staging", "--sha", "a".repeat(40), "--from", "0.97.0", "--to", "0.98.0", "--check", "up=success", "--image-scans", "image-scans.json"], { cwd: d, env: { ...process.env, GITHUB_STEP_SUMMARY: summary }, encoding: "utf8" });
     expect(r.status).toBe(0);
     const record = JSON.parse(fs.readFileSync(path.join(d, "deploy-record.json"), "utf8")) as { result: string; imageScans: { platform: string; severityCounts: Record<string, number> }[] };
     expect(record.result).toBe("success");

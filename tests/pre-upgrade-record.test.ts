@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { preUpgradeFailures, preUpgradeSummary, readPreUpgrade } from "../tools/gitops/pre-upgrade-record";
-import { PROJECT_DIR, runTs } from "./helpers/plan";
+import { PROJECT_DIR } from "./helpers/plan";
 
 const fixture = (name: string) => path.join(PROJECT_DIR, "tests", "fixtures", "pre-upgrade", name);
 
@@ -42,7 +42,7 @@ describe("npm run deploy-record -- --pre-upgrade <folder>", () => {
     const summary = path.join(tmp, "summary.md");
     const r = spawnSync(
       process.execPath,
-      [...runTs(), path.join(PROJECT_DIR, "tools", "gitops", "deploy-record.ts"), "--stack", "staging", "--sha", "e".repeat(40), "--from", "0.97.0", "--to", "0.98.0", "--check", "up=failure", "--pre-upgrade", fixture("refused")],
+      [path.join(PROJECT_DIR, "tools", "cli.cjs"), "deploy-record", "--stack", "staging", "--sha", "e".repeat(40), "--from", "0.97.0", "--to", "0.98.0", "--check", "up=failure", "--pre-upgrade", fixture("refused")],
       { cwd: tmp, env: { ...process.env, GITHUB_STEP_SUMMARY: summary }, encoding: "utf8" },
     );
     expect(r.status).toBe(1);

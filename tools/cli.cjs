@@ -14,7 +14,7 @@ const TOOLS = {
   bench: { file: "tools/bench.ts", shape: "script" },
   bump: { file: "tools/gitops/bump.ts", shape: "script" },
   "config:sync": { file: "tools/config/sync.ts", shape: "main" },
-  "deploy-record": { file: "tools/gitops/deploy-record.ts", shape: "script" },
+  "deploy-record": { file: "tools/gitops/deploy-record.ts", shape: "main" },
   "migration-timing": { file: "tools/migration-timing/cli.ts", shape: "main" },
   "mirror-check": { file: "tools/mirror-check.ts", shape: "main" },
   "pin-changes": { file: "tools/gitops/pin-changes.ts", shape: "script" },

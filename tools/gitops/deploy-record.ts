@@ -14,7 +14,8 @@ import { TIMING_OVERRIDE_KEY } from "../../components/prod-window";
 import { type DowntimeSummary, parseDowntime } from "../prober/probe";
 import { PinFileError, pinnedVersions, readPin } from "./pin-file";
 import { preUpgradeFailures, preUpgradeSummary, readPreUpgrade, type PreUpgradeRecord } from "./pre-upgrade-record";
-import { annotate, summarize } from "./workflow-commands";
+import { annotationLine, summarize } from "./workflow-commands";
+import { UsageError, printUsage, runTool, type CliEnv, type CliIo, type ToolSpec } from "../cli-io";
 import { SCANS_KIND, scanSummary, type ImageScan } from "../images/scans";
 import { PARTS } from "../../components/parts";
 
@@ -51,14 +52,15 @@ export interface DeployRecord {
   /** When the record was written, after up and the checks: when the stack started running `to` (the soak and the KPIs count from it). */
   recordedAt?: string;
   /** What the downtime prober saw while `pulumi up` ran (tools/prober). */
-  downtime?: Pick<DowntimeSummary, "secondsDown" | "longestOutageSeconds" | "probes" | "failed" | "firstFailure" | "lastFailure" | "versions">;
+  downtime?: Pick<
+    DowntimeSummary,
+    "secondsDown" | "longestOutageSeconds" | "probes" | "failed" | "firstFailure" | "lastFailure" | "versions"
+  >;
   /** upgradeTimingOverrideReason when it was set for this deploy's version. */
   timingOverride?: string;
   /** A ZenML upgrade's inventory, drain and restore-test (pre-upgrade-record.ts). */
   preUpgrade?: PreUpgradeRecord;
 }
-
-export class UsageError extends Error {}
 
 /** Every part's move a record holds; a record from before per-part records holds ZenML's. */
 export function recordParts(r: DeployRecord): Record<string, PartMoveRecord> {
@@ -66,12 +68,31 @@ export function recordParts(r: DeployRecord): Record<string, PartMoveRecord> {
 }
 
 /** A part's moves from what ran (partVersions before the deploy) to what the file pins. */
-export function partMoves(fromParts: Record<string, string>, toParts: Record<string, string>): Record<string, PartMoveRecord> {
+export function partMoves(
+  fromParts: Record<string, string>,
+  toParts: Record<string, string>,
+): Record<string, PartMoveRecord> {
   return Object.fromEntries(Object.entries(toParts).map(([part, to]) => [part, { from: fromParts[part] ?? null, to }]));
 }
 
 /** The probe summary without its URL and clock: what the KPIs and the gate read. */
-const recordedDowntime = ({ secondsDown, longestOutageSeconds, probes, failed, firstFailure, lastFailure, versions }: DowntimeSummary): NonNullable<DeployRecord["downtime"]> => ({ secondsDown, longestOutageSeconds, probes, failed, firstFailure, lastFailure, versions });
+const recordedDowntime = ({
+  secondsDown,
+  longestOutageSeconds,
+  probes,
+  failed,
+  firstFailure,
+  lastFailure,
+  versions,
+}: DowntimeSummary): NonNullable<DeployRecord["downtime"]> => ({
+  secondsDown,
+  longestOutageSeconds,
+  probes,
+  failed,
+  firstFailure,
+  lastFailure,
+  versions,
+});
 
 export function buildRecord(input: {
   stack: string;
@@ -85,11 +106,13 @@ export function buildRecord(input: {
   downtime?: DowntimeSummary;
   timingOverride?: string;
 }): DeployRecord {
-  if (!/^[0-9a-f]{40}$/.test(input.sha)) throw new UsageError(`--sha must be a full 40-character commit id, got "${input.sha}"`);
+  if (!/^[0-9a-f]{40}$/.test(input.sha))
+    throw new UsageError(`--sha must be a full 40-character commit id, got "${input.sha}"`);
   if (input.checks.length === 0) throw new UsageError("at least one --check name=outcome is needed");
   const checks = input.checks.map((c) => {
     const [name, outcome] = c.split("=");
-    if (!name || !OUTCOMES.includes(outcome as Outcome)) throw new UsageError(`--check "${c}": expected name=${OUTCOMES.join("|")}`);
+    if (!name || !OUTCOMES.includes(outcome as Outcome))
+      throw new UsageError(`--check "${c}": expected name=${OUTCOMES.join("|")}`);
     return { name, outcome: outcome as Outcome };
   });
   return {
@@ -112,7 +135,8 @@ export function buildRecord(input: {
 export function parseRecord(text: string): DeployRecord | undefined {
   try {
     const r = JSON.parse(text) as Partial<DeployRecord>;
-    if (r.kind !== RECORD_KIND || typeof r.sha !== "string" || typeof r.to !== "string" || !Array.isArray(r.checks)) return undefined;
+    if (r.kind !== RECORD_KIND || typeof r.sha !== "string" || typeof r.to !== "string" || !Array.isArray(r.checks))
+      return undefined;
     return r as DeployRecord;
   } catch {
     return undefined;
@@ -133,11 +157,14 @@ export function failedEntries(reportText: string | undefined): string[] {
     return [];
   }
   if (report === null || typeof report !== "object") return [];
-  const lists = ["steps", "checks", "entries"].map((k) => (report as Record<string, unknown>)[k]).filter(Array.isArray) as unknown[][];
+  const lists = ["steps", "checks", "entries"]
+    .map((k) => (report as Record<string, unknown>)[k])
+    .filter(Array.isArray) as unknown[][];
   return lists.flat().flatMap((item) => {
     if (item === null || typeof item !== "object") return [];
     const e = item as { name?: unknown; status?: unknown; ok?: unknown; detail?: unknown };
-    const failed = e.ok === false || (typeof e.status === "string" && /^(fail|failed|failure|error|red)$/i.test(e.status));
+    const failed =
+      e.ok === false || (typeof e.status === "string" && /^(fail|failed|failure|error|red)$/i.test(e.status));
     return failed ? [`${String(e.name ?? "?")}: ${String(e.detail ?? e.status ?? "failed").split("\n")[0]}`] : [];
   });
 }
@@ -145,7 +172,10 @@ export function failedEntries(reportText: string | undefined): string[] {
 /** "ZenML 0.97.0 -> 0.98.0; Kubernetes 1.34 (unchanged)": what a record says every part did. */
 export function movesText(r: DeployRecord): string {
   return Object.entries(recordParts(r))
-    .map(([part, m]) => `${PARTS[part]?.label ?? part} ${m.from === m.to ? `${m.to} (unchanged)` : `${m.from ?? "(first deploy)"} -> ${m.to}`}`)
+    .map(
+      ([part, m]) =>
+        `${PARTS[part]?.label ?? part} ${m.from === m.to ? `${m.to} (unchanged)` : `${m.from ?? "(first deploy)"} -> ${m.to}`}`,
+    )
     .join("; ");
 }
 
@@ -162,9 +192,16 @@ export function recordSummary(r: DeployRecord, details: Record<string, string[]>
     "",
     failed.length > 0 ? `Failed: ${failed.map((c) => c.name).join(", ")}.` : "Every check passed.",
     "",
-    ...(r.downtime ? [`Downtime during up: ${r.downtime.secondsDown} s (${r.downtime.failed} of ${r.downtime.probes} probes failed${r.downtime.firstFailure ? `; first failing probe ${r.downtime.firstFailure.at}, last ${r.downtime.lastFailure!.at}` : ""}).`, ""] : []),
+    ...(r.downtime
+      ? [
+          `Downtime during up: ${r.downtime.secondsDown} s (${r.downtime.failed} of ${r.downtime.probes} probes failed${r.downtime.firstFailure ? `; first failing probe ${r.downtime.firstFailure.at}, last ${r.downtime.lastFailure!.at}` : ""}).`,
+          "",
+        ]
+      : []),
     ...(r.timingOverride ? [`Soak and window overridden: ${r.timingOverride}.`, ""] : []),
-    ...failed.flatMap((c) => (details[c.name]?.length ? [`**${c.name}**:`, "", ...details[c.name].map((d) => `- ${d}`), ""] : [])),
+    ...failed.flatMap((c) =>
+      details[c.name]?.length ? [`**${c.name}**:`, "", ...details[c.name].map((d) => `- ${d}`), ""] : [],
+    ),
   ].join("\n");
 }
 
@@ -181,11 +218,23 @@ function parseFromParts(text: string | undefined): Record<string, string> {
   } catch {
     throw new UsageError(`--from-parts is not JSON: ${text.slice(0, 80)}`);
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value) || !Object.values(value).every((v) => typeof v === "string")) throw new UsageError(`--from-parts must be an object of part -> version, got ${text.slice(0, 80)}`);
+  if (
+    value === null ||
+    typeof value !== "object" ||
+    Array.isArray(value) ||
+    !Object.values(value).every((v) => typeof v === "string")
+  )
+    throw new UsageError(`--from-parts must be an object of part -> version, got ${text.slice(0, 80)}`);
   return value as Record<string, string>;
 }
 
-function main(argv: string[]): number {
+const TOOL: ToolSpec = { name: "deploy-record", usage: HELP, badInput: (err) => err instanceof PinFileError };
+
+export async function main(argv: string[], io: CliIo, env: CliEnv): Promise<number> {
+  return runTool(TOOL, io, () => writeRecord(argv, io, env));
+}
+
+function writeRecord(argv: string[], io: CliIo, env: CliEnv): number {
   // --dir defaults to the working directory: npm runs scripts from the package root, the checkout.
   const { values } = parseArgs({
     args: argv,
@@ -206,25 +255,54 @@ function main(argv: string[]): number {
     },
     strict: true,
   });
-  if (values.help) {
-    process.stdout.write(HELP + "\n");
-    return 0;
-  }
-  if (!values.stack || !values.sha || values.from === undefined) throw new UsageError(HELP.split("\n")[0]);
+  if (values.help) return printUsage(TOOL, io);
+  if (!values.stack || !values.sha || values.from === undefined)
+    throw new UsageError("--stack, --sha and --from are required");
   // With --to the stack file is optional: it adds every part's pin and the timing override, when it names this version.
   const file = path.join(values.dir!, `Pulumi.${values.stack}.yaml`);
   const stackFile = values.to === undefined || fs.existsSync(file) ? readPin(file) : undefined;
   const to = values.to ?? stackFile!.pin.value;
   // A prober that never wrote (it could not start) leaves no file: the record then says nothing about downtime.
-  const downtime = values.downtime && fs.existsSync(values.downtime) ? parseDowntime(fs.readFileSync(values.downtime, "utf8")) : undefined;
-  const override = stackFile ? String(parseDocument(stackFile.text).getIn(["config", `zenml-platform:${TIMING_OVERRIDE_KEY}`]) ?? "").trim() : "";
-  const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
+  const downtime =
+    values.downtime && fs.existsSync(values.downtime)
+      ? parseDowntime(fs.readFileSync(values.downtime, "utf8"))
+      : undefined;
+  const override = stackFile
+    ? String(parseDocument(stackFile.text).getIn(["config", `zenml-platform:${TIMING_OVERRIDE_KEY}`]) ?? "").trim()
+    : "";
+  const runUrl =
+    env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+      ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+      : undefined;
   // Without --from-parts (an older workflow) the record holds ZenML's move only, as before.
   const pins = stackFile ? pinnedVersions(stackFile.text, path.basename(file)) : {};
-  const parts = values["from-parts"] === undefined ? undefined : partMoves({ ...parseFromParts(values["from-parts"]), ...(values.from !== "none" && values.from !== "" ? { zenml: values.from } : {}) }, { ...pins, zenml: to });
+  const parts =
+    values["from-parts"] === undefined
+      ? undefined
+      : partMoves(
+          {
+            ...parseFromParts(values["from-parts"]),
+            ...(values.from !== "none" && values.from !== "" ? { zenml: values.from } : {}),
+          },
+          { ...pins, zenml: to },
+        );
   const timingOverride = override.startsWith(`${to}:`) ? override : undefined;
-  const record = buildRecord({ stack: values.stack, sha: values.sha, from: values.from, to, checks: values.check ?? [], runUrl, parts, recordedAt: new Date(), downtime, timingOverride });
-  const scans = values["image-scans"] && fs.existsSync(values["image-scans"]) ? (JSON.parse(fs.readFileSync(values["image-scans"], "utf8")) as { kind?: string; scans?: ImageScan[] }) : undefined;
+  const record = buildRecord({
+    stack: values.stack,
+    sha: values.sha,
+    from: values.from,
+    to,
+    checks: values.check ?? [],
+    runUrl,
+    parts,
+    recordedAt: new Date(),
+    downtime,
+    timingOverride,
+  });
+  const scans =
+    values["image-scans"] && fs.existsSync(values["image-scans"])
+      ? (JSON.parse(fs.readFileSync(values["image-scans"], "utf8")) as { kind?: string; scans?: ImageScan[] })
+      : undefined;
   if (scans?.kind === SCANS_KIND && Array.isArray(scans.scans)) record.imageScans = scans.scans;
   // The inventory, drain and restore-test of an upgrade run inside `up`: their documents say what `up` alone cannot.
   const preUpgrade = values["pre-upgrade"] ? readPreUpgrade(values["pre-upgrade"]) : undefined;
@@ -237,20 +315,24 @@ function main(argv: string[]): number {
     details[name] = failedEntries(fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined);
   }
   if (preUpgrade) details.up = [...preUpgradeFailures(preUpgrade), ...(details.up ?? [])];
-  summarize([recordSummary(record, details), ...(preUpgrade ? preUpgradeSummary(preUpgrade) : []), ...scanSummary(record.imageScans ?? [])].join("\n"));
+  summarize(
+    [
+      recordSummary(record, details),
+      ...(preUpgrade ? preUpgradeSummary(preUpgrade) : []),
+      ...scanSummary(record.imageScans ?? []),
+    ].join("\n"),
+    env,
+  );
   for (const c of record.checks.filter((x) => x.outcome !== "success")) {
     const first = details[c.name]?.[0];
-    annotate("error", `${record.stack}: ${c.name} ${c.outcome}`, `${c.name} ${c.outcome} on ${record.stack} at ${record.sha}${first ? ` (${first})` : ""}; prod's gate refuses this commit until a later run of it is green`);
+    io.stdout(
+      annotationLine(
+        "error",
+        `${record.stack}: ${c.name} ${c.outcome}`,
+        `${c.name} ${c.outcome} on ${record.stack} at ${record.sha}${first ? ` (${first})` : ""}; prod's gate refuses this commit until a later run of it is green`,
+      ) + "\n",
+    );
   }
-  process.stdout.write(`deploy-record: ${record.stack} ${record.result} at ${record.sha} (${movesText(record)})\n`);
+  io.stdout(`deploy-record: ${record.stack} ${record.result} at ${record.sha} (${movesText(record)})\n`);
   return record.result === "success" ? 0 : 1;
-}
-
-if (require.main === module) {
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`deploy-record: ${(err as Error).message.split("\n")[0]}\n`);
-    process.exitCode = err instanceof UsageError || err instanceof PinFileError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? 2 : 1;
-  }
 }
