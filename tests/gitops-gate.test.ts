@@ -9,7 +9,7 @@ import { fakeGh } from "./helpers/fake-gh";
 import { evaluateGate, type GateSources, main as stagingGate, missingTooling, overrideReason, type WorkflowRun } from "../tools/gitops/staging-gate";
 import type { MigrationTimingRecord } from "../tools/gitops/migration-gate";
 import { annotationLine } from "../tools/gitops/workflow-commands";
-import { PROJECT_DIR, runTs } from "./helpers/plan";
+import { PROJECT_DIR } from "./helpers/plan";
 import { stackFilesCheckout } from "./helpers/stack-checkout";
 
 const sha = (n: number) => n.toString(16).padStart(40, "a");
@@ -202,7 +202,6 @@ describe("the deploy record", () => {
 });
 
 describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
-  const tool = (name: string) => path.join(PROJECT_DIR, "tools", "gitops", `${name}.ts`);
 
   it("deploy-record writes the record, the summary naming the failed check, and an error annotation", () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "record-"));
@@ -236,7 +235,7 @@ describe("the CLIs as the workflows call them (a stand-in gh on PATH)", () => {
     const bin = gh.bin;
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, GH_TOKEN: "t" };
     /** The script npm runs, as a real process. */
-    const gateProcess = (...args: string[]) => spawnSync(process.execPath, [...runTs(), tool("staging-gate"), "--sha", head, ...args], { cwd, env, encoding: "utf8" });
+    const gateProcess = (...args: string[]) => spawnSync(process.execPath, [path.join(PROJECT_DIR, "tools", "cli.cjs"), "staging-gate", "--sha", head, ...args], { cwd, env, encoding: "utf8" });
     /** The same main() in-process, with this world's gh, token and checkout. */
     const gate = (...args: string[]) => gateIn(["--sha", head, ...args], env, cwd);
     return { head, gate, gateProcess, bin };

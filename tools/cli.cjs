@@ -33,7 +33,7 @@ const TOOLS = {
   smoke: { file: "tools/smoke/cli.ts", shape: "main" },
   "smoke:mlflow": { file: "tools/smoke/mlflow-cli.ts", shape: "main" },
   "smoke:pipelines": { file: "tools/smoke/pipelines.ts", shape: "main" },
-  "staging-gate": { file: "tools/gitops/staging-gate.ts", shape: "script" },
+  "staging-gate": { file: "tools/gitops/staging-gate.ts", shape: "main" },
   "test:engine": { file: "tools/engine/run.ts", shape: "script" },
   "upgrade-notes": { file: "tools/upgrade-notes/cli.ts", shape: "script" },
 };
