@@ -112,7 +112,7 @@ class Replay {
     const env = { ...process.env, PATH: `${this.gh.bin}:${process.env.PATH}`, GH_TOKEN: "replay" };
     // The dossier reads the wheels' folder from the environment, as the process would.
     for (const [k, v] of Object.entries(this.wheelsEnv)) vi.stubEnv(k, v);
-    const r = await captureIo((io) => tool(["--dir", this.work, ...(m[3] ?? "").split(" ").filter(Boolean)], io, cachedRunPlan, env)).finally(() => vi.unstubAllEnvs());
+    const r = await captureIo((io) => tool(["--dir", this.work, ...(m[3] ?? "").split(" ").filter(Boolean)], io, env, cachedRunPlan)).finally(() => vi.unstubAllEnvs());
     if (r.code !== 0) throw new Error(`\`${command}\` exited ${r.code}: ${r.stderr.trim().split("\n").pop()}`);
     return r.stdout;
   }

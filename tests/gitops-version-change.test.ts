@@ -8,7 +8,7 @@ import { locatePin, PinFileError, verifyOnlyPinChanged, withPin } from "../tools
 import { pinChanges } from "../tools/gitops/pin-changes";
 import type { GreenMove } from "../tools/gitops/staging-evidence";
 import { bump as bumpPart, promote as promotePart, type StagingEvidence } from "../tools/gitops/version-change";
-import { PROJECT_DIR, cachedRunPlan, runTs } from "./helpers/plan";
+import { PROJECT_DIR, cachedRunPlan } from "./helpers/plan";
 import { captureIo } from "./helpers/cli";
 import { main as promoteCli } from "../tools/gitops/promote";
 import { zenmlRequirementPins } from "../tools/gitops/requirement-pins";
@@ -177,7 +177,7 @@ describe("npm run promote", () => {
 describe("the CLIs", () => {
   const run = promisify(execFile);
   it("exit 2 with one line on refusal and 0 on success", async () => {
-    const refused = await run(process.execPath, [...runTs(), "tools/gitops/bump.ts", "--stack", "staging", "--version", "0.97.0", "--dir", dir], { cwd: PROJECT_DIR }).catch((e: { code: number; stderr: string }) => e);
+    const refused = await run(process.execPath, ["tools/cli.cjs", "bump", "--stack", "staging", "--version", "0.97.0", "--dir", dir], { cwd: PROJECT_DIR }).catch((e: { code: number; stderr: string }) => e);
     expect((refused as { code: number }).code).toBe(2);
     expect((refused as { stderr: string }).stderr).toMatch(/^bump: refusing to lower staging/);
     // A git history of staging's file is the evidence when gh is not there; no package index: the dossier says it is unavailable.
@@ -190,7 +190,7 @@ describe("the CLIs", () => {
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "staging runs 0.98.0");
     // The success in-process (the refusal above is the real process's exit code); no gh on its PATH.
     for (const [k, v] of Object.entries({ UPGRADE_NOTES_WHEELS: dir, PIP_NO_INDEX: "1" })) vi.stubEnv(k, v);
-    const ok = await captureIo((io) => promoteCli(["--dir", dir], io, cachedRunPlan, { ...process.env, PATH: path.dirname(process.execPath) + ":/usr/bin:/bin" })).finally(() => vi.unstubAllEnvs());
+    const ok = await captureIo((io) => promoteCli(["--dir", dir], io, { ...process.env, PATH: path.dirname(process.execPath) + ":/usr/bin:/bin" }, cachedRunPlan)).finally(() => vi.unstubAllEnvs());
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/prod: ZenML 0\.97\.0 -> 0\.98\.0\nStaging moved ZenML 0\.97\.0 -> 0\.98\.0 at \w{12} \(by the staging history, not its deploy records \(the GitHub CLI `gh` is not on PATH/);
   });

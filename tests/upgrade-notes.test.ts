@@ -380,7 +380,7 @@ describe("bump's PR body carries the dossier", () => {
 
   it("npm run bump prints it", async () => {
     setup("0.98.0");
-    const r = await run(process.execPath, [...runTs(), "tools/gitops/bump.ts", "--stack", "staging", "--version", "0.99.0", "--dir", dir], { cwd: PROJECT_DIR, env: { ...process.env, ...offlineEnv() } });
+    const r = await run(process.execPath, ["tools/cli.cjs", "bump", "--stack", "staging", "--version", "0.99.0", "--dir", dir], { cwd: PROJECT_DIR, env: { ...process.env, ...offlineEnv() } });
     expect(r.stdout).toContain("    ## Upgrade dossier: ZenML 0.97.0 -> 0.99.0");
   });
 });

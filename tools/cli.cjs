@@ -12,7 +12,7 @@ const path = require("node:path");
 const TOOLS = {
   "alarm-watch": { file: "tools/alarm-watch.ts", shape: "main" },
   bench: { file: "tools/bench.ts", shape: "script" },
-  bump: { file: "tools/gitops/bump.ts", shape: "script" },
+  bump: { file: "tools/gitops/bump.ts", shape: "main" },
   "config:sync": { file: "tools/config/sync.ts", shape: "main" },
   "deploy-record": { file: "tools/gitops/deploy-record.ts", shape: "main" },
   "migration-timing": { file: "tools/migration-timing/cli.ts", shape: "main" },
@@ -24,7 +24,7 @@ const TOOLS = {
   "house:limits": { file: "tools/house/limits.ts", shape: "script" },
   plan: { file: "tools/plan.ts", shape: "script" },
   "post-upgrade:wait": { file: "tools/post-upgrade/wait.ts", shape: "main" },
-  promote: { file: "tools/gitops/promote.ts", shape: "script" },
+  promote: { file: "tools/gitops/promote.ts", shape: "main" },
   prober: { file: "tools/prober/cli.ts", shape: "main" },
   announce: { file: "tools/announce/cli.ts", shape: "main" },
   "upgrade-window": { file: "tools/gitops/prod-timing.ts", shape: "script" },

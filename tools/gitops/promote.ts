@@ -3,7 +3,7 @@
 // changes on staging first, so staging deploys that very commit).
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { runFromCommandLine, type CliIo } from "../cli-io";
+import { printUsage, runTool, type CliEnv, type CliIo, type ToolSpec } from "../cli-io";
 import { planOnDemand, type Planner } from "../offline/plan-result";
 import { locatePin, PinFileError } from "./pin-file";
 import { type GreenMove, ghSources, greenStagingMoves, missingTooling } from "./staging-evidence";
@@ -17,7 +17,8 @@ through gh (GH_TOKEN), else the staging branch's history. Run it on a branch off
 (default staging): a branch off main would carry an old Pulumi.staging.yaml. Exit 0 changed or
 already there, 2 refused.`;
 
-const git = (dir: string, ...args: string[]) => execFileSync("git", ["-C", dir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+const git = (dir: string, ...args: string[]) =>
+  execFileSync("git", ["-C", dir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
 
 function refExists(dir: string, ref: string): boolean {
   try {
@@ -45,7 +46,9 @@ export function requireBranchedOff(dir: string, base: string): void {
   try {
     git(dir, "merge-base", "--is-ancestor", ref, "HEAD");
   } catch {
-    throw new PinFileError(`this checkout does not contain ${ref}: promote on a branch off it (git switch -c promote-<part>-<version> ${ref}), or staging's pin here is stale`);
+    throw new PinFileError(
+      `this checkout does not contain ${ref}: promote on a branch off it (git switch -c promote-<part>-<version> ${ref}), or staging's pin here is stale`,
+    );
   }
 }
 
@@ -59,7 +62,9 @@ export function gitStagingMoves(dir: string, ref: string, part: string): GreenMo
     }
   };
   const moves: GreenMove[] = [];
-  for (const sha of git(dir, "log", "--first-parent", "--reverse", "--format=%H", ref, "--", "Pulumi.staging.yaml").split("\n").filter(Boolean)) {
+  for (const sha of git(dir, "log", "--first-parent", "--reverse", "--format=%H", ref, "--", "Pulumi.staging.yaml")
+    .split("\n")
+    .filter(Boolean)) {
     const [to, from] = [pinAt(sha), pinAt(`${sha}^`)];
     if (to && to !== from) moves.push({ from, to, sha });
   }
@@ -67,36 +72,47 @@ export function gitStagingMoves(dir: string, ref: string, part: string): GreenMo
 }
 
 /** Staging's deploy records when gh can read them, else the base branch's history; refuses when neither exists. */
-function evidenceFor(dir: string, base: string, repo: string | undefined, env: NodeJS.ProcessEnv): StagingEvidence {
+function evidenceFor(dir: string, base: string, repo: string | undefined, env: CliEnv): StagingEvidence {
   const missing = missingTooling(env);
   if (!missing) {
     const sources = ghSources(repo, dir, env);
     return { describe: "staging's deploy records", moves: (part) => greenStagingMoves(sources, part) };
   }
   const ref = baseRef(dir, base);
-  if (!ref) throw new PinFileError(`cannot tell which moves staging performed green: ${missing}, and ${dir} has no ${base} branch history; run it in a clone with gh signed in`);
-  return { describe: `the ${ref} history, not its deploy records (${missing}); prod's gate checks that each was green`, unverified: true, moves: (part) => gitStagingMoves(dir, ref, part) };
+  if (!ref)
+    throw new PinFileError(
+      `cannot tell which moves staging performed green: ${missing}, and ${dir} has no ${base} branch history; run it in a clone with gh signed in`,
+    );
+  return {
+    describe: `the ${ref} history, not its deploy records (${missing}); prod's gate checks that each was green`,
+    unverified: true,
+    moves: (part) => gitStagingMoves(dir, ref, part),
+  };
 }
 
-/** The whole CLI, in-process (the tests) as from the command line; returns the exit code. */
-export async function main(argv: string[], io: CliIo, planner: Planner = planOnDemand, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  try {
+const TOOL: ToolSpec = { name: "promote", usage: HELP, badInput: (err) => err instanceof PinFileError };
+
+/** `planner` stands in for the plan a Kubernetes or MySQL dossier reads (tests plan through their cache). */
+export async function main(argv: string[], io: CliIo, env: CliEnv, planner: Planner = planOnDemand): Promise<number> {
+  return runTool(TOOL, io, async () => {
     // --dir defaults to the working directory: npm runs scripts from the package root, the checkout.
-    const { values } = parseArgs({ args: argv, options: { part: { type: "string" }, dir: { type: "string", default: process.cwd() }, base: { type: "string", default: "staging" }, repo: { type: "string" }, help: { type: "boolean" } }, strict: true });
-    if (values.help) {
-      io.stdout(HELP + "\n");
-      return 0;
-    }
-    const dir = values.dir!;
-    requireBranchedOff(dir, values.base!);
-    const evidence = evidenceFor(dir, values.base!, values.repo, env);
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        part: { type: "string" },
+        dir: { type: "string", default: process.cwd() },
+        base: { type: "string", default: "staging" },
+        repo: { type: "string" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+    });
+    if (values.help) return printUsage(TOOL, io);
+    const dir = values.dir;
+    requireBranchedOff(dir, values.base);
+    const evidence = evidenceFor(dir, values.base, values.repo, env);
     const dossier = await dossierSourceFor(dir, "prod", values.part ?? promotionPart(dir), planner);
     io.stdout(promote(dir, { part: values.part, evidence }, dossier).message + "\n");
     return 0;
-  } catch (err) {
-    io.stderr(`promote: ${(err as Error).message}\n`);
-    return err instanceof PinFileError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? 2 : 1;
-  }
+  });
 }
-
-if (require.main === module) runFromCommandLine(main);
