@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { TOOLS } from "../tools/cli.cjs";
-import { UsageError, runTool, type ToolSpec } from "../tools/cli-io";
+import { UsageError, runTool, type CliMain, type ToolSpec } from "../tools/cli-io";
 import { captureIo } from "./helpers/cli";
 import { PROJECT_DIR } from "./helpers/plan";
 
@@ -39,6 +39,16 @@ describe("tools/cli.cjs, the one entry", () => {
       expect(source, name).toMatch(/export async function main\(\s*argv: string\[\],\s*io: CliIo,\s*_?env: CliEnv\b/);
       expect(source, name).not.toContain("require.main");
       expect(source, name).not.toContain("process.exit");
+    }
+  });
+
+  it("in every tool of the shared shape, an unknown flag is exit 2 with `<tool>: <message>` and the usage", async () => {
+    for (const [name, tool] of Object.entries(TOOLS)) {
+      if (tool.shape !== "main") continue;
+      const { main } = (await import(path.join(PROJECT_DIR, tool.file))) as { main: CliMain };
+      const r = await captureIo((io) => main(["--no-such-flag"], io, {}));
+      expect(r.code, name).toBe(2);
+      expect(r.stderr, name).toMatch(new RegExp(`^${name}: Unknown option '--no-such-flag'.*\n[Uu]sage: `));
     }
   });
 

@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { listStacks, stackFilePath } from "../offline/stack-files";
 import { PinFileError, pinnedVersions, readPin } from "./pin-file";
+import { UsageError, printUsage, runTool, type CliEnv, type CliIo, type ToolSpec } from "../cli-io";
 
 export interface PinChange {
   stack: string;
@@ -21,27 +22,40 @@ export function pinChanges(dir: string, base: string): PinChange[] {
     const now = pinnedVersions(readPin(stackFilePath(dir, stack)).text, file);
     let before: Record<string, string> = {};
     try {
-      before = pinnedVersions(execFileSync("git", ["-C", dir, "show", `${base}:${file}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }), file);
+      before = pinnedVersions(
+        execFileSync("git", ["-C", dir, "show", `${base}:${file}`], {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "ignore"],
+        }),
+        file,
+      );
     } catch {
       // Not in <base>: a new stack file.
     }
-    for (const [part, to] of Object.entries(now)) if (before[part] !== to) changes.push({ stack, part, from: before[part] ?? "none", to });
+    for (const [part, to] of Object.entries(now))
+      if (before[part] !== to) changes.push({ stack, part, from: before[part] ?? "none", to });
   }
   return changes;
 }
 
-if (require.main === module) {
-  try {
+const TOOL: ToolSpec = {
+  name: "pin-changes",
+  usage:
+    "usage: npm run --silent pin-changes -- --base <rev> [--dir .]\nPrints <stack> <part> <from> <to> per changed pin.",
+  badInput: (err) => err instanceof PinFileError,
+};
+
+export async function main(argv: string[], io: CliIo, _env: CliEnv): Promise<number> {
+  return runTool(TOOL, io, () => {
     // --dir defaults to the working directory: npm runs scripts from the package root, the checkout.
-    const { values } = parseArgs({ options: { base: { type: "string" }, dir: { type: "string", default: process.cwd() }, help: { type: "boolean" } }, strict: true });
-    if (values.help || !values.base) {
-      process.stdout.write("usage: npm run --silent pin-changes -- --base <rev> [--dir .]\nPrints <stack> <part> <from> <to> per changed pin.\n");
-      process.exitCode = values.help ? 0 : 2;
-    } else {
-      for (const c of pinChanges(values.dir!, values.base)) process.stdout.write(`${c.stack} ${c.part} ${c.from} ${c.to}\n`);
-    }
-  } catch (err) {
-    process.stderr.write(`pin-changes: ${(err as Error).message.split("\n")[0]}\n`);
-    process.exitCode = err instanceof PinFileError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? 2 : 1;
-  }
+    const { values } = parseArgs({
+      args: argv,
+      options: { base: { type: "string" }, dir: { type: "string", default: process.cwd() }, help: { type: "boolean" } },
+      strict: true,
+    });
+    if (values.help) return printUsage(TOOL, io);
+    if (!values.base) throw new UsageError("--base is required");
+    for (const c of pinChanges(values.dir, values.base)) io.stdout(`${c.stack} ${c.part} ${c.from} ${c.to}\n`);
+    return 0;
+  });
 }
