@@ -10,7 +10,7 @@ import { IMAGE_LOCK_FILE } from "../components/image-lock";
 import { ProgramFailed, type Plan } from "../tools/offline/plan-result";
 import { steadyStateOutputs } from "../tools/offline/plan-inputs";
 import { LockError, expandInput, lockRequirements, main as lockCli } from "../tools/images/lock-cli";
-import { runMain } from "./helpers/cli";
+import { captureTool } from "./helpers/cli";
 import { PROJECT_DIR, at, named, ofType, plan, stackRef } from "./helpers/plan";
 
 const sha = (text: string) => `sha256:${createHash("sha256").update(text).digest("hex")}`;
@@ -129,8 +129,8 @@ describe("npm run lock-images", () => {
   });
 
   it("answers bad usage with exit 2", async () => {
-    expect((await runMain(lockCli, ["--image", "nope", "--version", "1.0.0"])).code).toBe(2);
-    expect((await runMain(lockCli, ["--image", "mlflow", "--version", "latest"])).stderr).toBe('lock-images: --version must be X.Y.Z, got "latest"\n');
+    expect((await captureTool(lockCli, ["--image", "nope", "--version", "1.0.0"])).code).toBe(2);
+    expect((await captureTool(lockCli, ["--image", "mlflow", "--version", "latest"])).stderr).toBe('lock-images: --version must be X.Y.Z, got "latest"\n');
   });
 });
 

@@ -31,7 +31,7 @@ const baseLock = `${BASE_IMAGE.repository}:\n  "${BASE_IMAGE.tag}": "${BASE}"\n`
 describe("npm run images -- plan", () => {
   const plan = async (dir: string) => {
     const out = path.join(dir, "github-output");
-    const r = await captureIo((io) => imagesCli(["plan", "--dir", dir, "--github-output", out], io));
+    const r = await captureIo((io) => imagesCli(["plan", "--dir", dir, "--github-output", out], io, {}));
     return { ...r, outputs: fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "" };
   };
 
@@ -99,7 +99,7 @@ describe("ECR's scans into the deploy record", () => {
   it("reads each platform image's scan of the stack's locked digest (not the attestation)", async () => {
     const d = dir();
     const out = path.join(d, "image-scans.json");
-    const r = await captureIo((io) => imagesCli(["scans", "--stack", "staging", "--dir", d, "--out", out], io, aws));
+    const r = await captureIo((io) => imagesCli(["scans", "--stack", "staging", "--dir", d, "--out", out], io, {}, aws));
     expect(r.code).toBe(0);
     const scans = JSON.parse(fs.readFileSync(out, "utf8")) as { scans: Record<string, unknown>[] };
     expect(scans.scans).toEqual([
@@ -110,7 +110,7 @@ describe("ECR's scans into the deploy record", () => {
 
   it("deploy-record carries them, and they do not fail it", async () => {
     const d = dir();
-    await captureIo((io) => imagesCli(["scans", "--stack", "staging", "--dir", d, "--out", path.join(d, "image-scans.json")], io, aws));
+    await captureIo((io) => imagesCli(["scans", "--stack", "staging", "--dir", d, "--out", path.join(d, "image-scans.json")], io, {}, aws));
     const summary = path.join(d, "summary.md");
     const r = spawnSync(process.execPath, [path.join(PROJECT_DIR, "tools", "cli.cjs"), "deploy-record", "--stack", "staging", "--sha", "a".repeat(40), "--from", "0.97.0", "--to", "0.98.0", "--check", "up=success", "--image-scans", "image-scans.json"], { cwd: d, env: { ...process.env, GITHUB_STEP_SUMMARY: summary }, encoding: "utf8" });
     expect(r.status).toBe(0);

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { UserFacingError } from "../../components/errors";
 import { readImageLock } from "../../components/image-lock";
-import { runFromCommandLine, type CliIo } from "../cli-io";
+import { UsageError, printUsage, runTool, type CliEnv, type CliIo, type ToolSpec } from "../cli-io";
 import { StackFileError } from "../offline/stack-files";
 import { buildPlan } from "./build-plan";
 import { readScans, type Aws } from "./scans";
@@ -18,21 +18,30 @@ const USAGE = `usage: npm run images -- plan [--github-output FILE] [--dir .]
        npm run images -- scans --stack <stack> [--out image-scans.json] [--dir .]
 `;
 
-const awsCli: Aws = (args) => execFileSync("aws", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
+const awsCli: Aws = (args) =>
+  execFileSync("aws", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
 
-export async function main(argv: string[], io: CliIo, aws: Aws = awsCli): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { "github-output": { type: "string" }, stack: { type: "string" }, out: { type: "string" }, dir: { type: "string", default: process.cwd() }, help: { type: "boolean" } }, strict: true });
-  } catch (err) {
-    io.stderr(`images: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout(USAGE);
-    return 0;
-  }
+const TOOL: ToolSpec = { name: "images", usage: USAGE };
+
+/** `aws` stands in for the AWS CLI in tests. */
+export async function main(argv: string[], io: CliIo, _env: CliEnv, aws: Aws = awsCli): Promise<number> {
+  return runTool(TOOL, io, () => images(argv, io, aws));
+}
+
+function images(argv: string[], io: CliIo, aws: Aws): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      "github-output": { type: "string" },
+      stack: { type: "string" },
+      out: { type: "string" },
+      dir: { type: "string", default: process.cwd() },
+      help: { type: "boolean" },
+    },
+    strict: true,
+  });
+  if (values.help) return printUsage(TOOL, io);
   const [command] = positionals;
   try {
     if (command === "plan" && positionals.length === 1) {
@@ -41,7 +50,11 @@ export async function main(argv: string[], io: CliIo, aws: Aws = awsCli): Promis
         io.stderr(plan.problems.map((p) => `images: ${p}\n`).join(""));
         return 1;
       }
-      if (values["github-output"]) fs.appendFileSync(values["github-output"], `builds=${JSON.stringify(plan.builds)}\ncount=${plan.builds.length}\nbase=${plan.base}\nbase-record=${plan.baseRecord}\n`);
+      if (values["github-output"])
+        fs.appendFileSync(
+          values["github-output"],
+          `builds=${JSON.stringify(plan.builds)}\ncount=${plan.builds.length}\nbase=${plan.base}\nbase-record=${plan.baseRecord}\n`,
+        );
       io.stdout(JSON.stringify(plan, null, 2) + "\n");
       return 0;
     }
@@ -50,7 +63,10 @@ export async function main(argv: string[], io: CliIo, aws: Aws = awsCli): Promis
       const text = JSON.stringify(scans, null, 2) + "\n";
       if (values.out) fs.writeFileSync(values.out, text);
       else io.stdout(text);
-      for (const s of scans.scans) io.stderr(`images: ${s.image} ${s.platform || s.digest} scan ${s.status}${s.detail ? ` (${s.detail})` : ""} ${JSON.stringify(s.severityCounts)}\n`);
+      for (const s of scans.scans)
+        io.stderr(
+          `images: ${s.image} ${s.platform || s.digest} scan ${s.status}${s.detail ? ` (${s.detail})` : ""} ${JSON.stringify(s.severityCounts)}\n`,
+        );
       return 0;
     }
   } catch (err) {
@@ -58,8 +74,5 @@ export async function main(argv: string[], io: CliIo, aws: Aws = awsCli): Promis
     io.stderr(`images: ${err.message}\n`);
     return 1;
   }
-  io.stderr(USAGE);
-  return 2;
+  throw new UsageError("a command is required: plan, or scans --stack <stack>");
 }
-
-if (require.main === module) runFromCommandLine((argv, io) => main(argv, io));
