@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { Plan } from "../tools/offline/plan";
 import { main } from "../tools/upgrade-notes/cli";
 import { kubernetesDossier, mysqlDossier, plannedObjects } from "../tools/upgrade-notes/infra-dossier";
-import { runMain } from "./helpers/cli";
-import { plan } from "./helpers/plan";
+import { captureTool } from "./helpers/cli";
+import { cachedRunPlan, plan } from "./helpers/plan";
 
 /** The plan with one more resource, as a chart or a hand-written object might add. */
 const withResource = (p: Plan, type: string, name: string, inputs: Record<string, unknown> = {}): Plan => ({
@@ -37,7 +37,7 @@ describe("the Kubernetes dossier", () => {
   });
 
   it("is what npm run upgrade-notes -- --part kubernetes prints, from the stack's plan", async () => {
-    const r = await runMain(main, ["--part", "kubernetes", "--stack", "prod", "--from", "1.34", "--to", "1.35"]);
+    const r = await captureTool(main, ["--part", "kubernetes", "--stack", "prod", "--from", "1.34", "--to", "1.35"], {}, cachedRunPlan);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^## Upgrade dossier: Kubernetes 1\.34 -> 1\.35 \(prod\)/);
   });

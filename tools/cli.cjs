@@ -35,7 +35,7 @@ const TOOLS = {
   "smoke:pipelines": { file: "tools/smoke/pipelines.ts", shape: "main" },
   "staging-gate": { file: "tools/gitops/staging-gate.ts", shape: "main" },
   "test:engine": { file: "tools/engine/run.ts", shape: "script" },
-  "upgrade-notes": { file: "tools/upgrade-notes/cli.ts", shape: "script" },
+  "upgrade-notes": { file: "tools/upgrade-notes/cli.ts", shape: "main" },
 };
 
 function run([name, ...args]) {

@@ -5,17 +5,31 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { PARTS, compareDotted, partsInOrder } from "../../components/parts";
-import { runFromCommandLine, type CliIo } from "../cli-io";
+import type { CliEnv, CliIo } from "../cli-io";
 import { planOnDemand, type Plan, type Planner } from "../offline/plan-result";
 import { buildDossier, DossierError, renderMarkdown, type Project } from "./dossier";
 import { partDossierMarkdown } from "./part-dossier";
 
-const USAGE = `usage: npm run upgrade-notes -- [--part <${partsInOrder().map((p) => p.name).join("|")}>] --from <version> --to <version> [--stack staging] [--json]`;
-const OPTIONS = { part: { type: "string", default: "zenml" }, from: { type: "string" }, to: { type: "string" }, stack: { type: "string", default: "staging" }, json: { type: "boolean", default: false }, help: { type: "boolean", default: false } } as const;
+const USAGE = `usage: npm run upgrade-notes -- [--part <${partsInOrder()
+  .map((p) => p.name)
+  .join("|")}>] --from <version> --to <version> [--stack staging] [--json]`;
+const OPTIONS = {
+  part: { type: "string", default: "zenml" },
+  from: { type: "string" },
+  to: { type: "string" },
+  stack: { type: "string", default: "staging" },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", default: false },
+} as const;
 
-export interface CliResult { code: number; stdout: string; stderr: string }
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
-const args = (argv: string[]) => parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
+const args = (argv: string[]) =>
+  parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
 
 /** Whether this request's dossier reads the stack's plan (Kubernetes, MySQL). */
 export function needsPlan(argv: string[]): { stack: string } | undefined {
@@ -33,25 +47,60 @@ export function upgradeNotes(argv: string[], projectDir = path.resolve(__dirname
     const values = args(argv);
     if (values.help) return { code: 0, stdout: USAGE + "\n", stderr: "" };
     const rule = PARTS[values.part!];
-    if (!rule) throw new DossierError(`unknown part "${values.part}" (${USAGE})`, 2);
+    if (!rule)
+      throw new DossierError(
+        `unknown part "${values.part}" (parts: ${partsInOrder()
+          .map((p) => p.name)
+          .join(", ")})`,
+        2,
+      );
     if (rule.releases.kind === "pypi") {
       const dossier = buildDossier(projectDir, values.from, values.to, { project: rule.releases.project as Project });
-      return { code: 0, stdout: values.json ? JSON.stringify(dossier, null, 2) + "\n" : renderMarkdown(dossier), stderr: "" };
+      return {
+        code: 0,
+        stdout: values.json ? JSON.stringify(dossier, null, 2) + "\n" : renderMarkdown(dossier),
+        stderr: "",
+      };
     }
-    const problems = [["--from", values.from], ["--to", values.to]].flatMap(([flag, v]) => (v === undefined ? [`${flag} is required`] : rule.explainBadVersion(v) ? [`${flag} ${rule.explainBadVersion(v)}`] : []));
-    if (values.json) problems.push(`--json is for the parts whose dossier is data (zenml, mlflow); ${rule.name}'s is Markdown`);
+    const problems = [
+      ["--from", values.from],
+      ["--to", values.to],
+    ].flatMap(([flag, v]) =>
+      v === undefined
+        ? [`${flag} is required`]
+        : rule.explainBadVersion(v)
+          ? [`${flag} ${rule.explainBadVersion(v)}`]
+          : [],
+    );
+    if (values.json)
+      problems.push(`--json is for the parts whose dossier is data (zenml, mlflow); ${rule.name}'s is Markdown`);
     if (problems.length > 0) throw new DossierError(problems.join("\n"), 2);
-    if (compareDotted(values.to!, values.from!) < 0) throw new DossierError(`refusing ${values.from} -> ${values.to}: that is a downgrade (${rule.noDowngrade})`, 2);
+    if (compareDotted(values.to!, values.from!) < 0)
+      throw new DossierError(`refusing ${values.from} -> ${values.to}: that is a downgrade (${rule.noDowngrade})`, 2);
     return { code: 0, stdout: partDossierMarkdown(projectDir, rule.name, values.from!, values.to!, plan), stderr: "" };
   } catch (err) {
-    const usage = (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    const message = usage ? `${(err as Error).message.split("\n")[0]} (${USAGE})` : (err as Error).message;
-    return { code: err instanceof DossierError ? err.exitCode : usage ? 2 : 1, stdout: "", stderr: message.split("\n").map((l) => `upgrade-notes: ${l}\n`).join("") };
+    // A bad flag: the reason, then the usage (tools/cli-io.ts's shape); a refused request: its reasons only.
+    if ((err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"))
+      return { code: 2, stdout: "", stderr: `upgrade-notes: ${(err as Error).message.split("\n")[0]}\n${USAGE}\n` };
+    return {
+      code: err instanceof DossierError ? err.exitCode : 1,
+      stdout: "",
+      stderr: (err as Error).message
+        .split("\n")
+        .map((l) => `upgrade-notes: ${l}\n`)
+        .join(""),
+    };
   }
 }
 
-/** The whole CLI: plans the stack first when the part's dossier reads it. */
-export async function main(argv: string[], io: CliIo, planner: Planner = planOnDemand, projectDir = path.resolve(__dirname, "../..")): Promise<number> {
+/** The whole CLI: plans the stack first when the part's dossier reads it (`planner` stands in for that plan in tests). */
+export async function main(
+  argv: string[],
+  io: CliIo,
+  _env: CliEnv,
+  planner: Planner = planOnDemand,
+  projectDir = path.resolve(__dirname, "../.."),
+): Promise<number> {
   const planned = needsPlan(argv);
   let plan: Plan | undefined;
   if (planned) {
@@ -67,5 +116,3 @@ export async function main(argv: string[], io: CliIo, planner: Planner = planOnD
   io.stderr(r.stderr);
   return r.code;
 }
-
-if (require.main === module) runFromCommandLine(main);
