@@ -199,7 +199,7 @@ describe("npm run release-watch over every part (a stand-in PyPI, fake wheels, A
     return dir;
   };
   /** The same main() the script runs, in-process; plans through the suite's cache. */
-  const watch = (dir: string, args: string[]) => captureIo((io) => main(["--dir", dir, "--today", "2026-12-07", ...args], io, cachedRunPlan, sources));
+  const watch = (dir: string, args: string[]) => captureIo((io) => main(["--dir", dir, "--today", "2026-12-07", ...args], io, process.env, cachedRunPlan, sources));
   const outputsOf = (file: string) => Object.fromEntries(fs.readFileSync(file, "utf8").trim().split("\n").slice(-5).map((l) => l.split("=") as [string, string]));
 
   it("proposes one part per run, in the engine's order, each applied as the workflow does: Kubernetes, the add-on, MySQL, ZenML (skipping the release that does not install), MLflow", async () => {

@@ -29,7 +29,7 @@ const TOOLS = {
   announce: { file: "tools/announce/cli.ts", shape: "main" },
   "upgrade-window": { file: "tools/gitops/prod-timing.ts", shape: "main" },
   "upgrade-kpis": { file: "tools/kpis/cli.ts", shape: "main" },
-  "release-watch": { file: "tools/upgrade-notes/release-watch-cli.ts", shape: "script" },
+  "release-watch": { file: "tools/upgrade-notes/release-watch-cli.ts", shape: "main" },
   smoke: { file: "tools/smoke/cli.ts", shape: "main" },
   "smoke:mlflow": { file: "tools/smoke/mlflow-cli.ts", shape: "main" },
   "smoke:pipelines": { file: "tools/smoke/pipelines.ts", shape: "main" },
