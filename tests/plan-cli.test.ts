@@ -9,7 +9,7 @@ import { runPlan } from "../tools/offline/plan";
 import { main } from "../tools/plan";
 import { readStackConfig } from "../tools/offline/stack-files";
 import { runMain } from "./helpers/cli";
-import { PROJECT_DIR, STACKS, runTs } from "./helpers/plan";
+import { PROJECT_DIR, STACKS } from "./helpers/plan";
 
 const run = promisify(execFile);
 
@@ -18,7 +18,7 @@ const plan = (...args: string[]) => runMain(main, args);
 /** The script npm runs, as a real process (node's own flags first). */
 async function planProcess(args: string[], nodeArgs: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [...nodeArgs, ...runTs("tools/plan.ts"), ...args], { cwd: PROJECT_DIR, maxBuffer: 32 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, [...nodeArgs, "tools/cli.cjs", "plan", ...args], { cwd: PROJECT_DIR, maxBuffer: 32 * 1024 * 1024 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

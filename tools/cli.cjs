@@ -22,7 +22,7 @@ const TOOLS = {
   "lock-images": { file: "tools/images/lock-cli.ts", shape: "main" },
   images: { file: "tools/images/images-cli.ts", shape: "main" },
   "house:limits": { file: "tools/house/limits.ts", shape: "script" },
-  plan: { file: "tools/plan.ts", shape: "script" },
+  plan: { file: "tools/plan.ts", shape: "main" },
   "post-upgrade:wait": { file: "tools/post-upgrade/wait.ts", shape: "main" },
   promote: { file: "tools/gitops/promote.ts", shape: "main" },
   prober: { file: "tools/prober/cli.ts", shape: "main" },

@@ -9,10 +9,12 @@ import { StackFileError, listStacks, readProjectFile, readStackConfig } from "./
 import { renderTree } from "./offline/render";
 import { upgradeReportMarkdown } from "../components/upgrade-report";
 import type { PartReportEntry } from "../components/version-policy";
-import { runFromCommandLine, type CliIo } from "./cli-io";
+import { UsageError, printUsage, runTool, type CliEnv, type CliIo, type ToolSpec } from "./cli-io";
 
 const PART_NAMES = partsInOrder().map((p) => p.name);
-const LIVE_PARTS = partsInOrder().filter((p) => p.live).map((p) => p.name);
+const LIVE_PARTS = partsInOrder()
+  .filter((p) => p.live)
+  .map((p) => p.name);
 
 const USAGE = `usage: npm run plan -- --stack <name> [--json|--report] [--deployed <part>=<version> ...] [--live <part>=<version> ...] [--deployed-version X.Y.Z|none] [--source-version X.Y.Z]
 
@@ -28,59 +30,45 @@ const USAGE = `usage: npm run plan -- --stack <name> [--json|--report] [--deploy
   --source-version    what the promotion source stack runs (default: the version its file pins)
   --set key=value     override one config key of the stack file (repeatable), e.g. --set mlflowVersion=3.17.2`;
 
-/** Ends the command with `plan: <message>` on stderr and this exit code. */
-class CliFailure extends Error {
-  constructor(
-    message: string,
-    readonly code: number,
-  ) {
-    super(message);
-  }
+/** A request the plan refuses (a flag's value, the stack file, the program's own refusal): `plan: <message>`, exit 2. */
+class PlanRefused extends Error {}
+
+function fail(message: string): never {
+  throw new PlanRefused(message);
 }
 
-function fail(message: string, code = 2): never {
-  throw new CliFailure(message, code);
-}
+const TOOL: ToolSpec = { name: "plan", usage: USAGE, badInput: (err) => err instanceof PlanRefused };
 
-/** The whole CLI, callable in-process (the tests) as well as from the command line; returns the exit code. */
-export async function main(argv: string[], io: CliIo, planner: Planner = planOnDemand): Promise<number> {
-  try {
+/** `planner` stands in for the plan in tests (they plan through their cache). */
+export async function main(argv: string[], io: CliIo, _env: CliEnv, planner: Planner = planOnDemand): Promise<number> {
+  return runTool(TOOL, io, async () => {
     await plan(argv, io, planner);
     return 0;
-  } catch (err) {
-    const failure = err instanceof CliFailure ? err : new CliFailure(`internal error: ${err instanceof Error ? err.stack : String(err)}`, 1);
-    io.stderr(`plan: ${failure.message}\n`);
-    return failure.code;
-  }
+  });
 }
 
 async function plan(argv: string[], io: CliIo, planner: Planner): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        stack: { type: "string" },
-        json: { type: "boolean", default: false },
-        report: { type: "boolean", default: false },
-        "deployed-version": { type: "string" },
-        deployed: { type: "string", multiple: true },
-        live: { type: "string", multiple: true },
-        "source-version": { type: "string" },
-        set: { type: "string", multiple: true },
-        help: { type: "boolean", default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    fail(`${(err as Error).message}\n${USAGE}`);
-  }
+  const { values: args } = parseArgs({
+    args: argv,
+    options: {
+      stack: { type: "string" },
+      json: { type: "boolean", default: false },
+      report: { type: "boolean", default: false },
+      "deployed-version": { type: "string" },
+      deployed: { type: "string", multiple: true },
+      live: { type: "string", multiple: true },
+      "source-version": { type: "string" },
+      set: { type: "string", multiple: true },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
   if (args.help) {
-    io.stdout(USAGE + "\n");
+    printUsage(TOOL, io);
     return;
   }
   const projectDir = path.resolve(__dirname, "..");
-  if (!args.stack) fail(`--stack is required (stacks: ${listStacks(projectDir).join(", ")})\n${USAGE}`);
+  if (!args.stack) throw new UsageError(`--stack is required (stacks: ${listStacks(projectDir).join(", ")})`);
   // A missing or unreadable stack file is reported before Pulumi and the program load.
   try {
     readStackConfig(projectDir, args.stack);
@@ -106,10 +94,13 @@ async function plan(argv: string[], io: CliIo, planner: Planner): Promise<void> 
   const overrides = pairs("deployed", args.deployed, PART_NAMES);
   const liveOverrides = pairs("live", args.live, LIVE_PARTS);
   const deployed = args["deployed-version"];
-  if (deployed === "none" && Object.keys(overrides).length > 0) fail(`--deployed-version none (a first deploy) contradicts --deployed ${args.deployed!.join(" ")}`);
-  if (deployed === "none" && Object.keys(liveOverrides).length > 0) fail(`--deployed-version none (a first deploy: nothing runs yet) contradicts --live ${args.live!.join(" ")}`);
+  if (deployed === "none" && Object.keys(overrides).length > 0)
+    fail(`--deployed-version none (a first deploy) contradicts --deployed ${args.deployed!.join(" ")}`);
+  if (deployed === "none" && Object.keys(liveOverrides).length > 0)
+    fail(`--deployed-version none (a first deploy: nothing runs yet) contradicts --live ${args.live!.join(" ")}`);
   if (deployed !== undefined && deployed !== "none") {
-    if (overrides.zenml !== undefined && overrides.zenml !== deployed) fail(`--deployed-version ${deployed} contradicts --deployed zenml=${overrides.zenml}`);
+    if (overrides.zenml !== undefined && overrides.zenml !== deployed)
+      fail(`--deployed-version ${deployed} contradicts --deployed zenml=${overrides.zenml}`);
     overrides.zenml = deployed;
   }
   if (deployed === "none") delete stackOutputs[self];
@@ -121,7 +112,8 @@ async function plan(argv: string[], io: CliIo, planner: Planner): Promise<void> 
     if (overrides.kubernetes && current.kubernetes) {
       for (const addon of EKS_ADDONS) {
         const part = addonPart(addon);
-        if (overrides[part] === undefined && current[part] === mockAddonVersion(addon, current.kubernetes)) parts[part] = mockAddonVersion(addon, overrides.kubernetes);
+        if (overrides[part] === undefined && current[part] === mockAddonVersion(addon, current.kubernetes))
+          parts[part] = mockAddonVersion(addon, overrides.kubernetes);
       }
     }
     stackOutputs[self] = { ...stackOutputs[self], ...historyOutputs(parts, {}, args.stack) };
@@ -131,14 +123,18 @@ async function plan(argv: string[], io: CliIo, planner: Planner): Promise<void> 
   const source = args["source-version"];
   if (source) {
     for (const name of Object.keys(stackOutputs)) {
-      if (name !== self) stackOutputs[name] = { ...stackOutputs[name], ...historyOutputs({ ...((stackOutputs[name].partVersions ?? {}) as Record<string, string>), zenml: source }) };
+      if (name !== self)
+        stackOutputs[name] = {
+          ...stackOutputs[name],
+          ...historyOutputs({ ...((stackOutputs[name].partVersions ?? {}) as Record<string, string>), zenml: source }),
+        };
     }
   }
 
   const configOverrides: Record<string, string> = {};
   for (const pair of args.set ?? []) {
     const eq = pair.indexOf("=");
-    if (eq <= 0) fail(`--set takes key=value, got "${pair}"\n${USAGE}`);
+    if (eq <= 0) throw new UsageError(`--set takes key=value, got "${pair}"`);
     const key = pair.slice(0, eq);
     configOverrides[key.includes(":") ? key : `${project}:${key}`] = pair.slice(eq + 1);
   }
@@ -156,7 +152,11 @@ async function plan(argv: string[], io: CliIo, planner: Planner): Promise<void> 
   }
   for (const w of planned.warnings) io.stderr(`warning: ${w}\n`);
   const report = (planned.upgradeReport as { parts?: PartReportEntry[] } | undefined)?.parts ?? [];
-  io.stdout(args.report ? upgradeReportMarkdown(args.stack, report) : args.json ? JSON.stringify(planned, null, 2) + "\n" : renderTree(planned));
+  io.stdout(
+    args.report
+      ? upgradeReportMarkdown(args.stack, report)
+      : args.json
+        ? JSON.stringify(planned, null, 2) + "\n"
+        : renderTree(planned),
+  );
 }
-
-if (require.main === module) runFromCommandLine(main);

@@ -1,5 +1,5 @@
 import type { CliEnv, CliIo } from "../../tools/cli-io";
-import type { Planner } from "../../tools/offline/plan";
+import type { Planner } from "../../tools/offline/plan-result";
 import { cachedRunPlan } from "./plan";
 
 export interface CliResult {
@@ -8,7 +8,7 @@ export interface CliResult {
   stderr: string;
 }
 
-type Main = (argv: string[], io: CliIo, planner?: Planner) => Promise<number>;
+type Main = (argv: string[], io: CliIo, env: CliEnv, planner?: Planner) => Promise<number>;
 
 /** Runs a CLI's main() against strings instead of the process's streams. */
 export async function captureIo(run: (io: CliIo) => Promise<number>): Promise<CliResult> {
@@ -18,9 +18,9 @@ export async function captureIo(run: (io: CliIo) => Promise<number>): Promise<Cl
   return { code, stdout, stderr };
 }
 
-/** One of our CLIs in-process: the same main() its npm script runs, without a process start; plans go through the suite's cache. */
+/** A CLI that plans, in-process: the same main() its npm script runs, without a process start; plans go through the suite's cache. */
 export function runMain(main: Main, argv: string[]): Promise<CliResult> {
-  return captureIo((io) => main(argv, io, cachedRunPlan));
+  return captureIo((io) => main(argv, io, {}, cachedRunPlan));
 }
 
 /** A tool's `main(argv, io, env, deps)` in-process (tools/cli-io.ts), its output as strings. */

@@ -10,7 +10,6 @@ import { readProjectFile } from "../../tools/offline/stack-files";
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
 export const STACKS = ["staging", "prod"] as const;
 /** `node` arguments that run one of our .ts CLIs the way its npm script does (tools/loader). */
-export const runTs = (...argv: string[]): string[] => ["--require", path.join(PROJECT_DIR, "tools", "loader", "register.cjs"), ...argv];
 export const stackRef = (stack: string) => `${ORGANIZATION}/zenml-platform/${stack}`;
 
 export interface TestPlanOptions {
