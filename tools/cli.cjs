@@ -6,8 +6,8 @@ const path = require("node:path");
 /**
  * npm script -> the tool's file. `shape: "main"`: the file exports `main(argv, io, env)`
  * (tools/cli-io.ts), called here with the process's arguments, streams and environment.
- * `shape: "script"`: the file runs itself when it is the main module (a tool that has not moved to
- * the shared shape yet); it is started as node would start it.
+ * `shape: "script"`: the file runs itself when it is the main module, started as node would start
+ * it: the two harnesses (bench times processes, test:engine drives Pulumi's engine and exits).
  */
 const TOOLS = {
   "alarm-watch": { file: "tools/alarm-watch.ts", shape: "main" },
@@ -21,7 +21,7 @@ const TOOLS = {
   "pin-images": { file: "tools/images/pin-cli.ts", shape: "main" },
   "lock-images": { file: "tools/images/lock-cli.ts", shape: "main" },
   images: { file: "tools/images/images-cli.ts", shape: "main" },
-  "house:limits": { file: "tools/house/limits.ts", shape: "script" },
+  "house:limits": { file: "tools/house/limits.ts", shape: "main" },
   plan: { file: "tools/plan.ts", shape: "main" },
   "post-upgrade:wait": { file: "tools/post-upgrade/wait.ts", shape: "main" },
   promote: { file: "tools/gitops/promote.ts", shape: "main" },
