@@ -70,8 +70,3 @@ export function runAsProcess(name: string, main: CliMain, argv: string[]): void 
     },
   );
 }
-
-/** Runs a CLI's main() against the real process (tools not yet on the shared shape; see tools/cli.cjs). */
-export function runFromCommandLine(main: (argv: string[], io: CliIo) => Promise<number>): void {
-  void main(process.argv.slice(2), processIo()).then((code) => (process.exitCode = code));
-}
