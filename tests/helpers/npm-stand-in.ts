@@ -12,7 +12,9 @@ set -e
 fail() { echo "npm stand-in: $*" >&2; exit 97; }
 [ "$1" = run ] || fail "only 'npm run <script>' is stood in for, got: npm $*"
 shift
+# --silent, or a caller run with it (npm hands its log level down to the scripts it runs).
 silent=false
+[ "\${npm_config_loglevel:-}" = silent ] && silent=true
 [ "$1" = --silent ] && { silent=true; shift; }
 [ -n "$1" ] || fail "npm run needs a script name"
 name="$1"; shift
