@@ -34,6 +34,18 @@ export interface PartMoveRecord {
   to: string;
 }
 
+/** What a record keeps of the prober's summary (tools/prober/probe.ts). */
+const RECORDED_DOWNTIME = [
+  "secondsDown",
+  "longestOutageSeconds",
+  "probes",
+  "failed",
+  "firstFailure",
+  "lastFailure",
+  "versions",
+] as const;
+type RecordedDowntime = Pick<DowntimeSummary, (typeof RECORDED_DOWNTIME)[number]>;
+
 export interface DeployRecord {
   kind: typeof RECORD_KIND;
   stack: string;
@@ -52,10 +64,7 @@ export interface DeployRecord {
   /** When the record was written, after up and the checks: when the stack started running `to` (the soak and the KPIs count from it). */
   recordedAt?: string;
   /** What the downtime prober saw while `pulumi up` ran (tools/prober). */
-  downtime?: Pick<
-    DowntimeSummary,
-    "secondsDown" | "longestOutageSeconds" | "probes" | "failed" | "firstFailure" | "lastFailure" | "versions"
-  >;
+  downtime?: RecordedDowntime;
   /** upgradeTimingOverrideReason when it was set for this deploy's version. */
   timingOverride?: string;
   /** A ZenML upgrade's inventory, drain and restore-test (pre-upgrade-record.ts). */
@@ -76,23 +85,8 @@ export function partMoves(
 }
 
 /** The probe summary without its URL and clock: what the KPIs and the gate read. */
-const recordedDowntime = ({
-  secondsDown,
-  longestOutageSeconds,
-  probes,
-  failed,
-  firstFailure,
-  lastFailure,
-  versions,
-}: DowntimeSummary): NonNullable<DeployRecord["downtime"]> => ({
-  secondsDown,
-  longestOutageSeconds,
-  probes,
-  failed,
-  firstFailure,
-  lastFailure,
-  versions,
-});
+const recordedDowntime = (summary: DowntimeSummary): RecordedDowntime =>
+  Object.fromEntries(RECORDED_DOWNTIME.map((key) => [key, summary[key]])) as RecordedDowntime;
 
 export function buildRecord(input: {
   stack: string;
