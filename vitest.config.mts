@@ -35,7 +35,7 @@ export default defineConfig({
   test: {
     // One temporary root per run, removed at its end: thousands of folders piled up in /tmp before.
     globalSetup: ["tests/helpers/temp-root.ts", "tests/helpers/python-path.ts"],
-    // Plans run the real program under mocks; each takes about a second on a shared 2-core box.
+    // Plans run the real program under mocks (~0.1 s each warm); a busy shared box can stretch a file a lot.
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
@@ -47,8 +47,8 @@ export default defineConfig({
     // mocks and config anew), and a file that changes process state (env, cwd) restores it.
     isolate: false,
     // Vitest's default (cores - 1) runs files one at a time on 2 cores. Measured on a quiet 2-core
-    // box with the plan cache warm: 1 worker 79 s wall, 2 workers 54 s, same CPU. Many files wait on
-    // spawned CLIs and git, so a second worker overlaps that.
+    // box with the plan cache warm: 1 worker 79 s wall, 2 workers 54 s, same CPU (an older suite);
+    // a third worker did not pay now (34.8-35.0 s against 33.5 s, same CPU).
     maxWorkers: 2,
     // Transformed test and source modules are kept on disk by content (node_modules/.experimental-vitest-cache),
     // so a run after an edit re-transforms only what changed: 3.5 s of transform in a run became 0.6 s.
