@@ -83,18 +83,21 @@ export async function cachedPlan(key: unknown, compute: () => Promise<Plan>): Pr
   }
   if (stored && "refused" in stored) throw new ProgramFailed(stored.refused.message, stored.refused.registeredTypes, true);
   if (stored) return stored;
-  let fresh: Plan | StoredRefusal;
+  const store = (value: Plan | StoredRefusal) => {
+    const partial = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(partial, JSON.stringify(value));
+    fs.renameSync(partial, file); // whole or absent, even with workers writing the same plan
+  };
+  let fresh: Plan;
   try {
     fresh = await compute();
   } catch (err) {
     // A refusal is as deterministic as a plan; a bug is rethrown each time, with its stack.
-    if (!(err instanceof ProgramFailed && err.userFacing)) throw err;
-    fresh = { refused: { message: err.message, registeredTypes: err.registeredTypes } };
+    if (err instanceof ProgramFailed && err.userFacing) store({ refused: { message: err.message, registeredTypes: err.registeredTypes } });
+    throw err;
   }
-  const partial = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(partial, JSON.stringify(fresh));
-  fs.renameSync(partial, file); // whole or absent, even with workers writing the same plan
-  return cachedPlan(key, compute);
+  store(fresh);
+  return JSON.parse(JSON.stringify(fresh)) as Plan;
 }
 
 /**
