@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { StackOutputsByName } from "../tools/offline/mocks";
 import { ORGANIZATION } from "../tools/offline/plan-inputs";
@@ -21,6 +21,7 @@ import { fakeGh } from "./helpers/fake-gh";
 import { migration, writeFakeWheel } from "./helpers/fake-wheel";
 import { PROJECT_DIR, cachedPlan, cachedRunPlan } from "./helpers/plan";
 import { captureIo } from "./helpers/cli";
+import { withEnvAsync } from "./helpers/env";
 import { npmStandIn } from "./helpers/npm-stand-in";
 import { main as bump } from "../tools/gitops/bump";
 import { main as promote } from "../tools/gitops/promote";
@@ -92,6 +93,18 @@ class Replay {
     fs.appendFileSync(path.join(this.work, ".git", "info", "exclude"), "package.json\nnode_modules\ntools\n");
   }
 
+  /** Both stacks deployed from one commit on main and staging: the project's stack files, edited. */
+  async start(message: string, edit: (stackFile: string) => string): Promise<void> {
+    for (const stack of STACKS) fs.writeFileSync(path.join(this.work, `Pulumi.${stack}.yaml`), edit(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")));
+    fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(this.work, "Pulumi.yaml"));
+    this.git("add", ".");
+    this.git("commit", "-qm", message);
+    this.git("push", "-q", "origin", "HEAD:main", "HEAD:staging");
+    const c0 = this.git("rev-parse", "HEAD");
+    await this.deploy("staging", c0);
+    await this.deploy("prod", c0);
+  }
+
   /** A command from the docs (or a workflow step), in the checkout, with the stand-in gh. */
   sh(command: string, env: Record<string, string> = {}): string {
     const r = spawnSync("bash", ["-e", "-c", command], { cwd: this.work, encoding: "utf8", env: { ...process.env, ...this.wheelsEnv, PATH: `${this.gh.bin}:${this.npmBin}:${process.env.PATH}`, GH_TOKEN: "replay", ...env } });
@@ -111,8 +124,7 @@ class Replay {
     const tool = m[2] === "bump" ? bump : promote;
     const env = { ...process.env, PATH: `${this.gh.bin}:${process.env.PATH}`, GH_TOKEN: "replay" };
     // The dossier reads the wheels' folder from the environment, as the process would.
-    for (const [k, v] of Object.entries(this.wheelsEnv)) vi.stubEnv(k, v);
-    const r = await captureIo((io) => tool(["--dir", this.work, ...(m[3] ?? "").split(" ").filter(Boolean)], io, env, cachedRunPlan)).finally(() => vi.unstubAllEnvs());
+    const r = await withEnvAsync(this.wheelsEnv, () => captureIo((io) => tool(["--dir", this.work, ...(m[3] ?? "").split(" ").filter(Boolean)], io, env, cachedRunPlan)));
     if (r.code !== 0) throw new Error(`\`${command}\` exited ${r.code}: ${r.stderr.trim().split("\n").pop()}`);
     return r.stdout;
   }
@@ -299,17 +311,7 @@ describe("two consecutive upgrades through the documented commands", () => {
 
   it("moves Kubernetes 1.33 -> 1.34 -> 1.35 the same way: staging one minor per update, then prod two steps behind takes each step staging performed, past the gate", async () => {
     const r = new Replay();
-    for (const stack of STACKS) {
-      const text = fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8").replace(/zenmlVersion: \S+/, "zenmlVersion: 0.98.0").replace(/kubernetesVersion: \S+/, 'kubernetesVersion: "1.33"');
-      fs.writeFileSync(path.join(r.work, `Pulumi.${stack}.yaml`), text);
-    }
-    fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(r.work, "Pulumi.yaml"));
-    r.git("add", ".");
-    r.git("commit", "-qm", "Both stacks on Kubernetes 1.33");
-    r.git("push", "-q", "origin", "HEAD:main", "HEAD:staging");
-    const c0 = r.git("rev-parse", "HEAD");
-    await r.deploy("staging", c0);
-    await r.deploy("prod", c0);
+    await r.start("Both stacks on Kubernetes 1.33", (text) => text.replace(/zenmlVersion: \S+/, "zenmlVersion: 0.98.0").replace(/kubernetesVersion: \S+/, 'kubernetesVersion: "1.33"'));
 
     expect(await r.bumpPart("kubernetes", "1.34")).toMatch(/(^|\n)staging: Kubernetes 1\.33 -> 1\.34\n/);
     expect(await r.bumpPart("kubernetes", "1.35")).toMatch(/(^|\n)staging: Kubernetes 1\.34 -> 1\.35\n/);
@@ -340,17 +342,7 @@ describe("two consecutive upgrades through the documented commands", () => {
   it("every PR previews green on both stacks, staging-only PRs leave prod unchanged and the reverse, and the gate lets each promotion through", async () => {
     const r = new Replay();
     // The starting point: both stacks run 0.97.0 from the same commit on main and staging.
-    for (const stack of STACKS) {
-      const text = fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8").replace(/zenmlVersion: \S+/, "zenmlVersion: 0.97.0");
-      fs.writeFileSync(path.join(r.work, `Pulumi.${stack}.yaml`), text);
-    }
-    fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(r.work, "Pulumi.yaml"));
-    r.git("add", ".");
-    r.git("commit", "-qm", "Both stacks on 0.97.0");
-    r.git("push", "-q", "origin", "HEAD:main", "HEAD:staging");
-    const c0 = r.git("rev-parse", "HEAD");
-    await r.deploy("staging", c0);
-    await r.deploy("prod", c0);
+    await r.start("Both stacks on 0.97.0", (text) => text.replace(/zenmlVersion: \S+/, "zenmlVersion: 0.97.0"));
 
     await r.upgrade("0.98.0", { inProcess: false });
     await r.upgrade("0.99.0", { inProcess: true });

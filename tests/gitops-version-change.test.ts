@@ -3,13 +3,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { locatePin, PinFileError, verifyOnlyPinChanged, withPin } from "../tools/gitops/pin-file";
 import { pinChanges } from "../tools/gitops/pin-changes";
 import type { GreenMove } from "../tools/gitops/staging-evidence";
 import { bump as bumpPart, promote as promotePart, type StagingEvidence } from "../tools/gitops/version-change";
 import { PROJECT_DIR, cachedRunPlan } from "./helpers/plan";
 import { captureIo } from "./helpers/cli";
+import { withEnvAsync } from "./helpers/env";
 import { main as promoteCli } from "../tools/gitops/promote";
 import { zenmlRequirementPins } from "../tools/gitops/requirement-pins";
 
@@ -189,8 +190,7 @@ describe("the CLIs", () => {
     setValue("staging", "zenmlVersion", "0.98.0");
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "staging runs 0.98.0");
     // The success in-process (the refusal above is the real process's exit code); no gh on its PATH.
-    for (const [k, v] of Object.entries({ UPGRADE_NOTES_WHEELS: dir, PIP_NO_INDEX: "1" })) vi.stubEnv(k, v);
-    const ok = await captureIo((io) => promoteCli(["--dir", dir], io, { ...process.env, PATH: path.dirname(process.execPath) + ":/usr/bin:/bin" }, cachedRunPlan)).finally(() => vi.unstubAllEnvs());
+    const ok = await withEnvAsync({ UPGRADE_NOTES_WHEELS: dir, PIP_NO_INDEX: "1" }, () => captureIo((io) => promoteCli(["--dir", dir], io, { ...process.env, PATH: path.dirname(process.execPath) + ":/usr/bin:/bin" }, cachedRunPlan)));
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/prod: ZenML 0\.97\.0 -> 0\.98\.0\nStaging moved ZenML 0\.97\.0 -> 0\.98\.0 at \w{12} \(by the staging history, not its deploy records \(the GitHub CLI `gh` is not on PATH/);
   });

@@ -8,8 +8,6 @@ export interface CliResult {
   stderr: string;
 }
 
-type Main = (argv: string[], io: CliIo, env: CliEnv, planner?: Planner) => Promise<number>;
-
 /** Runs a CLI's main() against strings instead of the process's streams. */
 export async function captureIo(run: (io: CliIo) => Promise<number>): Promise<CliResult> {
   let stdout = "";
@@ -19,8 +17,8 @@ export async function captureIo(run: (io: CliIo) => Promise<number>): Promise<Cl
 }
 
 /** A CLI that plans, in-process: the same main() its npm script runs, without a process start; plans go through the suite's cache. */
-export function runMain(main: Main, argv: string[]): Promise<CliResult> {
-  return captureIo((io) => main(argv, io, {}, cachedRunPlan));
+export function runMain(main: (argv: string[], io: CliIo, env: CliEnv, planner?: Planner) => Promise<number>, argv: string[]): Promise<CliResult> {
+  return captureTool(main, argv, {}, cachedRunPlan);
 }
 
 /** A tool's `main(argv, io, env, deps)` in-process (tools/cli-io.ts), its output as strings. */
